@@ -78,7 +78,7 @@ def _parse_family(name: str, text: str) -> dict[str, Rule]:
         missing = _REQUIRED - set(body)
         if unknown or missing:
             raise RuleRegistryError(
-                f"{where}: unknown {sorted(unknown)} / missing {sorted(missing)}"
+                f"{where}: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}"
             )
         try:
             rules[rule_id] = Rule(

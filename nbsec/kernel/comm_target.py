@@ -51,7 +51,7 @@ class PanelChannel:
         self._comms.clear()
         if self._manager is not None:
             targets = getattr(self._manager, "targets", {})
-            if targets.get(protocol.TARGET_NAME) is self._on_open:
+            if targets.get(protocol.TARGET_NAME) == self._on_open:
                 self._manager.unregister_target(protocol.TARGET_NAME, self._on_open)
             self._manager = None
 

@@ -1,0 +1,133 @@
+"""IPython syntax in cells turned into Python that :mod:`ast` can read, with line numbers kept.
+
+IPython's own :class:`~IPython.core.inputtransformer2.TransformerManager` does the work, so
+``!wget ...`` becomes ``get_ipython().system('wget ...')``, ``%pip install x`` becomes
+``get_ipython().run_line_magic('pip', 'install x')`` and ``x = !ls`` an assignment: the AST rules
+see these as ordinary calls. Two cases are handled here instead of by IPython:
+
+* cell magics (``%%time``, ``%%capture``, ``%%bash`` ...): IPython folds the whole body into one
+  string argument. For magics whose body is Python the body is transformed on its own, one line
+  lower; for shell magics the body lines become :class:`ShellLine` entries; other bodies (HTML,
+  JavaScript, ``%%writefile``) are not Python and are left to the text checks;
+* line numbers: a magic continued with ``\\`` over several lines becomes one line; ``line_map`` maps
+  each line of the transformed code back to the cell's own (1-based) line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from IPython.core.inputtransformer2 import TransformerManager
+
+# cell magics whose body is Python code run in the kernel
+PYTHON_CELL_MAGICS = frozenset(
+    {"time", "timeit", "capture", "prun", "debug", "py", "python", "python3", "px", "memit"}
+)
+# cell magics whose body is a shell script
+SHELL_CELL_MAGICS = frozenset({"bash", "sh", "script", "system", "sx"})
+_MAGIC_START = re.compile(r"^\s*(?:[\w.\[\], ]+\s*=\s*)?[!%]")
+
+
+@dataclass(frozen=True)
+class ShellLine:
+    """A shell command found directly in a cell body (``%%bash`` / ``%%sh``)."""
+
+    line: int
+    command: str
+
+
+@dataclass(frozen=True)
+class TransformedCell:
+    """``python`` is valid Python (or ``None`` if the cell still does not parse);
+    ``line_map[i]`` is the cell line (1-based) of line ``i + 1`` of ``python``."""
+
+    python: str | None
+    line_map: tuple[int, ...]
+    shell_lines: tuple[ShellLine, ...] = ()
+    syntax_error: str | None = None
+    cell_magic: str | None = None
+
+    def original_line(self, line: int) -> int:
+        if not self.line_map:
+            return line
+        if 1 <= line <= len(self.line_map):
+            return self.line_map[line - 1]
+        return self.line_map[-1]
+
+
+@dataclass
+class _Builder:
+    shell: list[ShellLine] = field(default_factory=list)
+
+
+@cache
+def _manager() -> TransformerManager:
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager()  # type: ignore[no-untyped-call]
+
+
+def _needs_ipython(source: str) -> bool:
+    """Cheap test: could IPython's transformer change this source at all?"""
+    return "%" in source or "!" in source or "?" in source
+
+
+def _line_map(original: list[str], transformed_count: int, offset: int) -> tuple[int, ...]:
+    """Map transformed lines to original lines: escaped commands (``!`` / ``%``) ending in a
+    backslash swallow their continuation lines; everything else stays one to one."""
+    mapping: list[int] = []
+    i = 0
+    while i < len(original):
+        mapping.append(i + 1 + offset)
+        if _MAGIC_START.match(original[i]):
+            while original[i].rstrip().endswith("\\") and i + 1 < len(original):
+                i += 1
+        i += 1
+    if len(mapping) < transformed_count:
+        last = mapping[-1] if mapping else 1 + offset
+        mapping.extend([last] * (transformed_count - len(mapping)))
+    return tuple(mapping[:transformed_count]) if transformed_count else tuple(mapping)
+
+
+def _transform_lines(source: str, offset: int) -> TransformedCell:
+    lines = source.splitlines()
+    if not _needs_ipython(source):
+        python = source
+    else:
+        try:
+            python = _manager().transform_cell(source)
+        except (SyntaxError, ValueError, IndexError) as exc:
+            return TransformedCell(None, (), syntax_error=str(exc).splitlines()[0] if exc else "")
+    count = python.count("\n") + (0 if python.endswith("\n") else 1)
+    return TransformedCell(python, _line_map(lines, count, offset))
+
+
+def transform_cell(source: str) -> TransformedCell:
+    """Turn one cell's IPython source into Python plus a line map (see the module docstring)."""
+    stripped = source.lstrip("\n")
+    lead = len(source) - len(stripped)
+    first, _, body = stripped.partition("\n")
+    if first.startswith("%%"):
+        words = first[2:].split()
+        name = words[0] if words else ""
+        body_offset = lead + 1
+        if name in PYTHON_CELL_MAGICS:
+            inner = _transform_lines(body, body_offset)
+            return TransformedCell(
+                inner.python, inner.line_map, syntax_error=inner.syntax_error, cell_magic=name
+            )
+        if name in SHELL_CELL_MAGICS and (
+            name != "script" or any(w in ("bash", "sh", "zsh") for w in words[1:])
+        ):
+            shell = tuple(
+                ShellLine(body_offset + i + 1, text)
+                for i, text in enumerate(body.splitlines())
+                if text.strip() and not text.lstrip().startswith("#")
+            )
+            return TransformedCell("", (), shell_lines=shell, cell_magic=name)
+        return TransformedCell("", (), cell_magic=name or None)
+    return _transform_lines(source, 0)

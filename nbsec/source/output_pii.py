@@ -1,0 +1,110 @@
+"""Personal data in saved outputs (NBS-PII-002 tables, NBS-PII-003 text), through the PII engine.
+
+This module does not detect anything itself: tables parsed from ``text/html`` outputs go to
+``nbsec.pii.scan_table`` column by column, with the header as context; streams, ``text/plain``,
+decoded JSON and tracebacks go to ``nbsec.pii.scan_text`` once per output and the hits are mapped
+back to lines. Evidence is the engine's masked examples or :func:`nbsec.masking.mask` of a hit —
+never a value. A very long output is judged on its first :data:`TEXT_BUDGET` characters.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any, Protocol
+
+from nbsec.masking import mask
+from nbsec.policy import Policy
+from nbsec.source.html_tables import Table
+from nbsec.source.issue import Issue
+
+TEXT_BUDGET = 64_000
+# entity types too common in ordinary output (timestamps, links, ids) to be worth a finding
+IGNORED_ENTITIES = frozenset({"DATE_TIME", "URL", "UUID", "NRP", "MAC_ADDRESS"})
+
+
+class _TextHit(Protocol):
+    type: str
+    start: int
+    end: int
+    score: float
+
+
+class _PiiEngine(Protocol):
+    def scan_table(self, columns: Mapping[str, Sequence[str | None]]) -> Any: ...
+
+    def scan_text(self, text: str) -> Sequence[_TextHit]: ...
+
+
+@cache
+def pii_engine() -> _PiiEngine | None:
+    """The PII engine (``nbsec.pii``), or ``None`` when it is not part of this installation."""
+    try:
+        module = importlib.import_module("nbsec.pii")
+    except ImportError:
+        return None
+    if not (hasattr(module, "scan_table") and hasattr(module, "scan_text")):
+        return None
+    engine: _PiiEngine = module
+    return engine
+
+
+def _wanted(entity: str, score: float, policy: Policy) -> bool:
+    if entity in IGNORED_ENTITIES or score < policy.pii.min_score:
+        return False
+    return not policy.pii.entities or entity in policy.pii.entities
+
+
+def table_issues(table: Table, policy: Policy, engine: _PiiEngine) -> list[Issue]:
+    """One NBS-PII-002 issue per column holding personal data."""
+    scan = engine.scan_table(table.columns)
+    issues: list[Issue] = []
+    for name, column in scan.columns.items():
+        entities = [e for e in column.entities if _wanted(str(e.type), float(e.score), policy)]
+        if not entities:
+            continue
+        kinds = ", ".join(
+            f"{e.type} ({round(100 * float(e.fraction))}%)"
+            for e in sorted(entities, key=lambda e: -float(e.fraction))
+        )
+        examples = [str(x) for x in list(getattr(column, "examples", []) or [])[:2]]
+        issues.append(
+            Issue(
+                "NBS-PII-002",
+                f"column {name!r} of a saved table holds {kinds}",
+                None,
+                key=f"column:{name}:{','.join(sorted(str(e.type) for e in entities))}",
+                evidence=", ".join(examples) or None,
+            )
+        )
+    return issues
+
+
+def text_issues(text: str, policy: Policy, engine: _PiiEngine) -> list[Issue]:
+    """One NBS-PII-003 issue per output line holding personal data (line relative to ``text``)."""
+    text = text[:TEXT_BUDGET]
+    hits = [h for h in engine.scan_text(text) if _wanted(str(h.type), float(h.score), policy)]
+    if not hits:
+        return []
+    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    by_line: dict[int, list[_TextHit]] = {}
+    import bisect
+
+    for hit in hits:
+        line = bisect.bisect_right(line_starts, hit.start)
+        by_line.setdefault(line, []).append(hit)
+    issues: list[Issue] = []
+    for line, line_hits in sorted(by_line.items()):
+        kinds = sorted({str(h.type) for h in line_hits})
+        evidence = ", ".join(mask(text[h.start : h.end], str(h.type)) for h in line_hits[:2])
+        issues.append(
+            Issue(
+                "NBS-PII-003",
+                f"saved output shows {', '.join(kinds)}",
+                line,
+                key=f"text:{','.join(kinds)}:{evidence}",
+                evidence=evidence,
+            )
+        )
+    return issues

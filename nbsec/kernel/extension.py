@@ -14,6 +14,8 @@ engines, which remove their own wrappers. Loading twice is harmless (the second 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import importlib
 import logging
 import sys
 from collections.abc import Callable
@@ -21,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from nbsec.errors import NbsecError
-from nbsec.policy import Policy, load_policy
+from nbsec.kernel.session_state import SessionState, SessionWaiver
+from nbsec.policy import Policy, Waiver, load_policy
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -36,6 +39,15 @@ class Engine(Protocol):
 
     name: str
 
+
+# Engines in the order their pre_run_cell hooks run (post_run_cell runs in the same order):
+# the source check first so its warnings sit above the cell's own output.
+ENGINE_FACTORIES = (
+    "nbsec.kernel.source_watch:SourceWatch",
+    "nbsec.kernel.lineage_watch:LineageWatch",
+    "nbsec.kernel.load_watch:LoadWatch",
+    "nbsec.kernel.frame_watch:FrameWatch",
+)
 
 _current: NbsecExtension | None = None
 
@@ -59,6 +71,9 @@ class NbsecExtension:
         self.cells_seen = 0
         self.channel: PanelChannel | None = None
         self._handlers: list[tuple[str, Callable[..., None]]] = []
+        self.state = SessionState()
+        self._effective: Policy | None = None
+        self._broadcast_version = -1
 
     # -- policy ----------------------------------------------------------------------------------
     def _load_policy(self) -> Policy:
@@ -73,7 +88,55 @@ class NbsecExtension:
 
     def reload_policy(self) -> Policy:
         self.policy = self._load_policy()
+        self._effective = None
         return self.policy
+
+    def effective_policy(self) -> Policy:
+        """The policy file's settings plus the waivers given in this session (``%nbsec allow``)."""
+        if self._effective is None:
+            extra_paths = tuple(w.target for w in self.state.waivers if w.kind == "path")
+            extra_sha = tuple(w.target for w in self.state.waivers if w.kind == "sha256")
+            extra_waivers = tuple(
+                Waiver(reason=w.reason, rule=w.target)
+                for w in self.state.waivers
+                if w.kind == "rule"
+            )
+            self._effective = dataclasses.replace(
+                self.policy,
+                allow_paths=self.policy.allow_paths + extra_paths,
+                allow_sha256=self.policy.allow_sha256 + extra_sha,
+                waivers=self.policy.waivers + extra_waivers,
+            )
+        return self._effective
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in ("warn", "block"):
+            raise ValueError(f"mode must be warn or block, not {mode!r}")
+        self.policy = dataclasses.replace(self.policy, mode=mode)
+        self._effective = None
+
+    def allow(self, target: str, reason: str) -> SessionWaiver:
+        """Record a waiver for a rule (or family), a path glob or a sha256 in this session."""
+        import re
+
+        target = target.strip()
+        if not reason.strip():
+            raise ValueError("a waiver needs a reason (--reason ...)")
+        if re.fullmatch(r"NBS-(PII|SEC|PKL|MDL|SRC|LIN)(-\d{3})?", target):
+            kind = "rule"
+        elif re.fullmatch(r"(sha256:)?[0-9a-fA-F]{64}", target):
+            kind, target = "sha256", target.lower().removeprefix("sha256:")
+        elif target:
+            kind = "path"
+        else:
+            raise ValueError("nothing to allow: give a rule id, a path or a sha256")
+        waiver = SessionWaiver(target=target, kind=kind, reason=reason.strip())
+        self.state.add_waiver(waiver)
+        self._effective = None
+        tracker = self.lineage_tracker()
+        if tracker is not None:
+            self.call(tracker, "record_waiver", waiver.to_dict())
+        return waiver
 
     # -- lifecycle -------------------------------------------------------------------------------
     def register(self) -> None:
@@ -90,6 +153,8 @@ class NbsecExtension:
         channel = PanelChannel(self)
         if channel.register():
             self.channel = channel
+        for factory in ENGINE_FACTORIES:
+            self._start_engine(factory)
         if self.policy_error:
             print(f"nbsec: policy error: {self.policy_error} (using defaults)", file=sys.stderr)
 
@@ -114,8 +179,23 @@ class NbsecExtension:
         self.engines.clear()
 
     # -- engines ---------------------------------------------------------------------------------
+    def _start_engine(self, factory: str) -> None:
+        module_name, _, class_name = factory.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+            self.engines.append(getattr(module, class_name)(self))
+        except Exception as exc:
+            self.report_internal_error(f"starting {class_name}", exc)
+
     def add_engine(self, engine: Any) -> None:
         self.engines.append(engine)
+
+    def engine(self, name: str) -> Any:
+        return next((e for e in self.engines if getattr(e, "name", None) == name), None)
+
+    def lineage_tracker(self) -> Any:
+        watch = self.engine("lineage")
+        return getattr(watch, "tracker", None)
 
     def call(self, engine: Any, hook: str, *args: Any) -> Any:
         """Call ``engine.hook(*args)`` if it exists; never raise."""
@@ -156,6 +236,16 @@ class NbsecExtension:
             return
         for engine in list(self.engines):
             self.call(engine, "post_run_cell", result)
+        if self.channel is not None and self.state.version != self._broadcast_version:
+            try:
+                self._broadcast_version = self.state.version
+                self.channel.broadcast("update", self.update_payload())
+            except Exception as exc:
+                self.report_internal_error("panel update", exc)
+
+    def update_payload(self) -> dict[str, Any]:
+        """What the panel gets after a cell: the state and the summary for metadata.nbsec."""
+        return {"state": self.state.to_state(), "metadata": self.state.summary()}
 
     def set_enabled(self, enabled: bool) -> None:
         self.enabled = enabled

@@ -1,0 +1,106 @@
+"""Inline display of findings in the notebook.
+
+A block of findings is one display output with three representations:
+
+* ``text/html``: a compact table (severity, rule, what, where, how to fix), every piece of text
+  escaped, so a DataFrame value such as ``<img src=x onerror=alert(1)>`` shows as text;
+* ``text/plain``: the same as aligned text, for consoles and ``nbconvert --to script``;
+* ``application/vnd.nbsec.findings+json``: the findings as data (DESIGN.md JSON), so the panel and
+  the report can read them back from a saved notebook.
+
+Evidence in findings is already masked by the engines; nothing here adds values.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from nbsec.findings import Finding, Severity
+
+MIME_TYPE = "application/vnd.nbsec.findings+json"
+MIME_VERSION = 1
+
+_COLOURS = {
+    Severity.CRITICAL: "#b71c1c",
+    Severity.HIGH: "#d32f2f",
+    Severity.MEDIUM: "#ef6c00",
+    Severity.LOW: "#0277bd",
+    Severity.INFO: "#616161",
+}
+
+
+def _where(finding: Finding) -> str:
+    loc = finding.location
+    parts = []
+    if loc.line is not None:
+        parts.append(f"line {loc.line}")
+    if loc.output_index is not None:
+        parts.append(f"output {loc.output_index}")
+    if not parts and loc.path:
+        parts.append(loc.path)
+    return ", ".join(parts) or "this cell"
+
+
+def findings_text(findings: Sequence[Finding], heading: str) -> str:
+    lines = [heading]
+    for f in findings:
+        evidence = f" [{f.evidence}]" if f.evidence else ""
+        lines.append(
+            f"  {f.severity.value.upper():<8} {f.rule}  {f.title}: {f.message}{evidence} "
+            f"({_where(f)})"
+        )
+        lines.append(f"           fix: {f.remediation}")
+    return "\n".join(lines)
+
+
+def findings_html(findings: Sequence[Finding], heading: str) -> str:
+    esc = html.escape
+    rows = []
+    for f in findings:
+        colour = _COLOURS[f.severity]
+        evidence = f"<br><code style='font-size:90%'>{esc(f.evidence)}</code>" if f.evidence else ""
+        rows.append(
+            "<tr>"
+            f"<td style='padding:2px 6px;color:#fff;background:{colour};font-weight:bold;"
+            f"white-space:nowrap;text-align:left'>{esc(f.severity.value.upper())}</td>"
+            f"<td style='padding:2px 6px;white-space:nowrap;text-align:left'>"
+            f"<code>{esc(f.rule)}</code></td>"
+            f"<td style='padding:2px 6px;text-align:left'><b>{esc(f.title)}</b>: "
+            f"{esc(f.message)}{evidence}</td>"
+            f"<td style='padding:2px 6px;white-space:nowrap;text-align:left'>"
+            f"{esc(_where(f))}</td>"
+            f"<td style='padding:2px 6px;text-align:left;color:#333'>{esc(f.remediation)}</td>"
+            "</tr>"
+        )
+    return (
+        "<div class='nbsec-findings' style='border-left:4px solid #d32f2f;padding:4px 8px;"
+        "margin:2px 0;background:rgba(211,47,47,0.05);font-size:90%'>"
+        f"<div style='font-weight:bold;margin-bottom:2px'>{esc(heading)}</div>"
+        f"<table style='border-collapse:collapse'>{''.join(rows)}</table></div>"
+    )
+
+
+def findings_bundle(findings: Sequence[Finding], heading: str) -> dict[str, Any]:
+    """The display bundle (text, HTML and the nbsec MIME type) for a block of findings."""
+    return {
+        "text/plain": findings_text(findings, heading),
+        "text/html": findings_html(findings, heading),
+        MIME_TYPE: {"v": MIME_VERSION, "findings": [f.to_dict() for f in findings]},
+    }
+
+
+def show_findings(findings: Sequence[Finding], heading: str) -> None:
+    """Display a block of findings in the running cell's output (nothing if there are none)."""
+    if not findings:
+        return
+    from IPython.display import display
+
+    display(findings_bundle(findings, heading), raw=True)  # type: ignore[no-untyped-call]
+
+
+def heading_for(findings: Sequence[Finding], what: str) -> str:
+    worst = max(findings, key=lambda f: f.severity.rank).severity.value
+    n = len(findings)
+    return f"nbsec: {n} {what} finding{'s' if n != 1 else ''} (worst: {worst})"

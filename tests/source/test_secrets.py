@@ -1,0 +1,115 @@
+"""NBS-SEC detectors: provider formats, key blocks, connection strings, keyword rules, decoys."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nbsec.source.secret_scan import find_secrets
+from tests.source import secret_samples as s
+
+FLAGGED = [
+    (f"key_id = '{s.AWS_KEY_ID}'", "NBS-SEC-001", "AWS access key id"),
+    (f"aws_secret_access_key = '{s.AWS_SECRET}'", "NBS-SEC-001", "AWS secret access key"),
+    (f"maps = Client(key='{s.GOOGLE_API}')", "NBS-SEC-001", "Google API key"),
+    (
+        f"conn = 'DefaultEndpointsProtocol=https;AccountName=x;AccountKey={s.AZURE_KEY};'",
+        "NBS-SEC-001",
+        "Azure storage account key",
+    ),
+    (f"gh = Github('{s.GITHUB}')", "NBS-SEC-002", "GitHub token"),
+    (f"GH = '{s.GITHUB_FINE}'", "NBS-SEC-002", "GitHub fine-grained token"),
+    (f"gl = '{s.GITLAB}'", "NBS-SEC-002", "GitLab token"),
+    (f"client = WebClient('{s.SLACK}')", "NBS-SEC-002", "Slack token"),
+    (f"requests.post('{s.SLACK_HOOK}', json=m)", "NBS-SEC-002", "Slack webhook"),
+    (f"stripe.api_key = '{s.STRIPE}'", "NBS-SEC-002", "Stripe live key"),
+    (f"client = OpenAI(api_key='{s.OPENAI}')", "NBS-SEC-002", "OpenAI API key"),
+    (f'Anthropic(api_key="{s.ANTHROPIC}")', "NBS-SEC-002", "Anthropic API key"),
+    (f"login('{s.HUGGINGFACE}')", "NBS-SEC-002", "Hugging Face token"),
+    (f"Client('{s.TWILIO}', secret)", "NBS-SEC-002", "Twilio API key"),
+    (f"sg = SendGridAPIClient('{s.SENDGRID}')", "NBS-SEC-002", "SendGrid API key"),
+    (f"//registry.npmjs.org/:_authToken={s.NPM}", "NBS-SEC-002", "npm token"),
+    (f"!twine upload -p {s.PYPI} dist/*", "NBS-SEC-002", "PyPI token"),
+    (f"headers = {{'Authorization': 'Bearer {s.JWT}'}}", "NBS-SEC-002", "JSON Web Token"),
+    (f"key = '''{s.PRIVATE_KEY}'''", "NBS-SEC-003", "private key"),
+    (
+        f"engine = create_engine('postgresql://etl:{s.DB_PASSWORD}@db.internal:5432/prod')",
+        "NBS-SEC-004",
+        "connection string password",
+    ),
+    (
+        f"mongo = 'mongodb+srv://app:{s.DB_PASSWORD}@cluster0.example.net/db'",
+        "NBS-SEC-004",
+        "connection string password",
+    ),
+    (f"password = '{s.DB_PASSWORD}'", "NBS-SEC-005", "hard-coded secret"),
+    (f"config = {{'db_password': \"{s.DB_PASSWORD}\"}}", "NBS-SEC-005", "hard-coded secret"),
+    (f"!mysql -u root --password={s.DB_PASSWORD} db", "NBS-SEC-005", "hard-coded secret"),
+    (f"%env DB_PASSWORD={s.DB_PASSWORD}", "NBS-SEC-005", "hard-coded secret"),
+    (f"headers['X-Auth'] = call(auth='{s.GENERIC_TOKEN}')", "NBS-SEC-006", "high-entropy string"),
+]
+
+DECOYS = [
+    "api_key = os.environ['OPENAI_API_KEY']",
+    "token = os.getenv('HF_TOKEN')",
+    "password = getpass.getpass()",
+    "API_KEY = 'YOUR_API_KEY'",
+    "token = '<token>'",
+    "password = 'changeme'",
+    "secret = 'xxxxxxxxxxxxxxxx'",
+    "api_key = '****************'",
+    "gh = 'ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'",
+    "password = ''",
+    "password = 'password'",
+    "url = 'postgresql://user:password@localhost/db'",
+    "url = 'postgresql://user:<password>@localhost/db'",
+    "url = f'postgresql://{user}:{password}@{host}/db'",
+    "url = 'https://github.com/org/repo@v1.0'",
+    "sha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'",
+    "revision = '0123456789abcdef0123456789abcdef01234567'",
+    "token_id = '550e8400-e29b-41d4-a716-446655440000'",
+    "key = '550e8400-e29b-41d4-a716-446655440000'",
+    "checksum_key = 'd41d8cd98f00b204e9800998ecf8427e'",
+    '"id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d"',
+    "tokenizer = AutoTokenizer.from_pretrained('bert-base-uncased')",
+    "max_tokens = 4096",
+    "secret_name = 'prod/db/credentials'",
+    "password_file = '/run/secrets/db_password'",
+    "![img](data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+    "YPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==) key",
+    "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY",
+    "token = tokenizer('hello world')",
+    "key_col = 'customer_identifier_column'",
+]
+
+
+@pytest.mark.parametrize(("text", "rule", "kind"), FLAGGED)
+def test_flagged(text: str, rule: str, kind: str) -> None:
+    found = find_secrets("x = 1\n" + text)
+    assert [(h.rule, h.kind, h.line) for h in found] == [(rule, kind, 2)]
+
+
+@pytest.mark.parametrize("text", DECOYS)
+def test_decoys_stay_clean(text: str) -> None:
+    assert find_secrets(text) == []
+
+
+def test_secret_in_json_escaped_source_is_found_once_decoded() -> None:
+    # the raw .ipynb has the token inside a JSON string with escapes around it
+    raw = json.dumps({"source": [f'x = 1\nGH = "{s.GITHUB}"\n']})
+    decoded = json.loads(raw)["source"][0]
+    (hit,) = find_secrets(decoded)
+    assert (hit.rule, hit.line, hit.secret) == ("NBS-SEC-002", 2, s.GITHUB)
+
+
+def test_evidence_is_a_hash_never_the_secret() -> None:
+    (hit,) = find_secrets(f"token = '{s.GITHUB}'")
+    assert s.GITHUB not in hit.evidence
+    assert s.GITHUB[4:20] not in hit.to_issue().message
+    assert hit.evidence.startswith("GitHub token (sha256:")
+
+
+def test_column_is_reported() -> None:
+    (hit,) = find_secrets(f"a\n    tok = '{s.GITHUB}'")
+    assert (hit.line, hit.column) == (2, 12)

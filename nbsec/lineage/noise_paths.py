@@ -1,0 +1,78 @@
+"""Files a running cell opens that are not data: the interpreter, installed packages, caches,
+kernel plumbing and a few system files read by name resolution or time zones. Reads and writes
+under these are left out of lineage. Data, not logic: extend the tuples."""
+
+from __future__ import annotations
+
+import os
+import site
+import sys
+import sysconfig
+import tempfile
+
+SYSTEM_PREFIXES = (
+    "/proc/",
+    "/sys/",
+    "/dev/",
+    "/usr/lib/",
+    "/usr/share/",
+    "/usr/local/lib/",
+    "/etc/ssl/",
+    "/etc/pki/",
+)
+SYSTEM_FILES = frozenset(
+    (
+        "/etc/hosts",
+        "/etc/resolv.conf",
+        "/etc/nsswitch.conf",
+        "/etc/gai.conf",
+        "/etc/host.conf",
+        "/etc/localtime",
+        "/etc/mime.types",
+        "/etc/os-release",
+    )
+)
+CODE_SUFFIXES = (".py", ".pyc", ".pyi", ".pyd", ".so", ".pth", ".dist-info")
+HOME_CACHES = (
+    "~/.cache/",
+    "~/.ipython/",
+    "~/.jupyter/",
+    "~/.local/share/jupyter/",
+    "~/.config/matplotlib/",
+    "~/.matplotlib/",
+    "~/.keras/keras.json",
+)
+
+
+def noise_prefixes(extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Path prefixes (with a trailing separator) whose files are never lineage."""
+    roots = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sysconfig.get_paths().get("stdlib", ""),
+        sysconfig.get_paths().get("purelib", ""),
+        sysconfig.get_paths().get("platlib", ""),
+        os.path.join(tempfile.gettempdir(), "ipykernel_"),
+    }
+    try:
+        roots.update(site.getsitepackages())
+        roots.add(site.getusersitepackages())
+    except AttributeError:  # virtualenvs with an old site.py
+        pass
+    for env in ("JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
+        if os.environ.get(env):
+            roots.add(os.environ[env])
+    roots.update(os.path.expanduser(p) for p in HOME_CACHES)
+    roots.update(extra)
+    out = [r if r.endswith(("/", "_")) else r + os.sep for r in roots if r]
+    return tuple(sorted(set(out))) + SYSTEM_PREFIXES
+
+
+def is_noise(path: str, prefixes: tuple[str, ...]) -> bool:
+    return (
+        path.startswith(prefixes)
+        or path.endswith(CODE_SUFFIXES)
+        or path in SYSTEM_FILES
+        or "/__pycache__/" in path
+    )

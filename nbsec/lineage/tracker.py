@@ -1,0 +1,446 @@
+"""The lineage tracker: one :class:`~nbsec.lineage.records.CellRecord` per cell execution.
+
+It is an engine driven by IPython's cell events and knows nothing of the kernel extension::
+
+    tracker = LineageTracker(shell, policy_provider, notebook_path=path)
+    shell.events.register("pre_run_cell", tracker.pre_run_cell)
+    shell.events.register("post_run_cell", tracker.post_run_cell)
+
+No tracing: before a cell runs, the tracker parses the cell (cached), takes an identity
+snapshot of the namespace and fingerprints the few frames and arrays the cell names; while it
+runs, the process-wide audit hook and the thin I/O wrappers append paths and URLs to a list;
+after it runs, a second snapshot gives what was bound, the fingerprints what was mutated, and the
+files touched are hashed (cached, capped). The record is then appended to the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+import types
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nbsec.lineage import audit_hook, io_wrappers
+from nbsec.lineage.cell_names import CellNames, analyse
+from nbsec.lineage.fingerprint import describe, fingerprint, kind_of, type_name
+from nbsec.lineage.hashing import FileHasher
+from nbsec.lineage.ledger import LEDGER_DIR, LedgerWriter, ledger_path
+from nbsec.lineage.namespace_diff import Snapshot, diff, snapshot
+from nbsec.lineage.noise_paths import is_noise, noise_prefixes
+from nbsec.lineage.notebook_cells import NotebookCells, source_sha256
+from nbsec.lineage.records import Access, CellRecord, VariableInfo
+from nbsec.lineage.uri import clean_url
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from nbsec.lineage.graph import LineageGraph
+    from nbsec.policy import Policy
+
+_MODEL_KEYS = ("source", "path", "sha256", "verdict", "api", "format", "revision", "rule")
+_MAX_EVENTS = 10_000  # I/O events kept per cell; more are counted, not stored
+_FUNCTION_DEPTH = 3
+
+
+def new_session_id() -> str:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class _Running:
+    """State of the cell being executed."""
+
+    raw_cell: str
+    cell_id: str | None
+    names: CellNames
+    before: Snapshot
+    uses: set[str]
+    pre_fingerprints: dict[str, tuple[int, str | None]]
+    started: str
+    t0: float
+    files: list[tuple[str, bool, str]] = field(default_factory=list)
+    urls: list[tuple[str, bool, str, str | None]] = field(default_factory=list)
+    unobserved: list[str] = field(default_factory=list)
+    models: list[dict[str, Any]] = field(default_factory=list)
+    dropped_events: int = 0
+
+
+class LineageTracker:
+    """Records per-cell lineage for one IPython shell. See the module docstring."""
+
+    def __init__(
+        self,
+        shell: InteractiveShell,
+        policy_provider: Callable[[], Policy],
+        *,
+        notebook_path: Path | str | None = None,
+        session_id: str | None = None,
+    ) -> None:
+        self.shell = shell
+        self._policy_provider = policy_provider
+        self.notebook_path = Path(notebook_path).resolve() if notebook_path else None
+        self.session_id = session_id or new_session_id()
+        self.records: list[CellRecord] = []
+        policy = policy_provider()
+        self._hasher = FileHasher(policy.lineage.hash_max_bytes)
+        base = self.notebook_path.parent if self.notebook_path else Path.cwd()
+        self.ledger_file: Path | None = None
+        self._ledger: LedgerWriter | None = None
+        if policy.lineage.ledger:
+            self.ledger_file = ledger_path(base, self.session_id)
+            self._ledger = LedgerWriter(self.ledger_file)
+            self._ledger.append("session", self._session_header())
+        self._noise = noise_prefixes((str(base / LEDGER_DIR),))
+        self._cells = NotebookCells(self.notebook_path) if self.notebook_path else None
+        self._running: _Running | None = None
+        self._pending_models: list[dict[str, Any]] = []
+        self._pending_unobserved: list[str] = []
+        self._last_index: int | None = None
+        self._closed = False
+        audit_hook.activate(self)
+        io_wrappers.install()
+
+    # -- IPython events ------------------------------------------------------------------------
+    def pre_run_cell(self, info: Any) -> None:
+        """``pre_run_cell`` handler: snapshot the namespace, parse the cell."""
+        if self._closed:
+            return
+        raw = str(getattr(info, "raw_cell", "") or "")
+        transformed = getattr(info, "transformed_cell", None)
+        if transformed is None:
+            try:
+                transformed = self.shell.transform_cell(raw)  # type: ignore[no-untyped-call]
+            except Exception:
+                transformed = raw
+        names = analyse(str(transformed))
+        ns = self.shell.user_ns
+        before = snapshot(ns)
+        uses = self._uses(names, ns)
+        pre_fps: dict[str, tuple[int, str | None]] = {}
+        for name in uses:
+            value = ns[name]
+            if kind_of(value) is not None:
+                pre_fps[name] = (id(value), fingerprint(value))
+        self._running = _Running(
+            raw_cell=raw,
+            cell_id=getattr(info, "cell_id", None),
+            names=names,
+            before=before,
+            uses=uses,
+            pre_fingerprints=pre_fps,
+            started=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            t0=time.perf_counter(),
+            unobserved=list(names.unobserved) + self._pending_unobserved,
+            models=self._pending_models,
+        )
+        self._pending_models, self._pending_unobserved = [], []
+
+    def post_run_cell(self, result: Any) -> CellRecord | None:
+        """``post_run_cell`` handler: diff, hash, build the record, append it to the ledger."""
+        running, self._running = self._running, None
+        if running is None or self._closed:
+            return None
+        duration = (time.perf_counter() - running.t0) * 1000.0
+        ns = self.shell.user_ns
+        hidden = self.shell.user_ns_hidden
+        change = diff(running.before, snapshot(ns), hidden)
+        names = running.names
+
+        defines: list[str] = []
+        imports: list[str] = []
+        candidates = change.bound | {
+            n for n in names.stored if n in ns and not n.startswith("_") and n not in hidden
+        }
+        for name in sorted(candidates):
+            (imports if isinstance(ns[name], types.ModuleType) else defines).append(name)
+        defined = set(defines)
+        mutated = self._mutated(running, ns, defined)
+
+        variables: dict[str, VariableInfo] = {}
+        for name in (*defines, *mutated):
+            value = ns[name]
+            variables[name] = describe(value) or VariableInfo(type_name(value))
+
+        execution_count = getattr(result, "execution_count", None)
+        if execution_count is None:
+            execution_count = getattr(self.shell, "execution_count", None)
+        sha = source_sha256(running.raw_cell)
+        cell_index = None
+        cell_id = running.cell_id
+        if self._cells is not None:
+            cell_index = self._cells.index_for(cell_id, sha, self._last_index)
+            if cell_index is not None:
+                self._last_index = cell_index
+                cell_id = cell_id or self._cells.id_for(cell_index)
+
+        reads, writes = self._accesses(running)
+        unobserved = list(dict.fromkeys(running.unobserved))
+        if running.dropped_events:
+            unobserved.append(f"{running.dropped_events} further I/O events not kept")
+        record = CellRecord(
+            execution_count=execution_count,
+            source_sha256=sha,
+            cell_index=cell_index,
+            cell_id=cell_id,
+            session_id=self.session_id,
+            seq=len(self.records),
+            started=running.started,
+            duration_ms=duration,
+            defines=defines,
+            uses=sorted(running.uses),
+            rebound=sorted(n for n in defines if n in running.before),
+            mutated=mutated,
+            deleted=sorted(change.removed),
+            imports=imports,
+            variables=variables,
+            reads=reads,
+            writes=writes,
+            models=running.models,
+            unobserved=unobserved,
+            findings=self._findings(unobserved, cell_index, cell_id, execution_count),
+            error=_error_name(result),
+        )
+        self.records.append(record)
+        if self._ledger is not None and not self._ledger.closed:
+            self._ledger.append("cell", record.to_dict())
+        return record
+
+    # -- other engines report here ---------------------------------------------------------------
+    def record_model(self, event: Mapping[str, Any]) -> None:
+        """A model or pickle load/download seen by the model guard, attributed to the running
+        cell (or to the next one if none is running). Only known keys with plain values are
+        kept."""
+        if self._closed:
+            return
+        entry: dict[str, Any] = {}
+        for key in _MODEL_KEYS:
+            value = event.get(key)
+            if isinstance(value, str | int | float | bool) or value is None:
+                entry[key] = value
+        if isinstance(entry.get("source"), str) and "://" in entry["source"]:
+            entry["source"] = clean_url(entry["source"])
+        if entry.get("source") is None and isinstance(entry.get("path"), str):
+            entry["source"] = os.path.abspath(entry["path"])
+        if entry.get("source") is None:
+            return
+        target = self._running.models if self._running is not None else self._pending_models
+        target.append(entry)
+
+    def unobserved(self, what: str) -> None:
+        """Something ran whose reads and writes nbsec cannot see (``exec``, ``%run``, ...)."""
+        if self._closed:
+            return
+        text = " ".join(str(what).split())[:80]
+        if self._running is not None:
+            self._running.unobserved.append(text)
+        else:
+            self._pending_unobserved.append(text)
+
+    # -- audit sink ------------------------------------------------------------------------------
+    def on_file(self, path: str, write: bool, via: str) -> None:
+        running = self._running
+        if running is None:
+            return
+        if len(running.files) < _MAX_EVENTS:
+            running.files.append((path, write, via))
+        else:
+            running.dropped_events += 1
+
+    def on_url(self, url: str, write: bool, via: str, local_path: str | None = None) -> None:
+        running = self._running
+        if running is None:
+            return
+        if len(running.urls) < _MAX_EVENTS:
+            running.urls.append((url, write, via, local_path))
+        else:
+            running.dropped_events += 1
+
+    def on_download(self, url: str, local_path: str | None, via: str) -> None:
+        self.on_url(url, False, via, local_path)
+
+    def on_exec(self, filename: str, caller_globals: object = None) -> None:
+        running = self._running
+        if running is not None and caller_globals is self.shell.user_ns:
+            running.unobserved.append("exec")
+
+    # -- results -----------------------------------------------------------------------------------
+    def graph(self) -> LineageGraph:
+        from nbsec.lineage.graph import LineageGraph
+
+        return LineageGraph.from_records(self.records)
+
+    def summary(self) -> dict[str, Any]:
+        """A small summary for ``metadata.nbsec.lineage`` of the saved notebook."""
+        return {
+            "session_id": self.session_id,
+            "ledger": _relative(self.ledger_file, self.notebook_path),
+            "cells_recorded": len(self.records),
+            "reads": sum(len(r.reads) for r in self.records),
+            "writes": sum(len(r.writes) for r in self.records),
+            "models": sum(len(r.models) for r in self.records),
+            "unobserved": sum(len(r.unobserved) for r in self.records),
+        }
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Flush and close the ledger; the audit hook and wrappers stop reporting to us."""
+        if self._closed:
+            return
+        self._closed = True
+        self._running = None
+        audit_hook.deactivate(self)
+        io_wrappers.uninstall()
+        if self._ledger is not None:
+            if not self._ledger.closed:
+                self._ledger.append("close", {"cells_recorded": len(self.records)})
+            self._ledger.close()
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _session_header(self) -> dict[str, Any]:
+        import platform
+
+        from nbsec._version import __version__
+
+        return {
+            "session_id": self.session_id,
+            "notebook": str(self.notebook_path) if self.notebook_path else None,
+            "cwd": os.getcwd(),
+            "pid": os.getpid(),
+            "nbsec": __version__,
+            "python": platform.python_version(),
+        }
+
+    def _uses(self, names: CellNames, ns: Mapping[str, Any]) -> set[str]:
+        """Names of existing, visible, non-module variables the cell loads, plus the globals
+        read by user functions it calls (a few levels deep)."""
+        hidden = self.shell.user_ns_hidden
+        uses: set[str] = set()
+        todo = [n for n in names.loaded if n in ns]
+        depth = 0
+        while todo and depth <= _FUNCTION_DEPTH:
+            following: list[str] = []
+            for name in todo:
+                if name in uses or name.startswith("_") or name in hidden:
+                    continue
+                value = ns[name]
+                if isinstance(value, types.ModuleType):
+                    continue
+                uses.add(name)
+                following.extend(n for n in _global_names(value, ns) if n not in uses)
+            todo, depth = following, depth + 1
+        return uses
+
+    def _mutated(self, running: _Running, ns: Mapping[str, Any], defined: set[str]) -> list[str]:
+        mutated: set[str] = set()
+        for name, (before_id, before_fp) in running.pre_fingerprints.items():
+            if name in defined or name not in ns or id(ns[name]) != before_id:
+                continue
+            if fingerprint(ns[name]) != before_fp:
+                mutated.add(name)
+        through = running.names.stored_through | running.names.augmented
+        for name in through:
+            if name in defined or name not in ns or name not in running.before:
+                continue
+            if id(ns[name]) == running.before[name] and not isinstance(ns[name], types.ModuleType):
+                mutated.add(name)
+        return sorted(mutated)
+
+    def _accesses(self, running: _Running) -> tuple[list[Access], list[Access]]:
+        reads: dict[str, Access] = {}
+        writes: dict[str, Access] = {}
+        for path, write, via in running.files:
+            if is_noise(path, self._noise):
+                continue
+            bucket = writes if write else reads
+            if path not in bucket:
+                bucket[path] = Access(uri=path, kind="file", via=via, path=path)
+        has_http = any(via != "socket" for _, _, via, _ in running.urls)
+        for url, write, via, local in running.urls:
+            if via == "socket" and has_http:
+                continue
+            uri = clean_url(url)
+            bucket = writes if write else reads
+            if uri not in bucket:
+                bucket[uri] = Access(uri=uri, kind="url", via=via, path=local)
+        for access in (*reads.values(), *writes.values()):
+            if access.path is None:
+                continue
+            digest = self._hasher.digest(access.path)
+            if digest is not None:
+                access.sha256, access.size, access.partial = (
+                    digest.sha256,
+                    digest.size,
+                    digest.partial,
+                )
+        return list(reads.values()), list(writes.values())
+
+    def _findings(
+        self,
+        unobserved: Iterable[str],
+        cell_index: int | None,
+        cell_id: str | None,
+        execution_count: int | None,
+    ) -> list[dict[str, Any]]:
+        items = list(unobserved)
+        if not items:
+            return []
+        policy = self._policy_provider()
+        if not policy.rule_enabled("NBS-LIN-001"):
+            return []
+        from nbsec.findings import Finding, Location
+
+        location = Location(
+            path=str(self.notebook_path) if self.notebook_path else None,
+            cell_index=cell_index,
+            cell_id=cell_id,
+            execution_count=execution_count,
+        )
+        return [
+            Finding.from_rule(
+                "NBS-LIN-001",
+                f"the cell ran {what}; what it read and wrote is not observed",
+                location,
+                evidence=what,
+                key=what,
+            ).to_dict()
+            for what in dict.fromkeys(items)
+        ]
+
+
+def _global_names(value: Any, ns: Mapping[str, Any]) -> list[str]:
+    """Global names referenced by a function defined in the notebook (and its nested code)."""
+    func = value
+    if not isinstance(func, types.FunctionType) or func.__globals__ is not ns:
+        return []
+    out: list[str] = []
+    stack = [func.__code__]
+    while stack:
+        code = stack.pop()
+        out.extend(n for n in code.co_names if n in ns)
+        stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return out
+
+
+def _error_name(result: Any) -> str | None:
+    error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
+    return type(error).__name__ if error is not None else None
+
+
+def _relative(path: Path | None, notebook: Path | None) -> str | None:
+    if path is None:
+        return None
+    if notebook is not None:
+        try:
+            return path.relative_to(notebook.parent).as_posix()
+        except ValueError:
+            pass
+    return str(path)

@@ -1,0 +1,117 @@
+"""Compressed streams: gzip, bz2, xz, lzma, zlib (joblib's compressors, ``.pkl.gz``) and lz4.
+
+The stream is decompressed incrementally up to the per-member limit and the total budget of the
+file; a stream that would go on is reported (NBS-PKL-018) and the part decompressed so far is
+still scanned by content, so a payload at the front of a bomb is still found. Concatenated
+gzip members are followed, as :mod:`gzip` does.
+"""
+
+from __future__ import annotations
+
+import bz2
+import lzma
+import zlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nbsec.models.pickle_walker import Buffer
+    from nbsec.models.scan_context import ScanContext
+
+_CHUNK = 8 << 20
+
+
+def _decompressor(kind: str) -> Any:
+    if kind == "gzip":
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if kind in ("zlib", "zlib-joblib-legacy"):
+        return zlib.decompressobj()
+    if kind == "bz2":
+        return bz2.BZ2Decompressor()
+    if kind == "xz":
+        return lzma.LZMADecompressor(lzma.FORMAT_XZ)
+    if kind == "lzma":
+        return lzma.LZMADecompressor(lzma.FORMAT_ALONE)
+    raise ValueError(kind)
+
+
+def decompress_bounded(
+    data: Buffer, start: int, end: int, kind: str, limit: int
+) -> tuple[bytes, bool]:
+    """Decompress ``data[start:end]``; returns (output, cut_short). Raises ValueError if corrupt."""
+    out = bytearray()
+    pos = start
+    if kind == "zlib-joblib-legacy":
+        # "ZF" + 0x-hex length padded to 16 bytes, then a zlib stream
+        pos += 18
+    dec = _decompressor(kind)
+    zlib_like = kind in ("gzip", "zlib", "zlib-joblib-legacy")
+    try:
+        while True:
+            if zlib_like and dec.unconsumed_tail:
+                chunk = dec.unconsumed_tail
+            elif not zlib_like and not dec.needs_input:
+                chunk = b""
+            elif pos < end:
+                chunk = bytes(data[pos : min(end, pos + _CHUNK)])
+                pos += len(chunk)
+            else:
+                break
+            room = limit - len(out)
+            if room <= 0:
+                return bytes(out), True
+            out += dec.decompress(chunk, room)
+            if dec.eof:
+                rest = dec.unused_data
+                if kind == "gzip" and rest[:2] == b"\x1f\x8b":
+                    pos -= len(rest)
+                    dec = _decompressor(kind)
+                    continue
+                break
+    except (zlib.error, OSError, lzma.LZMAError, EOFError) as exc:
+        if out:
+            return bytes(out), False
+        raise ValueError(str(exc)) from None
+    return bytes(out), False
+
+
+def scan_compressed(
+    ctx: ScanContext, data: Buffer, start: int, end: int, where: str, depth: int, kind: str
+) -> str:
+    if kind == "lz4":
+        try:
+            import lz4.frame  # type: ignore[import-not-found]
+        except ImportError:
+            ctx.report(
+                "NBS-PKL-020",
+                f"{where}: lz4-compressed; install the optional 'lz4' package to scan it",
+                key=f"{where}:lz4",
+            )
+            return "lz4"
+        try:
+            body = lz4.frame.decompress(bytes(data[start:end]))[: ctx.limits.max_member_bytes]
+        except RuntimeError as exc:
+            ctx.report("NBS-PKL-021", f"{where}: corrupt lz4 stream: {exc}", key=f"{where}:lz4")
+            return "lz4"
+        truncated = False
+    else:
+        try:
+            body, truncated = decompress_bounded(
+                data, start, end, kind, ctx.limits.max_member_bytes
+            )
+        except ValueError as exc:
+            ctx.report(
+                "NBS-PKL-021", f"{where}: corrupt {kind} stream: {exc}", key=f"{where}:{kind}"
+            )
+            return kind
+    if not ctx.charge(len(body), where):
+        return kind
+    if truncated:
+        ctx.report(
+            "NBS-PKL-018",
+            f"{where}: {kind} stream decompresses to more than "
+            f"{ctx.limits.max_member_bytes >> 20} MiB; scanned up to the limit",
+            key=f"{where}:bomb",
+        )
+    inner = ctx.scan_member(body, 0, len(body), f"{where} ({kind})", depth + 1)
+    base = kind.removesuffix("-joblib-legacy")
+    return f"{base}:{inner}"

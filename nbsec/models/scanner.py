@@ -1,0 +1,200 @@
+"""Scan model and pickle files, byte strings and open streams: the engine's entry points.
+
+* :func:`scan_model` scans a file. The file is memory-mapped, so data records that the format lets
+  us step over (tensor storages, array data, zip members that are not pickles) are never read; its
+  SHA-256 is computed in a background thread while the scan runs (hashlib releases the GIL).
+* :func:`scan_bytes` scans a byte string, e.g. what ``pickle.loads`` is about to receive.
+* :func:`scan_stream` scans what a loader would read from an open binary file, from its current
+  position to the end, and puts the position back: the caller's stream is not consumed.
+
+Nothing scanned is imported, unpickled or executed; formats are recognised by content
+(:mod:`nbsec.models.format_detect`) and dispatched to one handler module per format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import os
+import threading
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from nbsec.errors import InputError
+from nbsec.models.format_detect import HEAD_BYTES, detect
+from nbsec.models.globals_judge import GlobalsJudge
+from nbsec.models.model_scan import ModelScan, verdict_for
+from nbsec.models.scan_context import ScanContext, ScanLimits
+
+if TYPE_CHECKING:
+    from nbsec.models.pickle_walker import Buffer
+    from nbsec.policy import Policy
+
+_HASH_CHUNK = 16 << 20
+
+
+def scan_model(
+    path: str | os.PathLike[str],
+    *,
+    policy: Policy | None = None,
+    limits: ScanLimits | None = None,
+) -> ModelScan:
+    """Scan one file. Never raises for a bad file: an unreadable one gets verdict ``error``."""
+    display = os.fspath(path)
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size == 0:
+                return _scan(b"", display, policy, limits, sha256=hashlib.sha256().hexdigest())
+            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                return _scan_mapped(mm, display, policy, limits)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        return ModelScan(
+            path=display,
+            format="unknown",
+            sha256="",
+            verdict="error",
+            error=f"{display}: cannot read: {reason}",
+        )
+
+
+def scan_bytes(
+    data: bytes | bytearray | memoryview,
+    *,
+    name: str = "<bytes>",
+    policy: Policy | None = None,
+    limits: ScanLimits | None = None,
+) -> ModelScan:
+    """Scan a byte string as if it were a file named ``name``."""
+    buf = bytes(data) if isinstance(data, memoryview) else data
+    return _scan(buf, name, policy, limits, sha256=hashlib.sha256(buf).hexdigest())
+
+
+def scan_stream(
+    fileobj: IO[bytes],
+    *,
+    name: str | None = None,
+    policy: Policy | None = None,
+    limits: ScanLimits | None = None,
+) -> ModelScan:
+    """Scan what a loader would read from ``fileobj``: from its current position to the end.
+
+    The position is restored before returning, so the caller can go on to load from the same
+    stream. A stream backed by a real file is memory-mapped (nothing is copied); other seekable
+    streams are read once and rewound. A stream that cannot seek cannot be scanned without being
+    consumed: :class:`~nbsec.errors.InputError` is raised, and the caller should read the bytes
+    itself and use :func:`scan_bytes`.
+    """
+    label = name or str(getattr(fileobj, "name", "<stream>"))
+    try:
+        if not fileobj.seekable():
+            raise InputError(f"{label}: stream is not seekable; read it and use scan_bytes")
+        position = fileobj.tell()
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{label}: cannot scan stream: {exc}") from None
+    try:
+        fileno = fileobj.fileno()
+    except (OSError, ValueError, AttributeError):
+        fileno = -1
+    try:
+        if fileno >= 0 and os.fstat(fileno).st_size > position:
+            with mmap.mmap(fileno, 0, access=mmap.ACCESS_READ) as mm:
+                view = mm if position == 0 else mm[position:]
+                return _scan_mapped(view, label, policy, limits)
+        data = fileobj.read()
+        return scan_bytes(data, name=label, policy=policy, limits=limits)
+    finally:
+        fileobj.seek(position)
+
+
+def _scan_mapped(
+    mm: mmap.mmap | bytes, display: str, policy: Policy | None, limits: ScanLimits | None
+) -> ModelScan:
+    digest: list[str] = []
+    hasher = threading.Thread(target=_hash_into, args=(mm, digest), daemon=True)
+    hasher.start()
+    try:
+        scan = _scan(mm, display, policy, limits, sha256="")
+    finally:
+        hasher.join()
+    scan.sha256 = digest[0] if digest else ""
+    return scan
+
+
+def _hash_into(data: mmap.mmap | bytes, out: list[str]) -> None:
+    h = hashlib.sha256()
+    view = memoryview(data)
+    try:
+        for i in range(0, len(view), _HASH_CHUNK):
+            h.update(view[i : i + _HASH_CHUNK])
+    finally:
+        view.release()
+    out.append(h.hexdigest())
+
+
+def _scan(
+    data: Buffer, display: str, policy: Policy | None, limits: ScanLimits | None, sha256: str
+) -> ModelScan:
+    ctx = ScanContext(
+        path=display,
+        policy=policy,
+        judge=GlobalsJudge(policy),
+        scan_member_fn=scan_buffer,
+        limits=limits or ScanLimits(),
+    )
+    fmt = scan_buffer(ctx, data, 0, len(data), Path(display).name or display, 0)
+    findings = ctx.findings
+    verdict = verdict_for(findings)
+    if fmt == "unknown" and verdict == "safe":
+        verdict = "unsupported"
+    return ModelScan(
+        path=display,
+        format=fmt,
+        sha256=sha256,
+        verdict=verdict,
+        globals=ctx.globals,
+        findings=findings,
+        size=len(data),
+    )
+
+
+def scan_buffer(
+    ctx: ScanContext, data: Buffer, start: int, end: int, where: str, depth: int
+) -> str:
+    """Detect the format of ``data[start:end]`` and run its handler; returns the format name."""
+    head = bytes(data[start : min(end, start + HEAD_BYTES)])
+    kind = detect(head, end - start)
+    if kind in ("pickle", "pickle-text"):
+        from nbsec.models.pickle_file import scan_pickle_file
+
+        return scan_pickle_file(ctx, data, start, end, where, depth, text=(kind == "pickle-text"))
+    if kind == "zip":
+        from nbsec.models.zip_formats import scan_zip
+
+        return scan_zip(ctx, data, start, end, where, depth)
+    if kind == "npy":
+        from nbsec.models.numpy_format import scan_npy
+
+        return scan_npy(ctx, data, start, end, where, depth)
+    if kind in ("gzip", "bz2", "xz", "lzma", "zlib", "zlib-joblib-legacy", "lz4"):
+        from nbsec.models.compressed_format import scan_compressed
+
+        return scan_compressed(ctx, data, start, end, where, depth, kind)
+    if kind == "tar":
+        from nbsec.models.tar_format import scan_tar
+
+        return scan_tar(ctx, data, start, end, where, depth)
+    if kind == "safetensors":
+        from nbsec.models.safetensors_format import scan_safetensors
+
+        return scan_safetensors(ctx, data, start, end, where)
+    if kind == "hdf5":
+        from nbsec.models.hdf5_format import scan_hdf5
+
+        return scan_hdf5(ctx, data, start, end, where)
+    if kind == "7z":
+        from nbsec.models.sevenzip_format import scan_7z
+
+        return scan_7z(ctx, data, start, end, where, depth)
+    return "unknown"

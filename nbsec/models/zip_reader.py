@@ -1,0 +1,222 @@
+"""A tolerant zip reader: the members a lenient loader (PyTorch's miniz) would find.
+
+Python's :mod:`zipfile` rejects archives that PyTorch still loads: local-header names that differ
+from the central directory, bad CRCs, "encrypted" flag bits on stored members, data prepended to
+the archive, ZIP64 fields on small archives. A scanner built on it can be bypassed by such files.
+This reader works from the end-of-central-directory record (ZIP64 included), trusts the central
+directory for names and sizes and the local header only for where the data starts, and falls back
+to walking local headers when there is no usable central directory. It never decompresses more
+than asked for, and it reports structure that only a bomb would have (overlapping members).
+"""
+
+from __future__ import annotations
+
+import bz2
+import itertools
+import lzma
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nbsec.models.pickle_walker import Buffer
+
+_EOCD = b"PK\x05\x06"
+_EOCD64 = b"PK\x06\x06"
+_EOCD64_LOCATOR = b"PK\x06\x07"
+_CENTRAL = b"PK\x01\x02"
+_LOCAL = b"PK\x03\x04"
+_MAX_COMMENT = 0xFFFF + 22
+
+STORED, DEFLATED, BZIP2, LZMA = 0, 8, 12, 14
+
+
+class ZipFormatError(Exception):
+    """The archive's structure cannot be read at all."""
+
+
+@dataclass(frozen=True)
+class ZipMember:
+    name: str
+    method: int
+    flags: int
+    compressed_size: int
+    size: int
+    header_offset: int  # absolute offset of the local header in the buffer
+    data_offset: int  # absolute offset of the member's data
+
+    @property
+    def encrypted(self) -> bool:
+        return bool(self.flags & 0x1) and self.method not in (STORED,)
+
+
+@dataclass
+class ZipDirectory:
+    members: list[ZipMember]
+    overlapping: bool = False
+    from_local_headers: bool = False
+
+
+def read_directory(data: Buffer, start: int, end: int, max_members: int) -> ZipDirectory:
+    """The members of the zip in ``data[start:end]``; raises :class:`ZipFormatError`."""
+    try:
+        members = _from_central_directory(data, start, end, max_members)
+        from_local = False
+    except ZipFormatError:
+        members = _from_local_headers(data, start, end, max_members)
+        from_local = True
+    spans = sorted((m.data_offset, m.data_offset + m.compressed_size) for m in members)
+    overlapping = any(b[0] < a[1] for a, b in itertools.pairwise(spans) if a[1] > a[0])
+    return ZipDirectory(members, overlapping=overlapping, from_local_headers=from_local)
+
+
+def _find_eocd(data: Buffer, start: int, end: int) -> int:
+    lo = max(start, end - _MAX_COMMENT)
+    pos = end
+    while True:
+        pos = data.rfind(_EOCD, lo, pos)
+        if pos < 0:
+            raise ZipFormatError("no end of central directory record")
+        if pos + 22 <= end:
+            return int(pos)
+        pos -= 1
+
+
+def _from_central_directory(
+    data: Buffer, start: int, end: int, max_members: int
+) -> list[ZipMember]:
+    eocd = _find_eocd(data, start, end)
+    (_, _, _, _, count, cd_size, cd_offset, _) = struct.unpack(
+        "<4s4H2LH", bytes(data[eocd : eocd + 22])
+    )
+    if (count == 0xFFFF or cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF) and eocd - 20 >= start:
+        loc = bytes(data[eocd - 20 : eocd])
+        if loc[:4] == _EOCD64_LOCATOR:
+            (eocd64_offset,) = struct.unpack("<Q", loc[8:16])
+            rec = bytes(data[start + eocd64_offset : start + eocd64_offset + 56])
+            if rec[:4] == _EOCD64 and len(rec) == 56:
+                count, _, cd_size, cd_offset = struct.unpack("<QQQQ", rec[24:56])
+    # Data prepended to the archive shifts every offset; find the real start like zipfile does.
+    cd_start = eocd - cd_size
+    shift = cd_start - (start + cd_offset)
+    if cd_start < start or bytes(data[cd_start : cd_start + 4]) != _CENTRAL:
+        if count == 0:
+            return []
+        raise ZipFormatError("central directory not found")
+    if count > max_members:
+        count = max_members + 1
+    members: list[ZipMember] = []
+    pos = cd_start
+    for _ in range(count):
+        head = bytes(data[pos : pos + 46])
+        if len(head) < 46 or head[:4] != _CENTRAL:
+            break
+        (flags, method) = struct.unpack("<HH", head[8:12])
+        csize, size = struct.unpack("<LL", head[20:28])
+        name_len, extra_len, comment_len = struct.unpack("<HHH", head[28:34])
+        (offset,) = struct.unpack("<L", head[42:46])
+        name_bytes = bytes(data[pos + 46 : pos + 46 + name_len])
+        extra = bytes(data[pos + 46 + name_len : pos + 46 + name_len + extra_len])
+        size, csize, offset = _zip64_extra(extra, size, csize, offset)
+        name = name_bytes.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+        header = start + offset + shift
+        data_offset = _data_offset(data, header, end)
+        if data_offset is not None:
+            members.append(ZipMember(name, method, flags, csize, size, header, data_offset))
+        pos += 46 + name_len + extra_len + comment_len
+    if not members and count:
+        raise ZipFormatError("central directory entries unreadable")
+    return members
+
+
+def _zip64_extra(extra: bytes, size: int, csize: int, offset: int) -> tuple[int, int, int]:
+    i = 0
+    while i + 4 <= len(extra):
+        tag, length = struct.unpack("<HH", extra[i : i + 4])
+        body = extra[i + 4 : i + 4 + length]
+        if tag == 0x0001:
+            j = 0
+            if size == 0xFFFFFFFF and j + 8 <= len(body):
+                (size,) = struct.unpack("<Q", body[j : j + 8])
+                j += 8
+            if csize == 0xFFFFFFFF and j + 8 <= len(body):
+                (csize,) = struct.unpack("<Q", body[j : j + 8])
+                j += 8
+            if offset == 0xFFFFFFFF and j + 8 <= len(body):
+                (offset,) = struct.unpack("<Q", body[j : j + 8])
+        i += 4 + length
+    return size, csize, offset
+
+
+def _data_offset(data: Buffer, header: int, end: int) -> int | None:
+    local = bytes(data[header : header + 30])
+    if len(local) < 30 or local[:4] != _LOCAL:
+        return None
+    name_len, extra_len = struct.unpack("<HH", local[26:30])
+    offset = header + 30 + name_len + extra_len
+    return offset if offset <= end else None
+
+
+def _from_local_headers(data: Buffer, start: int, end: int, max_members: int) -> list[ZipMember]:
+    members: list[ZipMember] = []
+    pos = data.find(_LOCAL, start, end)
+    while 0 <= pos < end and len(members) <= max_members:
+        local = bytes(data[pos : pos + 30])
+        if len(local) < 30:
+            break
+        flags, method = struct.unpack("<HH", local[6:10])
+        csize, size = struct.unpack("<LL", local[18:26])
+        name_len, extra_len = struct.unpack("<HH", local[26:30])
+        name = bytes(data[pos + 30 : pos + 30 + name_len]).decode("utf-8", "replace")
+        extra = bytes(data[pos + 30 + name_len : pos + 30 + name_len + extra_len])
+        size, csize, _ = _zip64_extra(extra, size, csize, 0)
+        data_offset = pos + 30 + name_len + extra_len
+        if flags & 0x8 and csize == 0:
+            # sizes follow the data in a descriptor: the member runs to the next header
+            nxt = data.find(_LOCAL, data_offset, end)
+            csize = (nxt if nxt >= 0 else end) - data_offset
+        members.append(ZipMember(name, method, flags, csize, size, pos, data_offset))
+        pos = data.find(_LOCAL, max(data_offset + csize, pos + 4), end)
+    if not members:
+        raise ZipFormatError("no readable zip entries")
+    return members
+
+
+def read_member(data: Buffer, member: ZipMember, end: int, max_bytes: int) -> tuple[bytes, bool]:
+    """Up to ``max_bytes`` of the member's uncompressed data, and whether it was cut short.
+
+    Stored members are sliced (the caller may also use offsets directly); unknown compression
+    methods raise :class:`ZipFormatError`.
+    """
+    stop = min(member.data_offset + member.compressed_size, end)
+    raw = data[member.data_offset : stop]
+    if member.method == STORED:
+        chunk = bytes(raw[:max_bytes])
+        return chunk, len(raw) > max_bytes
+    if member.method == DEFLATED:
+        dec = zlib.decompressobj(-15)
+        try:
+            out = dec.decompress(bytes(raw), max_bytes)
+        except zlib.error as exc:
+            raise ZipFormatError(f"deflate data is corrupt ({exc})") from None
+        return out, bool(dec.unconsumed_tail)
+    if member.method in (BZIP2, LZMA):
+        return _decompress_other(bytes(raw), member.method, max_bytes)
+    raise ZipFormatError(f"compression method {member.method} is not supported")
+
+
+def _decompress_other(raw: bytes, method: int, max_bytes: int) -> tuple[bytes, bool]:
+    try:
+        if method == BZIP2:
+            bdec = bz2.BZ2Decompressor()
+            out = bdec.decompress(raw, max_bytes)
+            return out, not bdec.eof and bdec.needs_input is False
+        # zip's lzma: 2-byte version, 2-byte props size, props, then raw lzma1 data
+        (props_size,) = struct.unpack("<H", raw[2:4])
+        filters = [lzma._decode_filter_properties(lzma.FILTER_LZMA1, raw[4 : 4 + props_size])]  # type: ignore[attr-defined]
+        ldec = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=filters)
+        out = ldec.decompress(raw[4 + props_size :], max_bytes)
+        return out, not ldec.eof and ldec.needs_input is False
+    except (OSError, lzma.LZMAError, ValueError, struct.error) as exc:
+        raise ZipFormatError(f"compressed data is corrupt ({exc})") from None

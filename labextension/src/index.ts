@@ -1,0 +1,73 @@
+/**
+ * nbsec for JupyterLab: a left sidebar panel that shows whether nbsec watches the active
+ * notebook's kernel, connected over the `nbsec` comm (protocol in `protocol.ts`).
+ */
+
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+
+// The sidebar exists from the start, so its modules load with the plugin.
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { KernelFollower } from './kernel_follower';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
+import { NbsecPanel, PANEL_ID } from './panel';
+import { DEFAULT_SETTINGS, IPanelSettings, readSettings } from './settings';
+import { CLIENT_VERSION } from './version';
+
+const PLUGIN_ID = 'nbsec:plugin';
+
+/** The sidebar's place among the left panels (file browser 100, running 200, toc 400). */
+const SIDEBAR_RANK = 900;
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description:
+    'A sidebar panel showing the nbsec state of the active notebook kernel.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [ISettingRegistry, ILayoutRestorer, ITranslator],
+  activate: async (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    settingRegistry: ISettingRegistry | null,
+    restorer: ILayoutRestorer | null,
+    translator: ITranslator | null
+  ): Promise<void> => {
+    const trans = (translator ?? nullTranslator).load('nbsec');
+    let settings: ISettingRegistry.ISettings | null = null;
+    let initial: IPanelSettings = DEFAULT_SETTINGS;
+    if (settingRegistry) {
+      try {
+        settings = await settingRegistry.load(PLUGIN_ID);
+        initial = readSettings(settings);
+      } catch (reason) {
+        console.warn(
+          'nbsec: settings could not be loaded, using defaults',
+          reason
+        );
+      }
+    }
+
+    const follower = new KernelFollower({
+      tracker,
+      clientVersion: CLIENT_VERSION,
+      settings: initial
+    });
+    settings?.changed.connect(changed => {
+      follower.updateSettings(readSettings(changed));
+    });
+
+    const panel = new NbsecPanel(follower, trans);
+    panel.disposed.connect(() => follower.dispose());
+    app.shell.add(panel, 'left', { rank: SIDEBAR_RANK });
+    restorer?.add(panel, PANEL_ID);
+  }
+};
+
+export default plugin;

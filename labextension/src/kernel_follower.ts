@@ -1,0 +1,329 @@
+/**
+ * Follows the active notebook's kernel and keeps one nbsec connection to it.
+ *
+ * The follower listens to the notebook tracker (active notebook changes), the notebook's session
+ * context (kernel changes, restarts) and cell executions, runs handshakes through
+ * `NbsecCommClient`, and publishes the resulting `ConnectionState`. Every attempt carries a
+ * number; the outcome of an attempt that has since been superseded is dropped.
+ */
+
+import { ISessionContext } from '@jupyterlab/apputils';
+import {
+  INotebookTracker,
+  Notebook,
+  NotebookActions,
+  NotebookPanel
+} from '@jupyterlab/notebook';
+import { Kernel } from '@jupyterlab/services';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { HandshakeOutcome, NbsecCommClient } from './comm_client';
+import { ConnectionState } from './connection_state';
+import { IPanelSettings } from './settings';
+
+/** The code the "Load nbsec" button runs in the kernel. */
+export const LOAD_CODE = '%load_ext nbsec';
+
+/** How long to wait for a starting kernel's first reply before trying the handshake anyway. */
+const KERNEL_INFO_WAIT_MS = 30000;
+
+export class KernelFollower {
+  constructor(options: KernelFollower.IOptions) {
+    this._tracker = options.tracker;
+    this._clientVersion = options.clientVersion;
+    this._settings = options.settings;
+    this._tracker.currentChanged.connect(this._onCurrentChanged, this);
+    NotebookActions.executed.connect(this._onCellExecuted, this);
+    this._follow(this._tracker.currentWidget);
+  }
+
+  /** The current state. */
+  get state(): ConnectionState {
+    return this._state;
+  }
+
+  /** Emitted whenever `state` or `notebookPath` changes. */
+  get stateChanged(): ISignal<this, ConnectionState> {
+    return this._stateChanged;
+  }
+
+  /** The path of the followed notebook, or null when there is none. */
+  get notebookPath(): string | null {
+    return this._panel?.context.path ?? null;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /** Applies new settings; a change of `autoConnect` to true connects at once. */
+  updateSettings(settings: IPanelSettings): void {
+    const wasAuto = this._settings.autoConnect;
+    this._settings = settings;
+    if (settings.autoConnect && !wasAuto && this._state.status === 'idle') {
+      void this.connect();
+    }
+  }
+
+  /** (Re)runs the handshake with the current kernel. */
+  async connect(): Promise<void> {
+    const attempt = this._newAttempt();
+    const context = this._panel?.sessionContext ?? null;
+    if (!context) {
+      this._setState({ status: 'no-kernel' });
+      return;
+    }
+    this._setState({ status: 'connecting' });
+    const kernel = await this._readyKernel(context);
+    if (attempt !== this._attempt) {
+      return;
+    }
+    if (!kernel) {
+      this._setState({ status: 'no-kernel' });
+      return;
+    }
+    const client = new NbsecCommClient(kernel, {
+      clientVersion: this._clientVersion,
+      timeoutMs: this._settings.handshakeTimeoutMs
+    });
+    this._client = client;
+    const outcome = await client.connect();
+    if (attempt !== this._attempt || client.isDisposed) {
+      return;
+    }
+    this._applyOutcome(client, outcome);
+  }
+
+  /** Runs `%load_ext nbsec` silently in the current kernel, then retries the handshake. */
+  async loadExtension(): Promise<void> {
+    const kernel = this._panel?.sessionContext.session?.kernel ?? null;
+    if (!kernel) {
+      this._setState({ status: 'no-kernel' });
+      return;
+    }
+    const attempt = this._newAttempt();
+    this._setState({ status: 'loading' });
+    let failure: string | null = null;
+    try {
+      const future = kernel.requestExecute({
+        code: LOAD_CODE,
+        silent: true,
+        store_history: false
+      });
+      const reply = await future.done;
+      const content = reply.content;
+      if (content.status === 'error') {
+        failure = `${LOAD_CODE} failed: ${content.ename}: ${content.evalue}`;
+      } else if (content.status !== 'ok') {
+        failure = `${LOAD_CODE} was aborted`;
+      }
+    } catch (reason) {
+      failure = `${LOAD_CODE} failed: ${reason instanceof Error ? reason.message : String(reason)}`;
+    }
+    if (attempt !== this._attempt) {
+      return;
+    }
+    if (failure !== null) {
+      this._setState({ status: 'error', message: failure });
+      return;
+    }
+    await this.connect();
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._newAttempt();
+    this._follow(null);
+    this._tracker.currentChanged.disconnect(this._onCurrentChanged, this);
+    NotebookActions.executed.disconnect(this._onCellExecuted, this);
+    Signal.clearData(this);
+  }
+
+  private _onCurrentChanged(
+    _tracker: INotebookTracker,
+    panel: NotebookPanel | null
+  ): void {
+    this._follow(panel);
+  }
+
+  /** Switches to another notebook (or none) and connects to its kernel. */
+  private _follow(panel: NotebookPanel | null): void {
+    if (panel === this._panel) {
+      return;
+    }
+    if (this._panel) {
+      const old = this._panel.sessionContext;
+      old.kernelChanged.disconnect(this._onKernelChanged, this);
+      old.statusChanged.disconnect(this._onStatusChanged, this);
+      this._panel.disposed.disconnect(this._onPanelDisposed, this);
+    }
+    this._panel = panel;
+    this._restartPending = false;
+    if (panel) {
+      panel.sessionContext.kernelChanged.connect(this._onKernelChanged, this);
+      panel.sessionContext.statusChanged.connect(this._onStatusChanged, this);
+      panel.disposed.connect(this._onPanelDisposed, this);
+    }
+    this._autoConnect();
+  }
+
+  private _onPanelDisposed(panel: NotebookPanel): void {
+    if (panel === this._panel) {
+      this._follow(null);
+    }
+  }
+
+  private _onKernelChanged(): void {
+    this._restartPending = false;
+    this._autoConnect();
+  }
+
+  /** A restart drops every comm: reconnect once the restarted kernel is idle. */
+  private _onStatusChanged(
+    _context: ISessionContext,
+    status: Kernel.Status
+  ): void {
+    if (status === 'restarting' || status === 'autorestarting') {
+      this._restartPending = true;
+      this._newAttempt();
+      this._setState({ status: 'connecting' });
+    } else if (status === 'dead') {
+      this._restartPending = false;
+      this._newAttempt();
+      this._setState({ status: 'no-kernel' });
+    } else if (status === 'idle' && this._restartPending) {
+      this._restartPending = false;
+      this._autoConnect();
+    }
+  }
+
+  /** After a cell ran in the followed notebook, a kernel without nbsec may have loaded it. */
+  private _onCellExecuted(
+    _sender: unknown,
+    args: { notebook: Notebook }
+  ): void {
+    if (
+      this._panel !== null &&
+      args.notebook === this._panel.content &&
+      this._state.status === 'not-loaded'
+    ) {
+      void this.connect();
+    }
+  }
+
+  private _autoConnect(): void {
+    if (!this._panel) {
+      this._newAttempt();
+      this._setState({ status: 'no-kernel' });
+    } else if (this._settings.autoConnect) {
+      void this.connect();
+    } else {
+      this._newAttempt();
+      this._setState({ status: 'idle' });
+    }
+  }
+
+  private _applyOutcome(
+    client: NbsecCommClient,
+    outcome: HandshakeOutcome
+  ): void {
+    switch (outcome.kind) {
+      case 'connected':
+        client.closed.connect(this._onClientClosed, this);
+        this._setState({ status: 'connected', info: outcome.info });
+        break;
+      case 'not-loaded':
+        this._setState({ status: 'not-loaded', detail: outcome.detail });
+        break;
+      case 'refused':
+        this._setState({
+          status: 'error',
+          message: `the kernel refused the handshake: ${outcome.error}`
+        });
+        break;
+      case 'invalid':
+        this._setState({
+          status: 'error',
+          message: `invalid handshake reply: ${outcome.error}`
+        });
+        break;
+    }
+  }
+
+  /** The kernel closed an established comm (for instance `%unload_ext nbsec`). */
+  private _onClientClosed(client: NbsecCommClient): void {
+    if (client === this._client) {
+      this._newAttempt();
+      this._setState({
+        status: 'not-loaded',
+        detail: 'the kernel closed the nbsec comm'
+      });
+    }
+  }
+
+  /** Waits for the notebook's kernel to be ready and to have answered kernel_info. */
+  private async _readyKernel(
+    context: ISessionContext
+  ): Promise<Kernel.IKernelConnection | null> {
+    try {
+      await context.ready;
+    } catch {
+      return null;
+    }
+    const kernel = context.session?.kernel ?? null;
+    if (!kernel || kernel.isDisposed) {
+      return null;
+    }
+    let timer = 0;
+    const waited = new Promise<void>(resolve => {
+      timer = window.setTimeout(resolve, KERNEL_INFO_WAIT_MS);
+    });
+    try {
+      await Promise.race([kernel.info.then(() => undefined), waited]);
+    } catch {
+      // No kernel_info reply; the handshake timeout decides.
+    } finally {
+      window.clearTimeout(timer);
+    }
+    return kernel.isDisposed ? null : kernel;
+  }
+
+  /** Starts a new attempt: drops the current client and invalidates older attempts. */
+  private _newAttempt(): number {
+    this._attempt += 1;
+    if (this._client) {
+      this._client.dispose();
+      this._client = null;
+    }
+    return this._attempt;
+  }
+
+  private _setState(state: ConnectionState): void {
+    this._state = state;
+    this._stateChanged.emit(state);
+  }
+
+  private readonly _tracker: INotebookTracker;
+  private readonly _clientVersion: string;
+  private _settings: IPanelSettings;
+  private _panel: NotebookPanel | null = null;
+  private _client: NbsecCommClient | null = null;
+  private _attempt = 0;
+  private _restartPending = false;
+  private _state: ConnectionState = { status: 'no-kernel' };
+  private _isDisposed = false;
+  private readonly _stateChanged = new Signal<this, ConnectionState>(this);
+}
+
+export namespace KernelFollower {
+  export interface IOptions {
+    readonly tracker: INotebookTracker;
+    /** The version sent as `client_version` in the handshake. */
+    readonly clientVersion: string;
+    /** The settings to start with; `updateSettings` applies later changes. */
+    readonly settings: IPanelSettings;
+  }
+}

@@ -118,8 +118,9 @@ def _to_table(raw: _RawTable) -> Table | None:
         names.append(name)
     columns: dict[str, list[str | None]] = {name: [] for name in names}
     for row in body:
-        if row and all(text in _ELLIPSIS for text, _ in row if text):
-            continue
+        values = [text for text, is_th in row if text and not is_th]
+        if values and all(text in _ELLIPSIS for text in values):
+            continue  # pandas' truncation row
         for i, name in enumerate(names):
             value = row[i][0] if i < len(row) else None
             columns[name].append(None if value in _ELLIPSIS or value == "" else value)

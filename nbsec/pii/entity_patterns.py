@@ -27,12 +27,26 @@ SSN = re.compile(r"(?<![\w.+/-])\d{3}([- ]?)\d{2}\1\d{4}(?![\w/]|[.-]\d)")
 PHONE = re.compile(r"(?<![\w.+/:-])(?:\+|00)?(?:\(\d{1,4}\)|\d)[\d .()/-]{5,20}\d(?![\w]|[.:/-]\d)")
 IPV4 = re.compile(r"(?<![\w.:-])(?:\d{1,3}\.){3}\d{1,3}(?![\w.-]|:\d)")
 IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:.])")
-# street addresses: "221B Baker Street", "12 rue de la Paix", "Hauptstraße 5", "Calle Mayor 3"
+# street addresses: "221B Baker Street", "88368 Farley Ports", "12 rue de la Paix",
+# "Hauptstraße 5", "Calle Mayor 3". Suffixes: the USPS street suffix list (Publication 28, C1).
+_USPS_SUFFIXES = (
+    "alley|allee|aly|annex|arcade|avenue|ave|av|bayou|beach|bend|bluffs?|bottom|boulevard|blvd|"
+    "branch|bridge|brooks?|burgs?|bypass|camp|canyon|cape|causeway|centers?|circles?|cir|"
+    "cliffs?|club|commons?|corners?|course|courts?|ct|coves?|creek|crescent|crest|crossing|"
+    "crossroad|curve|dale|dam|divide|drives?|dr|estates?|expressway|extensions?|falls?|ferry|"
+    "fields?|flats?|fords?|forest|forges?|forks?|fort|freeway|gardens?|gateway|glens?|greens?|"
+    "groves?|harbors?|haven|heights|highway|hwy|hills?|hollow|inlet|islands?|isle|junctions?|"
+    "keys?|knolls?|lakes?|land|landing|lane|ln|lights?|loaf|locks?|lodge|loop|mall|manors?|"
+    "meadows?|mews|mills?|mission|motorway|mount|mountains?|neck|orchard|oval|overpass|parks?|"
+    "parkways?|pkwy|pass|passage|path|pike|pines?|place|pl|plains?|plaza|points?|ports?|"
+    "prairie|radial|ramp|ranch|rapids?|rest|ridges?|river|roads?|rd|route|row|run|shoals?|"
+    "shores?|skyway|springs?|spurs?|squares?|sq|station|stravenue|stream|streets?|st|summit|"
+    "terrace|ter|throughway|trace|track|trafficway|trail|trl|tunnel|turnpike|underpass|unions?|"
+    "valleys?|viaduct|views?|villages?|ville|vista|walks?|wall|ways?|wells?|close|gate|green"
+)
 STREET = re.compile(
-    r"(?i)(?<!\w)(?:\d{1,5}[A-Za-z]?,?\s+(?:[A-Z\u00C0-\u024F][\w'.-]*\s+){0,4}"
-    r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|way|court|ct|place|pl|"
-    r"terrace|square|sq|parkway|pkwy|highway|hwy|circle|cir|crescent|close|row|trail|"
-    r"alley|plaza|mews|gardens|grove|hill|park)\.?(?!\w)"
+    r"(?i)(?<!\w)(?:\d{1,5}[A-Za-z]?,?\s+(?:[A-Za-z\u00C0-\u024F][\w'.-]*\s+){1,4}"
+    r"(?:" + _USPS_SUFFIXES + r")\.?(?!\w)"
     r"|\d{1,5}[,\s]+(?:rue|avenue|boulevard|bd|place|chemin|impasse|allée|quai|via|viale|"
     r"piazza|corso|calle|avenida|rua|travessa|plaza|paseo)\s+[\w'\u00C0-\u024F]"
     r"|[A-Z\u00C0-\u024F][\w\u00C0-\u024F-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|"

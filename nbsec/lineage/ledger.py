@@ -74,6 +74,11 @@ class LedgerWriter:
     def closed(self) -> bool:
         return self._fd is None
 
+    @property
+    def head(self) -> str:
+        """The chain value of the last line written (``genesis`` before the first)."""
+        return self._prev
+
     def append(self, kind: str, data: Mapping[str, Any]) -> int:
         """Write one line; return its sequence number."""
         if self._fd is None:

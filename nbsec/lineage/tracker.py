@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 _MODEL_KEYS = ("source", "path", "sha256", "verdict", "api", "format", "revision", "rule")
 _MAX_EVENTS = 10_000  # I/O events kept per cell; more are counted, not stored
 _FUNCTION_DEPTH = 3
+_WAIVER_KEYS = ("kind", "target", "reason", "at", "expires")
+SESSION_ENV = "NBSEC_LINEAGE_SESSION"  # a batch runner names the session (and so the ledger file)
+_MAX_SOURCES = 200
 
 
 def new_session_id() -> str:
@@ -85,7 +88,7 @@ class LineageTracker:
         self.shell = shell
         self._policy_provider = policy_provider
         self.notebook_path = Path(notebook_path).resolve() if notebook_path else None
-        self.session_id = session_id or new_session_id()
+        self.session_id = session_id or os.environ.get(SESSION_ENV) or new_session_id()
         self.records: list[CellRecord] = []
         policy = policy_provider()
         self._hasher = FileHasher(policy.lineage.hash_max_bytes)
@@ -275,11 +278,32 @@ class LineageTracker:
 
         return LineageGraph.from_records(self.records)
 
+    def record_waiver(self, waiver: Mapping[str, Any]) -> None:
+        """A waiver given in the session (``%nbsec allow``): kept in the ledger for the audit."""
+        if self._closed or self._ledger is None or self._ledger.closed:
+            return
+        entry = {k: str(waiver[k]) for k in _WAIVER_KEYS if waiver.get(k) is not None}
+        self._ledger.append("waiver", entry)
+
     def summary(self) -> dict[str, Any]:
-        """A small summary for ``metadata.nbsec.lineage`` of the saved notebook."""
+        """A small summary for ``metadata.nbsec`` of the saved notebook: the session, the ledger
+        (path relative to the notebook and the hash of its last line), the data sources read
+        (URI and SHA-256) and counts."""
+        sources: dict[str, dict[str, Any]] = {}
+        for record in self.records:
+            for access in record.reads:
+                if len(sources) < _MAX_SOURCES or access.uri in sources:
+                    sources[access.uri] = {
+                        "uri": access.uri,
+                        "kind": access.kind,
+                        "sha256": access.sha256,
+                        "partial": access.partial,
+                    }
         return {
             "session_id": self.session_id,
             "ledger": _relative(self.ledger_file, self.notebook_path),
+            "ledger_head": self._ledger.head if self._ledger is not None else None,
+            "sources": list(sources.values()),
             "cells_recorded": len(self.records),
             "reads": sum(len(r.reads) for r in self.records),
             "writes": sum(len(r.writes) for r in self.records),

@@ -1,0 +1,162 @@
+"""Lineage of a notebook outside a live session: execute it, or read what a kernel recorded.
+
+:func:`execute_lineage` runs the notebook with nbclient in its own directory, with nbsec loaded
+in the kernel (``%load_ext nbsec`` run silently before the first cell, so execution counts and
+cell positions are the notebook's own). The kernel is told the notebook path
+(``JPY_SESSION_NAME``, as Jupyter server does) and the session id (``NBSEC_LINEAGE_SESSION``), so
+the ledger it writes is known; the graph is rebuilt from that ledger after the kernel has
+unloaded nbsec (which closes the ledger). The executed notebook is not written anywhere.
+
+:func:`recorded_lineage` finds lineage a kernel left behind: ``metadata.nbsec`` (full lineage
+JSON, or a pointer to the ledger), else the newest ledger under ``.nbsec/ledger/`` beside the
+notebook whose session header names this notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from nbsec.errors import InputError, UsageError
+from nbsec.lineage.graph import LineageGraph
+from nbsec.lineage.ledger import LEDGER_DIR, ledger_path, read_entries
+from nbsec.lineage.records import CellRecord
+from nbsec.lineage.tracker import SESSION_ENV, new_session_id
+
+LOAD_CODE = "%load_ext nbsec"
+UNLOAD_CODE = "%unload_ext nbsec"
+
+
+def records_from_ledger(path: Path) -> list[CellRecord]:
+    return [
+        CellRecord.from_dict(entry.get("data") or {})
+        for entry in read_entries(path)
+        if entry.get("kind") == "cell"
+    ]
+
+
+def _read_notebook(path: Path) -> Any:
+    import nbformat
+
+    try:
+        return nbformat.read(str(path), as_version=4)  # type: ignore[no-untyped-call]
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such notebook") from None
+    except (OSError, ValueError, KeyError, AttributeError, TypeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"{path}: not a readable notebook ({first[:160]})") from None
+
+
+def execute_lineage(
+    notebook: str | os.PathLike[str],
+    *,
+    timeout: int = 600,
+    kernel_name: str | None = None,
+    allow_errors: bool = True,
+) -> LineageGraph:
+    """Execute ``notebook`` with nbsec loaded and return the lineage it recorded."""
+    from jupyter_core.utils import run_sync
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
+
+    path = Path(notebook).resolve()
+    nb = _read_notebook(path)
+    session_id = new_session_id()
+    env = dict(os.environ)
+    env["JPY_SESSION_NAME"] = str(path)
+    env[SESSION_ENV] = session_id
+    package_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+    options: dict[str, Any] = {
+        "timeout": timeout,
+        "allow_errors": allow_errors,
+        "resources": {"metadata": {"path": str(path.parent)}},
+    }
+    if kernel_name:
+        options["kernel_name"] = kernel_name
+    client = NotebookClient(nb, **options)
+    try:
+        run_sync(_execute)(client, nb, env, timeout)
+    except CellExecutionError as exc:
+        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "cell failed"
+        raise InputError(f"{path}: execution failed ({first[:160]})") from None
+    except DeadKernelError:
+        raise InputError(f"{path}: the kernel died during execution") from None
+    except TimeoutError:
+        raise InputError(f"{path}: a cell ran longer than {timeout} s") from None
+    ledger = ledger_path(path.parent, session_id)
+    if not ledger.exists():
+        raise InputError(
+            f"{path}: the kernel wrote no lineage ledger (is nbsec importable by the kernel, "
+            "and the lineage ledger enabled in the policy?)"
+        )
+    return LineageGraph.from_records(records_from_ledger(ledger))
+
+
+async def _execute(client: Any, nb: Any, env: dict[str, str], timeout: int) -> None:
+    async with client.async_setup_kernel(env=env):
+        await _run_silently(client, LOAD_CODE, timeout)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                await client.async_execute_cell(cell, index)
+        await _run_silently(client, UNLOAD_CODE, timeout)
+
+
+async def _run_silently(client: Any, code: str, timeout: int) -> None:
+    """Run ``code`` in the kernel without history, events or a new execution count."""
+    msg_id = client.kc.execute(code, silent=True, store_history=False)
+    reply = await client.kc.get_shell_msg(timeout=timeout)
+    while reply.get("parent_header", {}).get("msg_id") != msg_id:
+        reply = await client.kc.get_shell_msg(timeout=timeout)
+    content = reply.get("content", {})
+    if content.get("status") != "ok":
+        name = content.get("ename", "error")
+        raise InputError(f"the kernel could not run {code!r} ({name})")
+
+
+def recorded_lineage(notebook: str | os.PathLike[str]) -> LineageGraph:
+    """Lineage recorded by an earlier kernel session of ``notebook``; raises
+    :class:`~nbsec.errors.UsageError` when there is none (run with ``--execute``)."""
+    path = Path(notebook).resolve()
+    nb = _read_notebook(path)
+    meta = nb.metadata.get("nbsec", {}) if hasattr(nb, "metadata") else {}
+    meta = meta if isinstance(meta, dict) else {}
+    lineage = meta.get("lineage")
+    if isinstance(lineage, dict) and isinstance(lineage.get("cells"), list):
+        return LineageGraph.from_json(lineage)
+    for pointer in (
+        lineage.get("ledger") if isinstance(lineage, dict) else None,
+        meta.get("ledger"),
+    ):
+        if isinstance(pointer, str) and pointer:
+            candidate = (path.parent / pointer).resolve()
+            if candidate.is_file():
+                return LineageGraph.from_records(records_from_ledger(candidate))
+    newest = _newest_ledger_for(path)
+    if newest is not None:
+        return LineageGraph.from_records(records_from_ledger(newest))
+    raise UsageError(
+        f"{path}: no recorded lineage (no metadata.nbsec lineage and no ledger in "
+        f"{path.parent / LEDGER_DIR}); run 'nbsec lineage --execute {path.name}'"
+    )
+
+
+def _newest_ledger_for(path: Path) -> Path | None:
+    directory = path.parent / LEDGER_DIR
+    if not directory.is_dir():
+        return None
+    best: tuple[int, Path] | None = None
+    for candidate in directory.glob("*.jsonl"):
+        try:
+            with candidate.open("rb") as fh:
+                header = json.loads(fh.readline() or b"{}")
+            mtime = candidate.stat().st_mtime_ns
+        except (OSError, ValueError):
+            continue
+        data = header.get("data") if isinstance(header, dict) else None
+        ours = isinstance(data, dict) and data.get("notebook") == str(path)
+        if ours and (best is None or mtime > best[0]):
+            best = (mtime, candidate)
+    return best[1] if best else None

@@ -18,6 +18,7 @@ import dataclasses
 import importlib
 import logging
 import sys
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -72,6 +73,7 @@ class NbsecExtension:
         self.channel: PanelChannel | None = None
         self._handlers: list[tuple[str, Callable[..., None]]] = []
         self.state = SessionState()
+        self.dashboards: weakref.WeakSet[Any] = weakref.WeakSet()
         self._effective: Policy | None = None
         self._broadcast_version = -1
 
@@ -236,6 +238,13 @@ class NbsecExtension:
             return
         for engine in list(self.engines):
             self.call(engine, "post_run_cell", result)
+        if self.dashboards:
+            from nbsec.kernel.dashboard import refresh_all
+
+            try:
+                refresh_all(self.dashboards)
+            except Exception as exc:
+                self.report_internal_error("dashboard", exc)
         if self.channel is not None and self.state.version != self._broadcast_version:
             try:
                 self._broadcast_version = self.state.version

@@ -84,6 +84,9 @@ class _Tally:
     strong_rows: int = 0
     distinct: int = 0
     distinct_strong: int = 0
+    whole_rows: int = 0
+    checked: int = 0
+    valid: int = 0
     unchecked_rows: int = 0
     unchecked_strong_rows: int = 0
     unchecked_distinct: int = 0
@@ -164,6 +167,8 @@ def _classify_texts(
             seen.add((m.entity, idx, "any"))
             t.rows += counts[value]
             t.distinct += 1
+            if m.end - m.start >= len(value.strip()) - 2:
+                t.whole_rows += counts[value]
             if t.example_spans is not None and len(t.example_spans) < MAX_EXAMPLES:
                 t.example_spans.append(mask(joined[m.start : m.end], m.entity))
         if m.strong and (m.entity, idx, "strong") not in seen:
@@ -173,6 +178,7 @@ def _classify_texts(
 
     for entity, t in per_entity.items():
         checked, valid = tally.get(entity, [0, 0])
+        t.checked, t.valid = checked, valid
         if t.unchecked_rows and checked:
             # the validation budget was spent: extrapolate from the validated candidates
             ratio = valid / checked
@@ -184,6 +190,12 @@ def _classify_texts(
         if hit is not None:
             hits.append(hit)
             examples[entity] = t.example_spans or []
+    # a structured column (one entity fills most values whole) holds other entities only when
+    # they are a real share too: invalid card numbers shaped like phones stay cards' noise
+    whole = {e: t.whole_rows / n for e, t in per_entity.items()}
+    top = max(whole.values(), default=0.0)
+    if top >= 0.5:
+        hits = [h for h in hits if whole.get(h.type, 0.0) == top or h.fraction >= 0.2]
 
     dominant = max((h.fraction for h in hits), default=0.0)
     if dominant < 0.5:
@@ -242,16 +254,24 @@ def _decide(
 def _lexical(
     distinct: list[str], counts: Counter[str], n: int, context: frozenset[str], settings: Settings
 ) -> list[tuple[EntityHit, list[str]]]:
-    """PERSON and LOCATION without a model: name shape + lexicons, places, column statistics."""
+    """PERSON and LOCATION without a model.
+
+    A *proper-noun column* (most values are 1-5 capitalised alphabetic tokens, with many distinct
+    values) is a person or a place; which one is decided by evidence: the share of values with a
+    token in the name lexicons against the share that are known places or shaped like toponyms
+    ("Port ...", "...ville", "...stadt"). The column name is context that settles a tie or lifts
+    thin evidence, never proof: a column called ``city`` of SKU codes is not a proper-noun column.
+    In free text, a known first name followed by a known surname marks a person."""
     budget = settings.max_lexicon_values
     pool = distinct if budget is None or len(distinct) <= budget else _spread(distinct, budget)
-    scanned_rows = sum(counts[v] for v in pool)
-    if scanned_rows == 0:
+    scale = sum(counts[v] for v in pool)
+    if scale == 0:
         return []
     shaped = known = place = pair_rows = 0
     known_distinct = place_distinct = pair_distinct = 0
     name_examples: list[str] = []
     place_examples: list[str] = []
+    shaped_examples: list[str] = []
     pair_examples: list[str] = []
     first, last = lexicons.first_names(), lexicons.surnames()
     for value in pool:
@@ -259,7 +279,9 @@ def _lexical(
         tokens = lexicons.name_tokens(value)
         if tokens is not None:
             shaped += c
-            if lexicons.is_place(value):
+            if len(shaped_examples) < MAX_EXAMPLES:
+                shaped_examples.append(value)
+            if lexicons.is_place(value) or lexicons.place_shaped(tokens):
                 place += c
                 place_distinct += 1
                 if len(place_examples) < MAX_EXAMPLES:
@@ -277,36 +299,38 @@ def _lexical(
                     if len(pair_examples) < MAX_EXAMPLES:
                         pair_examples.append(mask(m.group(0), "PERSON"))
                     break
-    out: list[tuple[EntityHit, list[str]]] = []
-    scale = scanned_rows
+    known_frac, place_frac, shaped_frac = known / scale, place / scale, shaped / scale
+    person_ctx, place_ctx = "PERSON" in context, "LOCATION" in context
     n_distinct = len(distinct)
     diverse = n_distinct >= 20 or n_distinct >= 0.5 * n
-    has_person_ctx = "PERSON" in context
-    has_place_ctx = "LOCATION" in context
-    known_frac, place_frac, shaped_frac = known / scale, place / scale, shaped / scale
     need = _required_hits(5, n)
-    if (
-        place_frac >= (0.3 if has_place_ctx else 0.5)
-        and place_distinct >= need
-        and (place_frac >= known_frac or has_place_ctx)
-    ):
-        score = 0.6 + 0.3 * place_frac + (0.1 if has_place_ctx else 0.0)
-        hit = EntityHit("LOCATION", min(score, 1.0), place_frac * n / n, "place-lexicon")
-        out.append((hit, place_examples))
-    elif (
-        diverse
-        and known_distinct >= need
-        and shaped_frac >= (0.5 if has_person_ctx else 0.7)
-        and known_frac >= (0.15 if has_person_ctx else 0.3)
-    ):
-        score = 0.5 + 0.4 * known_frac + (0.1 if has_person_ctx else 0.0)
-        out.append(
-            (EntityHit("PERSON", min(score, 1.0), shaped_frac, "name-lexicon"), name_examples)
-        )
-    elif pair_distinct >= _required_hits(3, n) and pair_rows / scale >= 0.005:
-        score = 0.6 + (0.1 if has_person_ctx else 0.0)
-        out.append((EntityHit("PERSON", score, pair_rows / scale, "name-lexicon"), pair_examples))
-    return out
+    proper_nouns = diverse and shaped_frac >= (0.6 if person_ctx or place_ctx else 0.8)
+
+    def person() -> tuple[EntityHit, list[str]]:
+        score = 0.5 + 0.4 * known_frac + (0.1 if person_ctx else 0.0)
+        return EntityHit("PERSON", min(score, 1.0), shaped_frac, "name-lexicon"), name_examples
+
+    def location() -> tuple[EntityHit, list[str]]:
+        score = 0.55 + 0.35 * place_frac + (0.1 if place_ctx else 0.0)
+        examples = place_examples or [mask(v, "LOCATION") for v in shaped_examples]
+        return EntityHit("LOCATION", min(score, 1.0), shaped_frac, "place-lexicon"), examples
+
+    if proper_nouns:
+        if place_ctx and not person_ctx and place_frac >= 0.15 and place_distinct >= need:
+            return [location()]
+        if person_ctx and not place_ctx and known_frac >= 0.15 and known_distinct >= need:
+            return [person()]
+        if place_frac >= 0.5 and place_frac >= known_frac and place_distinct >= need:
+            return [location()]
+        if known_frac >= 0.3 and known_distinct >= need:
+            return [person()]
+    elif place_frac >= 0.5 and place_distinct >= need and place_frac >= known_frac:
+        # low-cardinality place columns (country, region) are places too
+        return [location()]
+    if pair_distinct >= _required_hits(3, n) and pair_rows / scale >= 0.005:
+        score = 0.6 + (0.1 if person_ctx else 0.0)
+        return [(EntityHit("PERSON", score, pair_rows / scale, "name-lexicon"), pair_examples)]
+    return []
 
 
 def _ner(

@@ -45,13 +45,13 @@ _USPS_SUFFIXES = (
     "valleys?|viaduct|views?|villages?|ville|vista|walks?|wall|ways?|wells?|close|gate|green"
 )
 STREET = re.compile(
-    r"(?i)(?<!\w)(?:\d{1,5}[A-Za-z]?,?\s+(?:[A-Za-z\u00C0-\u024F][\w'.-]*\s+){1,4}"
-    r"(?:" + _USPS_SUFFIXES + r")\.?(?!\w)"
-    r"|\d{1,5}[,\s]+(?:rue|avenue|boulevard|bd|place|chemin|impasse|allée|quai|via|viale|"
+    r"(?<!\w)(?:\d{1,5}[A-Za-z]?,?\s+(?:[A-Z\u00C0-\u024F][\w'-]*\.?\s+){1,4}"
+    r"(?i:" + _USPS_SUFFIXES + r")\.?(?!\w)"
+    r"|\d{1,5}[,\s]+(?i:rue|avenue|boulevard|bd|place|chemin|impasse|allée|quai|via|viale|"
     r"piazza|corso|calle|avenida|rua|travessa|plaza|paseo)\s+[\w'\u00C0-\u024F]"
-    r"|[A-Z\u00C0-\u024F][\w\u00C0-\u024F-]*(?:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|"
+    r"|[A-Z\u00C0-\u024F][\w\u00C0-\u024F-]*(?i:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|"
     r"ring|damm|ufer|straat|laan|gracht|plein|vej|gatan|gata|vägen)\s+\d{1,4}[a-z]?(?!\w)"
-    r"|(?:calle|avenida|via|viale|piazza|corso|rua|carrer|paseo|rue)\s+"
+    r"|(?i:calle|avenida|via|viale|piazza|corso|rua|carrer|paseo|rue)\s+"
     r"[\w'\u00C0-\u024F. ]{2,40}?,?\s+\d{1,4}(?!\w))"
 )
 

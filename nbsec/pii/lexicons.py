@@ -85,3 +85,23 @@ def is_place(value: str) -> bool:
     known = places()
     head = value.split(",", 1)[0]
     return fold(value) in known or fold(head) in known
+
+
+# Toponym morphology shared by many languages' place names ("Port Jennifer", "Lydiabury",
+# "Griffinstad", "Neustadt", "Villeneuve-sur-Lot"): evidence for a place, never proof alone.
+PLACE_PREFIXES = frozenset(
+    "north south east west new old lake port mount fort san santa santo saint st sankt bad "
+    "los las el la le les bay glen grand little great upper lower".split()  # noqa: SIM905
+)
+_PLACE_SUFFIX = re.compile(
+    r"(?:ville|ton|town|land|berg|burg|burgh|borough|bury|view|port|mouth|stad|stadt|furt|"
+    r"chester|caster|fort|haven|side|shire|field|ford|wood|dale|mouth|heim|hausen|dorf|"
+    r"ingen|au|bach|brück|pur|abad|nagar|garh|polis|grad|-sur-[\w-]+|-en-[\w-]+|-le-[\w-]+)$"
+)
+
+
+def place_shaped(tokens: list[str]) -> bool:
+    """Do the (folded) tokens of a proper noun look like a toponym?"""
+    if tokens and tokens[0] in PLACE_PREFIXES and len(tokens) >= 2:
+        return True
+    return any(len(t) >= 6 and _PLACE_SUFFIX.search(t) for t in tokens)

@@ -54,7 +54,7 @@ def card_brand(digits: str) -> str | None:
 def valid_card(text: str) -> bool:
     """A payment card number: 13-19 digits, consistent grouping, issuer range and Luhn."""
     digits = digits_of(text)
-    if not 13 <= len(digits) <= 19 or len(set(digits)) < 3:
+    if not 12 <= len(digits) <= 19 or len(set(digits)) < 3:
         return False
     seps = {c for c in text if not c.isdigit()}
     if len(seps) > 1:

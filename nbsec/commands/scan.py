@@ -12,8 +12,12 @@ import argparse
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from nbsec.commands.findings_output import add_output_arguments
+
+if TYPE_CHECKING:
+    from nbsec.commands.findings_output import RunResult, Triage
 
 NAME = "scan"
 HELP = "static scan of notebooks: secrets, PII in outputs, unsafe loads, model sources, risky code"
@@ -62,4 +66,74 @@ def run(args: argparse.Namespace) -> int:
     if pii_engine() is None:
         result.text_preamble.append("nbsec: note: PII engine not installed; outputs not checked")
     result.json_payload["pii_checked"] = pii_engine() is not None
-    return finish(result, args, policy)
+    return finish(result, args, policy, text_renderer=render_text)
+
+
+_COLORS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m"}
+
+
+def _where(cell: int | None, line: int | None, output: int | None) -> str:
+    parts = ["notebook" if cell is None else f"cell {cell}"]
+    if output is not None:
+        parts.append(f"output {output}")
+    if line is not None:
+        parts.append(f"line {line}")
+    return " ".join(parts)
+
+
+def render_text(result: RunResult, tri: Triage, out: TextIO) -> None:
+    """Findings grouped by notebook, one row each: severity, rule, where, what (masked)."""
+    from nbsec.findings import count_by_severity
+
+    color = out.isatty() and "NO_COLOR" not in os.environ
+    for line in result.text_preamble:
+        out.write(line + "\n")
+    rows = [
+        (
+            f.location.path or "-",
+            f.severity.value.upper(),
+            f.rule,
+            _where(f.location.cell_index, f.location.line, f.location.output_index),
+            " ".join(
+                (f"{f.title}: {f.message}" + (f"  [{f.evidence}]" if f.evidence else "")).split()
+            ),
+            f.severity.value,
+        )
+        for f in tri.active
+    ]
+    if rows:
+        width_sev = max(len("SEVERITY"), *(len(r[1]) for r in rows))
+        width_where = max(len("WHERE"), *(len(r[3]) for r in rows))
+        header = f"{'SEVERITY':<{width_sev}}  {'RULE':<11}  {'WHERE':<{width_where}}  WHAT"
+        out.write(header + "\n")
+        current = None
+        for path, sev, rule, where, what, level in rows_by_path(rows):
+            if path != current:
+                out.write(f"{path}\n")
+                current = path
+            cell = f"{sev:<{width_sev}}"
+            if color and level in _COLORS:
+                cell = f"{_COLORS[level]}{cell}\033[0m"
+            what = what if len(what) <= 160 else what[:159] + "…"
+            out.write(f"{cell}  {rule:<11}  {where:<{width_where}}  {what}\n")
+    counts = count_by_severity(tri.active)
+    parts = [f"{n} {sev}" for sev, n in counts.items() if n]
+    summary = f"{len(tri.active)} finding(s)" + (f" ({', '.join(parts)})" if parts else "")
+    summary += f" in {result.scanned} file(s)"
+    if tri.waived:
+        summary += f", {len(tri.waived)} waived"
+    if tri.baselined:
+        summary += f", {len(tri.baselined)} in baseline"
+    if result.errors:
+        summary += f", {len(result.errors)} error(s)"
+    out.write(summary + "\n")
+
+
+def rows_by_path(
+    rows: list[tuple[str, str, str, str, str, str]],
+) -> list[tuple[str, str, str, str, str, str]]:
+    """Rows grouped by file in first-seen order, keeping severity order within a file."""
+    order: dict[str, int] = {}
+    for row in rows:
+        order.setdefault(row[0], len(order))
+    return sorted(rows, key=lambda r: order[r[0]])

@@ -157,8 +157,15 @@ class LineageTracker:
 
         defines: list[str] = []
         imports: list[str] = []
+        before = running.before
         candidates = change.bound | {
-            n for n in names.stored if n in ns and not n.startswith("_") and n not in hidden
+            n
+            for n in names.stored
+            if n in ns
+            and not n.startswith("_")
+            and n not in hidden
+            # ``x += ...`` that kept the object is an in-place change, not a new binding
+            and not (n in names.augmented and before.get(n) == id(ns[n]))
         }
         for name in sorted(candidates):
             (imports if isinstance(ns[name], types.ModuleType) else defines).append(name)

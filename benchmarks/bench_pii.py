@@ -9,10 +9,10 @@ Accuracy (frames from ``benchmarks/pii/make_frames.py``; truth = entity types pe
 * entity precision / recall / F1 - over (frame, column, entity type) pairs.
 
 Tools: nbsec default (sampled) and exhaustive; presidio-structured's ``PandasAnalysisBuilder``
-with the ``most_common`` and ``mixed`` strategies, on the full frames and on n=1000 samples. presidio
-runs with ``NoOpNlpEngine`` because its default engine downloads a spaCy model (not possible here, and
-a scanner should not); that also means it cannot find PERSON / LOCATION. A frame on which
-presidio-structured raises counts as "nothing found" for that frame and is listed.
+with the ``most_common`` and ``mixed`` strategies, on the full frames and on n=1000 samples.
+presidio runs with ``NoOpNlpEngine`` because its default engine downloads a spaCy model (not
+possible here, and a scanner should not); that also means it cannot find PERSON / LOCATION. A
+frame on which presidio-structured raises counts as "nothing found" for that frame and is listed.
 
 Speed, on a 1,000,000 x 12 frame: nbsec default wall / CPU time, presidio's per-cell ``analyze`` of
 a 1,000-row sample of the same frame, and nbsec exhaustive throughput in cells per second against
@@ -37,7 +37,7 @@ from typing import Any
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "pii"))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import make_frames  # noqa: E402
+import make_frames
 
 Prediction = dict[str, dict[str, set[str]]]  # frame -> column -> entity types
 
@@ -247,6 +247,9 @@ def big_speed(args: argparse.Namespace, *, skip_presidio: bool) -> None:
         f"nbsec default on {args.big_rows:,} x 12: wall {wall:.2f} s, CPU {cpu:.2f} s, "
         f"{right}/12 columns exactly right"
     )
+    for col, t in truth.items():
+        if pred.get(col, set()) != t:
+            print(f"  {col}: truth {sorted(t)} got {sorted(pred.get(col, set()))}")
     mem = _peak_mb(lambda: nbsec_scan(big))
     frame_mb = big.memory_usage(deep=False).sum() / 1e6
     print(f"  peak traced memory {mem:.1f} MB (frame itself: {frame_mb:.0f} MB shallow)")

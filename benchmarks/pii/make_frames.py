@@ -254,7 +254,7 @@ def decoys(v: Values, rows: int) -> LabelledFrame:
     data = {
         "request_id": [str(uuid.UUID(int=v.rng.getrandbits(128), version=4)) for _ in range(rows)],
         "email": [hashlib.sha256(str(i).encode()).hexdigest() for i in range(rows)],
-        "user_hash": [hashlib.md5(str(i * 7).encode()).hexdigest() for i in range(rows)],  # noqa: S324
+        "user_hash": [hashlib.md5(str(i * 7).encode()).hexdigest() for i in range(rows)],
         "version": [
             f"{v.rng.randint(0, 4)}.{v.rng.randint(0, 30)}.{v.rng.randint(0, 200)}"
             for _ in range(rows)
@@ -352,7 +352,8 @@ def sparse(v: Values, rows: int) -> LabelledFrame:
         ],
         "log_line": [
             f"{v.event_time().isoformat()} INFO worker={uuid.UUID(int=v.rng.getrandbits(128))} "
-            f"took {v.rng.randint(1, 900)}ms v{v.rng.randint(1, 3)}.{v.rng.randint(0, 9)}.{v.rng.randint(0, 9)}"
+            f"took {v.rng.randint(1, 900)}ms "
+            f"v{v.rng.randint(1, 3)}.{v.rng.randint(0, 9)}.{v.rng.randint(0, 9)}"
             for _ in range(rows)
         ],
     }

@@ -88,6 +88,7 @@ class _Tally:
     checked: int = 0
     valid: int = 0
     unchecked_rows: int = 0
+    unchecked_whole_rows: int = 0
     unchecked_strong_rows: int = 0
     unchecked_distinct: int = 0
     example_spans: list[str] | None = None
@@ -160,6 +161,8 @@ def _classify_texts(
                 seen.add((m.entity, idx, False))
                 t.unchecked_rows += counts[value]
                 t.unchecked_distinct += 1
+                if m.end - m.start >= len(value.strip()) - 2:
+                    t.unchecked_whole_rows += counts[value]
                 if m.strong:
                     t.unchecked_strong_rows += counts[value]
             continue
@@ -186,6 +189,7 @@ def _classify_texts(
             t.strong_rows += round(t.unchecked_strong_rows * ratio)
             t.distinct += round(t.unchecked_distinct * ratio)
             t.distinct_strong += round(t.unchecked_distinct * ratio)
+            t.whole_rows += round(t.unchecked_whole_rows * ratio)
         hit = _decide(entity, t, n, len(distinct), context, checked, valid)
         if hit is not None:
             hits.append(hit)

@@ -16,11 +16,14 @@ import unicodedata
 from functools import cache
 from importlib import resources
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'\u2019][^\W\d_]+)*")
-TITLES = frozenset(
-    "mr mrs ms miss dr prof sir madam herr frau m mme mlle sr sra srta dott ing".split()  # noqa: SIM905
-)
-PARTICLES = frozenset("van von de der den da di del la le du bin al".split())  # noqa: SIM905
+TITLES = _words("mr mrs ms miss dr prof sir madam herr frau m mme mlle sr sra srta dott ing")
+PARTICLES = _words("van von de der den da di del la le du bin al")
 
 
 @cache
@@ -89,9 +92,9 @@ def is_place(value: str) -> bool:
 
 # Toponym morphology shared by many languages' place names ("Port Jennifer", "Lydiabury",
 # "Griffinstad", "Neustadt", "Villeneuve-sur-Lot"): evidence for a place, never proof alone.
-PLACE_PREFIXES = frozenset(
+PLACE_PREFIXES = _words(
     "north south east west new old lake port mount fort san santa santo saint st sankt bad "
-    "los las el la le les bay glen grand little great upper lower".split()  # noqa: SIM905
+    "los las el la le les bay glen grand little great upper lower"
 )
 _PLACE_SUFFIX = re.compile(
     r"(?:ville|ton|town|land|berg|burg|burgh|borough|bury|view|port|mouth|stad|stadt|furt|"

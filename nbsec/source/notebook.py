@@ -149,8 +149,9 @@ def _parse_output(index: int, raw: Any) -> Output:
     elif kind == "error":
         traceback = raw.get("traceback", [])
         lines = [strip_ansi(str(t)) for t in traceback] if isinstance(traceback, list) else []
+        # line n of the text is traceback entry n; the exception line comes last
         head = f"{raw.get('ename', '')}: {raw.get('evalue', '')}"
-        texts.append(OutputText("traceback", "\n".join([head, *lines])))
+        texts.append(OutputText("traceback", "\n".join([*lines, head])))
     else:
         raise ValueError(f"output {index} has an unknown output_type {kind!r}")
     return Output(index=index, output_type=str(kind), texts=tuple(texts), mime_types=tuple(mimes))

@@ -76,7 +76,7 @@ def scan(tmp_path: Path, *cells: object, **kwargs: object) -> list[Finding]:
                     ),
                 )
             ],
-            [("NBS-SEC-002", 0, 2, 0)],
+            [("NBS-SEC-002", 0, 1, 0)],
             id="secret-in-traceback",
         ),
         pytest.param(

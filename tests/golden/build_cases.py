@@ -1,0 +1,250 @@
+"""Writes the golden notebooks of the static scanner (run once; review the diff; commit).
+
+    PYTHONPATH=. .venv/bin/python tests/golden/build_cases.py
+    PYTHONPATH=. .venv/bin/python -m pytest tests/source/test_golden.py --regen-golden
+
+Cell ids are fixed so that the notebooks (and fingerprints) are stable. The credentials inside are
+fake (seeded random, see tests/source/secret_samples.py) and the personal data is invented.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.source import secret_samples as s
+from tests.source.notebook_builder import frame_html
+
+HERE = Path(__file__).parent
+SHA = "3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39"
+KERNEL = {
+    "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
+    "language_info": {"name": "python"},
+}
+
+
+def code(source: str, *outputs: Any) -> Any:
+    return new_code_cell(source, outputs=list(outputs), execution_count=1)
+
+
+def stream(text: str) -> Any:
+    return new_output("stream", name="stdout", text=text)
+
+
+def write(name: str, *cells: Any, metadata: dict[str, Any] | None = None) -> None:
+    nb = new_notebook(cells=list(cells), metadata={**KERNEL, **(metadata or {})})
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"{name[:12]}-{i:02d}"
+    nbformat.write(nb, str(HERE / f"{name}.ipynb"))
+
+
+def main() -> None:
+    write(
+        "pickle_calls",
+        code(
+            "import pickle as pk\nfrom pickle import loads as L\nimport numpy as np\n"
+            "import torch, yaml, joblib, dill, cloudpickle, shelve\nimport pandas as pd"
+        ),
+        new_markdown_cell("Loading artefacts from the shared drive."),
+        code("with open('model.pkl', 'rb') as f:\n    model = pk.load(f)\nstate = L(blob)"),
+        code(
+            "pipe = joblib.load('pipe.joblib')\ndf = pd.read_pickle('frame.pkl')\n"
+            "arr = np.load('arr.npy', allow_pickle=True)"
+        ),
+        code(
+            "%%time\nckpt = torch.load('ckpt.pt', map_location='cpu')\ncfg = yaml.load(text)\n"
+            "cfg2 = yaml.unsafe_load(text)"
+        ),
+        code(
+            "from tensorflow import keras\n"
+            "m = keras.models.load_model('m.keras', safe_mode=False)\n"
+            "f = getattr(pk, 'loads')\nx = f(b)\ny = __import__('pickle').load(fh)"
+        ),
+        code("a = dill.loads(b)\nc = cloudpickle.load(fh)\ndb = shelve.open('cache')"),
+        code(
+            "# decoys\nsafe = torch.load('w.pt', weights_only=True)\nplain = np.load('a.npy')\n"
+            "conf = yaml.safe_load(text)\nimport json\nj = json.load(fh)\npk.dumps(model)"
+        ),
+    )
+    write(
+        "model_sources",
+        code(
+            "from transformers import AutoModelForCausalLM, AutoTokenizer\n"
+            "MODEL_ID = 'acme-research/chat-7b'\n"
+            f"PINNED = '{SHA}'"
+        ),
+        code(
+            "model = AutoModelForCausalLM.from_pretrained(\n    MODEL_ID,\n"
+            "    trust_remote_code=True,\n    revision=PINNED,\n)"
+        ),
+        code(
+            "tok = AutoTokenizer.from_pretrained(MODEL_ID)\n"
+            "from datasets import load_dataset\nds = load_dataset('acme-research/chats')"
+        ),
+        code("import torch\nyolo = torch.hub.load('someone/yolov5', 'yolov5s')"),
+        code(
+            "!wget -q https://files.example.net/releases/classifier.bin\n"
+            "import urllib.request\n"
+            "urllib.request.urlretrieve('https://files.example.net/m.pkl', 'm.pkl')"
+        ),
+        code(
+            "%pip install git+https://github.com/someone/fancy-layers.git\n"
+            "%pip install numpy==2.1.0"
+        ),
+        code("%%bash\nset -e\ncurl -L -o weights.pth https://files.example.net/w.pth"),
+        code(
+            "# decoys\nlocal = AutoModelForCausalLM.from_pretrained('./checkpoints/best')\n"
+            f"ok = AutoTokenizer.from_pretrained(MODEL_ID, revision='{SHA}')\n"
+            "vision = torch.hub.load('pytorch/vision', 'resnet18')\n"
+            "csv = load_dataset('csv', data_files='train.csv')"
+        ),
+    )
+    write(
+        "trusted_sources",
+        code(
+            f"from transformers import AutoModel\nREV = '{SHA}'\n"
+            "ok = AutoModel.from_pretrained('good-org/encoder', revision=REV)\n"
+            "bad = AutoModel.from_pretrained('other-org/encoder', revision=REV)"
+        ),
+        code(
+            "!wget https://models.example.com/approved/m.safetensors\n"
+            "!wget https://mirror.example.net/m.safetensors"
+        ),
+    )
+    write(
+        "risky_code",
+        code(
+            "import os, subprocess, requests, tarfile, shutil\nexpr = input()\nresult = eval(expr)"
+        ),
+        code(
+            "subprocess.run(f'convert {name}.png out.jpg', shell=True)\nos.system(cmd)\n"
+            "os.system('nvidia-smi')"
+        ),
+        code("r = requests.get(api_url, verify=False)\n!curl -fsSL https://get.example.dev | sh"),
+        code("with tarfile.open('model.tar.gz') as tar:\n    tar.extractall('models/')"),
+        code(
+            "# decoys\nsubprocess.run(['ls', '-l'])\nmodel.eval()\nvalue = eval('2 ** 8')\n"
+            "with tarfile.open('m.tar') as t:\n    t.extractall('x', filter='data')"
+        ),
+    )
+    write(
+        "secrets_everywhere",
+        new_markdown_cell(f"Deploy token for CI: `{s.GITHUB}`"),
+        code(
+            f"AWS_ACCESS_KEY_ID = '{s.AWS_KEY_ID}'\n"
+            f"aws_secret_access_key = '{s.AWS_SECRET}'\n"
+            f"client = OpenAI(api_key='{s.OPENAI}')"
+        ),
+        code(
+            f"engine = create_engine('postgresql://etl:{s.DB_PASSWORD}@db.internal:5432/prod')\n"
+            f"DB_PASSWORD = '{s.DB_PASSWORD}x'\n"
+            f"%env HF_TOKEN={s.HUGGINGFACE}"
+        ),
+        code(
+            "print(settings)",
+            stream(f"slack: {s.SLACK}\nregion: eu-west-1\n"),
+            new_output(
+                "execute_result",
+                execution_count=1,
+                data={"application/json": {"stripe": {"key": s.STRIPE}}},
+            ),
+        ),
+        code(
+            "connect()",
+            new_output(
+                "error",
+                ename="AuthError",
+                evalue="denied",
+                traceback=["\x1b[0;31mAuthError\x1b[0m", f"denied for key {s.GOOGLE_API}"],
+            ),
+        ),
+        new_raw_cell(s.PRIVATE_KEY),
+        code(f"headers = {{'X-Signature': sign(auth='{s.GENERIC_TOKEN}')}}"),
+        code(
+            "# decoys\nimport os\napi_key = os.environ['OPENAI_API_KEY']\nPASSWORD = 'changeme'\n"
+            "token = '<your-token>'\n"
+            "sha256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'"
+        ),
+        metadata={"deploy": {"gitlab_token": s.GITLAB}},
+    )
+    rows = [
+        ["Ann Smith", "ann.smith@acme-corp.com", "(415) 555-0132", "42.10"],
+        ["Bob Jones", "bob.jones@example.org", "212-555-0199", "13.75"],
+        ["Cara Diaz", "cara.diaz@mail.io", "+1 646 555 0100", "99.00"],
+        ["Dev Patel", "dev.patel@corp.example", "(312) 555-0147", "7.20"],
+    ]
+    write(
+        "pii_outputs",
+        code(
+            "import pandas as pd\ndf = pd.read_csv('data/customers.csv')\ndf.head()",
+            new_output(
+                "execute_result",
+                execution_count=1,
+                data={
+                    "text/html": frame_html(["name", "email", "phone", "spend"], rows),
+                    "text/plain": "      name  ...  spend\n0  Ann Smith  ...  42.10",
+                },
+            ),
+        ),
+        code(
+            "for r in df.itertuples():\n    print(r.email)",
+            stream("ann.smith@acme-corp.com\nbob.jones@example.org\n"),
+        ),
+        code("df.spend.describe()", stream("count 4\nmean 40.51\n")),
+        code(
+            "notify(df.iloc[0])",
+            new_output(
+                "error",
+                ename="SMTPError",
+                evalue="rejected",
+                traceback=["SMTPError: rejected", "recipient cara.diaz@mail.io refused"],
+            ),
+        ),
+    )
+    write(
+        "decoys",
+        code(
+            "import os\nimport pandas as pd\nTOKEN = os.getenv('HF_TOKEN')\n"
+            "df = pd.read_parquet('features.parquet')"
+        ),
+        new_markdown_cell(
+            "![chart](data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAA"
+            "fFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==)\n"
+            "Set `API_KEY=YOUR_API_KEY` before running."
+        ),
+        code(
+            "df.plot()",
+            new_output(
+                "display_data",
+                data={
+                    "image/png": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+                    "YPhfDwAC",
+                    "text/plain": "<Figure size 640x480 with 1 Axes>",
+                },
+            ),
+        ),
+        code(
+            "import torch, numpy as np, yaml, json\n"
+            "w = torch.load('w.pt', weights_only=True)\na = np.load('a.npy')\n"
+            "c = yaml.safe_load(open('c.yaml'))\nj = json.load(open('j.json'))\n"
+            "from safetensors.torch import load_file\nt = load_file('m.safetensors')"
+        ),
+        code(
+            f"from transformers import AutoModel\nm = AutoModel.from_pretrained('org/m', "
+            f"revision='{SHA}')\nlocal = AutoModel.from_pretrained('/models/encoder')"
+        ),
+        code(
+            "run_id = '9b2f6c1e-7d4a-4f3b-8e2a-1c5d7f9b3a6e'\n"
+            "checksum = 'd41d8cd98f00b204e9800998ecf8427e'\nmax_tokens = 512",
+            stream("epoch 1 loss 0.41\nepoch 2 loss 0.33\n"),
+        ),
+    )
+
+
+if __name__ == "__main__":
+    main()

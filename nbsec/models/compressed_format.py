@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from nbsec.models.pickle_walker import Buffer
     from nbsec.models.scan_context import ScanContext
 
-_CHUNK = 8 << 20
+_CHUNK = 1 << 20
 
 
 def _decompressor(kind: str) -> Any:
@@ -35,9 +35,17 @@ def _decompressor(kind: str) -> Any:
 
 
 def decompress_bounded(
-    data: Buffer, start: int, end: int, kind: str, limit: int
+    data: Buffer,
+    start: int,
+    end: int,
+    kind: str,
+    limit: int,
+    max_ratio: int = 0,
+    ratio_floor: int = 0,
 ) -> tuple[bytes, bool]:
-    """Decompress ``data[start:end]``; returns (output, cut_short). Raises ValueError if corrupt."""
+    """Decompress ``data[start:end]``; returns (output, cut_short). Stops early (cut short) at
+    ``limit`` bytes, or once the output passes ``ratio_floor`` at a ratio above ``max_ratio``.
+    Raises ValueError if the stream is corrupt before any output."""
     out = bytearray()
     pos = start
     if kind == "zlib-joblib-legacy":
@@ -60,6 +68,8 @@ def decompress_bounded(
             if room <= 0:
                 return bytes(out), True
             out += dec.decompress(chunk, room)
+            if max_ratio and len(out) > ratio_floor and len(out) > max_ratio * (pos - start):
+                return bytes(out), True
             if dec.eof:
                 rest = dec.unused_data
                 if kind == "gzip" and rest[:2] == b"\x1f\x8b":
@@ -95,8 +105,15 @@ def scan_compressed(
         truncated = False
     else:
         try:
+            limits = ctx.limits
             body, truncated = decompress_bounded(
-                data, start, end, kind, ctx.limits.max_member_bytes
+                data,
+                start,
+                end,
+                kind,
+                limits.max_member_bytes,
+                limits.max_ratio,
+                limits.ratio_floor,
             )
         except ValueError as exc:
             ctx.report(
@@ -108,8 +125,8 @@ def scan_compressed(
     if truncated:
         ctx.report(
             "NBS-PKL-018",
-            f"{where}: {kind} stream decompresses to more than "
-            f"{ctx.limits.max_member_bytes >> 20} MiB; scanned up to the limit",
+            f"{where}: {kind} stream decompresses beyond the limits ({len(body)} bytes, at a "
+            "bomb's ratio or past the size limit); scanned up to there",
             key=f"{where}:bomb",
         )
     inner = ctx.scan_member(body, 0, len(body), f"{where} ({kind})", depth + 1)

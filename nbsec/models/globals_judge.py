@@ -94,11 +94,13 @@ class GlobalsJudge:
 
     def _judge(self, module: str, qualname: str) -> Judgement:
         full = f"{module}.{qualname}" if qualname else module
-        if full in self._policy_exact:
+        if full in self._policy_exact or full in self._exact:
             return Judgement.ALLOWED
         if self._denied(module, qualname):
             return Judgement.DENIED
-        if full in self._exact or full.startswith(self._prefixes):
+        # A prefix admits module-level names only: `torch.nn.modules.linear` + `Linear`, not an
+        # attribute path walked from an allowed module to somewhere else.
+        if "." not in qualname and full.startswith(self._prefixes):
             return Judgement.ALLOWED
         return Judgement.UNKNOWN
 
@@ -107,12 +109,14 @@ class GlobalsJudge:
         if full in self._deny_names or _any_prefix_in(full.split("."), self._deny_modules):
             return True
         parts = qualname.split(".") if qualname else []
+        # A dunder attribute (`__builtins__`, `__globals__`, `__class__`) reached from a module
+        # is a gadget; the few legitimate dunder globals are on the exact allowlist.
+        if any(p.startswith("__") and p.endswith("__") for p in parts):
+            return True
         if len(parts) > 1:
-            # Attribute traversal (protocol 4 dotted names): `numpy` + `testing.os.system`
-            # reaches `os.system`; a dunder step (`__globals__`, `__builtins__`) is a gadget.
-            if any(p.startswith("__") and p.endswith("__") for p in parts[:-1]):
-                return True
-            for i in range(1, len(parts)):
+            # Attribute traversal (protocol 4 dotted names): `torch.nn.modules.module` +
+            # `os.system` reaches `os.system`.
+            for i in range(len(parts)):
                 tail = parts[i:]
                 if ".".join(tail) in self._deny_names or _any_prefix_in(tail, self._deny_modules):
                     return True

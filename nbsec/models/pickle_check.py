@@ -94,6 +94,14 @@ def report_walk(
             f"{where} at byte {offset}: STACK_GLOBAL imports a name computed while loading",
             key=f"{where}:dynamic",
         )
+    for name, offset in res.mutated_globals:
+        bad_before_break.append(name)
+        ctx.report(
+            "NBS-PKL-022",
+            f"{where} at byte {offset}: BUILD sets attributes on the imported object {name}",
+            key=f"{where}:mutate:{name}",
+            evidence=name,
+        )
     for code, offset in res.extensions:
         bad_before_break.append(f"<extension {code}>")
         ctx.report(

@@ -43,8 +43,11 @@ JOBLIB_ARRAY_WRAPPERS = frozenset(
 _PICKLE_HEADS = frozenset((b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"))
 
 
-def _looks_embedded(head: bytes) -> bool:
-    return head[:2] in _PICKLE_HEADS or head == b"PK\x03\x04" or head[:2] == b"\x1f\x8b"
+def _looks_embedded(head: bytes, last: int) -> bool:
+    if head[:2] in _PICKLE_HEADS or head == b"PK\x03\x04" or head[:2] == b"\x1f\x8b":
+        return True
+    # a protocol 0/1 pickle: starts with an opcode that opens a stream, ends with STOP
+    return head[:1] in (b"c", b"(", b"i", b"}", b"]") and last == 0x2E
 
 
 class Buffer(Protocol):
@@ -97,6 +100,7 @@ class WalkResult:
     calls: list[CallRef] = field(default_factory=list)
     dynamic_globals: list[int] = field(default_factory=list)
     extensions: list[tuple[int, int]] = field(default_factory=list)
+    mutated_globals: list[tuple[str, int]] = field(default_factory=list)
     nested: list[tuple[int, int]] = field(default_factory=list)
     persistent_ids: int = 0
     error: str | None = None
@@ -380,7 +384,7 @@ def _run(data: Buffer, pos: int, limit: int, res: WalkResult, depth: int) -> Non
             elif op in _LONG_OPS:
                 append(int.from_bytes(data[p:pos], "little", signed=True) if length <= 16 else None)
             else:
-                if length >= 4 and _looks_embedded(bytes(data[p : p + 4])):
+                if length >= 4 and _looks_embedded(bytes(data[p : p + 4]), data[pos - 1]):
                     res.nested.append((p, length))
                 if op in (ord("T"), ord("U")) and length <= MAX_NAME_LEN:
                     # protocol 1 strings: str for names used by GLOBAL-building tricks
@@ -442,7 +446,11 @@ def _run(data: Buffer, pos: int, limit: int, res: WalkResult, depth: int) -> Non
             underflow(at, 2)
             state = stack.pop()
             obj = stack[-1]
-            if isinstance(obj, _Call):
+            if isinstance(obj, _Global):
+                # BUILD on an imported object sets attributes on a module-level function or
+                # class: the attribute-injection gadget (e.g. numpy.prod.a = "os").
+                res.mutated_globals.append((obj.name, at))
+            elif isinstance(obj, _Call):
                 obj.state = state
                 func = obj.func
                 if isinstance(func, _Global) and func.name in JOBLIB_ARRAY_WRAPPERS:

@@ -68,11 +68,11 @@ def validate_header(header: Any, data_len: int) -> str | None:
 
 def scan_safetensors(ctx: ScanContext, data: Buffer, start: int, end: int, where: str) -> str:
     header_len = int.from_bytes(bytes(data[start : start + 8]), "little")
-    if header_len > ctx.limits.max_header_bytes:
+    if header_len > ctx.limits.max_header_bytes or header_len > end - start - 8:
         ctx.report(
             "NBS-PKL-018",
-            f"{where}: safetensors header declares {header_len} bytes (limit "
-            f"{ctx.limits.max_header_bytes >> 20} MiB)",
+            f"{where}: safetensors header declares {header_len} bytes (file: {end - start}, "
+            f"limit: {ctx.limits.max_header_bytes >> 20} MiB)",
             key=f"{where}:header",
         )
         return "safetensors"

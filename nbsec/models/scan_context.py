@@ -29,7 +29,7 @@ class ScanLimits:
     max_total_bytes: int = 4 << 30  # decompressed bytes in all of one file
     max_members: int = 100_000  # entries in one archive
     max_header_bytes: int = 100 << 20  # safetensors / npy / config headers
-    max_ratio: int = 1000  # compression ratio above which a large member is a bomb
+    max_ratio: int = 200  # compression ratio above which a large member is a bomb
     ratio_floor: int = 64 << 20  # ... when it also decompresses to more than this
 
 

@@ -169,6 +169,8 @@ def scan_buffer(
         from nbsec.models.pickle_file import scan_pickle_file
 
         return scan_pickle_file(ctx, data, start, end, where, depth, text=(kind == "pickle-text"))
+    if kind == "unknown" and data.rfind(b"PK\x05\x06", max(start, end - 0x10000 - 22), end) >= 0:
+        kind = "zip"  # a zip with bytes prepended: loaders find it from the end, so do we
     if kind == "zip":
         from nbsec.models.zip_formats import scan_zip
 

@@ -43,11 +43,15 @@ def scan_7z(ctx: ScanContext, data: Buffer, start: int, end: int, where: str, de
                     key=f"{where}:bomb",
                 )
                 return "7z"
-            contents = archive.readall() or {}
+            from py7zr.io import BytesIOFactory
+
+            factory = BytesIOFactory(limits.max_member_bytes)
+            archive.extractall(factory=factory)
     except (py7zr.exceptions.ArchiveError, OSError, ValueError, EOFError) as exc:
         ctx.report("NBS-PKL-021", f"{where}: unreadable 7z archive ({exc})", key=f"{where}:7z")
         return "7z"
-    for name, stream in sorted(contents.items()):
+    for name, stream in sorted(factory.products.items()):
+        stream.seek(0)
         body = stream.read()
         if not ctx.charge(len(body), where):
             break

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
+class RequestError(Exception):
+    """A valid request that cannot be done (no such frame, ...); sent back as the error text."""
+
+
 class PanelChannel:
     """Owns the comm target registration and the open comms of one extension instance."""
 
@@ -29,7 +33,14 @@ class PanelChannel:
         self._extension = extension
         self._comms: dict[str, Any] = {}
         self._manager: Any = None
-        self._handlers: dict[str, Handler] = {"handshake": self._on_handshake}
+        self._handlers: dict[str, Handler] = {
+            "handshake": self._on_handshake,
+            "get_state": self._on_get_state,
+            "scan_frame": self._on_scan_frame,
+            "set_mode": self._on_set_mode,
+            "allow": self._on_allow,
+            "report": self._on_report,
+        }
 
     # -- registration ----------------------------------------------------------------------------
     def register(self) -> bool:
@@ -78,7 +89,7 @@ class PanelChannel:
             kind, payload = protocol.validate_request(data)
             answer = self._handlers[kind](payload)
             comm.send(protocol.reply(kind, answer))
-        except protocol.ProtocolError as exc:
+        except (protocol.ProtocolError, RequestError) as exc:
             shown = kind if isinstance(kind, str) and len(kind) <= 40 else "error"
             comm.send(protocol.reply(shown, error=str(exc)))
         except Exception as exc:
@@ -103,6 +114,46 @@ class PanelChannel:
             "nbsec_version": __version__,
             "protocol": protocol.PROTOCOL_VERSION,
             "enabled": ext.enabled,
-            "mode": policy.mode,
+            "mode": ext.effective_policy().mode,
             "policy_file": str(policy.source) if policy.source else None,
         }
+
+    def _on_get_state(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self._extension.update_payload()
+
+    def _on_scan_frame(self, payload: dict[str, Any]) -> dict[str, Any]:
+        from nbsec.kernel.frame_watch import is_frame
+
+        ext = self._extension
+        name = payload["name"]
+        value = ext.shell.user_ns.get(name)
+        if value is None or not is_frame(value):
+            raise RequestError(f"no DataFrame named {name!r} in the kernel")
+        watch = ext.engine("frames")
+        if watch is None:
+            raise RequestError("the DataFrame scanner is not running")
+        findings = watch.scan(name, value, inline=False)
+        ext.state.add_findings(findings)
+        return {
+            "name": name,
+            "frame": ext.state.frames.get(name),
+            "findings": [f.to_dict() for f in findings],
+        }
+
+    def _on_set_mode(self, payload: dict[str, Any]) -> dict[str, Any]:
+        ext = self._extension
+        if "mode" in payload:
+            ext.set_mode(payload["mode"])
+        if "enabled" in payload:
+            ext.set_enabled(payload["enabled"])
+        return {"mode": ext.effective_policy().mode, "enabled": ext.enabled}
+
+    def _on_allow(self, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            waiver = self._extension.allow(payload["target"], payload["reason"])
+        except ValueError as exc:
+            raise RequestError(str(exc)) from None
+        return {"waiver": waiver.to_dict()}
+
+    def _on_report(self, payload: dict[str, Any]) -> dict[str, Any]:
+        raise RequestError("the governance report builder is not part of this version yet")

@@ -179,7 +179,9 @@ class NbsecMagics(Magics):
 
     @cell_magic("nbsec")  # type: ignore[arg-type]
     def nbsec_cell(self, line: str, cell: str) -> Any:
-        """Run the cell with the guard in block mode, whatever the policy says."""
+        """Run the cell with the guard in block mode, whatever the policy says. Exceptions
+        (``BlockedLoad`` included) propagate, so the cell fails like any other; the value of a
+        last expression is returned and displayed."""
         if line.strip():
             print(f"nbsec: %%nbsec takes no arguments. {USAGE}", file=sys.stderr)
             return None
@@ -188,9 +190,19 @@ class NbsecMagics(Magics):
         if guard is None:
             print("nbsec: the load guard is not running; cell not run", file=sys.stderr)
             return None
+        import ast
+
         shell = self.extension.shell
+        code = shell.transform_cell(cell)  # type: ignore[no-untyped-call]
+        tree = ast.parse(code, filename="<nbsec cell>")
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = ast.Expression(tree.body.pop().value)
+        ns = shell.user_ns
         with guard.block_mode():
-            shell.run_cell(cell, store_history=False)  # type: ignore[no-untyped-call]
+            exec(compile(tree, "<nbsec cell>", "exec"), ns)  # noqa: S102 - the user's own cell
+            if last is not None:
+                return eval(compile(last, "<nbsec cell>", "eval"), ns)  # noqa: S307
         return None
 
     # -- subcommands -----------------------------------------------------------------------------

@@ -12,7 +12,21 @@ type          direction   payload
 ============  ==========  ===================================================================
 handshake     panel →     ``{client: str, client_version: str, protocol: int}`` (comm open data)
 handshake     ← kernel    ``{nbsec_version, protocol, enabled, mode, policy_file}`` (reply)
+get_state     panel →     ``{}``
+get_state     ← kernel    ``{state: State, metadata: Summary}`` (reply)
+scan_frame    panel →     ``{name: str}`` (a complete PII pass over one DataFrame)
+scan_frame    ← kernel    ``{name, frame: FrameSummary, findings: [Finding]}`` (reply)
+set_mode      panel →     ``{mode: "warn" | "block"}`` and/or ``{enabled: bool}``
+set_mode      ← kernel    ``{mode, enabled}`` (reply)
+allow         panel →     ``{target: str, reason: str}`` (rule id, path glob or sha256)
+allow         ← kernel    ``{waiver: {target, kind, reason, at}}`` (reply)
+report        panel →     ``{path?: str}``
+report        ← kernel    error reply until the report builder exists
+update        ← kernel    ``{state: State, metadata: Summary}`` after a cell changed anything
 ============  ==========  ===================================================================
+
+``State`` is ``{version, counts, findings, frames, models, waivers, lineage}`` and ``Summary`` the
+object the panel writes to the notebook's ``metadata.nbsec`` on save (see ARCHITECTURE.md).
 
 A panel speaking another major protocol version gets ``success: false`` with the reason, so it can
 tell the user to upgrade one side instead of misreading messages.
@@ -52,11 +66,32 @@ class MessageSpec:
     optional: Mapping[str, FieldCheck]
 
 
+def _is_mode(value: Any) -> bool:
+    return value in ("warn", "block")
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_name(value: Any) -> bool:
+    return isinstance(value, str) and value.isidentifier() and len(value) <= 200
+
+
+def _is_reason(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value.strip()) <= 1024
+
+
 REQUESTS: dict[str, MessageSpec] = {
     "handshake": MessageSpec(
         required={"client": _is_str, "protocol": _is_int},
         optional={"client_version": _is_str},
     ),
+    "get_state": MessageSpec(required={}, optional={}),
+    "scan_frame": MessageSpec(required={"name": _is_name}, optional={}),
+    "set_mode": MessageSpec(required={}, optional={"mode": _is_mode, "enabled": _is_bool}),
+    "allow": MessageSpec(required={"target": _is_str, "reason": _is_reason}, optional={}),
+    "report": MessageSpec(required={}, optional={"path": _is_str}),
 }
 
 

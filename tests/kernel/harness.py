@@ -50,6 +50,7 @@ class Kernel:
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=60)
+        self._comm_buffer: list[dict[str, Any]] = []  # comm messages seen while executing
 
     def stop(self) -> None:
         self.kc.stop_channels()
@@ -62,6 +63,9 @@ class Kernel:
         deadline = time.monotonic() + timeout
         while True:
             msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if msg["msg_type"] in ("comm_msg", "comm_close"):
+                self._comm_buffer.append(msg)
+                continue
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             kind, content = msg["msg_type"], msg["content"]
@@ -98,6 +102,10 @@ class Kernel:
 
     def comm_next(self, comm_id: str, timeout: float = 15) -> tuple[str, dict[str, Any]]:
         """The next comm_msg or comm_close on ``comm_id``: ``(msg_type, data)``."""
+        for msg in list(self._comm_buffer):
+            if msg["content"].get("comm_id") == comm_id:
+                self._comm_buffer.remove(msg)
+                return msg["msg_type"], msg["content"].get("data", {})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

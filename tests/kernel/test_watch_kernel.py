@@ -1,0 +1,196 @@
+"""Auto mode in a real kernel: warnings before, guards during, PII scans after each cell; the
+panel's request table; restoring the kernel on unload."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nbsec.kernel.display import MIME_TYPE
+from tests.kernel.harness import Kernel
+
+pytestmark = pytest.mark.kernel
+
+HANDSHAKE = {"type": "handshake", "v": 1, "payload": {"client": "t", "protocol": 1}}
+
+FRAME_CELL = """\
+import pandas as pd
+customers = pd.DataFrame({
+    "customer_id": range(1, 41),
+    "contact": [f"user{i}@example.com" for i in range(40)],
+    "note": ["<img src=x onerror=alert(1)>"] * 40,
+    "spend": [i * 1.5 for i in range(40)],
+})
+"""
+
+MALICIOUS_PICKLE = """\
+import pickle, os
+class Payload:
+    def __reduce__(self):
+        return (os.system, ("touch {marker}",))
+with open("model.pkl", "wb") as fh:
+    pickle.dump(Payload(), fh)
+del Payload
+"""
+
+
+def nbsec_outputs(results: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [r for r in results if MIME_TYPE in r]
+
+
+def test_pii_frame_is_flagged_once_with_escaped_html(kernel: Kernel) -> None:
+    kernel.execute("%load_ext nbsec")
+    out = kernel.execute(FRAME_CELL)
+    assert out.status == "ok"
+    blocks = nbsec_outputs(out.results)
+    assert len(blocks) == 1
+    data = blocks[0][MIME_TYPE]
+    assert data["v"] == 1  # type: ignore[index]
+    findings = data["findings"]  # type: ignore[index]
+    assert [(f["rule"], "'contact'" in f["message"]) for f in findings] == [("NBS-PII-001", True)]
+    assert "user1@example.com" not in json.dumps(blocks[0])
+    html = str(blocks[0]["text/html"])
+    assert "<img" not in html
+    # re-running the same cell does not repeat the warning
+    again = kernel.execute(FRAME_CELL)
+    assert nbsec_outputs(again.results) == []
+
+
+def test_nothing_is_shown_when_nothing_is_found(kernel: Kernel) -> None:
+    kernel.execute("%load_ext nbsec")
+    out = kernel.execute("import json\nx = json.loads('[1, 2]')\nsum(x)")
+    assert out.results == [{"text/plain": "3"}]
+    assert out.stderr == ""
+
+
+def test_risky_code_is_flagged_before_it_runs(kernel: Kernel) -> None:
+    kernel.execute("%load_ext nbsec")
+    out = kernel.execute(
+        "import numpy as np\nimport io\nbuf = io.BytesIO()\nnp.save(buf, np.arange(3))\n"
+        "buf.seek(0)\narr = np.load(buf, allow_pickle=True)\n"
+    )
+    rules = [
+        (f["rule"], f["location"]["line"])
+        for block in nbsec_outputs(out.results)
+        for f in block[MIME_TYPE]["findings"]  # type: ignore[index]
+    ]
+    assert ("NBS-PKL-004", 6) in rules
+
+
+def test_malicious_pickle_warns_in_warn_mode(kernel: Kernel, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    kernel.execute(MALICIOUS_PICKLE.format(marker=marker))
+    kernel.execute("%load_ext nbsec")
+    out = kernel.execute("import pickle\nobj = pickle.load(open('model.pkl', 'rb'))")
+    rules = {
+        f["rule"]
+        for block in nbsec_outputs(out.results)
+        for f in block[MIME_TYPE]["findings"]  # type: ignore[index]
+    }
+    assert {"NBS-PKL-001", "NBS-PKL-010"} <= rules
+    assert out.status == "ok"  # warn mode: the load went ahead (the user chose warn)
+    assert marker.exists()
+    models = kernel.execute("%nbsec models").text()
+    assert "dangerous" in models and "warned" in models
+
+
+def test_malicious_pickle_is_blocked_before_any_byte_is_unpickled(
+    kernel: Kernel, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    (tmp_path / "nbsec.toml").write_text('mode = "block"\n')
+    kernel.execute(MALICIOUS_PICKLE.format(marker=marker))
+    kernel.execute("%load_ext nbsec")
+    out = kernel.execute("import pickle\nobj = pickle.load(open('model.pkl', 'rb'))")
+    assert out.status == "error"
+    assert out.error is not None and out.error["ename"] == "BlockedLoad"
+    assert not marker.exists()
+    assert "blocked" in kernel.execute("%nbsec models").text()
+
+
+def test_block_mode_for_one_cell(kernel: Kernel, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    kernel.execute(MALICIOUS_PICKLE.format(marker=marker))
+    kernel.execute("%load_ext nbsec")
+    out = kernel.execute("%%nbsec\nimport pickle\nobj = pickle.load(open('model.pkl', 'rb'))")
+    assert out.status == "error"
+    assert out.error is not None and out.error["ename"] == "BlockedLoad"
+    assert not marker.exists()
+    assert "obj" not in kernel.execute("print(sorted(globals()))").stdout.split("'")
+
+
+def test_allow_waives_and_is_visible_in_policy(kernel: Kernel) -> None:
+    kernel.execute("%load_ext nbsec")
+    allow = kernel.execute('%nbsec allow NBS-PII-001 --reason "synthetic data"')
+    assert "synthetic data" in allow.text()
+    out = kernel.execute(FRAME_CELL)
+    assert nbsec_outputs(out.results) == []
+    assert "NBS-PII-001: synthetic data" in kernel.execute("%nbsec policy").text()
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["%nbsec frobnicate", "%nbsec allow NBS-PII-001", "%nbsec mode sometimes", "%nbsec scan nope"],
+)
+def test_bad_magic_arguments_are_one_line(kernel: Kernel, line: str) -> None:
+    kernel.execute("%load_ext nbsec")
+    out = kernel.execute(line)
+    assert out.status == "ok"
+    assert out.stderr.strip().count("\n") == 0
+    assert out.stderr.startswith("nbsec: ")
+
+
+def test_request_table_over_the_comm(kernel: Kernel) -> None:
+    kernel.execute("%load_ext nbsec")
+    kernel.execute(FRAME_CELL)
+    comm = kernel.comm_open("nbsec", HANDSHAKE)
+    assert kernel.comm_next(comm)[1]["success"] is True
+
+    def ask(kind: str, payload: dict[str, object]) -> dict[str, object]:
+        kernel.comm_send(comm, {"type": kind, "v": 1, "payload": payload})
+        return kernel.comm_next(comm)[1]
+
+    state = ask("get_state", {})
+    assert state["success"] is True
+    payload = state["payload"]
+    assert payload["state"]["frames"]["customers"]["pii_columns"]  # type: ignore[index]
+    assert payload["metadata"]["frames_with_pii"] == ["customers"]  # type: ignore[index]
+    scanned = ask("scan_frame", {"name": "customers"})
+    assert scanned["payload"]["frame"]["exhaustive"] is True  # type: ignore[index]
+    assert ask("scan_frame", {"name": "nope"})["error"] == "no DataFrame named 'nope' in the kernel"
+    assert ask("set_mode", {"mode": "block"})["payload"] == {"mode": "block", "enabled": True}
+    assert ask("set_mode", {"mode": "panic"})["success"] is False
+    waiver = ask("allow", {"target": "NBS-SRC-001", "reason": "reviewed"})
+    assert waiver["payload"]["waiver"]["kind"] == "rule"  # type: ignore[index]
+    assert ask("report", {})["success"] is False
+    assert ask("exec", {"code": "1"})["error"] == "unknown message type 'exec'"
+    # an update is pushed after a cell that changes the state
+    kernel.execute("import pandas as pd\nmore = pd.DataFrame({'phone': ['+1 415 555 0100'] * 5})")
+    kind, update = kernel.comm_next(comm)
+    assert kind == "comm_msg"
+    assert update["type"] == "update"
+    assert "more" in update["payload"]["state"]["frames"]
+
+
+def test_unload_restores_the_kernel(kernel: Kernel) -> None:
+    before = kernel.execute(
+        "import pickle, pandas, numpy\n"
+        "ids = (id(pickle.load), id(pickle.loads), id(pandas.read_pickle), id(numpy.load))\n"
+        "print(ids)"
+    ).stdout
+    kernel.execute("%load_ext nbsec")
+    during = kernel.execute(
+        "print((id(pickle.load), id(pickle.loads), id(pandas.read_pickle), id(numpy.load)))"
+    ).stdout
+    assert during != before
+    kernel.execute("%unload_ext nbsec")
+    after = kernel.execute(
+        "print((id(pickle.load), id(pickle.loads), id(pandas.read_pickle), id(numpy.load)))"
+    ).stdout
+    assert after == before
+    # the audit hook stays (Python cannot remove it) but does nothing
+    out = kernel.execute("import pickle\npickle.loads(pickle.dumps(print))")
+    assert out.status == "ok"
+    assert nbsec_outputs(out.results) == []

@@ -87,6 +87,7 @@ class _Tally:
     whole_rows: int = 0
     checked: int = 0
     valid: int = 0
+    low_octet_rows: int = 0
     unchecked_rows: int = 0
     unchecked_whole_rows: int = 0
     unchecked_strong_rows: int = 0
@@ -174,6 +175,8 @@ def _classify_texts(
                 t.whole_rows += counts[value]
             if t.example_spans is not None and len(t.example_spans) < MAX_EXAMPLES:
                 t.example_spans.append(mask(joined[m.start : m.end], m.entity))
+        if m.entity == "IP_ADDRESS" and "." in value:
+            t.low_octet_rows += counts[value] * _low_first_octet(joined[m.start : m.end])
         if m.strong and (m.entity, idx, "strong") not in seen:
             seen.add((m.entity, idx, "strong"))
             t.strong_rows += counts[value]
@@ -215,6 +218,11 @@ def _classify_texts(
     return hits, examples
 
 
+def _low_first_octet(ip: str) -> int:
+    head = ip.split(".", 1)[0]
+    return int(head.isdigit() and int(head) < 10)
+
+
 def _required_hits(spec_hits: int, n: int) -> int:
     return min(spec_hits, max(1, math.ceil(n / 2)))
 
@@ -234,6 +242,10 @@ def _decide(
     fraction = t.rows / n
     # checksum entities: a column whose candidates validate at chance rate holds other numbers
     if entity in ("CREDIT_CARD", "IBAN_CODE") and checked >= 10 and valid / checked < 0.5:
+        return None
+    if entity == "IP_ADDRESS" and t.rows and t.low_octet_rows >= 0.9 * t.rows:
+        # four-part version strings ("2.4.1.17") are valid IPv4; real address columns spread
+        # over many first octets, not only 1-9
         return None
     if entity == "LOCATION":
         # street addresses: structured columns need a real share, free text a few hits

@@ -41,7 +41,15 @@ def scan_text(text: str, *, policy: Policy | None = None) -> list[TextHit]:
         has_context = any(word in before for word in spec.context if len(word) >= 3)
         if not m.strong and not has_context:
             continue
+        if m.entity == "IP_ADDRESS" and not has_context and _version_like(text[m.start : m.end]):
+            continue
         score = min(1.0, spec.base_score + (0.1 if has_context else 0.0))
         if score >= policy.pii.min_score:
             out.append(TextHit(m.entity, m.start, m.end, score))
     return out
+
+
+def _version_like(ip: str) -> bool:
+    """``1.2.3.4``-style: an IPv4 whose first octet is below 10 reads as a version number."""
+    head = ip.split(".", 1)[0]
+    return "." in ip and head.isdigit() and int(head) < 10

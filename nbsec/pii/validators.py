@@ -76,12 +76,15 @@ def valid_iban(text: str) -> bool:
     return number % 97 == 1
 
 
+_SSN_SHAPE = re.compile(r"^\d{3}([- ]?)\d{2}\1\d{4}$")
+
+
 def valid_ssn(text: str) -> bool:
     """US SSN allocation rules: area not 000, 666 or 900-999; group not 00; serial not 0000;
     not a number the SSA lists as never valid (advertising and example numbers)."""
-    digits = digits_of(text)
-    if len(digits) != 9:
+    if not _SSN_SHAPE.match(text.strip()):
         return False
+    digits = digits_of(text)
     area, group, serial = digits[:3], digits[3:5], digits[5:]
     if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
         return False

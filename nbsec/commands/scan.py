@@ -132,8 +132,5 @@ def render_text(result: RunResult, tri: Triage, out: TextIO) -> None:
 def rows_by_path(
     rows: list[tuple[str, str, str, str, str, str]],
 ) -> list[tuple[str, str, str, str, str, str]]:
-    """Rows grouped by file in first-seen order, keeping severity order within a file."""
-    order: dict[str, int] = {}
-    for row in rows:
-        order.setdefault(row[0], len(order))
-    return sorted(rows, key=lambda r: order[r[0]])
+    """Rows grouped by file (files in name order), keeping severity order within a file."""
+    return sorted(rows, key=lambda r: r[0])

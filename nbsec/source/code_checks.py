@@ -174,6 +174,8 @@ class CodeChecker(ast.NodeVisitor):
         if method is not None:
             candidates.extend(self.rules.by_method.get(method, ()))
         arg_key = ast.unparse(node.args[0])[:120] if node.args else ""
+        target = constant_value(node.args[0], self.scope) if node.args else None
+        on = f" on {target[:80]!r}" if isinstance(target, str) else ""
         for rule in candidates:
             verdict = self._evaluate(rule, node)
             if verdict is not None:
@@ -181,7 +183,7 @@ class CodeChecker(ast.NodeVisitor):
                 self._add(
                     node,
                     rule.rule,
-                    f"{shown}(){message}",
+                    f"{shown}(){message or ' called'}{on if '-PKL-' in rule.rule else ''}",
                     key=f"{shown}:{arg_key}",
                     severity=severity,
                 )
@@ -415,7 +417,9 @@ class CodeChecker(ast.NodeVisitor):
             if not is_model:
                 return
             shown = safe_url(url)
-            self._add(node, "NBS-MDL-004", f"{name}() fetches a model file from {shown}", key=shown)
+            plain = " over plain http" if url.lower().startswith("http://") else ""
+            message = f"{name}() fetches a model file from {shown}{plain}"
+            self._add(node, "NBS-MDL-004", message, key=shown)
             if self.policy.trusted_sources and not self.policy.source_trusted(url):
                 self._add(
                     node,

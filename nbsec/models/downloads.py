@@ -158,11 +158,15 @@ def _from_pretrained(
         return DownloadPlan(source="", trust_remote_code=True) if trust else None
     text = os.fspath(name)
     revision = kwargs.get("revision")
+    repo_type = kwargs.get("repo_type") or entry.repo_type
     if os.path.exists(text):
         # a local directory: no hub provenance, but remote code in it still runs
         return DownloadPlan(source=os.path.abspath(text), trust_remote_code=trust)
+    if repo_type == "dataset" and "/" not in text:
+        # a packaged builder ("csv", "parquet"...), not a hub repository
+        return DownloadPlan(source=text, trust_remote_code=True) if trust else None
     return DownloadPlan(
-        source=hub_source(text, kwargs.get("repo_type")),
+        source=hub_source(text, repo_type),
         revision=str(revision) if revision is not None else None,
         trust_remote_code=trust,
         hub=True,

@@ -34,6 +34,7 @@ class EntryPoint:
     position: int
     rule: str
     when: str = "always"
+    repo_type: str | None = None  # hub repository type for download entries (datasets)
 
     @property
     def owner_path(self) -> tuple[str, ...]:
@@ -73,6 +74,7 @@ def entry_table() -> EntryTable:
                 position=int(row.get("position", 0)),
                 rule=str(row["rule"]),
                 when=str(row.get("when", "always")),
+                repo_type=row.get("repo_type"),
             )
             if entry.handler not in handlers or entry.when not in PREDICATES:
                 raise ValueError(f"guard_entrypoints.toml: bad row for {entry.api}")

@@ -18,7 +18,7 @@ import contextlib
 import hashlib
 import io
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nbsec.findings import Finding, Location
@@ -76,13 +76,28 @@ def scan_path(path: str | os.PathLike[str], policy: Policy) -> StaticResult:
     return _from_model_scan(scan_model(text, policy=policy), text, size)
 
 
+# Small in-memory inputs loaded again and again (a cache, a worker's results) are scanned once
+# per policy: the verdict of a byte string depends only on its content and the policy.
+_DATA_CACHE_MAX_BYTES = 1 << 20
+_DATA_CACHE_ENTRIES = 256
+_data_cache: dict[tuple[str, int], tuple[Policy, StaticResult]] = {}
+
+
 def scan_data(data: bytes, name: str, policy: Policy, path: str | None = None) -> StaticResult:
     """Scan bytes (a ``loads`` argument, or a stream's content) with the model scanner."""
     from nbsec.models.scanner import scan_bytes
 
+    digest = hashlib.sha256(data).hexdigest()
+    key = (digest, id(policy))
+    cached = _data_cache.get(key) if len(data) <= _DATA_CACHE_MAX_BYTES else None
+    if cached is not None and cached[0] is policy:
+        return replace(cached[1], path=path, globals=list(cached[1].globals))
     result = _from_model_scan(scan_bytes(data, name=name, policy=policy), path, len(data))
-    if result.sha256 is None:
-        result.sha256 = hashlib.sha256(data).hexdigest()
+    result.sha256 = result.sha256 or digest
+    if len(data) <= _DATA_CACHE_MAX_BYTES:
+        if len(_data_cache) >= _DATA_CACHE_ENTRIES:
+            _data_cache.clear()
+        _data_cache[key] = (policy, replace(result, globals=list(result.globals)))
     return result
 
 

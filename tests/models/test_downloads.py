@@ -24,6 +24,7 @@ from tests.fakehub.server import FakeHub
 
 ROOT = Path(__file__).resolve().parents[2]
 HAS_TORCH = importlib.util.find_spec("torch") is not None
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
 MODEL = b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01w\x94K\x01s."
 
 
@@ -315,3 +316,59 @@ def test_hf_endpoint_environment_in_a_fresh_process(tmp_path: Path, fake_hub: Fa
     )
     assert [f["rule"] for f in event["findings"]] == ["NBS-MDL-002"]
     assert ("HEAD", "/acme/tiny/resolve/main/model.bin") in fake_hub.requests
+
+
+def _entry(api: str) -> Any:
+    from nbsec.models.guard_entrypoints import entry_table
+
+    return next(e for e in entry_table().entries if e.api == api)
+
+
+@pytest.mark.parametrize(
+    ("api", "args", "kwargs", "expected"),
+    [
+        ("datasets.load_dataset", ("csv",), {}, None),
+        ("datasets.load_dataset", ("csv",), {"trust_remote_code": True}, ("csv", None, True)),
+        (
+            "datasets.load_dataset",
+            ("acme/reviews",),
+            {"revision": "main"},
+            ("huggingface.co/datasets/acme/reviews", "main", False),
+        ),
+        (
+            "transformers.AutoModel.from_pretrained",
+            ("acme/tiny",),
+            {"trust_remote_code": True, "revision": COMMIT},
+            ("huggingface.co/acme/tiny", COMMIT, True),
+        ),
+        ("transformers.pipeline", ("text-classification",), {}, None),
+        (
+            "transformers.pipeline",
+            ("text-classification", "acme/tiny"),
+            {},
+            ("huggingface.co/acme/tiny", None, False),
+        ),
+        ("torch.hub.load", ("./local", "m"), {"source": "local"}, None),
+        ("torch.hub.load", ("o/r:" + COMMIT, "m"), {}, ("github.com/o/r", COMMIT, False)),
+        ("requests.get", ("https://h.example/index.html",), {}, None),
+        (
+            "requests.get",
+            ("https://u:p@h.example/m.pt?t=1",),
+            {},
+            ("https://h.example/m.pt", None, False),
+        ),
+    ],
+)
+def test_download_handlers_read_the_call(
+    api: str, args: tuple[Any, ...], kwargs: dict[str, Any], expected: Any
+) -> None:
+    from nbsec.models.downloads import HANDLERS
+    from nbsec.models.guard_entrypoints import entry_table
+
+    entry = _entry(api)
+    plan = HANDLERS[entry.handler](entry, args, kwargs, entry_table().model_suffixes)
+    if expected is None:
+        assert plan is None
+    else:
+        assert plan is not None
+        assert (plan.source, plan.revision, plan.trust_remote_code) == expected

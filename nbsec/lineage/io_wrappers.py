@@ -224,14 +224,30 @@ def _record_target(sink: audit_hook.AuditSink, target: Any, write: bool, via: st
             _record_target(sink, item, write, via)
         return
     if not isinstance(target, str | bytes | os.PathLike):
-        target = getattr(target, "name", None)  # an open file object
-        if not isinstance(target, str | bytes | os.PathLike):
+        target = _path_of_handle(target)
+        if target is None:
             return
     text = os.fsdecode(target)
     if "://" in text:
         sink.on_url(text, write, via)
     elif text:
         sink.on_file(os.path.abspath(os.path.expanduser(text)), write, via)
+
+
+def _path_of_handle(handle: Any) -> str | None:
+    """The path behind an open file object: its ``name``, else (Linux) what its descriptor
+    points to -- pandas hands pyarrow a native ``OSFile`` that has neither name nor path."""
+    name = getattr(handle, "name", None)
+    if isinstance(name, str | bytes | os.PathLike):
+        return os.fsdecode(name)
+    fileno = getattr(handle, "fileno", None)
+    if fileno is None:
+        return None
+    try:
+        link = os.readlink(f"/proc/self/fd/{int(fileno())}")
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+    return link if link.startswith("/") else None
 
 
 def _after_hub(

@@ -313,3 +313,65 @@ def test_safe_call_forms_are_not_guarded(
     run = guard_with(mode="block")
     assert loader(path) is not None
     assert run.guard.events == []
+
+
+_KERAS_SCRIPT = r"""
+import json, os, shutil, sys
+os.environ["KERAS_BACKEND"] = "torch"
+import keras
+from nbsec.errors import BlockedLoad
+from nbsec.models import guard as model_guard
+from nbsec.policy import Policy
+
+folder, canary = sys.argv[1], sys.argv[2]
+inp = keras.Input(shape=(2,))
+touch = eval(f"lambda x: (__import__('os').makedirs({canary!r}, exist_ok=True), x)[1]")
+model = keras.Model(inp, keras.layers.Lambda(touch, output_shape=(2,))(inp))
+path = os.path.join(folder, "lambda.keras")
+model.save(path)
+shutil.rmtree(canary, ignore_errors=True)
+policy = [Policy(mode="block")]
+guard = model_guard.install(lambda: policy[0], lambda event: None)
+results = {}
+try:
+    keras.models.load_model(path, safe_mode=False)
+    results["block"] = "loaded"
+except BlockedLoad:
+    results["block"] = "blocked"
+results["block_canary"] = os.path.exists(canary)
+policy[0] = Policy(mode="warn")
+loaded = keras.saving.load_model(path, safe_mode=False)
+loaded(keras.ops.zeros((1, 2)))  # the Lambda's code runs when the model is called
+results["warn_canary"] = os.path.exists(canary)
+results["events"] = [
+    (e.api, e.action, e.verdict, [f.rule for f in e.findings][:1], e.path) for e in guard.events
+]
+guard.uninstall()
+print(json.dumps(results))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    importlib.util.find_spec("keras") is None or importlib.util.find_spec("torch") is None,
+    reason="keras with the torch backend not installed",
+)
+def test_keras_load_model_with_safe_mode_off(tmp_path: Path) -> None:
+    canary = tmp_path / "canary"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", _KERAS_SCRIPT, str(tmp_path), str(canary)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=240,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    path = str(tmp_path / "lambda.keras")
+    assert (result["block"], result["block_canary"]) == ("blocked", False)
+    assert result["warn_canary"] is True
+    assert result["events"] == [
+        ["keras.models.load_model", "blocked", "dangerous", ["NBS-PKL-007"], path],
+        ["keras.saving.load_model", "warned", "dangerous", ["NBS-PKL-007"], path],
+    ]

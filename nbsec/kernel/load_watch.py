@@ -42,6 +42,12 @@ class LoadWatch:
         self.guard.uninstall()
 
     def _report(self, event: LoadEvent) -> None:
+        try:
+            self._record(event)
+        except Exception as exc:  # the load itself goes on as the guard decided
+            self._ext.report_internal_error("guard.report", exc)
+
+    def _record(self, event: LoadEvent) -> None:
         from nbsec.kernel.display import heading_for, show_findings
 
         event.cell = dict(self._cell) if self._cell else None

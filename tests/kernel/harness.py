@@ -28,6 +28,7 @@ class Execution:
     stderr: str = ""
     results: list[dict[str, Any]] = field(default_factory=list)  # execute_result/display_data
     error: dict[str, Any] | None = None
+    value: str | None = None  # text/plain of the execute_result (the cell's own value)
 
     def text(self) -> str:
         parts = [r.get("text/plain", "") for r in self.results]
@@ -76,6 +77,8 @@ class Kernel:
                     out.stderr += content["text"]
             elif kind in ("execute_result", "display_data"):
                 out.results.append(content["data"])
+                if kind == "execute_result":
+                    out.value = content["data"].get("text/plain")
             elif kind == "error":
                 out.error = content
             elif kind == "status" and content["execution_state"] == "idle":

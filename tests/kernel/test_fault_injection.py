@@ -1,0 +1,67 @@
+"""Fault injection: whichever nbsec hook fails, the user's cell runs and returns normally."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.kernel.harness import Kernel
+
+pytestmark = pytest.mark.kernel
+
+BOOM = "def boom(*a, **k):\n    raise RuntimeError('injected fault')\n"
+
+# (what breaks, code that breaks it inside the kernel, the engine.hook named in the report)
+FAULTS = [
+    (
+        "source rules",
+        "import nbsec.source.scanner as m\nm.check_cell_source = boom",
+        "source.pre_run_cell",
+    ),
+    ("PII engine", "import nbsec.pii as m\nm.scan_dataframe = boom", "frames.post_run_cell"),
+    (
+        "lineage tracker",
+        "from nbsec.kernel.extension import current\n"
+        "current().engine('lineage').tracker.post_run_cell = boom",
+        "lineage.post_run_cell",
+    ),
+    (
+        "guard reporting",
+        "import nbsec.kernel.load_watch as m\nm.LoadWatch._record = boom",
+        "guard.report",
+    ),
+    (
+        "panel update",
+        "from nbsec.kernel.extension import current\ncurrent().update_payload = boom\n"
+        "class FakeChannel:\n"
+        "    open_comms = 1\n"
+        "    def broadcast(self, *a): pass\n"
+        "    def unregister(self): pass\n"
+        "current().channel = FakeChannel()",
+        "panel update",
+    ),
+]
+
+CELL = """\
+import pickle, pandas as pd
+data = pickle.loads(pickle.dumps({"a": 1}))
+frame = pd.DataFrame({"email": ["a@example.com", "b@example.org"], "n": [1, 2]})
+int(frame.assign(total=frame.n.sum())["total"].iloc[0]) + data["a"]
+"""
+
+
+@pytest.mark.parametrize(("what", "inject", "where"), FAULTS, ids=[f[0] for f in FAULTS])
+def test_cell_runs_when_a_hook_fails(kernel: Kernel, what: str, inject: str, where: str) -> None:
+    kernel.execute("%load_ext nbsec")
+    setup = kernel.execute(BOOM + inject)
+    assert setup.status == "ok", setup.error
+    out = kernel.execute(CELL)
+    assert out.status == "ok", out.error
+    assert out.value == "4"
+    reported = setup.stderr + out.stderr
+    assert f"nbsec: internal error in {where} (RuntimeError: injected fault)" in reported
+    assert "Traceback" not in reported
+    # the next cell is not interrupted by the same report again
+    again = kernel.execute(CELL)
+    assert again.status == "ok"
+    assert again.value == "4"
+    assert "injected fault" not in again.stderr

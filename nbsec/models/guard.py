@@ -32,9 +32,11 @@ Three layers, each covering what the one before can miss:
    006). A later load of a downloaded file carries its source.
 
 Every load and download becomes a :class:`~nbsec.models.guard_event.LoadEvent` in
-:attr:`Guard.events`; ``report`` is called with each event when it is recorded (and again if the
-audit hook later changes its action), so a front end shows a warning whenever ``event.action`` is
-``"warned"`` or ``"blocked"`` and stays quiet for ``"allowed"``.
+:attr:`Guard.events`, and ``report`` is called exactly once per event: before the loader runs for
+a warned or blocked load, after it finished for an allowed one (with the globals the unpickler
+resolved, and the action the audit hook may have changed), after the call for a download. A front
+end shows a warning whenever ``event.action`` is ``"warned"`` or ``"blocked"`` and stays quiet
+for ``"allowed"``.
 """
 
 from __future__ import annotations
@@ -273,7 +275,11 @@ class Guard:
             block = self.blocking(policy)
             if event.action == "warned" and block:
                 event.action = "blocked"
-            self.record(event)
+            self.events.append(event)
+            reported = event.action != "allowed"
+            if reported:
+                # shown before the loader runs: a payload that crashes the kernel cannot hide it
+                self._notify(event)
         if event.action == "blocked":
             raise BlockedLoad(event.message, path=event.path, verdict=event.verdict)
         token = _current_load.set(_LoadContext(entry, event, policy, block))
@@ -281,6 +287,11 @@ class Guard:
             return original(*args, **kwargs)
         finally:
             _current_load.reset(token)
+            if not reported:
+                # allowed loads are reported once they finished, with the globals resolved (and
+                # with the action the audit hook may have changed on the way)
+                with guard_audit.quiet():
+                    self._notify(event)
 
     def _prepare(
         self, entry: EntryPoint, args: tuple[Any, ...], kwargs: dict[str, Any], policy: Policy
@@ -359,7 +370,6 @@ class Guard:
             _load_finding(context.entry, event, StaticResult(verdict, globals=[full]), reason)
         )
         event.action = "blocked" if context.block else "warned"
-        self._notify(event)
         if context.block:
             raise BlockedLoad(event.message, path=event.path, verdict=verdict)
 

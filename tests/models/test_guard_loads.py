@@ -183,7 +183,7 @@ def test_malicious_input(loader: Loader, mode: str, tmp_path: Path, guard_with: 
     assert any("mkdir" in g for g in event.globals)
     if mode == "warn" and loader.runtime_globals:
         assert any(g.endswith(".mkdir") for g in event.resolved_globals)
-    assert run.reported[-1] is event
+    assert [e for e in run.reported if e is event] == [event]  # reported exactly once
 
 
 @pytest.mark.parametrize("mode", ["warn", "block"])
@@ -196,6 +196,7 @@ def test_benign_input(loader: Loader, mode: str, tmp_path: Path, guard_with: Any
     assert (event.api, event.action, event.verdict) == (loader.api, "allowed", "safe")
     assert event.findings == []
     assert event.sha256 == prepared.sha256
+    assert run.reported == [event]
 
 
 @pytest.mark.parametrize("mode", ["warn", "block"])

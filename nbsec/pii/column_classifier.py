@@ -59,6 +59,10 @@ class Settings:
     max_validations: int | None  # distinct candidates validated per entity; None: all
     max_lexicon_values: int | None  # distinct values checked against lexicons; None: all
     ner: NerFunction | None = None
+    # entities a policy asks for that nbsec does not recognise itself, and presidio's registry
+    # function that finds them (see nbsec.pii.engine.presidio_entities)
+    extra: tuple[str, ...] = ()
+    extra_function: Callable[[list[str], list[str]], list[set[str]]] | None = None
 
     def wants(self, entity: str) -> bool:
         return self.entities is None or entity in self.entities
@@ -210,6 +214,10 @@ def _classify_texts(
             if hit.type not in {h.type for h in hits}:
                 hits.append(hit)
                 examples[hit.type] = ex
+    if settings.extra and settings.extra_function is not None:
+        for hit, ex in _presidio_extra(distinct, counts, settings):
+            hits.append(hit)
+            examples[hit.type] = ex
     if settings.ner is not None and dominant < 0.5:
         for hit, ex in _ner(distinct, counts, n, settings.ner):
             if hit.type not in {h.type for h in hits}:
@@ -365,6 +373,27 @@ def _ner(
     for kind, hit_rows in found.items():
         if kind in ("PERSON", "LOCATION") and hit_rows / rows >= 0.05:
             out.append((EntityHit(kind, 0.7, hit_rows / rows, "spacy-ner"), []))
+    return out
+
+
+def _presidio_extra(
+    distinct: list[str], counts: Counter[str], settings: Settings
+) -> list[tuple[EntityHit, list[str]]]:
+    """Long-tail entities through presidio's recognizers, on a bounded spread of values."""
+    assert settings.extra_function is not None
+    pool = _spread(distinct, 200) if len(distinct) > 200 else distinct
+    rows = sum(counts[v] for v in pool)
+    found: dict[str, tuple[int, int, list[str]]] = {}
+    for value, kinds in zip(pool, settings.extra_function(pool, list(settings.extra)), strict=True):
+        for kind in kinds:
+            hit_rows, hit_distinct, ex = found.get(kind, (0, 0, []))
+            if len(ex) < MAX_EXAMPLES:
+                ex = [*ex, mask(value, kind)]
+            found[kind] = (hit_rows + counts[value], hit_distinct + 1, ex)
+    out: list[tuple[EntityHit, list[str]]] = []
+    for kind, (hit_rows, hit_distinct, ex) in found.items():
+        if hit_distinct >= _required_hits(3, rows) and hit_rows / rows >= 0.3:
+            out.append((EntityHit(kind, 0.6, hit_rows / rows, "presidio"), ex))
     return out
 
 

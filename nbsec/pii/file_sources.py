@@ -50,7 +50,7 @@ def read_frame(path: Path, kind: str) -> Any:
         if kind == "parquet":
             return pd.read_parquet(path)
         if kind == "jsonl":
-            return pd.read_json(path, lines=True, dtype=False, convert_dates=False)
+            return pd.read_json(path, lines=True, dtype=False)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read {kind}: {_one_line(exc)}") from None
     except Exception as exc:  # parser-specific errors (pyarrow, pandas.errors.*)

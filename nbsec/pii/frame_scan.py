@@ -51,7 +51,16 @@ def _settings(policy: Policy, exhaustive: bool) -> cc.Settings:
         from nbsec.pii.engine import ner_function
 
         ner = ner_function(policy.pii.spacy_model)
+    extra: tuple[str, ...] = ()
+    extra_function = None
+    if wanted:
+        from nbsec.pii.engine import OWN_ENTITIES, presidio_entities
+
+        extra = tuple(sorted(wanted - OWN_ENTITIES))
+        extra_function = presidio_entities if extra else None
     return cc.Settings(
+        extra=extra,
+        extra_function=extra_function,
         regions=phone_regions(policy.pii.regions),
         entities=wanted,
         min_score=policy.pii.min_score,

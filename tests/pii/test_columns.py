@@ -54,8 +54,8 @@ DECOYS: list[tuple[str, list[object]]] = [
     (
         "isbn",
         [
-            f"978-{R.randint(0, 9)}-{R.randint(100, 999)}-{R.randint(10000, 99999)}-{R.randint(0, 9)}"
-            for _ in range(N)
+            f"978-{R.randint(0, 9)}-{R.randint(100, 999)}-{R.randint(10000, 99999)}-{i % 10}"
+            for i in range(N)
         ],
     ),
     ("color", [R.choice(["Brown", "White", "Green", "Black", "Gray"]) for _ in range(N)]),
@@ -100,8 +100,8 @@ POSITIVES: list[tuple[str, list[object], list[str]]] = [
     (
         "street",
         [
-            f"{R.randint(1, 999)} {R.choice(['Oak', 'Maple', 'Cedar'])} {R.choice(['Street', 'Ave', 'Road'])}"
-            for _ in range(N)
+            f"{R.randint(1, 999)} {R.choice(['Oak', 'Maple', 'Cedar'])} {suffix}"
+            for suffix in ["Street", "Ave", "Road", "Blvd"] * (N // 4)
         ],
         ["LOCATION"],
     ),

@@ -142,7 +142,7 @@ def test_sample_and_exhaustive_flags(data_dir: Path, capsys: pytest.CaptureFixtu
     )
     source = json.loads(out)["sources"][0]
     assert (source["rows"], source["rows_scanned"], source["exhaustive"]) == (N * 50, 500, False)
-    code, out, _ = _run(capsys, str(data_dir / "big.parquet"), "--exhaustive", "--format", "json")
+    _, out, _ = _run(capsys, str(data_dir / "big.parquet"), "--exhaustive", "--format", "json")
     source = json.loads(out)["sources"][0]
     assert (source["rows_scanned"], source["exhaustive"]) == (N * 50, True)
     assert main(["pii", str(data_dir / "a.csv"), "--sample", "0"]) == 2

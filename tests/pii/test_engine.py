@@ -1,4 +1,4 @@
-"""The presidio engine: offline, built once, optional spaCy model, long-tail entities; lazy imports."""
+"""The presidio engine: offline, built once, optional spaCy model, long-tail entities."""
 
 from __future__ import annotations
 

@@ -42,6 +42,20 @@ def write_joblib(path: Path, malicious: bool, canary: Path) -> Path:
     return path
 
 
+def write_joblib_compressed(path: Path, malicious: bool, canary: Path) -> Path:
+    import joblib
+
+    joblib.dump(Canary(str(canary)) if malicious else BENIGN, path, compress=3)
+    return path
+
+
+def write_pandas_gzip(path: Path, malicious: bool, canary: Path) -> Path:
+    import pandas
+
+    pandas.to_pickle(Canary(str(canary)) if malicious else BENIGN, path)
+    return path
+
+
 def write_npy(path: Path, malicious: bool, canary: Path) -> Path:
     import numpy as np
 

@@ -37,6 +37,7 @@ class Loader:
     api: str
     prepare: Callable[[Path, bool, Path], Prepared]
     runtime_globals: bool = True  # an unpickler (not PyYAML) resolves the globals
+    label: str = ""
 
     @property
     def rule(self) -> str:
@@ -144,6 +145,16 @@ LOADERS = [
     Loader("cloudpickle.loads", _bytes_call(lambda d: _cloudpickle().loads(d))),
     Loader("joblib.load", _file_call(payloads.write_joblib, "model.joblib", _joblib_load)),
     Loader("pandas.read_pickle", _file_call(payloads.write_pickle, "frame.pkl", _pandas_read)),
+    Loader(
+        "pandas.read_pickle",
+        _file_call(payloads.write_pandas_gzip, "frame.pkl.gz", _pandas_read),
+        label="pandas.read_pickle-gzip",
+    ),
+    Loader(
+        "joblib.load",
+        _file_call(payloads.write_joblib_compressed, "model.joblib.z", _joblib_load),
+        label="joblib.load-zlib",
+    ),
     Loader("numpy.load", _file_call(payloads.write_npy, "array.npy", _numpy_load)),
     Loader("yaml.unsafe_load", _yaml_call(lambda t: _yaml().unsafe_load(t)), False),
     Loader("yaml.load", _yaml_call(lambda t: _yaml().load(t, Loader=_yaml().Loader)), False),
@@ -155,7 +166,7 @@ LOADERS = [
 
 
 def _ids(value: Any) -> str:
-    return value.api if isinstance(value, Loader) else str(value)
+    return (value.label or value.api) if isinstance(value, Loader) else str(value)
 
 
 @pytest.mark.parametrize("mode", ["warn", "block"])

@@ -140,6 +140,7 @@ def test_sample_and_exhaustive_flags(data_dir: Path, capsys: pytest.CaptureFixtu
     code, out, _ = _run(
         capsys, str(data_dir / "big.parquet"), "--sample", "500", "--format", "json"
     )
+    assert code == 1
     source = json.loads(out)["sources"][0]
     assert (source["rows"], source["rows_scanned"], source["exhaustive"]) == (N * 50, 500, False)
     _, out, _ = _run(capsys, str(data_dir / "big.parquet"), "--exhaustive", "--format", "json")

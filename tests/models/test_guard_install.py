@@ -375,3 +375,40 @@ def test_keras_load_model_with_safe_mode_off(tmp_path: Path) -> None:
         ["keras.models.load_model", "blocked", "dangerous", ["NBS-PKL-007"], path],
         ["keras.saving.load_model", "warned", "dangerous", ["NBS-PKL-007"], path],
     ]
+
+
+class _NestedTorch:
+    """Pickles as ``torch.storage._load_from_bytes(<a whole torch file>)``: a pickle nested in a
+    pickle, unpickled by a second ``torch.load`` while the outer load runs."""
+
+    def __init__(self, inner: bytes) -> None:
+        self.inner = inner
+
+    def __reduce__(self) -> tuple[Any, tuple[bytes]]:
+        import torch.storage
+
+        return (torch.storage._load_from_bytes, (self.inner,))
+
+
+@pytest.mark.torch
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch not installed")
+@pytest.mark.parametrize(("mode", "action"), [("warn", "warned"), ("block", "blocked")])
+def test_pickle_nested_through_torch_load_from_bytes(
+    mode: str, action: str, tmp_path: Path, guard_with: Any
+) -> None:
+    import torch
+
+    canary = tmp_path / "canary"
+    inner = io.BytesIO()
+    torch.save(payloads.Canary(str(canary)), inner)
+    data = pickle.dumps(_NestedTorch(inner.getvalue()))
+    run = guard_with(mode=mode)
+    if mode == "block":
+        with pytest.raises(BlockedLoad):
+            pickle.loads(data)
+    else:
+        pickle.loads(data)
+    assert canary.exists() is (mode == "warn")
+    [event] = run.guard.events  # the nested torch.load is part of the outer load
+    assert (event.api, event.action, event.verdict) == ("pickle.loads", action, "dangerous")
+    assert event.findings[0].rule == "NBS-PKL-001"

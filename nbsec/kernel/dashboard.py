@@ -88,7 +88,12 @@ class Dashboard:
             [
                 [
                     str(m.get("api")),
-                    str(m.get("path") or m.get("source") or ""),
+                    str(
+                        (m.get("source") if m.get("kind") == "download" else None)
+                        or m.get("path")
+                        or m.get("source")
+                        or ""
+                    ),
                     str(m.get("sha256") or "")[:16],
                     str(m.get("verdict") or ""),
                     str(m.get("action") or ""),

@@ -302,7 +302,9 @@ class NbsecMagics(Magics):
         rows = [
             {
                 "api": m.get("api"),
-                "what": m.get("path") or m.get("source"),
+                "what": (m.get("source") if m.get("kind") == "download" else None)
+                or m.get("path")
+                or m.get("source"),
                 "sha256": (m.get("sha256") or "")[:16],
                 "verdict": m.get("verdict"),
                 "action": m.get("action"),

@@ -38,8 +38,13 @@ def scan_model(
     *,
     policy: Policy | None = None,
     limits: ScanLimits | None = None,
+    sha256: bool = True,
 ) -> ModelScan:
-    """Scan one file. Never raises for a bad file: an unreadable one gets verdict ``error``."""
+    """Scan one file. Never raises for a bad file: an unreadable one gets verdict ``error``.
+
+    ``sha256=False`` skips hashing (``.sha256`` is then empty): on a multi-gigabyte file the
+    hash, not the scan, is what costs time, and a caller that already knows the hash need not
+    pay for it twice."""
     display = os.fspath(path)
     try:
         with open(path, "rb") as fh:
@@ -47,6 +52,8 @@ def scan_model(
             if size == 0:
                 return _scan(b"", display, policy, limits, sha256=hashlib.sha256().hexdigest())
             with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+                if not sha256:
+                    return _scan(mm, display, policy, limits, sha256="")
                 return _scan_mapped(mm, display, policy, limits)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__

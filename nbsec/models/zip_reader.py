@@ -90,20 +90,30 @@ def _from_central_directory(
     (_, _, _, _, count, cd_size, cd_offset, _) = struct.unpack(
         "<4s4H2LH", bytes(data[eocd : eocd + 22])
     )
-    if (count == 0xFFFF or cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF) and eocd - 20 >= start:
-        loc = bytes(data[eocd - 20 : eocd])
-        if loc[:4] == _EOCD64_LOCATOR:
-            (eocd64_offset,) = struct.unpack("<Q", loc[8:16])
-            rec = bytes(data[start + eocd64_offset : start + eocd64_offset + 56])
+    cd_end = eocd
+    loc = bytes(data[eocd - 20 : eocd]) if eocd - 20 >= start else b""
+    if loc[:4] == _EOCD64_LOCATOR:
+        # ZIP64 (PyTorch always writes it): the real counts and offsets are in the ZIP64 record
+        # that sits between the central directory and the locator.
+        (eocd64_offset,) = struct.unpack("<Q", loc[8:16])
+        cd_end = eocd - 20 - 56
+        for rec_at in (start + eocd64_offset, cd_end):
+            rec = bytes(data[rec_at : rec_at + 56])
             if rec[:4] == _EOCD64 and len(rec) == 56:
                 count, _, cd_size, cd_offset = struct.unpack("<QQQQ", rec[24:56])
+                cd_end = rec_at
+                break
     # Data prepended to the archive shifts every offset; find the real start like zipfile does.
-    cd_start = eocd - cd_size
-    shift = cd_start - (start + cd_offset)
-    if cd_start < start or bytes(data[cd_start : cd_start + 4]) != _CENTRAL:
+    cd_start = -1
+    for candidate in (start + cd_offset, cd_end - cd_size):
+        if start <= candidate < end and bytes(data[candidate : candidate + 4]) == _CENTRAL:
+            cd_start = candidate
+            break
+    if cd_start < 0:
         if count == 0:
             return []
         raise ZipFormatError("central directory not found")
+    shift = cd_start - (start + cd_offset)
     if count > max_members:
         count = max_members + 1
     members: list[ZipMember] = []

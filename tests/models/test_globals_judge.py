@@ -1,0 +1,73 @@
+"""Allowlist judgement: allowed, denied (dangerous) or unknown (suspicious, never safe)."""
+
+from __future__ import annotations
+
+import pytest
+
+from nbsec.models.globals_judge import GlobalsJudge, Judgement, global_lists
+from nbsec.policy import PROFILES, Policy
+
+A, D, U = Judgement.ALLOWED, Judgement.DENIED, Judgement.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("module", "qualname", "expected"),
+    [
+        ("torch._utils", "_rebuild_tensor_v2", A),
+        ("collections", "OrderedDict", A),
+        ("numpy._core.multiarray", "_reconstruct", A),
+        ("torch.nn.modules.linear", "Linear", A),
+        ("copyreg", "__newobj__", A),
+        ("posix", "system", D),
+        ("os", "system", D),
+        ("builtins", "eval", D),
+        ("builtins", "getattr", D),
+        ("pip._internal.cli.main", "main", D),
+        ("runpy", "_run_code", D),
+        ("_operator", "attrgetter", D),
+        ("importlib", "import_module", D),
+        ("torch.nn.modules.module", "os.system", D),  # attribute traversal out of a prefix
+        ("numpy", "__builtins__", D),  # dunder gadget
+        ("numpy", "prod.__globals__", D),
+        ("mypackage.models", "MyNet", U),
+        ("torch.nn.modules.module", "Module.helper", U),  # prefixes admit module-level names only
+        ("sklearn.linear_model._logistic", "LogisticRegression", U),  # opt-in profile
+        ("mypackage.io", "Reader", U),  # "io" is denied only as a top-level module
+    ],
+)
+def test_default_judgement(module: str, qualname: str, expected: Judgement) -> None:
+    assert GlobalsJudge().judge(module, qualname) is expected
+
+
+@pytest.mark.parametrize(
+    ("policy", "module", "qualname", "expected"),
+    [
+        (Policy(allow_profiles=("sklearn",)), "sklearn.linear_model._logistic",
+         "LogisticRegression", A),
+        (Policy(allow_profiles=("sklearn",)), "sklearn.tree._tree", "Tree", A),
+        (Policy(allow_profiles=("pandas",)), "pandas.core.frame", "DataFrame", A),
+        (Policy(allow_profiles=("sklearn",)), "pandas.core.frame", "DataFrame", U),
+        (Policy(allow_globals=("mypackage.models.MyNet",)), "mypackage.models", "MyNet", A),
+        (Policy(allow_globals=("mypackage.models.MyNet",)), "mypackage.models", "Other", U),
+    ],
+)  # fmt: skip
+def test_policy_extends_the_allowlist(
+    policy: Policy, module: str, qualname: str, expected: Judgement
+) -> None:
+    assert GlobalsJudge(policy).judge(module, qualname) is expected
+
+
+def test_every_policy_profile_has_data() -> None:
+    assert set(PROFILES) <= set(global_lists().profiles)
+
+
+def test_no_allowlisted_name_is_also_denied() -> None:
+    lists = global_lists()
+    judge = GlobalsJudge(Policy(allow_profiles=tuple(lists.profiles)))
+    for profile, names in lists.allow_exact.items():
+        for name in names:
+            module, _, qualname = name.rpartition(".")
+            assert judge._denied(module, qualname) is False or name.startswith("copyreg."), (
+                profile,
+                name,
+            )

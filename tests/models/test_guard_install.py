@@ -28,9 +28,15 @@ ROOT = Path(__file__).resolve().parents[2]
 _ABSENT = object()
 
 
+# Keras (which needs a backend chosen before import), tensorflow, transformers and datasets are
+# left out: importing them here would be slow or would pick a backend for the whole session.
+_NOT_IMPORTED_HERE = ("keras", "tensorflow", "transformers", "datasets")
+
+
 def _import_everything() -> None:
     for name in sorted(entry_table().modules):
-        if importlib.util.find_spec(name.split(".")[0]) is None:
+        top = name.split(".")[0]
+        if top in _NOT_IMPORTED_HERE or importlib.util.find_spec(top) is None:
             continue
         try:
             importlib.import_module(name)

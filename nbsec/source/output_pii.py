@@ -4,12 +4,15 @@ This module does not detect anything itself: tables parsed from ``text/html`` ou
 ``nbsec.pii.scan_table`` column by column, with the header as context; streams, ``text/plain``,
 decoded JSON and tracebacks go to ``nbsec.pii.scan_text`` once per output and the hits are mapped
 back to lines. Evidence is the engine's masked examples or :func:`nbsec.masking.mask` of a hit —
-never a value. A very long output is judged on its first :data:`TEXT_BUDGET` characters.
+never a value. A very long output is judged on its first :data:`TEXT_BUDGET` characters, and lines
+with nothing a PII recognizer could match (no ``@``, no run of digits, no capitalised word pair)
+are not sent to the engine at all: long training logs would otherwise dominate the scan time.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any, Protocol
@@ -19,7 +22,11 @@ from nbsec.policy import Policy
 from nbsec.source.html_tables import Table
 from nbsec.source.issue import Issue
 
-TEXT_BUDGET = 64_000
+TEXT_BUDGET = 32_000
+# a line is worth sending to the engine if it could hold an e-mail, a number-like id or a name
+_CANDIDATE = re.compile(r"@|\d[\d ().\-/+]{6,}\d|\b[A-Z][a-z]+ [A-Z][a-z]+\b")
+# numbers in ordinary logs and metrics (``loss=0.123456``, ``1e-05``, ``12.5%``) are not PII
+_METRIC = re.compile(r"\b\d+\.\d+(?:e-?\d+)?%?|\b\d+e-?\d+\b")
 # entity types too common in ordinary output (timestamps, links, ids) to be worth a finding
 IGNORED_ENTITIES = frozenset({"DATE_TIME", "URL", "UUID", "NRP", "MAC_ADDRESS"})
 
@@ -84,7 +91,15 @@ def table_issues(table: Table, policy: Policy, engine: _PiiEngine) -> list[Issue
 def text_issues(text: str, policy: Policy, engine: _PiiEngine) -> list[Issue]:
     """One NBS-PII-003 issue per output line holding personal data (line relative to ``text``)."""
     text = text[:TEXT_BUDGET]
-    hits = [h for h in engine.scan_text(text) if _wanted(str(h.type), float(h.score), policy)]
+    # blank the lines with no candidate (keeping offsets, so hits map back to lines)
+    lines = text.split("\n")
+    wanted = [bool(_CANDIDATE.search(_METRIC.sub(" ", line))) for line in lines]
+    if not any(wanted):
+        return []
+    probe = "\n".join(
+        line if keep else " " * len(line) for line, keep in zip(lines, wanted, strict=True)
+    )
+    hits = [h for h in engine.scan_text(probe) if _wanted(str(h.type), float(h.score), policy)]
     if not hits:
         return []
     line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]

@@ -45,6 +45,7 @@ class _Detector:
     rule: str
     pattern: re.Pattern[str]
     min_entropy: float | None
+    hints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def _data() -> _SecretData:
             rule=d["rule"],
             pattern=re.compile(d["pattern"]),
             min_entropy=d.get("min_entropy"),
+            hints=tuple(d.get("hints", ())),
         )
         for d in data["detector"]
     )
@@ -191,6 +193,8 @@ def find_secrets(text: str) -> list[SecretHit]:
         hits.append(SecretHit(rule, kind, secret, line, column, start, end))
 
     for det in data.detectors:
+        if det.hints and not any(hint in text for hint in det.hints):
+            continue
         for match in det.pattern.finditer(text):
             group = "secret" if "secret" in det.pattern.groupindex else 0
             secret = match.group(group)

@@ -52,7 +52,7 @@ def test_json_shape_and_directory_recursion(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = _run(capsys, str(data_dir), "--format", "json", "--fail-on", "medium")
-    assert code == 0  # NBS-PII-001 is medium, below the default fail-on (high)
+    assert code == 1
     doc = json.loads(out)
     by_name = {Path(s["path"]).name: s for s in doc["sources"]}
     assert set(by_name) == {"a.csv", "b.tsv", "c.parquet", "d.jsonl", "clean.csv"}

@@ -272,25 +272,30 @@ def main() -> int:
     )
     parser.add_argument("--no-peers", action="store_true", help="run nbsec only")
     parser.add_argument("--no-large", action="store_true", help="skip the large-file throughput")
+    parser.add_argument("--no-corpus", action="store_true", help="skip the detection table")
+    parser.add_argument("--no-op-dense", action="store_true", help="skip the op-dense pickle")
     parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated peer list")
     args = parser.parse_args()
     peers = tuple(p for p in args.peers.split(",") if p)
 
     work = Path(tempfile.mkdtemp(prefix="nbsec-bench-"))
     try:
-        corpus_dir = work / "corpus"
-        samples = build_corpus(corpus_dir, canary=work / "CANARY")
-        files = [str(corpus_dir / s.name) for s in samples]
-        results: dict[str, dict[str, Any]] = {
-            "nbsec": nbsec_results(files, Policy(allow_profiles=("sklearn", "pandas")))
-        }
         python = None if args.no_peers else ensure_peers()
-        if python is not None:
-            for tool in peers:
-                results[tool] = run_peer(python, tool, files, timeout=1800)
-        corpus_table(results, samples, corpus_dir)
-        print(f"\nCanary file created by any payload during the run: {(work / 'CANARY').exists()}")
-        op_dense_table(work, args.floats, python, peers)
+        if not args.no_corpus:
+            corpus_dir = work / "corpus"
+            samples = build_corpus(corpus_dir, canary=work / "CANARY")
+            files = [str(corpus_dir / s.name) for s in samples]
+            results: dict[str, dict[str, Any]] = {
+                "nbsec": nbsec_results(files, Policy(allow_profiles=("sklearn", "pandas")))
+            }
+            if python is not None:
+                for tool in peers:
+                    results[tool] = run_peer(python, tool, files, timeout=1800)
+            corpus_table(results, samples, corpus_dir)
+            canary = (work / "CANARY").exists()
+            print(f"\nCanary file created by any payload during the run: {canary}")
+        if not args.no_op_dense:
+            op_dense_table(work, args.floats, python, peers)
         if not args.no_large:
             large = make_large_files(work, parse_size(args.size))
             try:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from nbsec.models.scan_context import ScanContext
 
 _CHUNK = 1 << 20
+_STEP = 8 << 20
 
 
 def _decompressor(kind: str) -> Any:
@@ -67,7 +68,8 @@ def decompress_bounded(
             room = limit - len(out)
             if room <= 0:
                 return bytes(out), True
-            out += dec.decompress(chunk, room)
+            # bounded steps, so a bomb is noticed after a few MiB, not after all of it
+            out += dec.decompress(chunk, min(room, _STEP))
             if max_ratio and len(out) > ratio_floor and len(out) > max_ratio * (pos - start):
                 return bytes(out), True
             if dec.eof:
@@ -98,11 +100,13 @@ def scan_compressed(
             )
             return "lz4"
         try:
-            body = lz4.frame.decompress(bytes(data[start:end]))[: ctx.limits.max_member_bytes]
+            lz4_dec = lz4.frame.LZ4FrameDecompressor()
+            limit = ctx.limits.max_member_bytes
+            body = lz4_dec.decompress(bytes(data[start:end]), max_length=limit)
         except RuntimeError as exc:
             ctx.report("NBS-PKL-021", f"{where}: corrupt lz4 stream: {exc}", key=f"{where}:lz4")
             return "lz4"
-        truncated = False
+        truncated = len(body) >= limit and not lz4_dec.eof
     else:
         try:
             limits = ctx.limits

@@ -107,8 +107,7 @@ def scan_stream(
     try:
         if fileno >= 0 and os.fstat(fileno).st_size > position:
             with mmap.mmap(fileno, 0, access=mmap.ACCESS_READ) as mm:
-                view = mm if position == 0 else mm[position:]
-                return _scan_mapped(view, label, policy, limits)
+                return _scan_mapped(mm, label, policy, limits, start=position)
         data = fileobj.read()
         return scan_bytes(data, name=label, policy=policy, limits=limits)
     finally:
@@ -116,24 +115,28 @@ def scan_stream(
 
 
 def _scan_mapped(
-    mm: mmap.mmap | bytes, display: str, policy: Policy | None, limits: ScanLimits | None
+    mm: mmap.mmap | bytes,
+    display: str,
+    policy: Policy | None,
+    limits: ScanLimits | None,
+    start: int = 0,
 ) -> ModelScan:
     digest: list[str] = []
-    hasher = threading.Thread(target=_hash_into, args=(mm, digest), daemon=True)
+    hasher = threading.Thread(target=_hash_into, args=(mm, digest, start), daemon=True)
     hasher.start()
     try:
-        scan = _scan(mm, display, policy, limits, sha256="")
+        scan = _scan(mm, display, policy, limits, sha256="", start=start)
     finally:
         hasher.join()
     scan.sha256 = digest[0] if digest else ""
     return scan
 
 
-def _hash_into(data: mmap.mmap | bytes, out: list[str]) -> None:
+def _hash_into(data: mmap.mmap | bytes, out: list[str], start: int = 0) -> None:
     h = hashlib.sha256()
     view = memoryview(data)
     try:
-        for i in range(0, len(view), _HASH_CHUNK):
+        for i in range(start, len(view), _HASH_CHUNK):
             h.update(view[i : i + _HASH_CHUNK])
     finally:
         view.release()
@@ -141,7 +144,12 @@ def _hash_into(data: mmap.mmap | bytes, out: list[str]) -> None:
 
 
 def _scan(
-    data: Buffer, display: str, policy: Policy | None, limits: ScanLimits | None, sha256: str
+    data: Buffer,
+    display: str,
+    policy: Policy | None,
+    limits: ScanLimits | None,
+    sha256: str,
+    start: int = 0,
 ) -> ModelScan:
     ctx = ScanContext(
         path=display,
@@ -150,7 +158,7 @@ def _scan(
         scan_member_fn=scan_buffer,
         limits=limits or ScanLimits(),
     )
-    fmt = scan_buffer(ctx, data, 0, len(data), Path(display).name or display, 0)
+    fmt = scan_buffer(ctx, data, start, len(data), Path(display).name or display, 0)
     findings = ctx.findings
     verdict = verdict_for(findings)
     if fmt == "unknown" and verdict == "safe":
@@ -162,7 +170,7 @@ def _scan(
         verdict=verdict,
         globals=ctx.globals,
         findings=findings,
-        size=len(data),
+        size=len(data) - start,
     )
 
 

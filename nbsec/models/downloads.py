@@ -10,7 +10,8 @@ resolved commit, each file's sha256).
 finding reaches the policy's ``fail_on`` (``trust_remote_code=True`` is ``high``: blocked by
 default; an unpinned revision is ``medium``: recorded), run it, complete and record the event.
 Downloads made *inside* another recorded download (``snapshot_download`` or ``from_pretrained``
-fetching its files) add their files to the outer event instead of making events of their own, so a
+fetching its files, in the same thread or in a worker thread while a download of the same source
+is in progress) add their files to the outer event instead of making events of their own, so a
 source is judged once.
 
 No library is imported here: the handlers only read the arguments and results they are given.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -42,6 +44,18 @@ from nbsec.policy import Policy
 current_download: contextvars.ContextVar[LoadEvent | None] = contextvars.ContextVar(
     "nbsec_current_download", default=None
 )
+# Top-level downloads in progress by source, for nested downloads that run in worker threads
+# (``snapshot_download`` fetches its files from a thread pool, where the context is not set).
+_in_progress: dict[str, LoadEvent] = {}
+_in_progress_lock = threading.Lock()
+
+
+def _outer_download(source: str) -> LoadEvent | None:
+    outer = current_download.get()
+    if outer is not None:
+        return outer
+    with _in_progress_lock:
+        return _in_progress.get(source) if source else None
 
 
 class DownloadRecorder(Protocol):
@@ -74,7 +88,10 @@ Kwargs = Mapping[str, Any]
 
 
 # -- completing an event from a result -----------------------------------------------------------
-def _complete_file(event: LoadEvent, result: Any, policy: Policy) -> list[str]:
+def _complete_file(
+    event: LoadEvent, result: Any, policy: Policy, name: str | None = None
+) -> list[str]:
+    """A single downloaded file; ``name`` is its path inside the repository when known."""
     if not isinstance(result, str | os.PathLike):
         return []
     path = os.fspath(result)
@@ -83,7 +100,8 @@ def _complete_file(event: LoadEvent, result: Any, policy: Policy) -> list[str]:
     event.sha256 = event.sha256 or digest
     event.size = event.size if event.size is not None else size
     event.resolved_revision = event.resolved_revision or revision_from_cache_path(path)
-    event.files.append({"path": os.path.basename(path), "sha256": digest, "size": size})
+    entry = {"path": name or os.path.basename(path), "sha256": digest, "size": size}
+    event.files.append(entry)
     return [path]
 
 
@@ -132,11 +150,21 @@ def _hf_file(
     if not isinstance(repo_id, str):
         return None
     revision = kwargs.get("revision")
+    filename = kwargs.get("filename", args[1] if len(args) > 1 else None)
+    subfolder = kwargs.get("subfolder")
+    name = None
+    if isinstance(filename, str):
+        folder = subfolder.strip("/") if isinstance(subfolder, str) else ""
+        name = f"{folder}/{filename}" if folder else filename
+
+    def complete(event: LoadEvent, result: Any, policy: Policy) -> list[str]:
+        return _complete_file(event, result, policy, name)
+
     return DownloadPlan(
         source=hub_source(repo_id, kwargs.get("repo_type")),
         revision=str(revision) if revision is not None else None,
         hub=True,
-        complete=_complete_file,
+        complete=complete,
     )
 
 
@@ -230,10 +258,10 @@ def run_download(
     kwargs: dict[str, Any],
 ) -> Any:
     """Judge, maybe block, run and record one call of a wrapped download function."""
-    outer = current_download.get()
     plan = HANDLERS[entry.handler](entry, call_args, kwargs, recorder.model_suffixes)
     if plan is None:
         return original(*call_args, **kwargs)
+    outer = _outer_download(plan.source)
     policy = recorder.current_policy()
     if outer is not None:
         # a file fetched on behalf of an outer download: add it to the outer record
@@ -268,10 +296,18 @@ def run_download(
         raise BlockedLoad(f"nbsec blocked {entry.api}: {event.reason}", path=event.source)
 
     token = current_download.set(event)
+    registered = False
+    with _in_progress_lock:
+        if event.source and event.source not in _in_progress:
+            _in_progress[event.source] = event
+            registered = True
     try:
         result = original(*call_args, **kwargs)
     finally:
         current_download.reset(token)
+        if registered:
+            with _in_progress_lock:
+                _in_progress.pop(event.source or "", None)
     paths = plan.complete(event, result, policy) if plan.complete is not None else []
     event.findings = judge_download(event, policy, **checks)  # the sha256 may now be allowlisted
     event.action = "warned" if event.findings else "allowed"

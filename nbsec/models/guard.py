@@ -213,7 +213,9 @@ class Guard:
                 for part in entry.owner_path[:-1]:
                     owner = getattr(owner, part)
                 attribute = entry.owner_path[-1]
-                if self._patches.is_patched(owner, attribute):
+                if self._patches.is_patched(owner, attribute) or _lazy_module_attribute(
+                    owner, attribute
+                ):
                     continue
                 raw = self._patches.raw(owner, attribute)
             except Exception:  # noqa: S112 - this library version lacks the entry point
@@ -403,6 +405,17 @@ class Guard:
         self.record(event)
         if block:
             raise BlockedLoad(event.message, path=path, verdict=verdict)
+
+
+def _lazy_module_attribute(owner: Any, attribute: str) -> bool:
+    """Is ``owner.attribute`` served by a lazy module ``__getattr__`` (``huggingface_hub``)?
+    Then it is not touched: reading it would import a submodule now, and the lazy lookup reaches
+    the submodule's function, which is wrapped when that submodule is imported."""
+    return (
+        isinstance(owner, ModuleType)
+        and attribute not in vars(owner)
+        and "__getattr__" in vars(owner)
+    )
 
 
 _UNWRAPPED_ENTRY = EntryPoint(

@@ -76,6 +76,7 @@ def test_hf_hub_download_provenance(
         commit,
     )
     assert event.sha256 == hashlib.sha256(MODEL).hexdigest()
+    assert event.files == [{"path": "model.bin", "sha256": event.sha256, "size": len(MODEL)}]
     assert event.path == path
     assert [f.rule for f in event.findings] == rules
     assert all(f.location.path == path for f in event.findings)

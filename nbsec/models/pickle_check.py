@@ -64,6 +64,11 @@ def report_walk(
     ctx: ScanContext, data: Buffer, res: WalkResult, where: str, depth: int, *, strict: bool
 ) -> None:
     judge = ctx.judge
+    if not strict and not res.ok:
+        # Bytes that merely start like a pickle (a tensor record, trailing data) and do not
+        # parse: random data can look like anything, so only a denied import is worth a word.
+        if not any(judge.judge(g.module, g.qualname) is Judgement.DENIED for g in res.globals):
+            return
     bad_before_break = []
     for ref in res.globals:
         name = ref.name

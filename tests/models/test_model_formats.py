@@ -7,6 +7,7 @@ import io
 import json
 import pickle
 import struct
+import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -236,3 +237,28 @@ def test_keras_configs(config: dict[str, object], rules: set[str]) -> None:
     scan = scan_bytes(buf.getvalue(), name="m.keras")
     assert scan.format == "keras"
     assert {f.rule for f in scan.findings} == rules
+
+
+@pytest.mark.parametrize(
+    ("module", "kind", "fmt"),
+    [("h5py", "h5", "hdf5"), ("py7zr", "7z", "7z")],
+)
+def test_missing_optional_reader_is_unsupported_not_safe(
+    module: str, kind: str, fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip(module)
+    path = tmp_path / f"model.{kind}"
+    if kind == "h5":
+        import h5py
+
+        with h5py.File(path, "w") as h5:
+            h5.attrs["model_config"] = json.dumps({"class_name": "Sequential", "config": {}})
+    else:
+        import py7zr
+
+        with py7zr.SevenZipFile(path, "w") as archive:
+            archive.writestr(EVIL, "data.pkl")
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    scan = scan_model(path)
+    assert (scan.format, scan.verdict) == (fmt, "unsupported")
+    assert [f.rule for f in scan.findings] == ["NBS-PKL-020"]

@@ -72,12 +72,15 @@ def _settings(policy: Policy, exhaustive: bool) -> cc.Settings:
 
 def _sample_positions(rows: int, k: int) -> tuple[Any, Any]:
     """Two sorted arrays of row positions: the first stage and the rest of the sample."""
+    import random
+
     import numpy as np
 
-    rng = np.random.default_rng(SEED)
-    chosen = rng.choice(rows, size=k, replace=False)
-    first = np.sort(chosen[:FIRST_STAGE])
-    rest = np.sort(chosen[FIRST_STAGE:])
+    # random.sample draws k distinct positions in O(k) memory (numpy's choice without
+    # replacement would build a permutation of every row)
+    chosen = random.Random(SEED).sample(range(rows), k)
+    first = np.sort(np.array(chosen[:FIRST_STAGE], dtype=np.int64))
+    rest = np.sort(np.array(chosen[FIRST_STAGE:], dtype=np.int64))
     return first, rest
 
 

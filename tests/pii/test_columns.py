@@ -222,3 +222,22 @@ def test_scan_table_uses_the_header_as_context(policy: Policy) -> None:
     assert scan.columns["ssn"].entity_types == ["US_SSN"]
     assert scan.columns["ref"].entity_types == []
     assert scan.columns["mail"].values_scanned == 1
+
+
+def test_memory_stays_at_one_sampled_column(policy: Policy) -> None:
+    import tracemalloc
+
+    rows = 300_000
+    pool = np.array([f"user{i}@example.com" for i in range(5000)], dtype=object)
+    idx = np.random.default_rng(0).integers(0, 5000, rows)
+    frame = pd.DataFrame({"a": pool[idx], "b": pool[idx[::-1]], "n": np.arange(rows)})
+    one_column = frame["a"].memory_usage(deep=False)
+    scan_dataframe(frame.head(100), policy=policy)  # warm caches (lexicons, regexes)
+    tracemalloc.start()
+    try:
+        scan = scan_dataframe(frame, policy=policy)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert scan.columns["a"].entity_types == ["EMAIL_ADDRESS"]
+    assert peak < one_column / 2  # far below even one column: only the sample is read

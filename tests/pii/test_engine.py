@@ -15,6 +15,7 @@ from nbsec.pii import engine, scan_dataframe
 from tests.pii.conftest import person_names, policy_with
 
 
+@pytest.mark.slow  # importing presidio_analyzer (and spaCy) takes seconds
 def test_model_free_engine_is_built_once_and_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
 
@@ -34,6 +35,7 @@ def test_missing_spacy_model_is_a_policy_error(tmp_path: Path) -> None:
         scan_dataframe(frame, policy=policy_with(spacy_model=str(tmp_path / "no-such-model")))
 
 
+@pytest.mark.slow  # importing presidio_analyzer (and spaCy) takes seconds
 def test_configured_spacy_model_serves_free_text(tmp_path: Path) -> None:
     spacy = pytest.importorskip("spacy")
     model_dir = tmp_path / "blank_en"
@@ -56,6 +58,7 @@ def _nhs(rng: random.Random) -> str:
             return f"{text[:3]} {text[3:6]} {text[6:]}"
 
 
+@pytest.mark.slow  # importing presidio_analyzer (and spaCy) takes seconds
 def test_long_tail_entities_go_to_presidio() -> None:
     rng = random.Random(4)
     frame = pd.DataFrame({"nhs_number": [_nhs(rng) for _ in range(40)]})

@@ -78,7 +78,7 @@ def _sample_positions(rows: int, k: int) -> tuple[Any, Any]:
 
     # random.sample draws k distinct positions in O(k) memory (numpy's choice without
     # replacement would build a permutation of every row)
-    chosen = random.Random(SEED).sample(range(rows), k)
+    chosen = random.Random(SEED).sample(range(rows), k)  # noqa: S311 - sampling, not secrets
     first = np.sort(np.array(chosen[:FIRST_STAGE], dtype=np.int64))
     rest = np.sort(np.array(chosen[FIRST_STAGE:], dtype=np.int64))
     return first, rest

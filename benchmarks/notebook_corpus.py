@@ -7,7 +7,7 @@ saved outputs (streams, DataFrame HTML, base64 PNG plots), cell ids, UUIDs, hash
 environment look-ups as decoys. Each notebook gets 0-1 planted issue per family, chosen from
 :data:`PLANTS`; ``manifest.json`` records what was planted where. Large notebooks have 200 cells
 and about 5 MB of outputs. All credentials are random strings in real formats; all personal data
-is invented.
+is invented. Notebooks go to ``OUT_DIR/typical/`` and ``OUT_DIR/large/``.
 """
 
 from __future__ import annotations
@@ -89,19 +89,30 @@ PLANTS: dict[tuple[str, str], Plant] = {
     ),
     ("secret", "slack_token_output"): lambda r: _code(
         "print(settings)",
-        _stream(f"channel: #alerts\ntoken: xoxb-{_rand(r, 11, string.digits)}-"
-                f"{_rand(r, 12, string.digits)}-{_rand(r, 24)}\n"),
+        _stream(
+            f"channel: #alerts\ntoken: xoxb-{_rand(r, 11, string.digits)}-"
+            f"{_rand(r, 12, string.digits)}-{_rand(r, 24)}\n"
+        ),
     ),
     ("secret", "openai_key_json_output"): lambda r: _code(
         "config",
-        new_output("execute_result", execution_count=1, data={
-            "application/json": {"llm": {"api_key": f"sk-proj-{_rand(r, 20)}T3BlbkFJ{_rand(r, 20)}"}},
-            "text/plain": "<Config>"}),
+        new_output(
+            "execute_result",
+            execution_count=1,
+            data={
+                "application/json": {
+                    "llm": {"api_key": f"sk-proj-{_rand(r, 20)}T3BlbkFJ{_rand(r, 20)}"}
+                },
+                "text/plain": "<Config>",
+            },
+        ),
     ),
     ("pickle", "pickle_alias"): lambda r: _code(
         "import pickle as pk\nwith open('features.pkl', 'rb') as f:\n    feats = pk.load(f)"
     ),
-    ("pickle", "joblib_load"): lambda r: _code("import joblib\nmodel = joblib.load('model.joblib')"),
+    ("pickle", "joblib_load"): lambda r: _code(
+        "import joblib\nmodel = joblib.load('model.joblib')"
+    ),
     ("pickle", "numpy_allow_pickle"): lambda r: _code(
         "import numpy as np\nemb = np.load('emb.npy', allow_pickle=True)"
     ),
@@ -122,11 +133,17 @@ PLANTS: dict[tuple[str, str], Plant] = {
     ("model", "pip_git"): lambda r: _code("%pip install git+https://github.com/someone/layers.git"),
     ("pii", "pii_table"): lambda r: _code(
         "df.head()",
-        new_output("execute_result", execution_count=1, data={
-            "text/html": _frame_html(
-                [[*_person(r), f"{r.uniform(5, 99):.2f}"] for _ in range(8)],
-                ["name", "email", "phone", "spend"]),
-            "text/plain": "<DataFrame>"}),
+        new_output(
+            "execute_result",
+            execution_count=1,
+            data={
+                "text/html": _frame_html(
+                    [[*_person(r), f"{r.uniform(5, 99):.2f}"] for _ in range(8)],
+                    ["name", "email", "phone", "spend"],
+                ),
+                "text/plain": "<DataFrame>",
+            },
+        ),
     ),
     ("pii", "pii_stream"): lambda r: _code(
         "for row in df.head(3).itertuples():\n    print(row.email, row.phone)",
@@ -146,37 +163,69 @@ def _ordinary(rng: random.Random, i: int) -> Cell:
     if choice == 0:
         return new_markdown_cell(f"## Step {i}\n\nWe look at the distribution of `spend` by plan.")
     if choice == 1:
-        return _code("df.describe()", new_output("execute_result", execution_count=1, data={
-            "text/plain": "count 200\nmean 41.5\nstd 12.1",
-            "text/html": _frame_html([[f"{rng.uniform(0, 99):.2f}" for _ in range(3)]
-                                      for _ in range(5)], ["spend", "tenure", "tickets"])}))
+        return _code(
+            "df.describe()",
+            new_output(
+                "execute_result",
+                execution_count=1,
+                data={
+                    "text/plain": "count 200\nmean 41.5\nstd 12.1",
+                    "text/html": _frame_html(
+                        [[f"{rng.uniform(0, 99):.2f}" for _ in range(3)] for _ in range(5)],
+                        ["spend", "tenure", "tickets"],
+                    ),
+                },
+            ),
+        )
     if choice == 2:
-        return _code("ax = df.spend.hist(bins=30)", new_output("display_data", data={
-            "image/png": _png(rng, 3000), "text/plain": "<Figure size 640x480 with 1 Axes>"}))
+        return _code(
+            "ax = df.spend.hist(bins=30)",
+            new_output(
+                "display_data",
+                data={
+                    "image/png": _png(rng, 3000),
+                    "text/plain": "<Figure size 640x480 with 1 Axes>",
+                },
+            ),
+        )
     if choice == 3:
-        return _code(f"run_id = '{uuid.UUID(int=rng.getrandbits(128))}'\n"
-                     f"checksum = '{rng.randbytes(32).hex()}'")
+        return _code(
+            f"run_id = '{uuid.UUID(int=rng.getrandbits(128))}'\n"
+            f"checksum = '{rng.randbytes(32).hex()}'"
+        )
     if choice == 4:
         return _code("import os\ntoken = os.environ['HF_TOKEN']\nkey = os.getenv('API_KEY')")
     if choice == 5:
-        return _code("from sklearn.linear_model import LogisticRegression\n"
-                     "clf = LogisticRegression().fit(X_train, y_train)\n"
-                     "print(f'accuracy: {clf.score(X_test, y_test):.3f}')",
-                     _stream(f"accuracy: {rng.uniform(0.6, 0.9):.3f}\n"))
+        return _code(
+            "from sklearn.linear_model import LogisticRegression\n"
+            "clf = LogisticRegression().fit(X_train, y_train)\n"
+            "print(f'accuracy: {clf.score(X_test, y_test):.3f}')",
+            _stream(f"accuracy: {rng.uniform(0.6, 0.9):.3f}\n"),
+        )
     if choice == 6:
-        return _code("import torch, yaml\nw = torch.load('w.pt', weights_only=True)\n"
-                     "cfg = yaml.safe_load(open('cfg.yaml'))")
+        return _code(
+            "import torch, yaml\nw = torch.load('w.pt', weights_only=True)\n"
+            "cfg = yaml.safe_load(open('cfg.yaml'))"
+        )
     if choice == 7:
-        return _code("for epoch in range(3):\n    print(epoch, train_one_epoch())",
-                     _stream("".join(f"{e} loss={rng.uniform(0.1, 1):.4f}\n" for e in range(3))))
-    return _code("import pandas as pd\ndf = pd.read_csv('data/customers.csv')\n"
-                 "df = df.dropna(subset=['spend'])")
+        return _code(
+            "for epoch in range(3):\n    print(epoch, train_one_epoch())",
+            _stream("".join(f"{e} loss={rng.uniform(0.1, 1):.4f}\n" for e in range(3))),
+        )
+    return _code(
+        "import pandas as pd\ndf = pd.read_csv('data/customers.csv')\n"
+        "df = df.dropna(subset=['spend'])"
+    )
 
 
 def _notebook(cells: list[Cell], rng: random.Random) -> Any:
-    nb = new_notebook(cells=cells, metadata={
-        "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
-        "language_info": {"name": "python"}})
+    nb = new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
+            "language_info": {"name": "python"},
+        },
+    )
     for cell in nb.cells:
         cell["id"] = _rand(rng, 8, "0123456789abcdef")
     return nb
@@ -205,31 +254,45 @@ def large(rng: random.Random, megabytes: float = 5.0) -> tuple[Any, list[dict[st
     for i in range(0, 200, 2):  # training logs and plots: half the cells carry big outputs
         cells[i] = _code(
             f"train(step={i})",
-            _stream("".join(f"step {j} loss={rng.uniform(0, 1):.6f} lr=0.0003 ok\n"
-                            for j in range(per_cell // 40))),
-            new_output("display_data", data={"image/png": _png(rng, per_cell // 2),
-                                             "text/plain": "<Figure>"}),
+            _stream(
+                "".join(
+                    f"step {j} loss={rng.uniform(0, 1):.6f} lr=0.0003 ok\n"
+                    for j in range(per_cell // 40)
+                )
+            ),
+            new_output(
+                "display_data",
+                data={"image/png": _png(rng, per_cell // 2), "text/plain": "<Figure>"},
+            ),
         )
     cells.insert(150, PLANTS[("pickle", "joblib_load")](rng))
     cells.insert(170, PLANTS[("secret", "github_token_source")](rng))
-    planted = [{"family": "pickle", "kind": "joblib_load", "cell_index": 150},
-               {"family": "secret", "kind": "github_token_source", "cell_index": 170}]
+    planted = [
+        {"family": "pickle", "kind": "joblib_load", "cell_index": 150},
+        {"family": "secret", "kind": "github_token_source", "cell_index": 170},
+    ]
     return _notebook(cells, rng), planted
 
 
 def build(out: Path, n_typical: int = 120, n_large: int = 3, seed: int = 1) -> dict[str, Any]:
     """Write the corpus and its manifest into ``out``; return the manifest."""
     rng = random.Random(seed)
-    out.mkdir(parents=True, exist_ok=True)
-    manifest: dict[str, Any] = {"seed": seed, "notebooks": {}}
+    for group in ("typical", "large"):
+        (out / group).mkdir(parents=True, exist_ok=True)
+    manifest: dict[str, Any] = {
+        "seed": seed,
+        "typical": n_typical,
+        "large": n_large,
+        "notebooks": {},
+    }
     for i in range(n_typical):
         nb, planted = typical(rng)
-        name = f"typical_{i:03d}.ipynb"
+        name = f"typical/nb_{i:03d}.ipynb"
         nbformat.write(nb, str(out / name))
         manifest["notebooks"][name] = {"size": "typical", "planted": planted}
     for i in range(n_large):
         nb, planted = large(rng)
-        name = f"large_{i:02d}.ipynb"
+        name = f"large/nb_{i:02d}.ipynb"
         nbformat.write(nb, str(out / name))
         manifest["notebooks"][name] = {"size": "large", "planted": planted}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))

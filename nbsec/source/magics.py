@@ -11,12 +11,18 @@ see these as ordinary calls. Two cases are handled here instead of by IPython:
   JavaScript, ``%%writefile``) are not Python and are left to the text checks;
 * line numbers: a magic continued with ``\\`` over several lines becomes one line; ``line_map`` maps
   each line of the transformed code back to the cell's own (1-based) line.
+
+Speed (the kernel checks every cell before it runs): a cell that already parses as Python is used
+as is; otherwise the escape lines alone are transformed one by one (continuations become blank
+lines, so line numbers do not move), and only if that does not give valid Python does the whole
+cell go through IPython's transformer.
 """
 
 from __future__ import annotations
 
+import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -30,6 +36,8 @@ PYTHON_CELL_MAGICS = frozenset(
 # cell magics whose body is a shell script
 SHELL_CELL_MAGICS = frozenset({"bash", "sh", "script", "system", "sx"})
 _MAGIC_START = re.compile(r"^\s*(?:[\w.\[\], ]+\s*=\s*)?[!%]")
+# a line that is an IPython escape on its own: `!cmd`, `%magic args`, `x = !cmd`, `x = %magic`
+_ESCAPE_LINE = re.compile(r"^(\s*)(?:[\w.\[\], ]+\s*=\s*)?(?:!|%(?!%))")
 
 
 @dataclass(frozen=True)
@@ -57,11 +65,6 @@ class TransformedCell:
         if 1 <= line <= len(self.line_map):
             return self.line_map[line - 1]
         return self.line_map[-1]
-
-
-@dataclass
-class _Builder:
-    shell: list[ShellLine] = field(default_factory=list)
 
 
 @cache
@@ -93,15 +96,57 @@ def _line_map(original: list[str], transformed_count: int, offset: int) -> tuple
     return tuple(mapping[:transformed_count]) if transformed_count else tuple(mapping)
 
 
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _transform_escapes(lines: list[str]) -> str | None:
+    """Fast path: transform only the lines that are IPython escapes (``!cmd``, ``%magic``,
+    ``x = !cmd``), one at a time, keeping the line count (continuation lines become blank).
+    ``None`` if a line could not be transformed on its own."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        match = _ESCAPE_LINE.match(line)
+        if not match:
+            out.append(line)
+            i += 1
+            continue
+        logical = line
+        consumed = 0
+        while logical.rstrip().endswith("\\") and i + consumed + 1 < len(lines):
+            consumed += 1
+            logical = logical.rstrip()[:-1] + " " + lines[i + consumed].strip()
+        indent = match.group(1)
+        try:
+            python = _manager().transform_cell(logical[len(indent) :]).strip("\n")
+        except (SyntaxError, ValueError, IndexError):
+            return None
+        if "\n" in python:
+            return None
+        out.append(indent + python)
+        out.extend([""] * consumed)
+        i += consumed + 1
+    return "\n".join(out) + "\n"
+
+
 def _transform_lines(source: str, offset: int) -> TransformedCell:
     lines = source.splitlines()
-    if not _needs_ipython(source):
-        python = source
-    else:
-        try:
-            python = _manager().transform_cell(source)
-        except (SyntaxError, ValueError, IndexError) as exc:
-            return TransformedCell(None, (), syntax_error=str(exc).splitlines()[0] if exc else "")
+    identity = tuple(range(1 + offset, len(lines) + 1 + offset))
+    if not _needs_ipython(source) or _parses(source):
+        return TransformedCell(source, identity)
+    quick = _transform_escapes(lines)
+    if quick is not None and _parses(quick):
+        return TransformedCell(quick, identity)
+    try:  # the whole cell through IPython (multi-line constructs, help syntax, ...)
+        python = _manager().transform_cell(source)
+    except (SyntaxError, ValueError, IndexError) as exc:
+        return TransformedCell(None, (), syntax_error=str(exc).splitlines()[0] if exc else "")
     count = python.count("\n") + (0 if python.endswith("\n") else 1)
     return TransformedCell(python, _line_map(lines, count, offset))
 

@@ -81,7 +81,8 @@ def test_source_as_list_of_lines_is_joined() -> None:
     [
         ("a = 1\nb = 2", (1, 2), None),
         ("!ls\nx = 1", (1, 2), None),
-        ("!wget a \\\n  b\nx = 1", (1, 3), None),
+        ("!wget a \\\n  b\nx = 1", (1, 2, 3), None),  # continuation line left blank
+        ("def f():\n    !ls\n    return 1\nf?", (1, 2, 3, 4), None),  # whole-cell transform
         ("%%time\nx = 1\ny = 2", (2, 3), "time"),
         ("\n%%capture out\nx = 1", (3,), "capture"),
         ("x = !ls\n%pip install a\ny = 1", (1, 2, 3), None),

@@ -29,7 +29,7 @@ import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
 from nbsec.masking import mask
@@ -145,46 +145,48 @@ def _classify_texts(
             examples["DATE_TIME"] = [mask(d, "DATE_TIME") for d in distinct[:3]]
         return hits, examples
 
-    joined = "\n".join(d.replace("\n", " ") for d in distinct)
-    starts: list[int] = []
-    pos = 0
-    for d in distinct:
-        starts.append(pos)
-        pos += len(d) + 1
     tally: dict[str, list[int]] = {}
-    matches = text_matcher.find(
-        joined, settings.regions, None, max_validations=settings.max_validations, tally=tally
-    )
     per_entity: dict[str, _Tally] = {}
     seen: set[tuple[str, int, object]] = set()
-    for m in matches:
-        idx = bisect.bisect_right(starts, m.start) - 1
-        value = distinct[idx]
-        t = per_entity.setdefault(m.entity, _Tally(example_spans=[]))
-        if not m.checked:
-            if (m.entity, idx, False) not in seen:
-                seen.add((m.entity, idx, False))
-                t.unchecked_rows += counts[value]
-                t.unchecked_distinct += 1
+    for offset, chunk in _chunks(distinct):
+        joined = "\n".join(d.replace("\n", " ") for d in chunk)
+        starts: list[int] = []
+        pos = 0
+        for d in chunk:
+            starts.append(pos)
+            pos += len(d) + 1
+        matches = text_matcher.find(
+            joined, settings.regions, None, max_validations=settings.max_validations, tally=tally
+        )
+        for m in matches:
+            local = bisect.bisect_right(starts, m.start) - 1
+            idx = offset + local
+            value = chunk[local]
+            t = per_entity.setdefault(m.entity, _Tally(example_spans=[]))
+            if not m.checked:
+                if (m.entity, idx, False) not in seen:
+                    seen.add((m.entity, idx, False))
+                    t.unchecked_rows += counts[value]
+                    t.unchecked_distinct += 1
+                    if m.end - m.start >= len(value.strip()) - 2:
+                        t.unchecked_whole_rows += counts[value]
+                    if m.strong:
+                        t.unchecked_strong_rows += counts[value]
+                continue
+            if (m.entity, idx, "any") not in seen:
+                seen.add((m.entity, idx, "any"))
+                t.rows += counts[value]
+                t.distinct += 1
                 if m.end - m.start >= len(value.strip()) - 2:
-                    t.unchecked_whole_rows += counts[value]
-                if m.strong:
-                    t.unchecked_strong_rows += counts[value]
-            continue
-        if (m.entity, idx, "any") not in seen:
-            seen.add((m.entity, idx, "any"))
-            t.rows += counts[value]
-            t.distinct += 1
-            if m.end - m.start >= len(value.strip()) - 2:
-                t.whole_rows += counts[value]
-            if t.example_spans is not None and len(t.example_spans) < MAX_EXAMPLES:
-                t.example_spans.append(mask(joined[m.start : m.end], m.entity))
-        if m.entity == "IP_ADDRESS" and "." in value:
-            t.low_octet_rows += counts[value] * _low_first_octet(joined[m.start : m.end])
-        if m.strong and (m.entity, idx, "strong") not in seen:
-            seen.add((m.entity, idx, "strong"))
-            t.strong_rows += counts[value]
-            t.distinct_strong += 1
+                    t.whole_rows += counts[value]
+                if t.example_spans is not None and len(t.example_spans) < MAX_EXAMPLES:
+                    t.example_spans.append(mask(joined[m.start : m.end], m.entity))
+            if m.entity == "IP_ADDRESS" and "." in value:
+                t.low_octet_rows += counts[value] * _low_first_octet(joined[m.start : m.end])
+            if m.strong and (m.entity, idx, "strong") not in seen:
+                seen.add((m.entity, idx, "strong"))
+                t.strong_rows += counts[value]
+                t.distinct_strong += 1
 
     for entity, t in per_entity.items():
         checked, valid = tally.get(entity, [0, 0])
@@ -395,6 +397,22 @@ def _presidio_extra(
         if hit_distinct >= _required_hits(3, rows) and hit_rows / rows >= 0.3:
             out.append((EntityHit(kind, 0.6, hit_rows / rows, "presidio"), ex))
     return out
+
+
+CHUNK_CHARS = 4_000_000
+
+
+def _chunks(distinct: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """Consecutive slices of ``distinct`` of about ``CHUNK_CHARS`` characters each, so an
+    exhaustive scan of a long free-text column never builds one giant string."""
+    start = size = 0
+    for i, value in enumerate(distinct):
+        size += len(value) + 1
+        if size >= CHUNK_CHARS:
+            yield start, distinct[start : i + 1]
+            start, size = i + 1, 0
+    if start < len(distinct):
+        yield start, distinct[start:]
 
 
 def _spread(items: list[str], k: int) -> list[str]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nbsec.models.globals_judge import Judgement
-from nbsec.models.pickle_walker import WalkResult, walk
+from nbsec.models.pickle_walker import JOBLIB_ARRAY_WRAPPERS, WalkResult, walk
 
 if TYPE_CHECKING:
     from nbsec.models.pickle_walker import Buffer
@@ -48,6 +48,11 @@ def check_pickle_stream(
     """
     first = walk(data, start, end)
     report_walk(ctx, data, first, where, depth, strict=strict)
+    if any(g.name in JOBLIB_ARRAY_WRAPPERS for g in first.globals):
+        # joblib.load steps over inline array bytes; pickle.load / torch.load would run them
+        # as opcodes. Opcodes smuggled into "array data" are caught by the second reading.
+        plain = walk(data, start, end, joblib_arrays=False)
+        report_walk(ctx, data, plain, f"{where} (read as a plain pickle)", depth, strict=False)
     pos = first.end
     n = 1
     while first.ok and pos < end and n < max_pickles and data[pos] in _PICKLE_STARTS:
@@ -64,11 +69,14 @@ def report_walk(
     ctx: ScanContext, data: Buffer, res: WalkResult, where: str, depth: int, *, strict: bool
 ) -> None:
     judge = ctx.judge
-    if not strict and not res.ok:
-        # Bytes that merely start like a pickle (a tensor record, trailing data) and do not
-        # parse: random data can look like anything, so only a denied import is worth a word.
-        if not any(judge.judge(g.module, g.qualname) is Judgement.DENIED for g in res.globals):
-            return
+    # Bytes that merely start like a pickle (a tensor record, trailing data) and do not parse:
+    # random data can look like anything, so only a denied import is worth a word.
+    if (
+        not strict
+        and not res.ok
+        and not any(judge.judge(g.module, g.qualname) is Judgement.DENIED for g in res.globals)
+    ):
+        return
     bad_before_break = []
     for ref in res.globals:
         name = ref.name

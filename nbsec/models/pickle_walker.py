@@ -261,16 +261,20 @@ def walk(
     start: int = 0,
     end: int | None = None,
     *,
+    joblib_arrays: bool = True,
     _depth: int = 0,
 ) -> WalkResult:
     """Walk one pickle starting at ``start``; stop after its ``STOP`` or at the first error.
 
-    Never raises for malformed input: the problem is returned in ``error`` / ``error_offset``.
+    ``joblib_arrays``: read the stream as ``joblib.load`` does, stepping over the raw array data
+    that follows each NumpyArrayWrapper; with False, as plain ``pickle.load`` does (which would
+    execute those bytes as opcodes). Never raises for malformed input: the problem is returned
+    in ``error`` / ``error_offset``.
     """
     result = WalkResult(start=start)
     limit = len(data) if end is None else min(end, len(data))
     try:
-        _run(data, start, limit, result, _depth)
+        _run(data, start, limit, result, _depth if joblib_arrays else -1)
     except WalkError as exc:
         result.error = str(exc)
         result.error_offset = exc.offset
@@ -284,6 +288,7 @@ def walk(
 
 
 def _run(data: Buffer, pos: int, limit: int, res: WalkResult, depth: int) -> None:
+    """The simulation. ``depth`` < 0 means: do not interpret joblib's inline arrays."""
     kind_of = _KIND
     arg_of = _ARG
     pops_of = _POPS
@@ -453,7 +458,7 @@ def _run(data: Buffer, pos: int, limit: int, res: WalkResult, depth: int) -> Non
             elif isinstance(obj, _Call):
                 obj.state = state
                 func = obj.func
-                if isinstance(func, _Global) and func.name in JOBLIB_ARRAY_WRAPPERS:
+                if depth >= 0 and isinstance(func, _Global) and func.name in JOBLIB_ARRAY_WRAPPERS:
                     stack[-1] = None
                     pos = _skip_joblib_array(data, pos, limit, state, res, depth, at)
         elif kind == _NEWOBJ:

@@ -540,6 +540,25 @@ def compressed_and_joblib(out: Path, canary: Path) -> list[Sample]:
                               "issue 5 (compressed joblib)"))  # fmt: skip
     joblib.dump(obj, out / "mal_joblib_plain.joblib")
     samples.append(Sample("mal_joblib_plain.joblib", "joblib", True, D, (P10,)))
+    # opcodes hidden where joblib expects raw array bytes: joblib.load reads them as data,
+    # pickle.load / torch.load run them (no alignment key, so no padding byte in between)
+    smuggled = f"cos\nsystem\n(S{shell(canary)!r}\ntR".encode()
+    dtype = (
+        b"cnumpy\ndtype\n(" + _bin_str("u1") + b"\x89\x88tR"
+        + b"(K\x03" + _bin_str("|") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb"
+    )  # fmt: skip
+    state = (
+        b"}(" + _bin_str("subclass") + b"cnumpy\nndarray\n"
+        + _bin_str("shape") + b"J" + struct.pack("<i", len(smuggled)) + b"\x85"
+        + _bin_str("order") + _bin_str("C") + _bin_str("dtype") + dtype
+        + _bin_str("allow_mmap") + b"\x89u"
+    )  # fmt: skip
+    wrapper = b"\x80\x02cjoblib.numpy_pickle\nNumpyArrayWrapper\n)\x81" + state + b"b"
+    _w(out, "mal_joblib_array_smuggle.joblib", wrapper + smuggled + b".")
+    samples.append(
+        Sample("mal_joblib_array_smuggle.joblib", "opcodes smuggled as joblib array data", True,
+               D, (P10,), "joblib inline-array layout")
+    )  # fmt: skip
     payload = pickle.dumps(_Reduce(os.system, shell(canary)), protocol=4)
     _w(out, "mal_model.pkl.gz", gzip.compress(payload))
     _w(out, "mal_bz2.pkl.bz2", bz2.compress(payload))

@@ -110,9 +110,16 @@ def scan_tar(ctx: ScanContext, data: Buffer, start: int, end: int, where: str, d
 
 # element sizes of the storage classes torch's legacy tar format names
 _ELEMENT_SIZE = {
-    "Double": 8, "Float": 4, "Half": 2, "BFloat16": 2, "Long": 8, "Int": 4, "Short": 2,
-    "Char": 1, "Byte": 1, "Bool": 1, "ComplexFloat": 8, "ComplexDouble": 16,
+    "torch.DoubleStorage": 8, "torch.FloatStorage": 4, "torch.HalfStorage": 2,
+    "torch.BFloat16Storage": 2, "torch.LongStorage": 8, "torch.IntStorage": 4,
+    "torch.ShortStorage": 2, "torch.CharStorage": 1, "torch.ByteStorage": 1,
+    "torch.BoolStorage": 1, "torch.ComplexFloatStorage": 8, "torch.ComplexDoubleStorage": 16,
 }  # fmt: skip
+
+
+def _element_size(global_names: list[str]) -> int:
+    """Bytes per element of the storage type a record names (1 if it names none we know)."""
+    return next((_ELEMENT_SIZE[n] for n in global_names if n in _ELEMENT_SIZE), 1)
 
 
 def _scan_legacy_records(
@@ -132,11 +139,7 @@ def _scan_legacy_records(
             return
         pos = args.end
         if kind == "storages":
-            element = next(
-                (size for g in args.globals for stem, size in _ELEMENT_SIZE.items()
-                 if g.name == f"torch.{stem}Storage"),
-                1,
-            )  # fmt: skip
+            element = _element_size([g.name for g in args.globals])
             count = int.from_bytes(bytes(data[pos : pos + 8]), "little")
             pos += 8 + count * element
         else:

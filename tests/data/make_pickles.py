@@ -518,7 +518,21 @@ def legacy_torch(out: Path, canary: Path) -> list[Sample]:
         }
     )
     _w(out, "mal_torch_legacy_tar.pt", tar)
+    # the payload as the second storage record, after a real one and its raw float data
+    record = b"\x80\x02(" + _bin_str("0") + _bin_str("cpu") + b"ctorch\nFloatStorage\nt."
+    storages = pickle.dumps(2, protocol=2) + record + struct.pack("<q", 3) + b"\x00" * 12
+    tar2 = tar_bytes(
+        {
+            "sys_info": pickle.dumps({"protocol_version": 1000}, protocol=2),
+            "pickle": pickle.dumps({"w": 1}, protocol=2),
+            "storages": storages + payload,
+            "tensors": pickle.dumps(0, protocol=2),
+        }
+    )
+    _w(out, "mal_torch_legacy_tar_storage_record.pt", tar2)
     return [
+        Sample("mal_torch_legacy_tar_storage_record.pt", "legacy tar, payload in a storage record",
+               True, D, (P10,), "issue 5 (legacy tar format)"),
         Sample("mal_torch_legacy.pt", "legacy torch sequential pickles", True, D, (P10,),
                "issue 5 (legacy non-zip format)"),
         Sample("mal_torch_legacy_tar.pt", "legacy torch tar format", True, D, (P10,),

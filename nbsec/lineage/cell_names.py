@@ -22,6 +22,13 @@ UNOBSERVED_MAGICS = frozenset(
      "python3", "pypy", "sql", "R", "julia")
 )  # fmt: skip
 _SHELL_METHODS = {"system": "!shell", "getoutput": "!shell"}
+# Calls and attributes through which a cell can bind names without an assignment in its AST.
+# A cell using any of them gets the full identity diff of the namespace (see namespace_diff).
+OPAQUE_CALLS = frozenset(
+    ("globals", "exec", "eval", "vars", "locals", "setattr", "delattr", "__import__",
+     "get_ipython", "execfile", "runfile", "reload")
+)  # fmt: skip
+OPAQUE_ATTRIBUTES = frozenset(("__dict__", "modules", "f_globals", "user_ns", "__globals__"))
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class CellNames:
     deleted: frozenset[str]
     unobserved: tuple[str, ...]
     parsed: bool
+    opaque: bool = True  # may bind names the AST does not show (``globals()``, magics, ...)
 
 
 _EMPTY = CellNames(frozenset(), frozenset(), frozenset(), frozenset(), frozenset(), (), False)
@@ -60,6 +68,7 @@ def _analyse_cached(source: str) -> CellNames:
         deleted=frozenset(visitor.deleted),
         unobserved=tuple(dict.fromkeys(visitor.unobserved)),
         parsed=True,
+        opaque=visitor.opaque,
     )
 
 
@@ -77,6 +86,7 @@ class _ScopeVisitor(ast.NodeVisitor):
         self.augmented: set[str] = set()
         self.deleted: set[str] = set()
         self.unobserved: list[str] = []
+        self.opaque = False
         self._comprehension_depth = 0
 
     # -- names -------------------------------------------------------------------------------
@@ -98,6 +108,8 @@ class _ScopeVisitor(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr in OPAQUE_ATTRIBUTES:
+            self.opaque = True
         self._through(node)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
@@ -118,7 +130,9 @@ class _ScopeVisitor(ast.NodeVisitor):
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         for alias in node.names:
-            if alias.name != "*":
+            if alias.name == "*":
+                self.opaque = True
+            else:
                 self.stored.add(alias.asname or alias.name)
 
     # -- scopes the cell does not execute -----------------------------------------------------
@@ -165,6 +179,8 @@ class _ScopeVisitor(ast.NodeVisitor):
     # -- magics and shell escapes ---------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
+        if isinstance(func, ast.Name) and func.id in OPAQUE_CALLS:
+            self.opaque = True
         if isinstance(func, ast.Attribute) and _is_get_ipython(func.value):
             if func.attr in ("run_line_magic", "run_cell_magic") and node.args:
                 first = node.args[0]

@@ -96,7 +96,7 @@ class LedgerWriter:
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
-        os.fsync(self._fd)
+        _sync(self._fd)
         self._prev = line_hash(line)
         seq = self._seq
         self._seq += 1
@@ -106,6 +106,12 @@ class LedgerWriter:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def _sync(fd: int) -> None:
+    """Make the appended bytes durable (``fdatasync`` where it exists: the data, not the times)."""
+    sync = getattr(os, "fdatasync", os.fsync)
+    sync(fd)
 
 
 def _last_line(path: Path) -> bytes | None:

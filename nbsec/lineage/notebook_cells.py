@@ -50,7 +50,7 @@ class NotebookCells:
             self._by_hash.setdefault(source_sha256(text), []).append(index)
 
     def index_for(self, cell_id: str | None, sha256: str, after: int | None) -> int | None:
-        self._refresh()
+        self._refresh()  # one stat; the file is re-read only when it was saved since
         if cell_id and cell_id in self._by_id:
             return self._by_id[cell_id]
         candidates = self._by_hash.get(sha256, [])

@@ -16,6 +16,7 @@ files touched are hashed (cached, capped). The record is then appended to the le
 from __future__ import annotations
 
 import datetime as dt
+import dis
 import os
 import time
 import types
@@ -63,6 +64,7 @@ class _Running:
     cell_id: str | None
     names: CellNames
     before: Snapshot
+    pre_ids: dict[str, int]  # ids before the cell of the names its AST binds or stores through
     uses: set[str]
     pre_fingerprints: dict[str, tuple[int, str | None]]
     started: str
@@ -123,8 +125,11 @@ class LineageTracker:
                 transformed = raw
         names = analyse(str(transformed))
         ns = self.shell.user_ns
-        before = snapshot(ns)
         uses = self._uses(names, ns)
+        identities = names.opaque or any(_writes_globals(ns[n], ns) for n in uses)
+        before = snapshot(ns, identities=identities)
+        watched = names.stored | names.stored_through | names.augmented
+        pre_ids = {n: id(ns[n]) for n in watched if n in ns}
         pre_fps: dict[str, tuple[int, str | None]] = {}
         for name in uses:
             value = ns[name]
@@ -135,6 +140,7 @@ class LineageTracker:
             cell_id=getattr(info, "cell_id", None),
             names=names,
             before=before,
+            pre_ids=pre_ids,
             uses=uses,
             pre_fingerprints=pre_fps,
             started=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
@@ -152,12 +158,14 @@ class LineageTracker:
         duration = (time.perf_counter() - running.t0) * 1000.0
         ns = self.shell.user_ns
         hidden = self.shell.user_ns_hidden
-        change = diff(running.before, snapshot(ns), hidden)
+        change = diff(
+            running.before, snapshot(ns, identities=running.before.ids is not None), hidden
+        )
         names = running.names
 
         defines: list[str] = []
         imports: list[str] = []
-        before = running.before
+        pre_ids = running.pre_ids
         candidates = change.bound | {
             n
             for n in names.stored
@@ -165,7 +173,7 @@ class LineageTracker:
             and not n.startswith("_")
             and n not in hidden
             # ``x += ...`` that kept the object is an in-place change, not a new binding
-            and not (n in names.augmented and before.get(n) == id(ns[n]))
+            and not (n in names.augmented and pre_ids.get(n) == id(ns[n]))
         }
         for name in sorted(candidates):
             (imports if isinstance(ns[name], types.ModuleType) else defines).append(name)
@@ -204,7 +212,7 @@ class LineageTracker:
             duration_ms=duration,
             defines=defines,
             uses=sorted(running.uses),
-            rebound=sorted(n for n in defines if n in running.before),
+            rebound=sorted(n for n in defines if n in change.rebound or n in pre_ids),
             mutated=mutated,
             deleted=sorted(change.removed),
             imports=imports,
@@ -379,9 +387,9 @@ class LineageTracker:
                 mutated.add(name)
         through = running.names.stored_through | running.names.augmented
         for name in through:
-            if name in defined or name not in ns or name not in running.before:
+            if name in defined or name not in ns or name not in running.pre_ids:
                 continue
-            if id(ns[name]) == running.before[name] and not isinstance(ns[name], types.ModuleType):
+            if id(ns[name]) == running.pre_ids[name] and not isinstance(ns[name], types.ModuleType):
                 mutated.add(name)
         return sorted(mutated)
 
@@ -459,6 +467,35 @@ def _global_names(value: Any, ns: Mapping[str, Any]) -> list[str]:
         out.extend(n for n in code.co_names if n in ns)
         stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
     return out
+
+
+_GLOBAL_STORES = frozenset((dis.opmap["STORE_GLOBAL"], dis.opmap["DELETE_GLOBAL"]))
+_writes_cache: dict[types.CodeType, bool] = {}
+
+
+def _code_writes_globals(code: types.CodeType) -> bool:
+    cached = _writes_cache.get(code)
+    if cached is None:
+        cached = not _GLOBAL_STORES.isdisjoint(code.co_code[::2]) or any(
+            _code_writes_globals(c) for c in code.co_consts if isinstance(c, types.CodeType)
+        )
+        if len(_writes_cache) > 4096:
+            _writes_cache.clear()
+        _writes_cache[code] = cached
+    return cached
+
+
+def _writes_globals(value: Any, ns: Mapping[str, Any]) -> bool:
+    """Can calling ``value`` (a function or class of the notebook) rebind notebook globals?"""
+    if isinstance(value, types.FunctionType):
+        return value.__globals__ is ns and _code_writes_globals(value.__code__)
+    if isinstance(value, type) and value.__module__ == "__main__":
+        return any(
+            _code_writes_globals(f.__code__)
+            for f in vars(value).values()
+            if isinstance(f, types.FunctionType)
+        )
+    return False
 
 
 def _error_name(result: Any) -> str | None:

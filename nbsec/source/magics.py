@@ -125,7 +125,7 @@ def _transform_escapes(lines: list[str]) -> str | None:
         indent = match.group(1)
         try:
             python = _manager().transform_cell(logical[len(indent) :]).strip("\n")
-        except (SyntaxError, ValueError, IndexError):
+        except Exception:  # odd input: fall back to the whole-cell transform
             return None
         if "\n" in python:
             return None
@@ -145,7 +145,7 @@ def _transform_lines(source: str, offset: int) -> TransformedCell:
         return TransformedCell(quick, identity)
     try:  # the whole cell through IPython (multi-line constructs, help syntax, ...)
         python = _manager().transform_cell(source)
-    except (SyntaxError, ValueError, IndexError) as exc:
+    except Exception as exc:  # odd input: treated as not Python
         return TransformedCell(None, (), syntax_error=str(exc).splitlines()[0] if exc else "")
     count = python.count("\n") + (0 if python.endswith("\n") else 1)
     return TransformedCell(python, _line_map(lines, count, offset))

@@ -125,3 +125,20 @@ def test_html_table_with_index_name_row_and_colspan() -> None:
 
 def test_text_without_table_has_no_tables() -> None:
     assert parse_tables("<p>no table here</p>") == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "x = (" * 300 + ")" * 300,
+        "s = " + " + ".join(["'a'"] * 3000),
+        "%%time\n" + "[" * 200 + "]" * 200,
+        "!echo 'unterminated",
+        "def f(:\n    !ls",
+        "\x00\x01 binary junk ?? %% !!",
+    ],
+)
+def test_odd_sources_never_crash(source: str) -> None:
+    from nbsec.source import check_cell_source
+
+    assert check_cell_source(source) == []  # harmless, odd input: no crash, no finding

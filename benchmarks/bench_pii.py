@@ -167,6 +167,7 @@ def mistakes(run: Run, frames: list[make_frames.LabelledFrame]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=2000, help="rows per labelled frame")
+    parser.add_argument("--seed", type=int, default=make_frames.SEED, help="generator seed")
     parser.add_argument("--big-rows", type=int, default=1_000_000)
     parser.add_argument("--exhaustive-rows", type=int, default=200_000)
     parser.add_argument("--quick", action="store_true", help="small frames, no big frame")
@@ -177,7 +178,7 @@ def main() -> None:
         args.rows, args.big_rows, args.exhaustive_rows = 500, 0, 0
 
     print(f"generating labelled frames ({args.rows} rows each) ...", flush=True)
-    frames = make_frames.labelled_frames(args.rows)
+    frames = make_frames.labelled_frames(args.rows, seed=args.seed)
     n_cols = sum(len(lf.truth) for lf in frames)
     n_pos = sum(1 for lf in frames for t in lf.truth.values() if t)
     print(f"{len(frames)} frames, {n_cols} columns, {n_pos} with PII\n", flush=True)

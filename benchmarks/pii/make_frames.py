@@ -361,6 +361,42 @@ def sparse(v: Values, rows: int) -> LabelledFrame:
     return LabelledFrame("sparse", pd.DataFrame(data), _complete(truth, data))
 
 
+def hard_cases(v: Values, rows: int) -> LabelledFrame:
+    """Formats and look-alikes the engine was not tuned on: names upper-cased or as
+    ``Last, First``, phones with extensions, multi-line postal addresses, names inside sentences,
+    a contact column mixing e-mails and phones, and company names built from surnames."""
+    f = v.faker("en_US")
+    names = [f.name() for _ in range(rows)]
+    data = {
+        "NAME_UPPER": [n.upper() for n in names],
+        "name_last_first": [f"{f.last_name()}, {f.first_name()}" for _ in range(rows)],
+        "phone_ext": [str(f.phone_number()) for _ in range(rows)],
+        "postal_address": [str(f.address()) for _ in range(rows)],
+        "call_log": [
+            f"Spoke with {f.first_name()} {f.last_name()} about the {f.word()} renewal."
+            for _ in range(rows)
+        ],
+        "contact": [f.email() if v.rng.random() < 0.5 else v.phone("US") for _ in range(rows)],
+        "mobile": [_digits(v.phone("IN"))[-10:] for _ in range(rows)],
+        "country": [f.country() for _ in range(rows)],
+        "company": [f.company() for _ in range(rows)],
+        "job": [f.job() for _ in range(rows)],
+        "zip": [f.zipcode() for _ in range(rows)],
+        "lat": [float(f.latitude()) for _ in range(rows)],
+    }
+    truth = {
+        "NAME_UPPER": {"PERSON"},
+        "name_last_first": {"PERSON"},
+        "phone_ext": {"PHONE_NUMBER"},
+        "postal_address": {"LOCATION"},
+        "call_log": {"PERSON"},
+        "contact": {"EMAIL_ADDRESS", "PHONE_NUMBER"},
+        "mobile": {"PHONE_NUMBER"},
+        "country": {"LOCATION"},
+    }
+    return LabelledFrame("hard_cases", pd.DataFrame(data), _complete(truth, data))
+
+
 def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
@@ -377,6 +413,7 @@ def labelled_frames(rows: int = 2000, seed: int = SEED) -> list[LabelledFrame]:
         decoys(v, rows),
         messy_dtypes(v, rows),
         sparse(v, max(rows, 2000)),
+        hard_cases(v, rows),
     ]
 
 

@@ -199,7 +199,7 @@ def _classify_texts(
             t.distinct += round(t.unchecked_distinct * ratio)
             t.distinct_strong += round(t.unchecked_distinct * ratio)
             t.whole_rows += round(t.unchecked_whole_rows * ratio)
-        hit = _decide(entity, t, n, len(distinct), context, checked, valid)
+        hit = _decide(entity, t, n, context, checked, valid)
         if hit is not None:
             hits.append(hit)
             examples[entity] = t.example_spans or []
@@ -241,7 +241,6 @@ def _decide(
     entity: str,
     t: _Tally,
     n: int,
-    n_distinct: int,
     context: frozenset[str],
     checked: int,
     valid: int,
@@ -273,7 +272,8 @@ def _decide(
         chance_proof = entity == "CREDIT_CARD" and checked >= 10 and valid / checked >= 0.9
         if has_context or chance_proof:
             score = spec.base_score - 0.15 + (0.2 if has_context else 0.0)
-            return EntityHit(entity, min(score, 1.0), fraction, spec.recognizer + "+context")
+            recognizer = spec.recognizer + ("+context" if has_context else "")
+            return EntityHit(entity, min(score, 1.0), fraction, recognizer)
     return None
 
 

@@ -22,7 +22,7 @@ import { CLIENT_VERSION } from './version';
 
 const PLUGIN_ID = 'nbsec:plugin';
 
-/** The sidebar's place among the left panels (file browser 100, running 200, toc 400). */
+/** Below the file browser, running sessions and table of contents; above the extension manager. */
 const SIDEBAR_RANK = 900;
 
 const plugin: JupyterFrontEndPlugin<void> = {

@@ -7,6 +7,7 @@ here. A missing Chromium skips the tests, except under ``CI=true`` where it fail
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from tests.browser.jupyterlab import (
     CHROMIUM_ARGS,
     LabServer,
     missing,
+    open_lab,
     start_lab_server,
 )
 
@@ -46,13 +48,27 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
-@pytest.fixture
-def page(chromium: Any, lab_server: LabServer) -> Iterator[Any]:
-    """A fresh browser context and page."""
+@contextmanager
+def _lab_page(chromium: Any, server: LabServer) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(30_000)
     page = context.new_page()
     try:
+        open_lab(page, server)
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def lab_page(chromium: Any, lab_server: LabServer) -> Iterator[Any]:
+    """One JupyterLab page shared by the tests; each opens its own notebook (and kernel) in it."""
+    with _lab_page(chromium, lab_server) as page:
+        yield page
+
+
+@pytest.fixture
+def fresh_lab_page(chromium: Any, lab_server: LabServer) -> Iterator[Any]:
+    """A JupyterLab page of its own, for a test that needs the app to start under new settings."""
+    with _lab_page(chromium, lab_server) as page:
+        yield page

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -64,6 +64,19 @@ class LabServer:
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/{path.lstrip('/')}"
+
+    def put_settings(self, plugin_id: str, settings: dict[str, object]) -> None:
+        """Save a plugin's user settings through the server's settings API."""
+        body = json.dumps({"raw": json.dumps(settings)}).encode("utf-8")
+        request = urllib.request.Request(
+            self.url(f"lab/api/settings/{plugin_id}"),
+            data=body,
+            method="PUT",
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            if response.status not in (200, 204):
+                raise RuntimeError(f"saving settings of {plugin_id}: HTTP {response.status}")
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -188,6 +201,8 @@ def start_lab_server(home: Path) -> Iterator[LabServer]:
         f"--ServerApp.root_dir={root_dir}",
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        # window.jupyterapp lets a test open a notebook in the running page (like Galata does)
+        "--LabApp.expose_app_in_browser=True",
     ]
     with server.log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -204,6 +219,28 @@ def start_lab_server(home: Path) -> Iterator[LabServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+def open_lab(page: Any, server: LabServer) -> None:
+    """Load JupyterLab (with a reset workspace) and wait until its app object is ready."""
+    page.goto(server.url(f"lab?reset&token={server.token}"))
+    page.wait_for_function("() => window.jupyterapp !== undefined")
+    page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+
+
+def open_notebook(page: Any, path: str) -> Any:
+    """Open a notebook in the running JupyterLab; returns the locator of its panel."""
+    widget_id = page.evaluate(
+        """async path => {
+            const widget = await window.jupyterapp.commands.execute('docmanager:open', {path});
+            await widget.context.ready;
+            return widget.id;
+        }""",
+        path,
+    )
+    notebook = page.locator(f"[id='{widget_id}']")
+    notebook.locator(".jp-Cell").first.wait_for(state="visible")
+    return notebook
 
 
 def write_notebook(root_dir: Path, name: str, sources: list[str]) -> Path:

@@ -1,36 +1,35 @@
 """The nbsec sidebar in a real JupyterLab, driven through headless Chromium.
 
-Each case opens its own notebook (so its own fresh kernel), checks that the panel reports that
-nbsec is not loaded in that kernel, loads nbsec one way or the other, and checks that the panel
-then shows the handshake the kernel answered over the ``nbsec`` comm: "connected", the kernel's
-nbsec version, its mode and policy. Screenshots land in ``reports/screenshots/``.
+Each case opens its own notebook (so its own fresh kernel) in one shared JupyterLab page, checks
+that the panel reports that nbsec is not loaded in that kernel, loads nbsec one way or another,
+and checks that the panel then shows the handshake the kernel answered over the ``nbsec`` comm:
+"connected", the kernel's nbsec version, its mode and policy. The panel follows the active
+notebook, so every newly opened notebook also exercises the switch from one kernel to the next.
+Screenshots land in ``reports/screenshots/``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 import nbsec
-from tests.browser.jupyterlab import SCREENSHOTS, LabServer, write_notebook
+from tests.browser.jupyterlab import SCREENSHOTS, LabServer, open_notebook, write_notebook
 
 pytestmark = pytest.mark.browser
 
 PANEL_TAB = ".jp-SideBar .lm-TabBar-tab[data-id='nbsec-panel']"
 PANEL = "#nbsec-panel"
+PLUGIN_ID = "nbsec:plugin"
 NOT_LOADED = "nbsec not loaded in this kernel"
 
 
 def _testid(name: str) -> str:
     return f"{PANEL} [data-testid='{name}']"
-
-
-def _open_notebook(page: Any, server: LabServer, name: str) -> None:
-    page.goto(server.url(f"lab/tree/{name}?reset&token={server.token}"))
-    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(state="visible")
 
 
 def _open_sidebar(page: Any) -> None:
@@ -46,47 +45,61 @@ def _wait_for_status(page: Any, text: str) -> None:
     status.filter(has_text=re.compile(f"^{re.escape(text)}$")).wait_for(state="visible")
 
 
-def _run_first_cell(page: Any) -> None:
-    editor = page.locator(".jp-NotebookPanel .jp-Cell").first.locator(".cm-content")
-    editor.click()
+def _run_cell(page: Any, notebook: Any, index: int) -> None:
+    """Run one cell with Shift+Enter and wait until it has an execution count."""
+    cell = notebook.locator(".jp-Cell").nth(index)
+    cell.locator(".cm-content").click()
     page.keyboard.press("Shift+Enter")
+    prompt = cell.locator(".jp-InputPrompt")
+    prompt.filter(has_text=re.compile(r"\[\d+\]")).wait_for(state="visible")
 
 
-def _click_load_button(page: Any) -> None:
+def _screenshot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def _open(page: Any, server: LabServer, name: str, sources: list[str]) -> Any:
+    """Write a notebook, open it, show the nbsec sidebar and wait for "not loaded"."""
+    write_notebook(server.root_dir, name, sources)
+    notebook = open_notebook(page, name)
+    _open_sidebar(page)
+    _wait_for_status(page, NOT_LOADED)
+    assert page.locator(_testid("nbsec-notebook")).inner_text() == name
+    return notebook
+
+
+def _load_by_cell_magic(page: Any, notebook: Any) -> None:
+    _run_cell(page, notebook, 0)
+
+
+def _load_by_button(page: Any, notebook: Any) -> None:
     page.locator(_testid("nbsec-load-button")).click()
 
 
 # how nbsec gets loaded into the kernel -> the notebook's cells and the action that loads it
-LOADERS = {
-    "cell-magic": (["%load_ext nbsec"], _run_first_cell),
-    "load-button": (["x = 1"], _click_load_button),
+LOADERS: dict[str, tuple[list[str], Callable[[Any, Any], None]]] = {
+    "cell-magic": (["%load_ext nbsec"], _load_by_cell_magic),
+    "load-button": (["x = 1"], _load_by_button),
 }
 
 
 @pytest.mark.parametrize("how", list(LOADERS))
-def test_panel_connects_once_nbsec_is_loaded(page: Any, lab_server: LabServer, how: str) -> None:
+def test_panel_connects_once_nbsec_is_loaded(
+    lab_page: Any, lab_server: LabServer, how: str
+) -> None:
+    page = lab_page
     sources, load = LOADERS[how]
-    name = f"panel-{how}.ipynb"
-    write_notebook(lab_server.root_dir, name, sources)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    notebook = _open(page, lab_server, f"panel-{how}.ipynb", sources)
+    assert page.locator(_testid("nbsec-load-button")).is_visible()
+    _screenshot(page, f"panel-{how}-not-loaded")
 
-    _open_notebook(page, lab_server, name)
-    _open_sidebar(page)
+    load(page, notebook)
+
     try:
-        _wait_for_status(page, NOT_LOADED)
-        assert page.locator(_testid("nbsec-load-button")).is_visible()
-        assert page.locator(_testid("nbsec-notebook")).inner_text() == name
-        page.screenshot(path=str(SCREENSHOTS / f"panel-{how}-not-loaded.png"))
-
-        load(page)
-
         _wait_for_status(page, "connected")
-    except Exception:
-        page.screenshot(path=str(SCREENSHOTS / f"panel-{how}-failure.png"))
-        print(lab_server.log_tail())
-        raise
-    page.screenshot(path=str(SCREENSHOTS / f"panel-{how}-connected.png"))
-
+    finally:
+        _screenshot(page, f"panel-{how}-connected")
     assert page.locator(_testid("nbsec-version")).inner_text() == f"nbsec {nbsec.__version__}"
     assert page.locator(_testid("nbsec-mode")).inner_text() == "warn"
     assert page.locator(_testid("nbsec-enabled")).inner_text() == "on"
@@ -141,66 +154,77 @@ FAKE_REPLIES = [
 ]
 
 
-def _run_cell(page: Any, index: int) -> None:
-    cell = page.locator(".jp-NotebookPanel .jp-Cell").nth(index)
-    cell.locator(".cm-content").click()
-    page.keyboard.press("Shift+Enter")
-    prompt = cell.locator(".jp-InputPrompt")
-    prompt.filter(has_text=re.compile(r"\[\d+\]")).wait_for(state="visible")
-
-
 def test_panel_validates_handshake_replies_and_renders_them_as_text(
-    page: Any, lab_server: LabServer
+    lab_page: Any, lab_server: LabServer
 ) -> None:
-    name = "panel-fake-replies.ipynb"
+    page = lab_page
     replies = [json.dumps(reply) for reply, _, _ in FAKE_REPLIES]
     sources = [FAKE_TARGET.format(first=replies[0])]
     sources += [f"REPLY = json.loads(r'''{reply}''')" for reply in replies[1:]]
-    write_notebook(lab_server.root_dir, name, sources)
-    _open_notebook(page, lab_server, name)
-    _open_sidebar(page)
-    _wait_for_status(page, NOT_LOADED)
+    notebook = _open(page, lab_server, "panel-fake-replies.ipynb", sources)
 
-    # Running the cell that registers the fake target makes the panel retry on its own.
-    _run_cell(page, 0)
+    # Running the cell that registers the fake target makes the panel retry on its own; after
+    # that, each cell swaps the reply and the panel's Retry button asks again.
     for index, (_reply, status, shown) in enumerate(FAKE_REPLIES):
+        _run_cell(page, notebook, index)
         if index > 0:
-            _run_cell(page, index)
             page.locator(_testid("nbsec-connect-button")).click()
         target = _testid("nbsec-version" if status == "connected" else "nbsec-detail")
         try:
             page.locator(target).filter(has_text=shown).wait_for(state="visible")
         except Exception:
-            page.screenshot(path=str(SCREENSHOTS / f"panel-fake-reply-{index}-failure.png"))
+            _screenshot(page, f"panel-fake-reply-{index}-failure")
             raise
         assert page.locator(_testid("nbsec-status")).inner_text() == status
         assert page.locator(target).inner_text() == shown
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "panel-markup-as-text.png"))
+    _screenshot(page, "panel-markup-as-text")
     assert page.locator(f"{PANEL} img").count() == 0
     assert page.evaluate("document.body.dataset.injected") is None
     assert page.locator(_testid("nbsec-mode")).inner_text() == "block"
     assert page.locator(_testid("nbsec-enabled")).inner_text() == "off"
 
 
-def test_panel_reconnects_after_kernel_restart(page: Any, lab_server: LabServer) -> None:
-    name = "panel-restart.ipynb"
-    write_notebook(lab_server.root_dir, name, ["%load_ext nbsec"])
-    _open_notebook(page, lab_server, name)
-    _open_sidebar(page)
-    _wait_for_status(page, NOT_LOADED)
-    _run_cell(page, 0)
+def test_panel_reconnects_after_kernel_restart(lab_page: Any, lab_server: LabServer) -> None:
+    page = lab_page
+    notebook = _open(page, lab_server, "panel-restart.ipynb", ["%load_ext nbsec"])
+    _run_cell(page, notebook, 0)
     _wait_for_status(page, "connected")
 
     # A restarted kernel has lost the extension: the panel must notice and say so.
-    page.locator(".jp-NotebookPanel .jp-Cell").first.click()
-    page.keyboard.press("Escape")
-    page.keyboard.press("0")
-    page.keyboard.press("0")
+    # (not awaited: the command waits for the confirmation dialog clicked below)
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:restart-kernel'); }")
     page.locator(".jp-Dialog .jp-mod-accept").click()
     _wait_for_status(page, NOT_LOADED)
 
-    _run_cell(page, 0)
+    _run_cell(page, notebook, 0)
     _wait_for_status(page, "connected")
     assert page.locator(_testid("nbsec-version")).inner_text() == f"nbsec {nbsec.__version__}"
+
+
+@pytest.fixture
+def manual_connect(lab_server: LabServer) -> Iterator[None]:
+    """The panel's `autoConnect` setting off for one test, back to the default afterwards."""
+    lab_server.put_settings(PLUGIN_ID, {"autoConnect": False})
+    try:
+        yield
+    finally:
+        lab_server.put_settings(PLUGIN_ID, {})
+
+
+@pytest.mark.slow
+def test_panel_waits_for_connect_click_when_auto_connect_is_off(
+    manual_connect: None, fresh_lab_page: Any, lab_server: LabServer
+) -> None:
+    page = fresh_lab_page
+    name = "panel-manual.ipynb"
+    write_notebook(lab_server.root_dir, name, ["%load_ext nbsec"])
+    notebook = open_notebook(page, name)
+    _open_sidebar(page)
+    _wait_for_status(page, "not connected")
+    assert page.locator(_testid("nbsec-load-button")).count() == 0
+
+    page.locator(_testid("nbsec-connect-button")).click()
+    _wait_for_status(page, NOT_LOADED)
+    _run_cell(page, notebook, 0)
+    _wait_for_status(page, "connected")

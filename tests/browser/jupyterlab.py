@@ -114,7 +114,7 @@ def _jupyter_env(home: Path) -> dict[str, str]:
 def _link_built_extension(data_dir: Path) -> None:
     """Put the checkout's built labextension first on JupyterLab's search path."""
     if not (BUILT_LABEXTENSION / "package.json").is_file():
-        return  # fall back to an installed copy; _assert_extension_enabled checks there is one
+        return  # use an installed copy; _assert_extension_served checks there is one
     target = data_dir / "labextensions" / "nbsec"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.symlink_to(BUILT_LABEXTENSION, target_is_directory=True)

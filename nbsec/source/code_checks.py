@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 
+from nbsec.findings import Severity
 from nbsec.policy import Policy
 from nbsec.source.call_rules import ArgRef, CallRule, CallRules, HubDownload, load_call_rules
 from nbsec.source.issue import Issue
@@ -196,11 +197,11 @@ class CodeChecker(ast.NodeVisitor):
         if name in _SUBPROCESS:
             self._check_literal_command(node)
 
-    def _evaluate(self, rule: CallRule, node: ast.Call) -> tuple[str, object] | None:
+    def _evaluate(self, rule: CallRule, node: ast.Call) -> tuple[str, Severity | None] | None:
         """``None`` if the rule does not apply, else (message suffix, severity override)."""
         scope = self.scope
         detail = ""
-        severity = None
+        severity: Severity | None = None
         if rule.when_true is not None:
             arg = _arg(node, rule.when_true)
             if arg is None or constant_value(arg, scope) is not True:

@@ -194,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     runs.append(run_once(cells, mode))
                 except Exception as exc:  # a tool failing a notebook is a result, not a crash
-                    print(f"{name} / {mode}: failed ({type(exc).__name__}: {exc})", file=sys.stderr)
+                    first = str(exc).strip().splitlines()[-1:] or [""]
+                    print(f"{name} / {mode}: failed ({type(exc).__name__}: {first[0][:200]})",
+                          file=sys.stderr)  # fmt: skip
                     break
             if runs and all(len(r) == len(cells) for r in runs):
                 raw[name][mode] = [min(values) for values in zip(*runs, strict=True)][skip:]

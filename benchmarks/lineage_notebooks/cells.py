@@ -10,7 +10,7 @@ REALISTIC: list[str] = [
     "    'region': rng.choice(['north', 'south', 'east', 'west'], 5_000),\n"
     "    'segment': rng.choice(['retail', 'sme', 'corporate'], 5_000)})",
     "orders = pd.DataFrame({'order_id': np.arange(N), 'customer_id': rng.integers(0, 5_000, N),\n"
-    "    'amount': rng.gamma(2.0, 40.0, N).round(2), 'items': rng.integers(1, 9, N),\n"
+    "    'amount': rng.gamma(2.0, 40.0, N).round(2), 'n_items': rng.integers(1, 9, N),\n"
     "    'day': rng.integers(0, 365, N)})",
     "customers.to_csv('customers.csv', index=False)\norders.to_parquet('orders.parquet')",
     "del customers, orders",
@@ -19,7 +19,7 @@ REALISTIC: list[str] = [
     "orders.head()",
     "orders.describe()",
     "orders = orders[orders.amount > 1.0].copy()",
-    "orders['unit_price'] = orders.amount / orders.items",
+    "orders['unit_price'] = orders.amount / orders.n_items",
     "orders['month'] = (orders.day // 31).clip(upper=11)",
     "joined = orders.merge(customers, on='customer_id', how='left')",
     "by_region = joined.groupby('region').amount.agg(['sum', 'mean', 'count'])\nby_region",

@@ -1,9 +1,13 @@
-"""The AST rules: unsafe deserialization (NBS-PKL), model sources (NBS-MDL) and other risky code
-(NBS-SRC) in one walk over a cell's Python.
+"""The AST walk over a cell's Python: unsafe deserialization (NBS-PKL), model sources (NBS-MDL)
+and other risky code (NBS-SRC).
 
 What is looked for is data (``calls.toml``, loaded by :mod:`nbsec.source.call_rules`); this module
-is the engine. Names are resolved with a :class:`~nbsec.source.names.NameScope` that the caller
-keeps across cells, so an import in cell 0 applies in cell 5. IPython's escapes arrive here as
+is the engine: it keeps the name scope up to date, applies the call table (``[[call]]`` rules with
+their argument conditions) and hands every call, as a :class:`~nbsec.source.call_site.CallSite`,
+to the checks that need more than a table (:mod:`~nbsec.source.model_source_checks`,
+:mod:`~nbsec.source.archive_checks`). Names are resolved with a
+:class:`~nbsec.source.names.NameScope` that the caller keeps across cells, so an import in cell 0
+applies in cell 5. IPython's escapes arrive here as
 calls (``get_ipython().system("wget ...")``, ``get_ipython().run_line_magic("pip", "install ...")``)
 and their command lines go to :mod:`nbsec.source.shell_checks`. Nothing is imported or run.
 """
@@ -15,32 +19,18 @@ from collections.abc import Callable
 
 from nbsec.findings import Severity
 from nbsec.policy import Policy
-from nbsec.source.call_rules import ArgRef, CallRule, CallRules, HubDownload, load_call_rules
+from nbsec.source.archive_checks import tar_extract
+from nbsec.source.call_rules import CallRule, CallRules, load_call_rules
+from nbsec.source.call_site import CallSite, argument
 from nbsec.source.issue import Issue
-from nbsec.source.names import (
-    NameScope,
-    constant_value,
-    is_literal,
-    is_unknown,
-    resolve,
-    string_shape,
-)
+from nbsec.source.model_source_checks import MODEL_SOURCE_CHECKS
+from nbsec.source.names import NameScope, constant_value, is_literal, resolve, string_shape
 from nbsec.source.shell_checks import check_shell_command
-from nbsec.source.url_shape import (
-    has_model_extension,
-    hub_owner,
-    is_commit,
-    is_url,
-    looks_local,
-    safe_url,
-    url_path,
-)
 
+# checks that look at every call (beyond the call-table rules of calls.toml)
+CALL_CHECKS = (*MODEL_SOURCE_CHECKS, tar_extract)
 _SHELL_MAGICS = {"sx": "", "system": "", "pip": "pip ", "conda": "conda ", "mamba": "mamba "}
 _PYTHON_LINE_MAGICS = frozenset({"time", "timeit", "prun", "capture", "debug"})
-_ALWAYS_MODEL_FETCHES = frozenset(
-    {"torch.hub.load_state_dict_from_url", "torch.utils.model_zoo.load_url"}
-)
 _SUBPROCESS = frozenset(
     {
         "subprocess.run",
@@ -53,24 +43,6 @@ _SUBPROCESS = frozenset(
         "os.popen",
     }
 )
-
-
-def _arg(call: ast.Call, ref: ArgRef) -> ast.expr | None:
-    if ref.kwarg is not None:
-        for kw in call.keywords:
-            if kw.arg == ref.kwarg:
-                return kw.value
-    if ref.position is not None and ref.position < len(call.args):
-        arg = call.args[ref.position]
-        return None if isinstance(arg, ast.Starred) else arg
-    return None
-
-
-def _kwarg(call: ast.Call, *names: str) -> ast.expr | None:
-    for kw in call.keywords:
-        if kw.arg in names:
-            return kw.value
-    return None
 
 
 class CodeChecker(ast.NodeVisitor):
@@ -188,12 +160,19 @@ class CodeChecker(ast.NodeVisitor):
                     key=f"{shown}:{arg_key}",
                     severity=severity,
                 )
-        self._check_trust_remote_code(node, shown)
-        self._check_hub_download(node, name, method, shown)
-        if name in self.rules.torch_hub_names:
-            self._check_torch_hub(node, name)
-        self._check_url_fetch(node, name)
-        self._check_tar_extract(node, name, method)
+        site = CallSite(
+            node,
+            name,
+            method,
+            shown,
+            self.line_of(node.lineno),
+            self.scope,
+            self.policy,
+            self.rules,
+        )
+        for check in CALL_CHECKS:
+            check(site)
+        self.issues.extend(site.issues)
         if name in _SUBPROCESS:
             self._check_literal_command(node)
 
@@ -203,34 +182,34 @@ class CodeChecker(ast.NodeVisitor):
         detail = ""
         severity: Severity | None = None
         if rule.when_true is not None:
-            arg = _arg(node, rule.when_true)
+            arg = argument(node, rule.when_true)
             if arg is None or constant_value(arg, scope) is not True:
                 return None
             detail = f" with {rule.when_true.kwarg}=True"
         if rule.when_false is not None:
-            arg = _arg(node, rule.when_false)
+            arg = argument(node, rule.when_false)
             if arg is None or constant_value(arg, scope) is not False:
                 return None
             detail = f" with {rule.when_false.kwarg}=False"
         if rule.unless_true is not None:
-            arg = _arg(node, rule.unless_true)
+            arg = argument(node, rule.unless_true)
             if arg is not None and constant_value(arg, scope) is True:
                 return None
             detail = f" without {rule.unless_true.kwarg}=True"
         if rule.unless_in is not None:
-            arg = _arg(node, rule.unless_in)
+            arg = argument(node, rule.unless_in)
             if arg is not None and resolve(arg, scope) in rule.unless_in.values:
                 return None
             detail = f" without a safe {rule.unless_in.kwarg}" if rule.unless_in.kwarg else ""
             if arg is not None:
                 detail = f" with {rule.unless_in.kwarg}={ast.unparse(arg)[:40]}"
         if rule.when_nonliteral is not None:
-            arg = _arg(node, rule.when_nonliteral)
+            arg = argument(node, rule.when_nonliteral)
             if arg is None or is_literal(arg, scope):
                 return None
             detail += " on a value that is not a literal"
         if rule.literal_severity is not None:
-            arg = _arg(node, rule.literal_severity)
+            arg = argument(node, rule.literal_severity)
             if arg is None or is_literal(arg, scope):
                 severity = rule.literal_severity.severity
                 detail += " with a literal command"
@@ -289,173 +268,6 @@ class CodeChecker(ast.NodeVisitor):
             self.issues.extend(check_shell_command(command, line, self.policy, self.rules))
 
     # -- model sources ----------------------------------------------------------------------
-    def _check_trust_remote_code(self, node: ast.Call, shown: str) -> None:
-        value = _kwarg(node, "trust_remote_code")
-        if value is not None and constant_value(value, self.scope) is True:
-            arg_key = ast.unparse(node.args[0])[:120] if node.args else ""
-            self._add(
-                node,
-                "NBS-MDL-001",
-                f"{shown}() with trust_remote_code=True runs code from the model repository",
-                key=f"{shown}:{arg_key}",
-            )
-
-    def _hub_spec(self, name: str | None, method: str | None) -> HubDownload | None:
-        for spec in self.rules.hub_downloads:
-            if (name is not None and name in spec.names) or (
-                method is not None and method in spec.methods
-            ):
-                return spec
-        return None
-
-    def _check_hub_download(
-        self, node: ast.Call, name: str | None, method: str | None, shown: str
-    ) -> None:
-        spec = self._hub_spec(name, method)
-        if spec is None:
-            return
-        repo_node = _kwarg(node, *spec.repo_kwargs)
-        position = spec.repo_position
-        if repo_node is None and position is not None and position < len(node.args):
-            repo_node = node.args[position]
-        if repo_node is None:
-            return
-        repo = constant_value(repo_node, self.scope)
-        if not isinstance(repo, str):
-            return  # a variable we cannot follow: most often a local directory
-        if spec.hf_prefix is not None:
-            if not repo.startswith(spec.hf_prefix):
-                return
-            repo = repo.removeprefix(spec.hf_prefix)
-        if spec.dataset and repo in self.rules.local_dataset_builders:
-            return
-        if looks_local(repo) or is_url(repo):
-            return
-        revision_node = _kwarg(node, *self.rules.revision_kwargs)
-        pinned = False
-        if revision_node is not None:
-            revision = constant_value(revision_node, self.scope)
-            # a revision computed elsewhere gets the benefit of the doubt
-            pinned = True if is_unknown(revision) else is_commit(revision)
-        if not pinned:
-            self._add(
-                node,
-                "NBS-MDL-002",
-                f"{shown}() downloads {repo!r} without a pinned 40-hex commit revision",
-                key=f"{shown}:{repo}",
-            )
-        if self.policy.trusted_sources and not self.policy.source_trusted(repo):
-            self._add(
-                node,
-                "NBS-MDL-006",
-                f"hub repository {repo!r} is not in the policy's trusted sources",
-                key=f"hub:{repo}",
-            )
-
-    def _check_torch_hub(self, node: ast.Call, name: str) -> None:
-        repo_node = _kwarg(node, *self.rules.torch_hub_repo_kwargs)
-        if repo_node is None and self.rules.torch_hub_repo_position < len(node.args):
-            repo_node = node.args[self.rules.torch_hub_repo_position]
-        source = _kwarg(node, "source")
-        if repo_node is None or (
-            source is not None and constant_value(source, self.scope) == "local"
-        ):
-            return
-        repo = constant_value(repo_node, self.scope)
-        if not isinstance(repo, str) or "/" not in repo:
-            return
-        owner = hub_owner(repo) or ""
-        ref = repo.split(":", 1)[1] if ":" in repo else None
-        github = f"github.com/{repo.split(':', 1)[0]}"
-        trusted = self.policy.source_trusted(github)
-        if owner not in self.rules.first_party_torch_hub_owners and not trusted:
-            pin = "pinned to a commit" if is_commit(ref) else "not pinned to a commit"
-            self._add(
-                node,
-                "NBS-MDL-003",
-                f"{name}() imports hubconf.py from the third-party repository {repo!r} ({pin})",
-                key=f"torch.hub:{repo}",
-            )
-        if self.policy.trusted_sources and not trusted:
-            self._add(
-                node,
-                "NBS-MDL-006",
-                f"torch hub repository {repo!r} is not in the policy's trusted sources",
-                key=f"torch.hub:{repo}",
-            )
-
-    def _check_url_fetch(self, node: ast.Call, name: str | None) -> None:
-        if name is None:
-            return
-        for spec in self.rules.url_fetches:
-            if name not in spec.names:
-                continue
-            url_node = _kwarg(node, *spec.url_kwargs)
-            position = spec.url_position
-            if name.endswith(".request") and url_node is None:
-                position = 1  # requests.request("GET", url)
-            if url_node is None and position < len(node.args):
-                url_node = node.args[position]
-            dest_node = _kwarg(node, *spec.dest_kwargs)
-            dest_at = spec.dest_position
-            if (
-                dest_node is None
-                and dest_at is not None
-                and dest_at < len(node.args)
-                and not name.endswith(".request")
-            ):
-                dest_node = node.args[dest_at]
-            url = string_shape(url_node, self.scope) if url_node is not None else None
-            dest = string_shape(dest_node, self.scope) if dest_node is not None else None
-            if url is None or not is_url(url):
-                return
-            exts = self.rules.model_extensions
-            is_model = (
-                name in _ALWAYS_MODEL_FETCHES
-                or has_model_extension(url_path(url), exts)
-                or (dest is not None and has_model_extension(dest, exts))
-            )
-            if not is_model:
-                return
-            shown = safe_url(url)
-            plain = " over plain http" if url.lower().startswith("http://") else ""
-            message = f"{name}() fetches a model file from {shown}{plain}"
-            self._add(node, "NBS-MDL-004", message, key=shown)
-            if self.policy.trusted_sources and not self.policy.source_trusted(url):
-                self._add(
-                    node,
-                    "NBS-MDL-006",
-                    f"model file from {shown} is not in the policy's trusted sources",
-                    key=shown,
-                )
-            return
-
-    # -- archives -----------------------------------------------------------------------------
-    def _check_tar_extract(self, node: ast.Call, name: str | None, method: str | None) -> None:
-        if _kwarg(node, "filter") is not None:
-            return
-        if name == "shutil.unpack_archive":
-            self._add(
-                node,
-                "NBS-SRC-006",
-                "shutil.unpack_archive() without filter=",
-                key="unpack_archive",
-            )
-            return
-        if method not in ("extractall", "extract") or not isinstance(node.func, ast.Attribute):
-            return
-        receiver = node.func.value
-        is_tar = (isinstance(receiver, ast.Name) and receiver.id in self.scope.tar_objects) or (
-            isinstance(receiver, ast.Call)
-            and resolve(receiver.func, self.scope) in self.rules.tar_openers
-        )
-        if is_tar:
-            self._add(
-                node,
-                "NBS-SRC-006",
-                f"tar archive {method}() without filter=",
-                key=f"tar:{method}",
-            )
 
 
 def check_python(

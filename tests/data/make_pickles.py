@@ -146,7 +146,10 @@ def _patch_zip(
 
 
 def _set_flag(buf: bytearray, off: int, central: bool) -> None:
-    at = off + (8 if central else 6)
+    """The "encrypted" bit in the local header only: PyTorch goes by the central directory."""
+    if central:
+        return
+    at = off + 6
     flags = struct.unpack("<H", buf[at : at + 2])[0] | 0x1
     buf[at : at + 2] = struct.pack("<H", flags)
 
@@ -470,7 +473,7 @@ def registry_and_nested(out: Path, canary: Path) -> list[Sample]:
 @builder
 def torch_zip_tricks(out: Path, canary: Path) -> list[Sample]:
     payload = pickle.dumps(_Reduce(os.system, shell(canary)), protocol=2)
-    base = torch_zip_bytes(payload, archive="weird name/with dirs")
+    base = torch_zip_bytes(payload, archive="wéird näme")
     _w(out, "mal_torch_unusual_names.bin", base)
     hidden = torch_zip_bytes(pickle.dumps({"w": 1}), extra={"data/7": payload})
     _w(out, "mal_torch_hidden_member.pt", hidden)

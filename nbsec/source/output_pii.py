@@ -79,7 +79,7 @@ def table_issues(table: Table, policy: Policy, engine: _PiiEngine) -> list[Issue
         issues.append(
             Issue(
                 "NBS-PII-002",
-                f"column {name!r} of a saved table holds {kinds}",
+                f"column {name!r}: {kinds}",
                 None,
                 key=f"column:{name}:{','.join(sorted(str(e.type) for e in entities))}",
                 evidence=", ".join(examples) or None,
@@ -116,7 +116,7 @@ def text_issues(text: str, policy: Policy, engine: _PiiEngine) -> list[Issue]:
         issues.append(
             Issue(
                 "NBS-PII-003",
-                f"saved output shows {', '.join(kinds)}",
+                f"{', '.join(kinds)} in this output line",
                 line,
                 key=f"text:{','.join(kinds)}:{evidence}",
                 evidence=evidence,

@@ -107,7 +107,7 @@ class SecretHit:
     def to_issue(self) -> Issue:
         return Issue(
             self.rule,
-            f"{self.kind} in the notebook",
+            f"{self.kind} stored in the notebook",
             self.line,
             key=secret_hash(self.secret),
             evidence=self.evidence,

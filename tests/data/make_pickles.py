@@ -696,6 +696,13 @@ def benign_plain(out: Path, canary: Path) -> list[Sample]:
         "nparray": {"a": np.arange(12, dtype=np.float32).reshape(3, 4), "s": np.float64(2.5)},
         "bytearray": bytearray(b"abc" * 10),
         "nested_bytes": {"blob": pickle.dumps([1, 2, 3], protocol=2)},
+        "numpy_misc": {
+            "none_type": type(None),
+            "rng": np.random.default_rng(0),
+            "legacy_rng": np.random.RandomState(0),
+            "masked": np.ma.masked_array([1, 2], mask=[0, 1]),
+            "when": np.array(["2026-01-01"], dtype="datetime64[D]"),
+        },
     }
     samples = []
     for key, value in values.items():

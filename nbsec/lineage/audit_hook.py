@@ -49,6 +49,7 @@ WATCHED = frozenset(
 )
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 _WRITE_MODE_CHARS = frozenset("wax+")
+_CODE_SUFFIXES = (".pyc", ".py", ".so", ".pyd")
 _UNOBSERVED_EVENTS = {
     "os.system": "os.system",
     "os.posix_spawn": "subprocess",
@@ -101,17 +102,24 @@ def active_sink() -> AuditSink | None:
 def _hook(event: str, args: tuple[Any, ...]) -> None:
     if event not in WATCHED or not _sinks:
         return
+    # Fast exits for the bulk of events while a cell imports libraries: opening source and
+    # bytecode files, and executing module code (whose caller is importlib, not the notebook).
+    if event == "open":
+        path = args[0]
+        if type(path) is str and path.endswith(_CODE_SUFFIXES):
+            return
+    elif event == "exec":
+        caller = sys._getframe(1)
+        if caller.f_globals.get("__name__") != "__main__":
+            return
+        code = args[0]
+        _sinks[-1].on_exec(str(getattr(code, "co_filename", "?")), caller.f_globals)
+        return
     if getattr(_local, "busy", False):  # events raised by our own handling
         return
     _local.busy = True
     try:
-        if event == "exec":
-            # the frame that called exec/eval: user code when its globals are the notebook's
-            caller = sys._getframe(1)
-            code = args[0]
-            _sinks[-1].on_exec(str(getattr(code, "co_filename", "?")), caller.f_globals)
-        else:
-            _dispatch(_sinks[-1], event, args)
+        _dispatch(_sinks[-1], event, args)
     except Exception as exc:  # an audit hook must never break the audited call
         note_internal_error(exc)
     finally:
@@ -124,11 +132,13 @@ def _dispatch(sink: AuditSink, event: str, args: tuple[Any, ...]) -> None:
         if isinstance(path, int) or path is None:
             return
         text = os.fsdecode(path) if isinstance(path, bytes) else os.fspath(path)
+        if text[:1] != "/":
+            text = os.path.abspath(text)
         if isinstance(mode, str):
             write = not _WRITE_MODE_CHARS.isdisjoint(mode)
         else:
             write = bool(int(flags or 0) & _WRITE_FLAGS)
-        sink.on_file(os.path.abspath(text), write, "open")
+        sink.on_file(text, write, "open")
     elif event == "urllib.Request":
         url, data, _headers, method = args[0], args[1], args[2], args[3]
         write = data is not None or (method or "GET").upper() not in ("GET", "HEAD", "OPTIONS")

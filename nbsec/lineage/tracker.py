@@ -43,7 +43,9 @@ if TYPE_CHECKING:
     from nbsec.lineage.graph import LineageGraph
     from nbsec.policy import Policy
 
-_MODEL_KEYS = ("source", "path", "sha256", "verdict", "api", "format", "revision", "rule")
+_MODEL_KEYS = (
+    "source", "path", "sha256", "verdict", "api", "format", "revision", "rule", "action", "pinned"
+)  # fmt: skip
 _MAX_EVENTS = 10_000  # I/O events kept per cell; more are counted, not stored
 _FUNCTION_DEPTH = 3
 _WAIVER_KEYS = ("kind", "target", "reason", "at", "expires")

@@ -144,7 +144,7 @@ def test_model_events_and_unobserved_calls_are_attributed(make_session: Any) -> 
     assert first.models == [
         {"source": "https://hub.example/org/m?token=h-ba7816bf8f01", "path": None,
          "sha256": "a" * 64, "verdict": "safe", "api": "torch.load", "format": None,
-         "revision": None, "rule": None}
+         "revision": None, "rule": None, "action": None, "pinned": None}
     ]  # fmt: skip
     assert second.unobserved == ["worker pool"]
     assert second.uses == ["x"]

@@ -799,11 +799,22 @@ def benign_torch(out: Path, canary: Path) -> list[Sample]:
     )
     torch.save(model, out / "ok_torch_full_model.pt")
     torch.save(model.state_dict(), out / "ok_torch_legacy.pt", _use_new_zipfile_serialization=False)
+    optim = torch.optim.Adam(model.parameters())
+    checkpoint = {
+        "model": model.state_dict(),
+        "optim": optim.state_dict(),
+        "epoch": 3,
+        "rng": torch.get_rng_state(),
+        "sparse": torch.eye(3).to_sparse(),
+        "encoder": torch.nn.TransformerEncoderLayer(8, 2),
+    }
+    torch.save(checkpoint, out / "ok_torch_checkpoint.pt")
     samples = [
         Sample("ok_torch_state_dict.pt", "torch state_dict", False, OK),
         Sample("ok_torch_tensors.bin", "torch tensors", False, OK),
         Sample("ok_torch_full_model.pt", "torch full nn.Module", False, OK),
         Sample("ok_torch_legacy.pt", "torch legacy format", False, OK),
+        Sample("ok_torch_checkpoint.pt", "torch training checkpoint", False, OK),
     ]
     evil = {"w": torch.ones(3), "x": _Reduce(os.system, shell(canary))}
     torch.save(evil, out / "mal_torch_save_reduce.pt")

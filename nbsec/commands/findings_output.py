@@ -225,6 +225,11 @@ def render_text(result: RunResult, tri: Triage, out: TextIO) -> None:
             if color:
                 cell = f"{_COLORS[level]}{cell}\033[0m"
             out.write(f"{cell}  {rule:<{widths[1]}}  {where:<{widths[2]}}  {what}\n")
+    out.write(summary_line(result, tri) + "\n")
+
+
+def summary_line(result: RunResult, tri: Triage) -> str:
+    """``3 finding(s) (1 critical, 2 high) in 2 file(s), 1 waived``: the last line of a table."""
     counts = count_by_severity(tri.active)
     parts = [f"{n} {sev}" for sev, n in counts.items() if n]
     line = f"{len(tri.active)} finding(s)" + (f" ({', '.join(parts)})" if parts else "")
@@ -235,4 +240,4 @@ def render_text(result: RunResult, tri: Triage, out: TextIO) -> None:
         line += f", {len(tri.baselined)} in baseline"
     if result.errors:
         line += f", {len(result.errors)} error(s)"
-    out.write(line + "\n")
+    return line

@@ -83,7 +83,7 @@ def _where(cell: int | None, line: int | None, output: int | None) -> str:
 
 def render_text(result: RunResult, tri: Triage, out: TextIO) -> None:
     """Findings grouped by notebook, one row each: severity, rule, where, what (masked)."""
-    from nbsec.findings import count_by_severity
+    from nbsec.commands.findings_output import summary_line
 
     color = out.isatty() and "NO_COLOR" not in os.environ
     for line in result.text_preamble:
@@ -116,17 +116,7 @@ def render_text(result: RunResult, tri: Triage, out: TextIO) -> None:
                 cell = f"{_COLORS[level]}{cell}\033[0m"
             what = what if len(what) <= 160 else what[:159] + "…"
             out.write(f"{cell}  {rule:<11}  {where:<{width_where}}  {what}\n")
-    counts = count_by_severity(tri.active)
-    parts = [f"{n} {sev}" for sev, n in counts.items() if n]
-    summary = f"{len(tri.active)} finding(s)" + (f" ({', '.join(parts)})" if parts else "")
-    summary += f" in {result.scanned} file(s)"
-    if tri.waived:
-        summary += f", {len(tri.waived)} waived"
-    if tri.baselined:
-        summary += f", {len(tri.baselined)} in baseline"
-    if result.errors:
-        summary += f", {len(result.errors)} error(s)"
-    out.write(summary + "\n")
+    out.write(summary_line(result, tri) + "\n")
 
 
 def rows_by_path(

@@ -34,6 +34,8 @@ class LoadWatch:
 
     def post_run_cell(self, result: Any) -> None:
         self._cell = None
+        # every event was reported to the session (and the ledger) already
+        self.guard.events.clear()
 
     def set_enabled(self, enabled: bool) -> None:
         self.guard.enabled = enabled

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from nbsec.models.pickle_walker import Buffer
     from nbsec.models.scan_context import ScanContext
 
-_PICKLE_STARTS = frozenset((0x80,))
+# What a following pickle can start with: PROTO, or the usual first opcodes of protocols 0-1.
+_PICKLE_STARTS = frozenset(b"\x80c(i]}")
 MAX_CONSECUTIVE = 1000
 
 

@@ -31,8 +31,9 @@ def scan_pickle_file(
         probe = walk(data, start, end)
         if not probe.ok and not probe.globals and not probe.calls:
             return "unknown"
-        report_walk(ctx, data, probe, where, depth, strict=True)
-        return "pickle"
+        if not probe.ok:
+            report_walk(ctx, data, probe, where, depth, strict=True)
+            return "pickle"
     if bytes(data[start : start + len(TORCH_LEGACY_MAGIC)]) == TORCH_LEGACY_MAGIC:
         check_pickle_stream(ctx, data, start, end, where, depth, max_pickles=_LEGACY_PICKLES)
         return "pytorch-legacy"

@@ -436,6 +436,8 @@ def broken_streams(out: Path, canary: Path) -> list[Sample]:
     _w(out, "mal_invalid_opcode_after.pkl", payload[:-1] + b"\xfe.")
     # a benign first pickle, the payload in a second one after STOP
     _w(out, "mal_second_pickle.pkl", pickle.dumps({"ok": 1}, protocol=2) + payload)
+    second_p0 = pickle.dumps({"ok": 1}, protocol=0) + call_p0("os", "system", shell(canary))
+    _w(out, "mal_second_pickle_p0.pkl", second_p0)
     # fickling#322: a protocol 0 FLOAT before the payload
     _w(out, "mal_float_prefix.pkl", b"}F1.0\n0" + call_p0("os", "system", shell(canary)))
     return [
@@ -445,6 +447,8 @@ def broken_streams(out: Path, canary: Path) -> list[Sample]:
                "trailofbits/fickling#139"),
         Sample("mal_second_pickle.pkl", "payload in a second pickle", True, D, (P10,),
                "multi-pickle streams"),
+        Sample("mal_second_pickle_p0.pkl", "payload in a second protocol 0 pickle", True, D,
+               (P10,), "multi-pickle streams"),
         Sample("mal_float_prefix.pkl", "FLOAT opcode prefix", True, D, (P10,),
                "trailofbits/fickling#322"),
     ]  # fmt: skip

@@ -61,12 +61,21 @@ export class KernelFollower {
     const wasAuto = this._settings.autoConnect;
     this._settings = settings;
     if (settings.autoConnect && !wasAuto && this._state.status === 'idle') {
-      void this.connect();
+      void this._handshake();
     }
   }
 
+  /**
+   * Connects at the user's request (the panel's Connect or Retry button). With `autoConnect`
+   * off, this also keeps the followed notebook connected across kernel starts and restarts.
+   */
+  connect(): Promise<void> {
+    this._connectRequested = true;
+    return this._handshake();
+  }
+
   /** (Re)runs the handshake with the current kernel. */
-  async connect(): Promise<void> {
+  private async _handshake(): Promise<void> {
     const attempt = this._newAttempt();
     const context = this._panel?.sessionContext ?? null;
     if (!context) {
@@ -96,6 +105,7 @@ export class KernelFollower {
 
   /** Runs `%load_ext nbsec` silently in the current kernel, then retries the handshake. */
   async loadExtension(): Promise<void> {
+    this._connectRequested = true;
     const kernel = this._panel?.sessionContext.session?.kernel ?? null;
     if (!kernel) {
       this._setState({ status: 'no-kernel' });
@@ -127,7 +137,7 @@ export class KernelFollower {
       this._setState({ status: 'error', message: failure });
       return;
     }
-    await this.connect();
+    await this._handshake();
   }
 
   dispose(): void {
@@ -162,6 +172,7 @@ export class KernelFollower {
     }
     this._panel = panel;
     this._restartPending = false;
+    this._connectRequested = false;
     if (panel) {
       panel.sessionContext.kernelChanged.connect(this._onKernelChanged, this);
       panel.sessionContext.statusChanged.connect(this._onStatusChanged, this);
@@ -210,7 +221,7 @@ export class KernelFollower {
       args.notebook === this._panel.content &&
       this._state.status === 'not-loaded'
     ) {
-      void this.connect();
+      void this._handshake();
     }
   }
 
@@ -218,8 +229,8 @@ export class KernelFollower {
     if (!this._panel) {
       this._newAttempt();
       this._setState({ status: 'no-kernel' });
-    } else if (this._settings.autoConnect) {
-      void this.connect();
+    } else if (this._settings.autoConnect || this._connectRequested) {
+      void this._handshake();
     } else {
       this._newAttempt();
       this._setState({ status: 'idle' });
@@ -313,6 +324,7 @@ export class KernelFollower {
   private _client: NbsecCommClient | null = null;
   private _attempt = 0;
   private _restartPending = false;
+  private _connectRequested = false;
   private _state: ConnectionState = { status: 'no-kernel' };
   private _isDisposed = false;
   private readonly _stateChanged = new Signal<this, ConnectionState>(this);

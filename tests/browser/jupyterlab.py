@@ -105,6 +105,9 @@ def _jupyter_env(home: Path) -> dict[str, str]:
         path.mkdir(parents=True, exist_ok=True)
         env[variable] = str(path)
     env.pop("JUPYTER_PATH", None)
+    # In a virtualenv jupyter_core searches the environment's share/jupyter before the user's
+    # data dir; turn that off so the linked checkout build wins over an installed copy.
+    env["JUPYTER_PREFER_ENV_PATH"] = "0"
     env.pop("NBSEC_POLICY", None)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
@@ -128,10 +131,10 @@ def _silence_news(settings_dir: Path) -> None:
 
 
 def _assert_extension_served(server: LabServer) -> None:
-    """The page JupyterLab serves must list nbsec among its prebuilt (federated) extensions.
+    """The page JupyterLab serves must load nbsec, and the checkout's build of it when there is one.
 
-    This is the list the browser loads, the same one ``jupyter labextension list`` reports, read
-    in one request instead of another Python process.
+    The page's config lists the prebuilt (federated) extensions the browser will load, the same
+    list ``jupyter labextension list`` reports, read in one request instead of another process.
     """
     with urllib.request.urlopen(server.url(f"lab?token={server.token}"), timeout=30) as response:
         html = response.read().decode("utf-8")
@@ -139,13 +142,22 @@ def _assert_extension_served(server: LabServer) -> None:
         r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', html, re.S
     )
     config = json.loads(match.group(1)) if match else {}
-    names = [ext.get("name") for ext in config.get("federated_extensions", [])]
-    if "nbsec" not in names:
+    served = {ext.get("name"): ext for ext in config.get("federated_extensions", [])}
+    if "nbsec" not in served:
         pytest.fail(
-            "JupyterLab does not serve the nbsec labextension; build it with "
-            f"`uv pip install -e .` (or `jlpm build:prod` in labextension/). Served: {names}",
+            "JupyterLab does not serve the nbsec labextension; build it with `uv pip install "
+            f"-e .` (or `jlpm build:prod` in labextension/). Served: {sorted(map(str, served))}",
             pytrace=False,
         )
+    built = BUILT_LABEXTENSION / "package.json"
+    if built.is_file():
+        expected = json.loads(built.read_text(encoding="utf-8"))["jupyterlab"]["_build"]["load"]
+        if served["nbsec"].get("load") != expected:
+            pytest.fail(
+                f"JupyterLab serves another build of nbsec ({served['nbsec'].get('load')}) "
+                f"than the checkout's ({expected})",
+                pytrace=False,
+            )
 
 
 def _wait_until_up(process: subprocess.Popen[bytes], server: LabServer) -> None:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from nbsec.policy import Policy
 
 DEFAULT_PROFILE = "default"
+# Profiles switched on by the container format rather than by the policy.
+FORMAT_PROFILES = ("torchscript",)
 
 
 class Judgement(enum.StrEnum):
@@ -37,7 +39,8 @@ class GlobalLists:
 
     @property
     def profiles(self) -> tuple[str, ...]:
-        return tuple(sorted(set(self.allow_exact) - {DEFAULT_PROFILE}))
+        """The profiles a policy can opt into (not the default, not the format-bound ones)."""
+        return tuple(sorted(set(self.allow_exact) - {DEFAULT_PROFILE, *FORMAT_PROFILES}))
 
 
 @cache
@@ -60,9 +63,11 @@ def global_lists() -> GlobalLists:
 class GlobalsJudge:
     """Judges ``module`` + ``qualname`` pairs for one policy (its profiles and allow_globals)."""
 
-    def __init__(self, policy: Policy | None = None) -> None:
+    def __init__(
+        self, policy: Policy | None = None, *, extra_profiles: tuple[str, ...] = ()
+    ) -> None:
         lists = global_lists()
-        profiles = [DEFAULT_PROFILE]
+        profiles = [DEFAULT_PROFILE, *extra_profiles]
         extra: tuple[str, ...] = ()
         if policy is not None:
             profiles += [p for p in policy.allow_profiles if p in lists.allow_exact]

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nbsec.models.format_detect import HEAD_BYTES, detect
+from nbsec.models.globals_judge import GlobalsJudge
 from nbsec.models.zip_reader import STORED, ZipFormatError, ZipMember, read_directory, read_member
 
 if TYPE_CHECKING:
@@ -49,15 +50,24 @@ def scan_zip(ctx: ScanContext, data: Buffer, start: int, end: int, where: str, d
         )
     names = [m.name for m in members]
     fmt = _zip_kind(names)
-    for member in members:
-        if member.name.endswith("/"):
-            continue
-        _scan_zip_member(ctx, data, end, member, f"{where}!{member.name}", depth, fmt)
+    judge = ctx.judge
+    if fmt == "torchscript":
+        ctx.judge = GlobalsJudge(ctx.policy, extra_profiles=("torchscript",))
+    try:
+        for member in members:
+            if member.name.endswith("/"):
+                continue
+            _scan_zip_member(ctx, data, end, member, f"{where}!{member.name}", depth, fmt)
+    finally:
+        ctx.judge = judge
     return fmt
 
 
 def _zip_kind(names: list[str]) -> str:
-    if any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+    has_data_pkl = any(n == "data.pkl" or n.endswith("/data.pkl") for n in names)
+    if has_data_pkl and any(n.endswith("/constants.pkl") or "/code/__torch__/" in n for n in names):
+        return "torchscript"
+    if has_data_pkl:
         return "pytorch-zip"
     if "config.json" in names and ("metadata.json" in names or "model.weights.h5" in names):
         return "keras"

@@ -813,12 +813,14 @@ def benign_torch(out: Path, canary: Path) -> list[Sample]:
         "encoder": torch.nn.TransformerEncoderLayer(8, 2),
     }
     torch.save(checkpoint, out / "ok_torch_checkpoint.pt")
+    torch.jit.save(torch.jit.script(model), out / "ok_torchscript.pt")
     samples = [
         Sample("ok_torch_state_dict.pt", "torch state_dict", False, OK),
         Sample("ok_torch_tensors.bin", "torch tensors", False, OK),
         Sample("ok_torch_full_model.pt", "torch full nn.Module", False, OK),
         Sample("ok_torch_legacy.pt", "torch legacy format", False, OK),
         Sample("ok_torch_checkpoint.pt", "torch training checkpoint", False, OK),
+        Sample("ok_torchscript.pt", "TorchScript archive", False, OK),
     ]
     evil = {"w": torch.ones(3), "x": _Reduce(os.system, shell(canary))}
     torch.save(evil, out / "mal_torch_save_reduce.pt")

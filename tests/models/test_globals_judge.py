@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nbsec.models.globals_judge import GlobalsJudge, Judgement, global_lists
+from nbsec.models.globals_judge import FORMAT_PROFILES, GlobalsJudge, Judgement, global_lists
 from nbsec.policy import PROFILES, Policy
 
 A, D, U = Judgement.ALLOWED, Judgement.DENIED, Judgement.UNKNOWN
@@ -61,11 +61,19 @@ def test_every_policy_profile_has_data() -> None:
     assert set(PROFILES) <= set(global_lists().profiles)
 
 
+def test_torchscript_names_are_allowed_only_in_torchscript_archives() -> None:
+    name = ("__torch__.torch.nn.modules.linear", "Linear")
+    assert GlobalsJudge().judge(*name) is U
+    assert GlobalsJudge(extra_profiles=("torchscript",)).judge(*name) is A
+
+
 def test_every_exact_allowlist_entry_is_effective() -> None:
     """Exact entries win over deny-list modules (``torch.serialization._get_layout`` is allowed
     though ``torch.serialization`` is denied), so each one must come out allowed."""
     lists = global_lists()
-    judge = GlobalsJudge(Policy(allow_profiles=tuple(lists.profiles)))
+    judge = GlobalsJudge(
+        Policy(allow_profiles=tuple(lists.profiles)), extra_profiles=FORMAT_PROFILES
+    )
     for names in lists.allow_exact.values():
         for name in names:
             module, _, qualname = name.rpartition(".")

@@ -106,6 +106,14 @@ def _scan_zip_member(
             key=f"{where}:bomb",
         )
     name = member.name.rsplit("/", 1)[-1]
+    if archive_kind == "keras" and name == "config.json" and member.size > limits.max_header_bytes:
+        ctx.report(
+            "NBS-PKL-018",
+            f"{where}: Keras config of {member.size} bytes (limit "
+            f"{limits.max_header_bytes >> 20} MiB); not read",
+            key=f"{where}:config-size",
+        )
+        return
     must_scan = name.endswith((".pkl", ".pickle", ".npy", ".joblib")) or (
         archive_kind == "keras" and name == "config.json"
     )

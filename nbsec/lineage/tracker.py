@@ -109,6 +109,10 @@ class LineageTracker:
         self._pending_models: list[dict[str, Any]] = []
         self._pending_unobserved: list[str] = []
         self._last_index: int | None = None
+        # name -> (id, fingerprint) of frames and arrays as the last cell left them: the next
+        # cell reuses them instead of fingerprinting again before it runs
+        self._fingerprints: dict[str, tuple[int, str | None]] = {}
+        self._post_fingerprints: dict[str, tuple[int, str | None]] = {}
         self._closed = False
         audit_hook.activate(self)
         io_wrappers.install()
@@ -135,8 +139,13 @@ class LineageTracker:
         pre_fps: dict[str, tuple[int, str | None]] = {}
         for name in uses:
             value = ns[name]
-            if kind_of(value) is not None:
-                pre_fps[name] = (id(value), fingerprint(value))
+            # a name the cell assigns gets a new version anyway: no need to see it mutate
+            if kind_of(value) is not None and (name not in names.stored or name in names.augmented):
+                cached = self._fingerprints.get(name)
+                if cached is not None and cached[0] == id(value):
+                    pre_fps[name] = cached  # as the previous cell left it
+                else:
+                    pre_fps[name] = (id(value), fingerprint(value))
         self._running = _Running(
             raw_cell=raw,
             cell_id=getattr(info, "cell_id", None),
@@ -180,12 +189,13 @@ class LineageTracker:
         for name in sorted(candidates):
             (imports if isinstance(ns[name], types.ModuleType) else defines).append(name)
         defined = set(defines)
-        mutated = self._mutated(running, ns, defined)
-
         variables: dict[str, VariableInfo] = {}
+        mutated = self._mutated(running, ns, defined, variables)
         for name in (*defines, *mutated):
-            value = ns[name]
-            variables[name] = describe(value) or VariableInfo(type_name(value))
+            if name not in variables:
+                value = ns[name]
+                variables[name] = describe(value) or VariableInfo(type_name(value))
+        self._remember_fingerprints(ns, variables, change.removed)
 
         execution_count = getattr(result, "execution_count", None)
         if execution_count is None:
@@ -380,13 +390,24 @@ class LineageTracker:
             todo, depth = following, depth + 1
         return uses
 
-    def _mutated(self, running: _Running, ns: Mapping[str, Any], defined: set[str]) -> list[str]:
+    def _mutated(
+        self,
+        running: _Running,
+        ns: Mapping[str, Any],
+        defined: set[str],
+        described: dict[str, VariableInfo],
+    ) -> list[str]:
+        """Names changed in place; fills ``described`` with what it fingerprinted."""
         mutated: set[str] = set()
         for name, (before_id, before_fp) in running.pre_fingerprints.items():
             if name in defined or name not in ns or id(ns[name]) != before_id:
                 continue
-            if fingerprint(ns[name]) != before_fp:
-                mutated.add(name)
+            info = describe(ns[name])
+            if info is not None:
+                self._post_fingerprints[name] = (before_id, info.fingerprint)
+                if info.fingerprint != before_fp:
+                    mutated.add(name)
+                    described[name] = info
         through = running.names.stored_through | running.names.augmented
         for name in through:
             if name in defined or name not in ns or name not in running.pre_ids:
@@ -394,6 +415,18 @@ class LineageTracker:
             if id(ns[name]) == running.pre_ids[name] and not isinstance(ns[name], types.ModuleType):
                 mutated.add(name)
         return sorted(mutated)
+
+    def _remember_fingerprints(
+        self, ns: Mapping[str, Any], variables: dict[str, VariableInfo], removed: Iterable[str]
+    ) -> None:
+        fresh = self._post_fingerprints
+        for name, info in variables.items():
+            if info.fingerprint is not None:
+                fresh[name] = (id(ns[name]), info.fingerprint)
+        self._fingerprints.update(fresh)
+        fresh.clear()
+        for name in removed:
+            self._fingerprints.pop(name, None)
 
     def _accesses(self, running: _Running) -> tuple[list[Access], list[Access]]:
         reads: dict[str, Access] = {}

@@ -509,7 +509,7 @@ def _run(data: Buffer, pos: int, limit: int, res: WalkResult, depth: int) -> Non
                 raise WalkError("unterminated text argument", at)
             text = bytes(data[pos + 1 : nl])
             pos = nl + 1
-            append_text(op, text, stack, memo, marks, at, res)
+            _text_opcode(op, text, stack, memo, marks, at, res)
         elif kind == _POP:
             pos += 1
             if marks and len(stack) == marks[-1]:
@@ -560,7 +560,7 @@ def _run(data: Buffer, pos: int, limit: int, res: WalkResult, depth: int) -> Non
             raise WalkError("truncated argument", at)
 
 
-def append_text(
+def _text_opcode(
     op: int,
     text: bytes,
     stack: list[Any],

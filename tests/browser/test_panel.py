@@ -114,7 +114,8 @@ import json
 from comm import get_comm_manager
 REPLY = json.loads(r'''{first}''')
 def _fake_nbsec(comm, open_msg):
-    comm.send(REPLY)
+    if REPLY is not None:
+        comm.send(REPLY)
 get_comm_manager().register_target("nbsec", _fake_nbsec)
 """
 
@@ -141,6 +142,11 @@ FAKE_REPLIES = [
         "the kernel refused the handshake: kernel speaks 2",
     ),
     (
+        None,
+        NOT_LOADED,
+        "no handshake reply within 5000 ms. Load it here or run %load_ext nbsec in a cell.",
+    ),
+    (
         {
             "type": "handshake",
             "v": 1,
@@ -163,12 +169,14 @@ def test_panel_validates_handshake_replies_and_renders_them_as_text(
     sources += [f"REPLY = json.loads(r'''{reply}''')" for reply in replies[1:]]
     notebook = _open(page, lab_server, "panel-fake-replies.ipynb", sources)
 
-    # Running the cell that registers the fake target makes the panel retry on its own; after
-    # that, each cell swaps the reply and the panel's Retry button asks again.
+    # Each cell sets the next reply (None: stay silent). After a cell ran, the panel retries on
+    # its own when it showed "not loaded"; after an error it retries through its Retry button.
+    previous = NOT_LOADED
     for index, (_reply, status, shown) in enumerate(FAKE_REPLIES):
         _run_cell(page, notebook, index)
-        if index > 0:
+        if previous == "error":
             page.locator(_testid("nbsec-connect-button")).click()
+        previous = status
         target = _testid("nbsec-version" if status == "connected" else "nbsec-detail")
         try:
             page.locator(target).filter(has_text=shown).wait_for(state="visible")

@@ -1,6 +1,7 @@
 """The nbsec sidebar in a real JupyterLab, driven through headless Chromium.
 
-Each case opens its own notebook (so its own fresh kernel) in one shared JupyterLab page, checks
+Each case opens its own notebook (so its own fresh kernel) in one shared JupyterLab page (the
+``autoConnect`` case gets a page of its own, as settings are read when the app starts), checks
 that the panel reports that nbsec is not loaded in that kernel, loads nbsec one way or another,
 and checks that the panel then shows the handshake the kernel answered over the ``nbsec`` comm:
 "connected", the kernel's nbsec version, its mode and policy. The panel follows the active

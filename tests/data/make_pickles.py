@@ -27,6 +27,7 @@ import shlex
 import struct
 import sys
 import tarfile
+import warnings
 import zipfile
 import zlib
 from collections import OrderedDict
@@ -813,7 +814,9 @@ def benign_torch(out: Path, canary: Path) -> list[Sample]:
         "encoder": torch.nn.TransformerEncoderLayer(8, 2),
     }
     torch.save(checkpoint, out / "ok_torch_checkpoint.pt")
-    torch.jit.save(torch.jit.script(model), out / "ok_torchscript.pt")
+    with warnings.catch_warnings():  # torch.jit is deprecated in favour of torch.export
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.jit.save(torch.jit.script(model), out / "ok_torchscript.pt")
     samples = [
         Sample("ok_torch_state_dict.pt", "torch state_dict", False, OK),
         Sample("ok_torch_tensors.bin", "torch tensors", False, OK),

@@ -1,23 +1,44 @@
 /**
- * One handshake over the `nbsec` comm with one kernel.
+ * The `nbsec` comm with one kernel: the handshake, then requests and the kernel's updates.
  *
  * `NbsecCommClient.connect()` opens a comm to the `nbsec` target and resolves with the outcome:
  * the kernel's validated handshake reply, `not-loaded` when the kernel closes the comm at once
  * (ipykernel does this for an unknown target) or stays silent past the timeout, or a protocol
- * error. The comm stays open after a successful handshake so later message types (kernel
- * `update`s, `get_state` requests) can use it; `dispose()` closes it.
+ * error. After a successful handshake the comm stays open: `request()` sends one request of the
+ * table and resolves with its validated reply (replies are matched by type, so one request of a
+ * type is in flight at a time), and `updated` carries each validated `update` event. Anything
+ * else the kernel sends is dropped and reported through `rejected`. `dispose()` closes the comm.
  */
 
 import { Kernel, KernelMessage } from '@jupyterlab/services';
+import { JSONObject } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
 
+import { IStateUpdate, isRecord } from './kernel_state';
 import {
   COMM_TARGET,
   IHandshakeInfo,
+  IReply,
+  IReplyPayloads,
   ProtocolError,
+  RequestType,
+  UPDATE_EVENT,
+  isRequestType,
   makeHandshake,
-  parseReply
+  makeRequest,
+  parseReply,
+  parseUpdateEvent
 } from './protocol';
+
+/** How long a request waits for its reply, per type (a full frame scan may take a while). */
+export const REQUEST_TIMEOUT_MS: { readonly [K in RequestType]: number } = {
+  handshake: 30000,
+  get_state: 30000,
+  scan_frame: 120000,
+  set_mode: 30000,
+  allow: 30000,
+  report: 120000
+};
 
 /** How a handshake attempt ended. */
 export type HandshakeOutcome =
@@ -35,6 +56,16 @@ export class NbsecCommClient {
   /** The kernel this client talks to. */
   get kernel(): Kernel.IKernelConnection {
     return this._kernel;
+  }
+
+  /** Emitted with each validated `update` event the kernel sends after a cell. */
+  get updated(): ISignal<this, IStateUpdate> {
+    return this._updated;
+  }
+
+  /** Emitted with the reason when an incoming message is dropped as invalid. */
+  get rejected(): ISignal<this, string> {
+    return this._rejected;
   }
 
   /** Emitted when the kernel closes an established comm (e.g. `%unload_ext nbsec`). */
@@ -78,11 +109,13 @@ export class NbsecCommClient {
       comm.onMsg = (msg: KernelMessage.ICommMsgMsg) => {
         if (!settled) {
           settle(this._handshakeOutcome(msg.content.data));
+        } else {
+          this._dispatch(msg.content.data);
         }
-        // Later protocol versions dispatch further message types here.
       };
       comm.onClose = () => {
         this._comm = null;
+        this._failPending('the kernel closed the nbsec comm');
         if (!settled) {
           settle({
             kind: 'not-loaded',
@@ -100,12 +133,56 @@ export class NbsecCommClient {
     });
   }
 
+  /**
+   * Sends one request and resolves with its validated reply (which may be an error reply).
+   *
+   * Rejects when the comm is not open, a request of the same type is still in flight, no reply
+   * came within `REQUEST_TIMEOUT_MS`, or the reply does not match the table.
+   */
+  request<K extends RequestType>(
+    type: K,
+    payload: JSONObject
+  ): Promise<IReply<IReplyPayloads[K]>> {
+    const comm = this._comm;
+    if (!comm || comm.isDisposed || type === 'handshake') {
+      return Promise.reject(new Error('nbsec is not connected'));
+    }
+    if (this._pending.has(type)) {
+      return Promise.reject(
+        new Error(`a "${type}" request is already under way`)
+      );
+    }
+    return new Promise<IReply<IReplyPayloads[K]>>((resolve, reject) => {
+      const timer = window.setTimeout(() => {
+        this._pending.delete(type);
+        reject(
+          new Error(
+            `no "${type}" reply within ${REQUEST_TIMEOUT_MS[type] / 1000} s`
+          )
+        );
+      }, REQUEST_TIMEOUT_MS[type]);
+      this._pending.set(type, {
+        timer,
+        accept: data => resolve(parseReply(type, data)),
+        reject
+      });
+      try {
+        comm.send(makeRequest(type, payload));
+      } catch (reason) {
+        window.clearTimeout(timer);
+        this._pending.delete(type);
+        reject(reason instanceof Error ? reason : new Error(String(reason)));
+      }
+    });
+  }
+
   /** Closes the comm (if still open) and stops listening. */
   dispose(): void {
     if (this._isDisposed) {
       return;
     }
     this._isDisposed = true;
+    this._failPending('the nbsec connection was closed');
     this._closeComm();
     Signal.clearData(this);
   }
@@ -125,6 +202,48 @@ export class NbsecCommClient {
     }
   }
 
+  /** Routes one message received after the handshake: an update, or a pending reply. */
+  private _dispatch(data: unknown): void {
+    const type = isRecord(data) ? data.type : undefined;
+    try {
+      if (type === UPDATE_EVENT && isRecord(data) && !('success' in data)) {
+        this._updated.emit(parseUpdateEvent(data));
+        return;
+      }
+      const pending = isRequestType(type) ? this._pending.get(type) : undefined;
+      if (!pending || !isRequestType(type)) {
+        throw new ProtocolError(
+          typeof type === 'string' && type.length <= 40
+            ? `unexpected "${type}" message`
+            : 'unexpected message'
+        );
+      }
+      window.clearTimeout(pending.timer);
+      this._pending.delete(type);
+      try {
+        pending.accept(data);
+      } catch (reason) {
+        pending.reject(
+          reason instanceof Error ? reason : new Error(String(reason))
+        );
+      }
+    } catch (reason) {
+      if (!(reason instanceof ProtocolError)) {
+        throw reason;
+      }
+      console.warn('nbsec: dropped a message from the kernel:', reason.message);
+      this._rejected.emit(reason.message);
+    }
+  }
+
+  private _failPending(reason: string): void {
+    for (const pending of this._pending.values()) {
+      window.clearTimeout(pending.timer);
+      pending.reject(new Error(reason));
+    }
+    this._pending.clear();
+  }
+
   private _closeComm(): void {
     const comm = this._comm;
     this._comm = null;
@@ -141,7 +260,18 @@ export class NbsecCommClient {
 
   private _comm: Kernel.IComm | null = null;
   private _isDisposed = false;
+  private readonly _pending = new Map<RequestType, IPendingRequest>();
+  private readonly _updated = new Signal<this, IStateUpdate>(this);
+  private readonly _rejected = new Signal<this, string>(this);
   private readonly _closed = new Signal<this, void>(this);
+}
+
+/** A request waiting for its reply. */
+interface IPendingRequest {
+  readonly timer: number;
+  /** Validates the reply and resolves the request (throws a ProtocolError when invalid). */
+  readonly accept: (data: unknown) => void;
+  readonly reject: (reason: Error) => void;
 }
 
 export namespace NbsecCommClient {

@@ -1,6 +1,8 @@
 /**
- * nbsec for JupyterLab: a left sidebar panel that shows whether nbsec watches the active
- * notebook's kernel, connected over the `nbsec` comm (protocol in `protocol.ts`).
+ * nbsec for JupyterLab: a left sidebar panel that shows what nbsec sees in the active notebook's
+ * kernel (findings, frames, models, waivers), lets the user switch its mode, allow a finding or
+ * scan a frame in full, all over the `nbsec` comm (protocol in `protocol.ts`), and writes the
+ * kernel's governance summary into the notebook's `metadata.nbsec` when it is saved.
  */
 
 import {
@@ -15,6 +17,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 // The sidebar exists from the start, so its modules load with the plugin.
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { KernelFollower } from './kernel_follower';
+import { MetadataOnSave } from './notebook_metadata';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { NbsecPanel, PANEL_ID } from './panel';
 import { DEFAULT_SETTINGS, IPanelSettings, readSettings } from './settings';
@@ -28,7 +31,7 @@ const SIDEBAR_RANK = 900;
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description:
-    'A sidebar panel showing the nbsec state of the active notebook kernel.',
+    'A sidebar panel showing the nbsec state of the active notebook kernel; saves its summary in metadata.nbsec.',
   autoStart: true,
   requires: [INotebookTracker],
   optional: [ISettingRegistry, ILayoutRestorer, ITranslator],
@@ -63,8 +66,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
       follower.updateSettings(readSettings(changed));
     });
 
+    const metadata = new MetadataOnSave(tracker, notebook =>
+      follower.summaryFor(notebook)
+    );
+
     const panel = new NbsecPanel(follower, trans);
-    panel.disposed.connect(() => follower.dispose());
+    panel.disposed.connect(() => {
+      metadata.dispose();
+      follower.dispose();
+    });
     app.shell.add(panel, 'left', { rank: SIDEBAR_RANK });
     restorer?.add(panel, PANEL_ID);
   }

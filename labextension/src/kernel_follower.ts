@@ -5,6 +5,12 @@
  * context (kernel changes, restarts) and cell executions, runs handshakes through
  * `NbsecCommClient`, and publishes the resulting `ConnectionState`. Every attempt carries a
  * number; the outcome of an attempt that has since been superseded is dropped.
+ *
+ * Once connected it asks for the kernel's state (`get_state`) once, then applies the kernel's
+ * `update` events, and publishes the latest `{state, metadata}` as `data`. The panel's actions
+ * (mode, on/off, full frame scan, allow) go through it as requests; a failed request leaves a
+ * one-line `notice`. `summaryFor()` gives the `metadata.nbsec` summary of the followed notebook
+ * while it is connected.
  */
 
 import { ISessionContext } from '@jupyterlab/apputils';
@@ -15,10 +21,13 @@ import {
   NotebookPanel
 } from '@jupyterlab/notebook';
 import { Kernel } from '@jupyterlab/services';
+import { JSONObject } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { HandshakeOutcome, NbsecCommClient } from './comm_client';
 import { ConnectionState } from './connection_state';
+import { IStateUpdate } from './kernel_state';
+import { IReplyPayloads, RequestType } from './protocol';
 import { IPanelSettings } from './settings';
 
 /** The code the "Load nbsec" button runs in the kernel. */
@@ -45,6 +54,26 @@ export class KernelFollower {
   /** Emitted whenever `state` or `notebookPath` changes. */
   get stateChanged(): ISignal<this, ConnectionState> {
     return this._stateChanged;
+  }
+
+  /** The kernel's latest `{state, metadata}`, or null until the first one arrived. */
+  get data(): IStateUpdate | null {
+    return this._data;
+  }
+
+  /** Why the last request failed (one line), or null. */
+  get notice(): string | null {
+    return this._notice;
+  }
+
+  /** Emitted when `data` or `notice` changes. */
+  get dataChanged(): ISignal<this, void> {
+    return this._dataChanged;
+  }
+
+  /** The followed notebook, or null. */
+  get notebookPanel(): NotebookPanel | null {
+    return this._panel;
   }
 
   /** The path of the followed notebook, or null when there is none. */
@@ -101,6 +130,63 @@ export class KernelFollower {
       return;
     }
     this._applyOutcome(client, outcome);
+  }
+
+  /** Asks the kernel to switch between `warn` and `block`. */
+  async setMode(mode: 'warn' | 'block'): Promise<void> {
+    const reply = await this._request('set_mode', { mode });
+    this._applyMode(reply);
+  }
+
+  /** Turns nbsec's watching of cells on or off (`%nbsec on|off`). */
+  async setEnabled(enabled: boolean): Promise<void> {
+    const reply = await this._request('set_mode', { enabled });
+    this._applyMode(reply);
+  }
+
+  /** Asks for a complete PII pass over one DataFrame, then refreshes the state. */
+  async scanFrame(name: string): Promise<void> {
+    if ((await this._request('scan_frame', { name })) !== null) {
+      await this._refreshState();
+    }
+  }
+
+  /** Records a waiver for a rule (or path glob, or sha256) with a reason, then refreshes. */
+  async allow(target: string, reason: string): Promise<void> {
+    if ((await this._request('allow', { target, reason })) !== null) {
+      await this._refreshState();
+    }
+  }
+
+  /**
+   * Activates and scrolls to the followed notebook's cell with this id.
+   *
+   * Returns false when there is no such cell (a finding about a DataFrame, a deleted cell).
+   */
+  revealCell(cellId: string): boolean {
+    const panel = this._panel;
+    if (!panel) {
+      return false;
+    }
+    const notebook = panel.content;
+    const index = notebook.widgets.findIndex(cell => cell.model.id === cellId);
+    if (index < 0) {
+      return false;
+    }
+    notebook.activeCellIndex = index;
+    void notebook.scrollToCell(notebook.widgets[index], 'center');
+    return true;
+  }
+
+  /**
+   * The governance summary to save as `metadata.nbsec` of this notebook: the kernel's latest,
+   * while the notebook is the followed one and connected; null otherwise.
+   */
+  summaryFor(panel: NotebookPanel): JSONObject | null {
+    if (panel !== this._panel || this._state.status !== 'connected') {
+      return null;
+    }
+    return this._data?.metadata ?? null;
   }
 
   /** Runs `%load_ext nbsec` silently in the current kernel, then retries the handshake. */
@@ -244,7 +330,10 @@ export class KernelFollower {
     switch (outcome.kind) {
       case 'connected':
         client.closed.connect(this._onClientClosed, this);
+        client.updated.connect(this._onUpdate, this);
+        client.rejected.connect(this._onRejected, this);
         this._setState({ status: 'connected', info: outcome.info });
+        void this._refreshState();
         break;
       case 'not-loaded':
         this._setState({ status: 'not-loaded', detail: outcome.detail });
@@ -273,6 +362,85 @@ export class KernelFollower {
         detail: 'the kernel closed the nbsec comm'
       });
     }
+  }
+
+  private _onUpdate(client: NbsecCommClient, update: IStateUpdate): void {
+    if (client === this._client && this._state.status === 'connected') {
+      this._setData(update);
+    }
+  }
+
+  private _onRejected(client: NbsecCommClient, reason: string): void {
+    if (client === this._client) {
+      this._setNotice(`ignored a message from the kernel: ${reason}`);
+    }
+  }
+
+  /** Asks for the full state (after the handshake, and after an action changed it). */
+  private async _refreshState(): Promise<void> {
+    const update = await this._request('get_state', {});
+    if (update !== null) {
+      this._setData(update);
+    }
+  }
+
+  /**
+   * Sends one request over the current connection; resolves with the reply's payload, or null
+   * (with a notice) when the kernel answered with an error, did not answer, or the connection
+   * changed meanwhile.
+   */
+  private async _request<K extends RequestType>(
+    type: K,
+    payload: JSONObject
+  ): Promise<IReplyPayloads[K] | null> {
+    const client = this._client;
+    if (!client || this._state.status !== 'connected') {
+      this._setNotice(`${type}: nbsec is not connected`);
+      return null;
+    }
+    try {
+      const reply = await client.request(type, payload);
+      if (client !== this._client) {
+        return null;
+      }
+      if (!reply.success || reply.payload === null) {
+        this._setNotice(`${type}: ${reply.error ?? 'unknown error'}`);
+        return null;
+      }
+      if (this._notice !== null) {
+        this._setNotice(null);
+      }
+      return reply.payload;
+    } catch (reason) {
+      if (client === this._client) {
+        const text = reason instanceof Error ? reason.message : String(reason);
+        this._setNotice(`${type}: ${text}`);
+      }
+      return null;
+    }
+  }
+
+  /** A `set_mode` reply: the header shows the kernel's mode and switch from now on. */
+  private _applyMode(reply: IReplyPayloads['set_mode'] | null): void {
+    if (reply === null || this._state.status !== 'connected') {
+      return;
+    }
+    const info = {
+      ...this._state.info,
+      mode: reply.mode,
+      enabled: reply.enabled
+    };
+    this._setState({ status: 'connected', info });
+  }
+
+  private _setData(data: IStateUpdate | null): void {
+    this._data = data;
+    this._dataChanged.emit();
+  }
+
+  private _setNotice(notice: string | null): void {
+    this._notice = notice;
+    this._dataChanged.emit();
   }
 
   /** Waits for the notebook's kernel to be ready and to have answered kernel_info. */
@@ -314,6 +482,10 @@ export class KernelFollower {
 
   private _setState(state: ConnectionState): void {
     this._state = state;
+    if (state.status !== 'connected') {
+      this._data = null;
+      this._notice = null;
+    }
     this._stateChanged.emit(state);
   }
 
@@ -326,8 +498,11 @@ export class KernelFollower {
   private _restartPending = false;
   private _connectRequested = false;
   private _state: ConnectionState = { status: 'no-kernel' };
+  private _data: IStateUpdate | null = null;
+  private _notice: string | null = null;
   private _isDisposed = false;
   private readonly _stateChanged = new Signal<this, ConnectionState>(this);
+  private readonly _dataChanged = new Signal<this, void>(this);
 }
 
 export namespace KernelFollower {

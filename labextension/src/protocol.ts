@@ -6,11 +6,33 @@
  * payload}`. Nothing received is ever evaluated: each incoming message is checked against the
  * table below (known `type`, protocol `v`, payload shape) and anything else is rejected.
  *
- * Version 1 knows one exchange, the handshake. Later message types (`update` pushed by the
- * kernel, `get_state` and other requests) are added as new rows of `REPLY_PAYLOAD_PARSERS`.
+ * Version 1 (the kernel's table is in `nbsec/kernel/protocol.py` and ARCHITECTURE.md):
+ *
+ *   request (panel →)     reply payload (← kernel)
+ *   handshake             {nbsec_version, protocol, enabled, mode, policy_file}
+ *   get_state {}          {state, metadata}
+ *   scan_frame {name}     {name, frame, findings[]}
+ *   set_mode {mode?, enabled?}   {mode, enabled}
+ *   allow {target, reason}       {waiver: {target, kind, reason, at}}
+ *   report {path?}        any object (an error reply until the kernel builds reports)
+ *   event (← kernel)      update {state, metadata} after a cell changed the state
+ *
+ * One row of `REPLY_PAYLOAD_PARSERS` per reply type; `parseUpdateEvent` for the event.
  */
 
 import { JSONObject } from '@lumino/coreutils';
+
+import {
+  IFinding,
+  IFrameSummary,
+  IStateUpdate,
+  IWaiver,
+  isRecord,
+  parseFinding,
+  parseFrameSummary,
+  parseStateUpdate,
+  parseWaiver
+} from './kernel_state';
 
 /** The comm target name the kernel extension registers. */
 export const COMM_TARGET = 'nbsec';
@@ -46,24 +68,86 @@ export interface IReply<T> {
 /** Turns an unchecked payload into a typed value, or null when its shape is wrong. */
 export type PayloadParser<T> = (payload: unknown) => T | null;
 
+/** The `scan_frame` reply: the frame after a complete pass and what that pass found. */
+export interface IScanFrameResult {
+  readonly name: string;
+  /** Null when the kernel no longer holds a summary of the frame. */
+  readonly frame: IFrameSummary | null;
+  readonly findings: readonly IFinding[];
+}
+
+/** The `set_mode` reply: the kernel's mode and on/off switch after the change. */
+export interface IModeInfo {
+  readonly mode: string;
+  readonly enabled: boolean;
+}
+
+/** The `allow` reply. */
+export interface IAllowResult {
+  readonly waiver: IWaiver;
+}
+
 /** The payload types of every reply, keyed by message type. */
 export interface IReplyPayloads {
   handshake: IHandshakeInfo;
+  get_state: IStateUpdate;
+  scan_frame: IScanFrameResult;
+  set_mode: IModeInfo;
+  allow: IAllowResult;
+  report: JSONObject;
 }
+
+/** A request type of the table. */
+export type RequestType = keyof IReplyPayloads;
 
 /** The message table: one payload parser per reply type this client understands. */
 export const REPLY_PAYLOAD_PARSERS: {
-  readonly [K in keyof IReplyPayloads]: PayloadParser<IReplyPayloads[K]>;
+  readonly [K in RequestType]: PayloadParser<IReplyPayloads[K]>;
 } = {
-  handshake: parseHandshakePayload
+  handshake: parseHandshakePayload,
+  get_state: parseStateUpdate,
+  scan_frame: parseScanFramePayload,
+  set_mode: parseModePayload,
+  allow: parseAllowPayload,
+  report: payload => (isRecord(payload) ? (payload as JSONObject) : null)
 };
+
+/** The type of the one event the kernel sends on its own. */
+export const UPDATE_EVENT = 'update';
+
+/** Whether `type` is a request type of the table. */
+export function isRequestType(type: unknown): type is RequestType {
+  return (
+    typeof type === 'string' &&
+    Object.prototype.hasOwnProperty.call(REPLY_PAYLOAD_PARSERS, type)
+  );
+}
 
 /** Builds a request `{type, v, payload}`. */
 export function makeRequest(
-  type: keyof IReplyPayloads,
+  type: RequestType,
   payload: JSONObject
 ): JSONObject {
   return { type, v: PROTOCOL_VERSION, payload };
+}
+
+/**
+ * Validates a kernel `update` event `{type: "update", v: 1, payload: {state, metadata}}`.
+ *
+ * Throws a ProtocolError when the message is not such an event.
+ */
+export function parseUpdateEvent(data: unknown): IStateUpdate {
+  if (!isRecord(data) || data.type !== UPDATE_EVENT) {
+    throw new ProtocolError('expected an "update" event');
+  }
+  if (data.v !== PROTOCOL_VERSION) {
+    throw new ProtocolError('unsupported protocol version in "update" event');
+  }
+  const update = parseStateUpdate(data.payload);
+  if (update === null) {
+    throw new ProtocolError('"update" event has a malformed payload');
+  }
+  return update;
 }
 
 /** The handshake request the panel sends when it opens the comm. */
@@ -89,7 +173,7 @@ export class ProtocolError extends Error {
  * Throws a ProtocolError when the message is not an object, has another type, another protocol
  * version, a malformed `success`/`error`, or (on success) a payload of the wrong shape.
  */
-export function parseReply<K extends keyof IReplyPayloads>(
+export function parseReply<K extends RequestType>(
   expected: K,
   data: unknown
 ): IReply<IReplyPayloads[K]> {
@@ -154,6 +238,53 @@ export function parseHandshakePayload(payload: unknown): IHandshakeInfo | null {
   return { nbsecVersion, protocol, enabled, mode, policyFile };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Checks the `scan_frame` reply payload. */
+export function parseScanFramePayload(
+  payload: unknown
+): IScanFrameResult | null {
+  if (!isRecord(payload) || typeof payload.name !== 'string') {
+    return null;
+  }
+  const name = payload.name;
+  const frame =
+    payload.frame === null || payload.frame === undefined
+      ? null
+      : parseFrameSummary(name, payload.frame);
+  const rawFindings = payload.findings ?? [];
+  if (frame === null && payload.frame !== null && payload.frame !== undefined) {
+    return null;
+  }
+  if (!Array.isArray(rawFindings)) {
+    return null;
+  }
+  const findings: IFinding[] = [];
+  for (const item of rawFindings) {
+    const finding = parseFinding(item);
+    if (finding === null) {
+      return null;
+    }
+    findings.push(finding);
+  }
+  return { name, frame, findings };
+}
+
+/** Checks the `set_mode` reply payload. */
+export function parseModePayload(payload: unknown): IModeInfo | null {
+  if (
+    !isRecord(payload) ||
+    typeof payload.mode !== 'string' ||
+    typeof payload.enabled !== 'boolean'
+  ) {
+    return null;
+  }
+  return { mode: payload.mode, enabled: payload.enabled };
+}
+
+/** Checks the `allow` reply payload. */
+export function parseAllowPayload(payload: unknown): IAllowResult | null {
+  if (!isRecord(payload)) {
+    return null;
+  }
+  const waiver = parseWaiver(payload.waiver);
+  return waiver === null ? null : { waiver };
 }

@@ -177,14 +177,16 @@ class LineageTracker:
         defines: list[str] = []
         imports: list[str] = []
         pre_ids = running.pre_ids
+        failed = _error_name(result) is not None
         candidates = change.bound | {
             n
             for n in names.stored
             if n in ns
             and not n.startswith("_")
             and n not in hidden
-            # ``x += ...`` that kept the object is an in-place change, not a new binding
-            and not (n in names.augmented and pre_ids.get(n) == id(ns[n]))
+            # ``x += ...`` that kept the object is an in-place change, not a new binding; and a
+            # cell that raised before reaching an assignment did not bind that name
+            and not ((n in names.augmented or failed) and pre_ids.get(n, -1) == id(ns[n]))
         }
         for name in sorted(candidates):
             (imports if isinstance(ns[name], types.ModuleType) else defines).append(name)

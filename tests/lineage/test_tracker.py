@@ -24,7 +24,7 @@ NOTEBOOK = [
     "df.to_csv('out.csv')",  # 9
     "exec('hidden = 1')",  # 10
     "import subprocess\nsubprocess.run(['true'], check=True)",  # 11
-    "1 / 0",  # 12
+    "arr = 1 / 0",  # 12 raised before binding 'arr'; 'arr' is not redefined
     "del t",  # 13
     "globals()['sneaky'] = 42",  # 14 bound without an assignment in the AST
     "counter = 0\ndef bump():\n    global counter\n    counter = counter + 1",  # 15

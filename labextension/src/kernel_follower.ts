@@ -158,6 +158,12 @@ export class KernelFollower {
     }
   }
 
+  /** The 1-based position of the followed notebook's cell with this id, or null. */
+  cellNumber(cellId: string): number | null {
+    const index = this._cellIndex(cellId);
+    return index < 0 ? null : index + 1;
+  }
+
   /**
    * Activates and scrolls to the followed notebook's cell with this id.
    *
@@ -169,7 +175,7 @@ export class KernelFollower {
       return false;
     }
     const notebook = panel.content;
-    const index = notebook.widgets.findIndex(cell => cell.model.id === cellId);
+    const index = this._cellIndex(cellId);
     if (index < 0) {
       return false;
     }
@@ -362,6 +368,13 @@ export class KernelFollower {
         detail: 'the kernel closed the nbsec comm'
       });
     }
+  }
+
+  private _cellIndex(cellId: string): number {
+    const notebook = this._panel?.content;
+    return notebook
+      ? notebook.widgets.findIndex(cell => cell.model.id === cellId)
+      : -1;
   }
 
   private _onUpdate(client: NbsecCommClient, update: IStateUpdate): void {

@@ -275,6 +275,7 @@ export class NbsecPanel extends Widget {
   private readonly _folds: FoldState = new Map();
   private readonly _stateActions: IStateViewActions = {
     revealCell: cellId => this._follower.revealCell(cellId),
+    cellNumber: cellId => this._follower.cellNumber(cellId),
     allow: finding => void this._allow(finding),
     scanFrame: name =>
       void this._run(`scan:${name}`, () => this._follower.scanFrame(name)),

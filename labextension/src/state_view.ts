@@ -29,6 +29,8 @@ const FRAME_CELL_PREFIX = 'frame:';
 export interface IStateViewActions {
   /** Activates the notebook cell with this id; false when there is none. */
   revealCell(cellId: string): boolean;
+  /** The 1-based position of the notebook cell with this id, or null when there is none. */
+  cellNumber(cellId: string): number | null;
   /** Asks the user for a reason and records a waiver for the finding's rule. */
   allow(finding: IFinding): void;
   /** Asks the kernel for a complete PII pass over one frame. */
@@ -151,7 +153,7 @@ function renderFinding(
   const where = element(
     'span',
     'jp-NbsecPanel-where',
-    describeLocation(finding.location)
+    describeLocation(finding.location, actions.cellNumber)
   );
   where.dataset.testid = 'nbsec-where';
   foot.appendChild(where);
@@ -183,15 +185,25 @@ function renderFinding(
   return item;
 }
 
-/** `cell 3 line 2`, `frame customers`, `model.pkl`: where a finding is, in a few words. */
-export function describeLocation(location: IFindingLocation): string {
+/**
+ * `cell 3 line 2`, `frame customers`, `model.pkl`: where a finding is, in a few words. A cell the
+ * open notebook has is named by its position there (as JupyterLab's status bar counts).
+ */
+export function describeLocation(
+  location: IFindingLocation,
+  cellNumber: (cellId: string) => number | null
+): string {
   const parts: string[] = [];
   if (location.path) {
     parts.push(location.path);
   }
   const cellId = location.cellId;
+  const number =
+    cellId && !cellId.startsWith(FRAME_CELL_PREFIX) ? cellNumber(cellId) : null;
   if (cellId && cellId.startsWith(FRAME_CELL_PREFIX)) {
     parts.push(`frame ${cellId.slice(FRAME_CELL_PREFIX.length)}`);
+  } else if (number !== null) {
+    parts.push(`cell ${number}`);
   } else if (location.executionCount !== null) {
     parts.push(`cell [${location.executionCount}]`);
   } else if (location.cellIndex !== null) {
@@ -279,11 +291,8 @@ function renderFrame(
   }
   item.appendChild(columns);
 
-  const scan = button(
-    frame.exhaustive ? 'Scan again' : 'Full scan',
-    'nbsec-scan-button',
-    'plain',
-    () => actions.scanFrame(frame.name)
+  const scan = button('Full scan', 'nbsec-scan-button', 'plain', () =>
+    actions.scanFrame(frame.name)
   );
   scan.title = `Check every value of every column of ${frame.name}`;
   scan.disabled = actions.isBusy(`scan:${frame.name}`);

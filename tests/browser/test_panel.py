@@ -237,3 +237,145 @@ def test_panel_waits_for_connect_click_when_auto_connect_is_off(
     _wait_for_status(page, NOT_LOADED)
     _run_cell(page, notebook, 0)
     _wait_for_status(page, "connected")
+
+
+# --- the live panel: kernel state, actions, metadata.nbsec ------------------------------------
+
+EMAILS = ["alice.smith@example.com", "bob.jones@example.org", "carol.white@example.net"]
+# a column whose *name* is markup: the panel must show it as text (frame list and finding)
+MARKUP_COLUMN = '<img src=x onerror="document.body.dataset.injected=1">'
+FRAME_CELL = f"""\
+import pandas as pd
+customers = pd.DataFrame({{
+    "customer_id": list(range(3000)),
+    "email": {EMAILS!r} * 1000,
+    {MARKUP_COLUMN!r}: {list(reversed(EMAILS))!r} * 1000,
+}})
+"""
+# a risky load the static rules flag before the cell runs; `if False` keeps it from running
+RISKY_CELL = 'import pickle\nif False:\n    model = pickle.load(open("model.pkl", "rb"))\n'
+LIVE_SOURCES = ["%load_ext nbsec", FRAME_CELL, RISKY_CELL, "%nbsec"]
+
+
+def _panel_text(page: Any) -> str:
+    text: str = page.locator(PANEL).inner_text()
+    return text
+
+
+def _wait_for_testid(page: Any, testid: str, text: str) -> Any:
+    locator = page.locator(_testid(testid)).filter(has_text=text)
+    locator.first.wait_for(state="visible")
+    return locator
+
+
+def _cell_output(notebook: Any, index: int) -> str:
+    output = notebook.locator(".jp-Cell").nth(index).locator(".jp-OutputArea-output")
+    output.first.wait_for(state="visible")
+    text: str = output.first.inner_text()
+    return text
+
+
+def test_panel_shows_the_kernel_state_and_saves_it_in_metadata(
+    lab_page: Any, lab_server: LabServer
+) -> None:
+    page = lab_page
+    name = "panel-live.ipynb"
+    notebook = _open(page, lab_server, name, LIVE_SOURCES)
+    _run_cell(page, notebook, 0)
+    _wait_for_status(page, "connected")
+    _wait_for_testid(page, "nbsec-findings", "No active findings.")
+
+    # (a) a new DataFrame with e-mail columns: frame, column, entity and masked examples
+    _run_cell(page, notebook, 1)
+    frame = page.locator(f"{PANEL} [data-testid='nbsec-frame'][data-frame='customers']")
+    try:
+        frame.wait_for(state="visible")
+    except Exception:
+        _screenshot(page, "panel-live-failure")
+        raise
+    columns = frame.locator("[data-testid='nbsec-column-name']").all_inner_texts()
+    assert sorted(columns) == sorted(["email", MARKUP_COLUMN])
+    email = frame.locator("[data-testid='nbsec-pii-column'][data-column='email']")
+    assert email.locator("[data-testid='nbsec-entity']").inner_text() == "EMAIL_ADDRESS 100%"
+    examples = email.locator("[data-testid='nbsec-examples']").inner_text().split(", ")
+    assert sorted(examples) == ["a***@e***.com", "b***@e***.org", "c***@e***.net"]
+    finding = page.locator(f"{PANEL} [data-testid='nbsec-finding'][data-rule='NBS-PII-001']")
+    assert finding.count() == 2
+    assert page.locator(_testid("nbsec-count-medium")).inner_text().split() == ["2", "medium"]
+
+    # a large frame is sampled as the cell runs; "Full scan" asks the kernel for every row
+    size = frame.locator(".jp-NbsecPanel-frameSize")
+    assert size.inner_text() == "3000 rows, 3 columns, sampled 2000 rows"
+    frame.locator("[data-testid='nbsec-scan-button']").click()
+    size.filter(has_text="3000 rows, 3 columns, complete scan").wait_for()
+    assert page.locator(_testid("nbsec-notice")).inner_text() == ""
+
+    # (b) markup from the kernel is text: shown verbatim, no element made of it
+    assert MARKUP_COLUMN in _panel_text(page)
+    assert page.locator(f"{PANEL} img").count() == 0
+    assert page.evaluate("document.body.dataset.injected") is None
+
+    # a finding about a cell names it by position and, clicked, activates it
+    _run_cell(page, notebook, 2)
+    risky = page.locator(f"{PANEL} [data-testid='nbsec-finding'][data-rule='NBS-PKL-001']")
+    risky.wait_for(state="visible")
+    assert risky.locator("[data-testid='nbsec-where']").inner_text() == "cell 3 line 3"
+    assert page.locator(_testid("nbsec-count-critical")).inner_text().split() == ["1", "critical"]
+    notebook.locator(".jp-Cell").nth(0).locator(".jp-InputPrompt").click()
+    risky.locator(".jp-NbsecPanel-message").click()
+    notebook.locator(".jp-Cell").nth(2).and_(page.locator(".jp-mod-active")).wait_for()
+
+    # no raw value anywhere in the panel
+    text = _panel_text(page)
+    assert [e for e in EMAILS if e in text] == []
+
+    # (e) the populated panel, tall enough to show findings and frames
+    page.set_viewport_size({"width": 1280, "height": 1300})
+    try:
+        _screenshot(page, "panel-live")
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 800})
+
+    # (c) block mode from the panel reaches the kernel
+    page.locator(_testid("nbsec-mode-block")).click()
+    _wait_for_testid(page, "nbsec-mode", "block")
+    assert page.locator(_testid("nbsec-mode-block")).get_attribute("aria-pressed") == "true"
+    _run_cell(page, notebook, 3)
+    assert re.search(r"mode\s+block", _cell_output(notebook, 3))
+
+    # (d) saving writes the kernel's summary into metadata.nbsec
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    path = lab_server.root_dir / name
+
+    def saved_summary() -> dict[str, Any]:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        summary: dict[str, Any] = saved["metadata"].get("nbsec", {})
+        return summary
+
+    page.wait_for_function(
+        """() => {
+            const nb = window.jupyterapp.shell.currentWidget;
+            return nb && nb.context && !nb.context.model.dirty;
+        }"""
+    )
+    summary = saved_summary()
+    assert summary["counts"]["medium"] == 2
+    assert summary["frames_with_pii"] == ["customers"]
+    assert summary["rules"] == ["NBS-PII-001", "NBS-PKL-001"]
+    assert [e for e in EMAILS if e in json.dumps(summary)] == []
+
+    # Allow asks for a reason; the waiver is listed and the finding leaves the active list
+    risky.locator("[data-testid='nbsec-allow-button']").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator("input").fill("fixture pickle written by this notebook")
+    dialog.locator(".jp-mod-accept").click()
+    waiver = _wait_for_testid(page, "nbsec-waiver", "NBS-PKL-001")
+    assert "fixture pickle written by this notebook" in waiver.inner_text()
+    risky.wait_for(state="detached")
+    assert page.locator(_testid("nbsec-count-critical")).inner_text().split() == ["0", "critical"]
+
+    # the on/off switch
+    page.locator(_testid("nbsec-enabled-switch")).click()
+    _wait_for_testid(page, "nbsec-enabled", "off")
+    page.locator(_testid("nbsec-enabled-switch")).click()
+    _wait_for_testid(page, "nbsec-enabled", "on")

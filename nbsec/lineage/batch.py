@@ -59,7 +59,7 @@ def execute_lineage(
     """Execute ``notebook`` with nbsec loaded and return the lineage it recorded."""
     from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, DeadKernelError
+    from nbclient.exceptions import DeadKernelError
 
     path = Path(notebook).resolve()
     nb = _read_notebook(path)
@@ -79,9 +79,9 @@ def execute_lineage(
     client = NotebookClient(nb, **options)
     try:
         run_sync(_execute)(client, nb, env, timeout)
-    except CellExecutionError as exc:
-        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else "cell failed"
-        raise InputError(f"{path}: execution failed ({first[:160]})") from None
+    except _CellFailed as failed:
+        # the exception type only: its message can hold data values
+        raise InputError(f"{path}: cell {failed.index} raised {failed.ename}") from None
     except DeadKernelError:
         raise InputError(f"{path}: the kernel died during execution") from None
     except TimeoutError:
@@ -95,12 +95,23 @@ def execute_lineage(
     return LineageGraph.from_records(records_from_ledger(ledger))
 
 
+class _CellFailed(Exception):
+    def __init__(self, index: int, ename: str) -> None:
+        super().__init__(index, ename)
+        self.index, self.ename = index, ename
+
+
 async def _execute(client: Any, nb: Any, env: dict[str, str], timeout: int) -> None:
+    from nbclient.exceptions import CellExecutionError
+
     async with client.async_setup_kernel(env=env):
         await _run_silently(client, LOAD_CODE, timeout)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "code":
-                await client.async_execute_cell(cell, index)
+                try:
+                    await client.async_execute_cell(cell, index)
+                except CellExecutionError as exc:
+                    raise _CellFailed(index, str(getattr(exc, "ename", "") or "an error")) from None
         await _run_silently(client, UNLOAD_CODE, timeout)
 
 

@@ -144,3 +144,19 @@ def test_sigkill_mid_session_keeps_every_completed_record(tmp_path: Path) -> Non
     assert [(r.cell_index, r.execution_count) for r in records] == [(1, 1), (2, 2), (3, 3)]
     assert [Path(a.uri).name for a in records[1].writes] == ["f.txt"]
     assert records[2].reads[0].sha256 == records[1].writes[0].sha256
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "expect"),
+    [
+        (["--format", "json"], 0, '"error": "KeyError"'),
+        (["--stop-on-error"], 2, "cell 2 raised KeyError"),
+    ],
+)
+def test_failing_cell(tmp_path: Path, args: list[str], code: int, expect: str) -> None:
+    path = _notebook(tmp_path, ["d = {}", "d['jane.doe@example.com']", "after = 1"])
+    done = _cli("lineage", str(path), "--execute", *args)
+    assert done.returncode == code
+    output = done.stdout if code == 0 else done.stderr
+    assert expect in output
+    assert "jane.doe@example.com" not in done.stdout + done.stderr.replace(str(path), "")

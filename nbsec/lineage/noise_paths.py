@@ -33,8 +33,13 @@ SYSTEM_FILES = frozenset(
     )
 )
 CODE_SUFFIXES = (".py", ".pyc", ".pyi", ".pyd", ".so", ".pth", ".dist-info")
-HOME_CACHES = (
-    "~/.cache/",
+HOME_CACHES = (  # not all of ~/.cache: models and data sets live there (huggingface, torch)
+    "~/.cache/matplotlib/",
+    "~/.cache/fontconfig/",
+    "~/.cache/pip/",
+    "~/.cache/uv/",
+    "~/.cache/jedi/",
+    "~/.cache/black/",
     "~/.ipython/",
     "~/.jupyter/",
     "~/.local/share/jupyter/",

@@ -434,7 +434,8 @@ class LineageTracker:
         reads: dict[str, Access] = {}
         writes: dict[str, Access] = {}
         for path, write, via in running.files:
-            if is_noise(path, self._noise):
+            # a wrapper reports deliberate I/O (torch.load of a cached model): always kept
+            if via in ("open", "sqlite3") and is_noise(path, self._noise):
                 continue
             bucket = writes if write else reads
             if path not in bucket:

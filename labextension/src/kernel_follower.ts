@@ -389,12 +389,28 @@ export class KernelFollower {
     }
   }
 
-  /** Asks for the full state (after the handshake, and after an action changed it). */
-  private async _refreshState(): Promise<void> {
-    const update = await this._request('get_state', {});
-    if (update !== null) {
-      this._setData(update);
+  /**
+   * Asks for the full state (after the handshake, and after an action changed it). Calls while
+   * a `get_state` is under way are folded into one more request after it.
+   */
+  private _refreshState(): Promise<void> {
+    if (this._refreshing !== null) {
+      this._refreshAgain = true;
+      return this._refreshing;
     }
+    const refresh = async (): Promise<void> => {
+      do {
+        this._refreshAgain = false;
+        const update = await this._request('get_state', {});
+        if (update !== null) {
+          this._setData(update);
+        }
+      } while (this._refreshAgain);
+    };
+    this._refreshing = refresh().finally(() => {
+      this._refreshing = null;
+    });
+    return this._refreshing;
   }
 
   /**
@@ -446,7 +462,11 @@ export class KernelFollower {
     this._setState({ status: 'connected', info });
   }
 
-  private _setData(data: IStateUpdate | null): void {
+  /** Keeps the newest state: one older than what the panel shows (by `version`) is dropped. */
+  private _setData(data: IStateUpdate): void {
+    if (this._data !== null && data.state.version < this._data.state.version) {
+      return;
+    }
     this._data = data;
     this._dataChanged.emit();
   }
@@ -513,6 +533,8 @@ export class KernelFollower {
   private _state: ConnectionState = { status: 'no-kernel' };
   private _data: IStateUpdate | null = null;
   private _notice: string | null = null;
+  private _refreshing: Promise<void> | null = null;
+  private _refreshAgain = false;
   private _isDisposed = false;
   private readonly _stateChanged = new Signal<this, ConnectionState>(this);
   private readonly _dataChanged = new Signal<this, void>(this);

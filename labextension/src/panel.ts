@@ -136,7 +136,9 @@ export class NbsecPanel extends Widget {
             element(
               'div',
               'jp-NbsecPanel-empty',
-              this._trans.__('Reading the kernel state…')
+              this._follower.notice === null
+                ? this._trans.__('Reading the kernel state…')
+                : this._trans.__('The kernel state could not be read.')
             )
           );
         }

@@ -6,7 +6,11 @@ that the panel reports that nbsec is not loaded in that kernel, loads nbsec one 
 and checks that the panel then shows the handshake the kernel answered over the ``nbsec`` comm:
 "connected", the kernel's nbsec version, its mode and policy. The panel follows the active
 notebook, so every newly opened notebook also exercises the switch from one kernel to the next.
-Screenshots land in ``reports/screenshots/``.
+
+The live cases then check what the panel shows of the kernel's state (frames, masked examples,
+findings, counts), its actions (full scan, block mode, allow, on/off), ``metadata.nbsec`` in the
+saved file, and, against a stand-in comm target, that kernel text is rendered as text and that
+malformed updates are dropped. Screenshots land in ``reports/screenshots/``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -275,12 +280,28 @@ def _cell_output(notebook: Any, index: int) -> str:
     return text
 
 
+def _save(page: Any) -> None:
+    """Save the current notebook (the command resolves once the file is written)."""
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+
+
+def _saved_metadata(path: Path) -> dict[str, Any]:
+    metadata: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))["metadata"]
+    return metadata
+
+
 def test_panel_shows_the_kernel_state_and_saves_it_in_metadata(
     lab_page: Any, lab_server: LabServer
 ) -> None:
     page = lab_page
     name = "panel-live.ipynb"
     notebook = _open(page, lab_server, name, LIVE_SOURCES)
+    path = lab_server.root_dir / name
+
+    # not connected to nbsec: a save leaves metadata.nbsec out
+    _save(page)
+    assert "nbsec" not in _saved_metadata(path)
+
     _run_cell(page, notebook, 0)
     _wait_for_status(page, "connected")
     _wait_for_testid(page, "nbsec-findings", "No active findings.")
@@ -344,21 +365,8 @@ def test_panel_shows_the_kernel_state_and_saves_it_in_metadata(
     assert re.search(r"mode\s+block", _cell_output(notebook, 3))
 
     # (d) saving writes the kernel's summary into metadata.nbsec
-    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-    path = lab_server.root_dir / name
-
-    def saved_summary() -> dict[str, Any]:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        summary: dict[str, Any] = saved["metadata"].get("nbsec", {})
-        return summary
-
-    page.wait_for_function(
-        """() => {
-            const nb = window.jupyterapp.shell.currentWidget;
-            return nb && nb.context && !nb.context.model.dirty;
-        }"""
-    )
-    summary = saved_summary()
+    _save(page)
+    summary = _saved_metadata(path)["nbsec"]
     assert summary["counts"]["medium"] == 2
     assert summary["frames_with_pii"] == ["customers"]
     assert summary["rules"] == ["NBS-PII-001", "NBS-PKL-001"]
@@ -379,3 +387,123 @@ def test_panel_shows_the_kernel_state_and_saves_it_in_metadata(
     _wait_for_testid(page, "nbsec-enabled", "off")
     page.locator(_testid("nbsec-enabled-switch")).click()
     _wait_for_testid(page, "nbsec-enabled", "on")
+
+
+# A stand-in `nbsec` comm target that answers the handshake and `get_state` with STATE, and sends
+# whatever `update` a later cell passes to `push()`: the panel's checks of the kernel's state.
+FAKE_STATE_TARGET = """\
+import json
+from comm import get_comm_manager
+HANDSHAKE = json.loads(r'''{handshake}''')
+STATE = json.loads(r'''{state}''')
+COMMS = []
+def _fake_nbsec(comm, open_msg):
+    COMMS.append(comm)
+    def on_msg(msg):
+        if msg["content"]["data"].get("type") == "get_state":
+            comm.send({{"type": "get_state", "v": 1, "success": True, "error": None,
+                       "payload": {{"state": STATE, "metadata": {{}}}}}})
+    comm.on_msg(on_msg)
+    comm.send(HANDSHAKE)
+def push(update):
+    for comm in COMMS:
+        comm.send(update)
+get_comm_manager().register_target("nbsec", _fake_nbsec)
+"""
+
+# every text the panel renders from the state is markup here
+MARKUP_FINDING = {
+    "rule": MARKUP,
+    "title": MARKUP,
+    "severity": "high",
+    "message": MARKUP,
+    "remediation": MARKUP,
+    "evidence": MARKUP,
+    "location": {"cell_id": MARKUP, "path": MARKUP},
+    "fingerprint": "sha256:00",
+    "a_key_from_a_newer_kernel": [1, 2],
+}
+MARKUP_STATE = {
+    "version": 1,
+    "counts": {"critical": 0, "high": 1, "medium": 0, "low": 0, "info": 0},
+    "findings": [MARKUP_FINDING],
+    "frames": {
+        MARKUP: {
+            "rows": 3,
+            "rows_scanned": 3,
+            "exhaustive": True,
+            "columns": 1,
+            "pii_columns": {
+                MARKUP: {
+                    "entities": [{"type": MARKUP, "score": 1.0, "fraction": 1.0}],
+                    "examples": [MARKUP],
+                }
+            },
+        }
+    },
+    "models": [
+        {"api": MARKUP, "source": MARKUP, "sha256": MARKUP, "verdict": MARKUP, "action": MARKUP}
+    ],
+    "waivers": [{"target": MARKUP, "kind": MARKUP, "reason": MARKUP, "at": MARKUP}],
+    "lineage": {},
+}
+# texts above shown whole (the remediation is a tooltip, the sha256 is shortened): finding rule,
+# title, message, evidence and where; frame name, column, entity and example; model verdict, api,
+# action and source; waiver target, kind, reason and time
+MARKUP_SHOWN = 17
+
+
+def _update(state: object) -> dict[str, object]:
+    return {"type": "update", "v": 1, "payload": {"state": state, "metadata": {}}}
+
+
+# an update the kernel pushes -> the notice the panel shows while it keeps the last good state
+BAD_UPDATES = [
+    (_update({**MARKUP_STATE, "version": "2"}), '"update" event has a malformed payload'),
+    (
+        _update({**MARKUP_STATE, "findings": [{**MARKUP_FINDING, "severity": 5}]}),
+        '"update" event has a malformed payload',
+    ),
+    (_update({**MARKUP_STATE, "frames": []}), '"update" event has a malformed payload'),
+    ({**_update(MARKUP_STATE), "v": 2}, 'unsupported protocol version in "update" event'),
+    ({"type": "evaluate", "v": 1, "payload": {"code": "1"}}, 'unexpected "evaluate" message'),
+]
+
+
+def test_panel_renders_kernel_state_as_text_and_drops_malformed_updates(
+    lab_page: Any, lab_server: LabServer
+) -> None:
+    page = lab_page
+    handshake = {
+        "type": "handshake",
+        "v": 1,
+        "success": True,
+        "error": None,
+        "payload": {**GOOD_PAYLOAD, "nbsec_version": "9.9"},
+    }
+    sources = [
+        FAKE_STATE_TARGET.format(handshake=json.dumps(handshake), state=json.dumps(MARKUP_STATE))
+    ]
+    sources += [f"push(json.loads(r'''{json.dumps(update)}'''))" for update, _ in BAD_UPDATES]
+    notebook = _open(page, lab_server, "panel-fake-state.ipynb", sources)
+    _run_cell(page, notebook, 0)
+    _wait_for_status(page, "connected")
+    try:
+        page.locator(_testid("nbsec-waiver")).wait_for(state="visible")
+    except Exception:
+        _screenshot(page, "panel-fake-state-failure")
+        raise
+
+    text_content = page.locator(PANEL).evaluate("node => node.textContent")
+    assert text_content.count(MARKUP) == MARKUP_SHOWN
+    assert page.locator(f"{PANEL} img").count() == 0
+    assert page.evaluate("document.body.dataset.injected") is None
+
+    for index, (_update_message, notice) in enumerate(BAD_UPDATES, start=1):
+        _run_cell(page, notebook, index)
+        shown = f"ignored a message from the kernel: {notice}"
+        _wait_for_testid(page, "nbsec-notice", shown)
+        assert page.locator(_testid("nbsec-notice")).inner_text() == shown
+        assert page.locator(_testid("nbsec-count-high")).inner_text().split() == ["1", "high"]
+        assert page.locator(_testid("nbsec-finding")).count() == 1
+    assert page.locator(f"{PANEL} img").count() == 0

@@ -62,12 +62,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
       clientVersion: CLIENT_VERSION,
       settings: initial
     });
+    let saveSummary = initial.saveSummary;
     settings?.changed.connect(changed => {
-      follower.updateSettings(readSettings(changed));
+      const current = readSettings(changed);
+      saveSummary = current.saveSummary;
+      follower.updateSettings(current);
     });
 
     const metadata = new MetadataOnSave(tracker, notebook =>
-      follower.summaryFor(notebook)
+      saveSummary ? follower.summaryFor(notebook) : null
     );
 
     const panel = new NbsecPanel(follower, trans);

@@ -9,11 +9,14 @@ export interface IPanelSettings {
   readonly autoConnect: boolean;
   /** How long to wait for the kernel's handshake reply before calling nbsec "not loaded". */
   readonly handshakeTimeoutMs: number;
+  /** Write the kernel's governance summary into `metadata.nbsec` when a notebook is saved. */
+  readonly saveSummary: boolean;
 }
 
 export const DEFAULT_SETTINGS: IPanelSettings = {
   autoConnect: true,
-  handshakeTimeoutMs: 5000
+  handshakeTimeoutMs: 5000,
+  saveSummary: true
 };
 
 const MIN_TIMEOUT_MS = 500;
@@ -25,6 +28,7 @@ export function readSettings(
 ): IPanelSettings {
   const autoConnect = settings.get('autoConnect').composite;
   const timeout = settings.get('handshakeTimeoutMs').composite;
+  const saveSummary = settings.get('saveSummary').composite;
   return {
     autoConnect:
       typeof autoConnect === 'boolean'
@@ -33,6 +37,10 @@ export function readSettings(
     handshakeTimeoutMs:
       typeof timeout === 'number' && Number.isFinite(timeout)
         ? Math.min(MAX_TIMEOUT_MS, Math.max(MIN_TIMEOUT_MS, timeout))
-        : DEFAULT_SETTINGS.handshakeTimeoutMs
+        : DEFAULT_SETTINGS.handshakeTimeoutMs,
+    saveSummary:
+      typeof saveSummary === 'boolean'
+        ? saveSummary
+        : DEFAULT_SETTINGS.saveSummary
   };
 }

@@ -507,3 +507,28 @@ def test_panel_renders_kernel_state_as_text_and_drops_malformed_updates(
         assert page.locator(_testid("nbsec-count-high")).inner_text().split() == ["1", "high"]
         assert page.locator(_testid("nbsec-finding")).count() == 1
     assert page.locator(f"{PANEL} img").count() == 0
+
+
+@pytest.fixture
+def summary_not_saved(lab_server: LabServer) -> Iterator[None]:
+    """The panel's `saveSummary` setting off for one test, back to the default afterwards."""
+    lab_server.put_settings(PLUGIN_ID, {"saveSummary": False})
+    try:
+        yield
+    finally:
+        lab_server.put_settings(PLUGIN_ID, {})
+
+
+@pytest.mark.slow
+def test_save_leaves_metadata_alone_when_save_summary_is_off(
+    summary_not_saved: None, fresh_lab_page: Any, lab_server: LabServer
+) -> None:
+    page = fresh_lab_page
+    name = "panel-no-summary.ipynb"
+    notebook = _open(page, lab_server, name, ["%load_ext nbsec", FRAME_CELL])
+    _run_cell(page, notebook, 0)
+    _run_cell(page, notebook, 1)
+    page.locator(f"{PANEL} [data-testid='nbsec-frame'][data-frame='customers']").wait_for()
+
+    _save(page)
+    assert "nbsec" not in _saved_metadata(lab_server.root_dir / name)

@@ -4,7 +4,8 @@
  * Pure DOM built with `element()` (text only, never markup). Stable `data-testid`s name the
  * parts tests and users' scripts read: `nbsec-counts`, `nbsec-count-<severity>`,
  * `nbsec-findings` / `nbsec-finding`, `nbsec-frames` / `nbsec-frame` / `nbsec-pii-column`,
- * `nbsec-models` / `nbsec-model`, `nbsec-waivers` / `nbsec-waiver`, and the buttons
+ * `nbsec-models` / `nbsec-model` (`nbsec-model-verdict`, `-api`, `-action`, `-what`, `-sha256`),
+ * `nbsec-waivers` / `nbsec-waiver`, and the buttons
  * `nbsec-allow-button` and `nbsec-scan-button`.
  */
 
@@ -335,15 +336,20 @@ function renderModels(models: readonly IModelLoad[]): HTMLElement {
       model.verdict ?? 'unknown'
     );
     verdict.dataset.verdict = model.verdict ?? 'unknown';
-    head.append(
-      verdict,
-      element('span', 'jp-NbsecPanel-rule', model.api ?? 'load'),
-      element('span', 'jp-NbsecPanel-action', model.action ?? '')
-    );
+    verdict.dataset.testid = 'nbsec-model-verdict';
+    const api = element('span', 'jp-NbsecPanel-rule', model.api ?? 'load');
+    api.dataset.testid = 'nbsec-model-api';
+    const action = element('span', 'jp-NbsecPanel-action', model.action ?? '');
+    action.dataset.testid = 'nbsec-model-action';
+    head.append(verdict, api, action);
     item.appendChild(head);
-    item.appendChild(
-      element('div', 'jp-NbsecPanel-message', model.source ?? model.path ?? '-')
+    const what = element(
+      'div',
+      'jp-NbsecPanel-message',
+      model.source ?? model.path ?? '-'
     );
+    what.dataset.testid = 'nbsec-model-what';
+    item.appendChild(what);
     if (model.sha256) {
       const sha = element(
         'code',
@@ -351,6 +357,7 @@ function renderModels(models: readonly IModelLoad[]): HTMLElement {
         shortSha(model.sha256)
       );
       sha.title = model.sha256;
+      sha.dataset.testid = 'nbsec-model-sha256';
       item.appendChild(sha);
     }
     list.appendChild(item);

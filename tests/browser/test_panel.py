@@ -15,6 +15,7 @@ malformed updates are dropped. Screenshots land in ``reports/screenshots/``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -257,8 +258,14 @@ customers = pd.DataFrame({{
     {MARKUP_COLUMN!r}: {list(reversed(EMAILS))!r} * 1000,
 }})
 """
-# a risky load the static rules flag before the cell runs; `if False` keeps it from running
-RISKY_CELL = 'import pickle\nif False:\n    model = pickle.load(open("model.pkl", "rb"))\n'
+# a pickle load: the static rules flag it before the cell runs, the guard records it as it runs
+RISKY_CELL = """\
+import pickle
+with open("weights.pkl", "wb") as f:
+    pickle.dump({"w": [0.25, 0.5]}, f)
+with open("weights.pkl", "rb") as f:
+    weights = pickle.load(f)
+"""
 LIVE_SOURCES = ["%load_ext nbsec", FRAME_CELL, RISKY_CELL, "%nbsec"]
 
 
@@ -340,7 +347,23 @@ def test_panel_shows_the_kernel_state_and_saves_it_in_metadata(
     _run_cell(page, notebook, 2)
     risky = page.locator(f"{PANEL} [data-testid='nbsec-finding'][data-rule='NBS-PKL-001']")
     risky.wait_for(state="visible")
-    assert risky.locator("[data-testid='nbsec-where']").inner_text() == "cell 3 line 3"
+    assert risky.locator("[data-testid='nbsec-where']").inner_text() == "cell 3 line 5"
+
+    # the guarded load is listed with its verdict, action, file and short sha256
+    model = page.locator(_testid("nbsec-model"))
+    model.wait_for(state="visible")
+    weights = (lab_server.root_dir / "weights.pkl").read_bytes()
+    shown = {
+        part: model.locator(f"[data-testid='nbsec-model-{part}']").text_content()
+        for part in ("verdict", "api", "action", "what", "sha256")
+    }
+    assert shown == {
+        "verdict": "safe",
+        "api": "pickle.load",
+        "action": "allowed",
+        "what": "weights.pkl",
+        "sha256": hashlib.sha256(weights).hexdigest()[:12],
+    }
     assert page.locator(_testid("nbsec-count-critical")).inner_text().split() == ["1", "critical"]
     notebook.locator(".jp-Cell").nth(0).locator(".jp-InputPrompt").click()
     risky.locator(".jp-NbsecPanel-message").click()
@@ -370,6 +393,8 @@ def test_panel_shows_the_kernel_state_and_saves_it_in_metadata(
     assert summary["counts"]["medium"] == 2
     assert summary["frames_with_pii"] == ["customers"]
     assert summary["rules"] == ["NBS-PII-001", "NBS-PKL-001"]
+    saved_shas = [m["sha256"].removeprefix("sha256:") for m in summary["models"]]
+    assert saved_shas == [hashlib.sha256(weights).hexdigest()]
     assert [e for e in EMAILS if e in json.dumps(summary)] == []
 
     # Allow asks for a reason; the waiver is listed and the finding leaves the active list

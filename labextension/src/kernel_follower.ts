@@ -133,15 +133,17 @@ export class KernelFollower {
   }
 
   /** Asks the kernel to switch between `warn` and `block`. */
-  async setMode(mode: 'warn' | 'block'): Promise<void> {
-    const reply = await this._request('set_mode', { mode });
-    this._applyMode(reply);
+  setMode(mode: 'warn' | 'block'): Promise<void> {
+    return this._inModeQueue(async () => {
+      this._applyMode(await this._request('set_mode', { mode }));
+    });
   }
 
   /** Turns nbsec's watching of cells on or off (`%nbsec on|off`). */
-  async setEnabled(enabled: boolean): Promise<void> {
-    const reply = await this._request('set_mode', { enabled });
-    this._applyMode(reply);
+  setEnabled(enabled: boolean): Promise<void> {
+    return this._inModeQueue(async () => {
+      this._applyMode(await this._request('set_mode', { enabled }));
+    });
   }
 
   /** Asks for a complete PII pass over one DataFrame, then refreshes the state. */
@@ -303,18 +305,55 @@ export class KernelFollower {
     }
   }
 
-  /** After a cell ran in the followed notebook, a kernel without nbsec may have loaded it. */
+  /**
+   * After a cell ran in the followed notebook: a kernel without nbsec may have loaded it, and in
+   * a connected one `%nbsec mode|on|off` may have changed what the header shows.
+   */
   private _onCellExecuted(
     _sender: unknown,
     args: { notebook: Notebook }
   ): void {
-    if (
-      this._panel !== null &&
-      args.notebook === this._panel.content &&
-      this._state.status === 'not-loaded'
-    ) {
-      void this._handshake();
+    if (this._panel === null || args.notebook !== this._panel.content) {
+      return;
     }
+    if (this._state.status === 'not-loaded') {
+      void this._handshake();
+    } else if (this._state.status === 'connected') {
+      void this._syncMode();
+    }
+  }
+
+  /**
+   * Reads the kernel's mode and on/off switch: a `set_mode` request with an empty payload
+   * changes nothing and answers both. Silent on failure (the header keeps what it showed).
+   */
+  private _syncMode(): Promise<void> {
+    if (this._modeSyncQueued) {
+      return Promise.resolve(); // one queued read answers for every cell that ran meanwhile
+    }
+    this._modeSyncQueued = true;
+    return this._inModeQueue(async () => {
+      this._modeSyncQueued = false;
+      const client = this._client;
+      if (!client) {
+        return;
+      }
+      try {
+        const reply = await client.request('set_mode', {});
+        if (client === this._client && reply.success) {
+          this._applyMode(reply.payload);
+        }
+      } catch {
+        // No answer in time: keep what the header shows.
+      }
+    });
+  }
+
+  /** Runs `set_mode` exchanges one after the other (replies are matched by type). */
+  private _inModeQueue(exchange: () => Promise<void>): Promise<void> {
+    const next = this._modeQueue.then(exchange, exchange);
+    this._modeQueue = next.catch(() => undefined);
+    return next;
   }
 
   private _autoConnect(): void {
@@ -454,11 +493,11 @@ export class KernelFollower {
     if (reply === null || this._state.status !== 'connected') {
       return;
     }
-    const info = {
-      ...this._state.info,
-      mode: reply.mode,
-      enabled: reply.enabled
-    };
+    const old = this._state.info;
+    if (old.mode === reply.mode && old.enabled === reply.enabled) {
+      return;
+    }
+    const info = { ...old, mode: reply.mode, enabled: reply.enabled };
     this._setState({ status: 'connected', info });
   }
 
@@ -534,6 +573,8 @@ export class KernelFollower {
   private _data: IStateUpdate | null = null;
   private _notice: string | null = null;
   private _refreshing: Promise<void> | null = null;
+  private _modeQueue: Promise<void> = Promise.resolve();
+  private _modeSyncQueued = false;
   private _refreshAgain = false;
   private _isDisposed = false;
   private readonly _stateChanged = new Signal<this, ConnectionState>(this);

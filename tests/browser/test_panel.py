@@ -266,7 +266,7 @@ with open("weights.pkl", "wb") as f:
 with open("weights.pkl", "rb") as f:
     weights = pickle.load(f)
 """
-LIVE_SOURCES = ["%load_ext nbsec", FRAME_CELL, RISKY_CELL, "%nbsec"]
+LIVE_SOURCES = ["%load_ext nbsec", FRAME_CELL, RISKY_CELL, "%nbsec", "%nbsec mode warn"]
 
 
 def _panel_text(page: Any) -> str:
@@ -386,6 +386,10 @@ def test_panel_shows_the_kernel_state_and_saves_it_in_metadata(
     assert page.locator(_testid("nbsec-mode-block")).get_attribute("aria-pressed") == "true"
     _run_cell(page, notebook, 3)
     assert re.search(r"mode\s+block", _cell_output(notebook, 3))
+    # and a mode set in a cell shows in the panel
+    _run_cell(page, notebook, 4)
+    _wait_for_testid(page, "nbsec-mode", "warn")
+    assert page.locator(_testid("nbsec-mode-warn")).get_attribute("aria-pressed") == "true"
 
     # (d) saving writes the kernel's summary into metadata.nbsec
     _save(page)

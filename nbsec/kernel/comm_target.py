@@ -89,6 +89,8 @@ class PanelChannel:
             kind, payload = protocol.validate_request(data)
             answer = self._handlers[kind](payload)
             comm.send(protocol.reply(kind, answer))
+            if kind in ("scan_frame", "set_mode", "allow"):
+                self._extension.push_update()  # other panels on this kernel follow
         except (protocol.ProtocolError, RequestError) as exc:
             shown = kind if isinstance(kind, str) and len(kind) <= 40 else "error"
             comm.send(protocol.reply(shown, error=str(exc)))

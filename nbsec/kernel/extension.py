@@ -116,6 +116,7 @@ class NbsecExtension:
             raise ValueError(f"mode must be warn or block, not {mode!r}")
         self.policy = dataclasses.replace(self.policy, mode=mode)
         self._effective = None
+        self.state.touch()
 
     def allow(self, target: str, reason: str) -> SessionWaiver:
         """Record a waiver for a rule (or family), a path glob or a sha256 in this session."""
@@ -245,19 +246,32 @@ class NbsecExtension:
                 refresh_all(self.dashboards)
             except Exception as exc:
                 self.report_internal_error("dashboard", exc)
-        if self.channel is not None and self.state.version != self._broadcast_version:
-            try:
-                self._broadcast_version = self.state.version
-                self.channel.broadcast("update", self.update_payload())
-            except Exception as exc:
-                self.report_internal_error("panel update", exc)
+        self.push_update()
 
     def update_payload(self) -> dict[str, Any]:
         """What the panel gets after a cell: the state and the summary for metadata.nbsec."""
-        return {"state": self.state.to_state(), "metadata": self.state.summary()}
+        state = self.state.to_state()
+        policy = self.effective_policy()
+        state["status"] = {
+            "mode": policy.mode,
+            "enabled": self.enabled,
+            "policy_file": str(policy.source) if policy.source else None,
+        }
+        return {"state": state, "metadata": self.state.summary()}
+
+    def push_update(self) -> None:
+        """Send the state to every panel now (after a change made outside a cell)."""
+        if self.channel is None or self.state.version == self._broadcast_version:
+            return
+        try:
+            self._broadcast_version = self.state.version
+            self.channel.broadcast("update", self.update_payload())
+        except Exception as exc:
+            self.report_internal_error("panel update", exc)
 
     def set_enabled(self, enabled: bool) -> None:
         self.enabled = enabled
+        self.state.touch()
         for engine in self.engines:
             self.call(engine, "set_enabled", enabled)
 

@@ -94,6 +94,11 @@ class SessionState:
             self.lineage = summary
             self.version += 1
 
+    def touch(self) -> None:
+        """Something the views show changed outside the collections (mode, on/off)."""
+        with self._lock:
+            self.version += 1
+
     # -- views -----------------------------------------------------------------------------------
     def to_state(self) -> dict[str, Any]:
         """The full state for the panel's ``get_state`` and the dashboard."""

@@ -3,9 +3,11 @@
 Each line is one JSON object ``{"v": 1, "seq": n, "prev": ..., "kind": ..., "at": ..., "data":
 {...}}`` where ``prev`` is ``"genesis"`` on the first line and ``"sha256:<hex>"`` of the previous
 line's bytes (without its newline) on every other line. Lines are written with one ``write`` on a
-file opened in append mode, then flushed and ``fsync``-ed, so a crash (even ``SIGKILL``) loses
-nothing already recorded, and any edit, deletion or reordering breaks the chain at a line that
-:func:`verify_ledger` reports.
+file opened in append mode before :meth:`LedgerWriter.append` returns, so a crash of the kernel
+(even ``SIGKILL``) loses nothing already recorded; ``fdatasync`` runs on a background thread right
+after, so the cell does not wait for the disk (only a crash of the whole machine in that moment can
+lose the newest line), and :meth:`LedgerWriter.close` syncs before it returns. Any edit, deletion
+or reordering breaks the chain at a line that :func:`verify_ledger` reports.
 
 Kinds: ``session`` (first line: session id, notebook path, nbsec and Python version), ``cell``
 (a :class:`~nbsec.lineage.records.CellRecord`), ``close`` (the session ended cleanly). The ledger
@@ -14,11 +16,13 @@ holds names, paths, hashes and counts -- never data values.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +55,8 @@ def _now() -> str:
 
 
 class LedgerWriter:
-    """Appends chained lines to one ledger file; each :meth:`append` is durable on return."""
+    """Appends chained lines to one ledger file; each :meth:`append` is in the file on return and
+    on disk moments later (see the module docstring)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -69,6 +74,12 @@ class LedgerWriter:
         self._fd: int | None = os.open(
             self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o600
         )
+        self._fd_lock = threading.Lock()
+        self._dirty = threading.Event()
+        self._syncer = threading.Thread(
+            target=self._sync_loop, name="nbsec-ledger-sync", daemon=True
+        )
+        self._syncer.start()
 
     @property
     def closed(self) -> bool:
@@ -96,16 +107,30 @@ class LedgerWriter:
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
-        _sync(self._fd)
+        self._dirty.set()
         self._prev = line_hash(line)
         seq = self._seq
         self._seq += 1
         return seq
 
+    def _sync_loop(self) -> None:
+        while True:
+            self._dirty.wait()
+            self._dirty.clear()
+            with self._fd_lock:
+                if self._fd is None:
+                    return
+                # a disk error shows again on the next append or at close
+                with contextlib.suppress(OSError):
+                    _sync(self._fd)
+
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        with self._fd_lock:
+            if self._fd is not None:
+                _sync(self._fd)
+                os.close(self._fd)
+                self._fd = None
+        self._dirty.set()  # lets the sync thread see the closed file and end
 
 
 def _sync(fd: int) -> None:

@@ -205,3 +205,31 @@ def test_unload_restores_the_kernel(kernel: Kernel) -> None:
     out = kernel.execute("import pickle\npickle.loads(pickle.dumps(print))")
     assert out.status == "ok"
     assert nbsec_outputs(out.results) == []
+
+
+def test_dashboard_shows_the_session_and_updates_as_cells_run(kernel: Kernel) -> None:
+    kernel.execute("%load_ext nbsec")
+    out = kernel.execute("board = %nbsec dashboard\nboard")
+    assert out.status == "ok", out.error
+    assert any("application/vnd.jupyter.widget-view+json" in r for r in out.results)
+    read = (
+        "tabs = board.children[1]\n"
+        "print([tabs.get_title(i) for i in range(4)])\n"
+        "print(tabs.children[0].value.count('NBS-'), tabs.children[1].value.count('EMAIL'))"
+    )
+    before = kernel.execute(read).stdout.splitlines()
+    assert before[0] == "['Findings', 'PII per frame', 'Models & pickles', 'Lineage']"
+    assert before[1] == "0 0"
+    kernel.execute(FRAME_CELL)
+    after = kernel.execute(read).stdout.splitlines()
+    assert after[1] == "1 1"
+    frames_html = kernel.execute("print(board.children[1].children[1].value)").stdout
+    assert "contact" in frames_html
+    assert "user1@example.com" not in frames_html
+    assert "<img src=x" not in frames_html
+    lineage = kernel.execute(
+        "sel = board.children[1].children[3].children[0]\n"
+        "sel.value = 'customers'\n"
+        "print(board.children[1].children[3].children[1].value)"
+    ).stdout
+    assert "customers@" in lineage

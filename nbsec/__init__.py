@@ -7,10 +7,11 @@ notebook parser, the model scanner) is imported on first use, so ``import nbsec`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nbsec._version import __version__
 from nbsec.errors import BlockedLoad, InputError, NbsecError, PolicyError, UsageError
+from nbsec.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -30,26 +31,14 @@ __all__ = [
 ]
 
 # public name -> (module, attribute), imported on first access
-_LAZY = {
+_LAZY: dict[str, str | tuple[str, str]] = {
     "scan_dataframe": ("nbsec.pii", "scan_dataframe"),
     "scan_model": ("nbsec.models", "scan_model"),
     "scan_notebook": ("nbsec.source", "scan_notebook"),
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        module_name, attribute = _LAZY[name]
-        value = getattr(importlib.import_module(module_name), attribute)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'nbsec' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

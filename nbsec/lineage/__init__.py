@@ -23,7 +23,9 @@ Nothing here imports IPython, pandas or numpy at module level.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from nbsec.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from nbsec.lineage.graph import LineageGraph
@@ -32,18 +34,11 @@ if TYPE_CHECKING:
 
 __all__ = ["CellRecord", "LineageGraph", "LineageTracker"]
 
-_LAZY = {
+_LAZY: dict[str, str | tuple[str, str]] = {
     "CellRecord": "nbsec.lineage.records",
     "LineageGraph": "nbsec.lineage.graph",
     "LineageTracker": "nbsec.lineage.tracker",
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'nbsec.lineage' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

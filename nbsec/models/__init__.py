@@ -15,7 +15,9 @@ this package too and call these functions before anything is loaded.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from nbsec.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from nbsec.models.globals_judge import GlobalsJudge, Judgement
@@ -35,7 +37,7 @@ __all__ = [
     "scan_stream",
 ]
 
-_LAZY = {
+_LAZY: dict[str, str | tuple[str, str]] = {
     "scan_model": "nbsec.models.scanner",
     "scan_bytes": "nbsec.models.scanner",
     "scan_stream": "nbsec.models.scanner",
@@ -48,15 +50,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'nbsec.models' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -1,6 +1,7 @@
 # nbsec: every set-up step lives here, so a fresh machine needs only `make test` or `make demo`.
 #
-#   make test   install everything, then lint + type checks + all tests
+#   make test   install everything, then lint + type checks + all tests but the long ones
+#   make test-long  the long tests (fuzzers, scale): marked `long`, left out of `make test`
 #   make demo   install everything, then scan example_notebooks/ and write reports/
 #   make lab    install everything, then start JupyterLab with nbsec ready
 #   make bench  install everything, then run the benchmarks (peers go in side environments)
@@ -21,7 +22,7 @@ STAMP := $(VENV)/.nbsec-installed
 LABEXT_SOURCES := $(wildcard labextension/src/*.ts labextension/src/*.tsx labextension/style/* labextension/schema/*)
 LABEXT_BUILT := nbsec/labextension/package.json
 
-.PHONY: install test lint pytest demo lab bench clean
+.PHONY: install test test-long lint pytest demo lab bench clean
 
 install: $(STAMP) $(LABEXT_BUILT) chromium
 
@@ -60,6 +61,10 @@ pytest: install
 
 test: lint pytest
 
+# fuzzers and scale tests: `@pytest.mark.long`, deselected by default (pyproject addopts)
+test-long: install
+	$(PY) -m pytest -m long || [ $$? = 5 ]   # 5: no long tests collected
+
 demo: install
 	$(PY) example_notebooks/run_demo.py
 
@@ -69,12 +74,16 @@ lab: install
 # Each benchmark prints nbsec beside its peers in one run; peers that conflict with our
 # dependencies are installed by the benchmark itself into side environments under
 # benchmarks/.cache/ (uv venv + uv pip install, from the package registries).
+BENCHMARKS := $(sort $(wildcard benchmarks/bench_*.py))
+
 bench: install
-	$(PY) benchmarks/bench_static_scan.py
-	$(PY) benchmarks/bench_pii.py
-	$(PY) benchmarks/bench_model_scan.py
-	$(PY) benchmarks/bench_lineage.py
-	$(PY) benchmarks/bench_kernel_overhead.py
+	uv pip install --quiet --python $(PY) -e ".[bench]"
+	@failed=""; \
+	for b in $(BENCHMARKS); do \
+		echo "== $$b"; \
+		$(PY) $$b || failed="$$failed $$b"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "benchmarks that failed:$$failed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) nbsec/labextension labextension/node_modules labextension/lib reports

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from nbsec.findings import Finding, Location
 
 if TYPE_CHECKING:
-    from nbsec.kernel.extension import NbsecExtension
+    from nbsec.kernel.context import KernelContext
 
 INLINE_SAMPLE_ROWS = 2_000
 _FRAME_TYPES = {("pandas", "DataFrame"), ("polars", "DataFrame")}
@@ -39,15 +39,16 @@ def frame_signature(value: Any) -> tuple[Any, ...]:
 class FrameWatch:
     name = "frames"
 
-    def __init__(self, extension: NbsecExtension) -> None:
-        self._ext = extension
+    def __init__(self, context: KernelContext) -> None:
+        self._ctx = context
         self._seen: dict[str, tuple[Any, ...]] = {}
         self._cells: dict[str, str] = {}  # frame name -> the cell it was first seen after
         self.pending: list[str] = []
+        context.services.frames = self
 
     def _user_frames(self) -> dict[str, Any]:
-        ns = self._ext.shell.user_ns
-        hidden = getattr(self._ext.shell, "user_ns_hidden", {})
+        ns = self._ctx.shell.user_ns
+        hidden = getattr(self._ctx.shell, "user_ns_hidden", {})
         frames = {}
         for name, value in list(ns.items()):
             # the class name first: one string compare per variable keeps 10,000 names cheap
@@ -65,14 +66,14 @@ class FrameWatch:
         for gone in set(self._seen) - set(frames):
             del self._seen[gone]
             self._cells.pop(gone, None)
-            self._ext.state.drop_frame(gone)
+            self._ctx.state.drop_frame(gone)
         changed = [
             name for name, value in frames.items() if self._seen.get(name) != frame_signature(value)
         ]
         changed += [n for n in self.pending if n in frames and n not in changed]
         if not changed:
             return
-        budget = self._ext.effective_policy().pii.inline_budget_ms / 1000.0
+        budget = self._ctx.policy.effective_policy().pii.inline_budget_ms / 1000.0
         changed.sort(key=lambda n: _size(frames[n]))
         start = time.perf_counter()
         findings: list[Finding] = []
@@ -86,17 +87,22 @@ class FrameWatch:
         if findings:
             from nbsec.kernel.display import heading_for, show_findings
 
-            news = self._ext.state.add_findings(findings)
-            news = [f for f in news if not self._ext.state.waived(f)]
+            news = self._ctx.state.add_findings(findings)
+            news = [f for f in news if not self._ctx.state.waived(f)]
             show_findings(news, heading_for(news, "personal data") if news else "")
 
+    def close(self) -> None:
+        if self._ctx.services.frames is self:
+            self._ctx.services.frames = None
+
+    # -- FrameService ----------------------------------------------------------------------------
     def scan(
         self, name: str, frame: Any, *, inline: bool, cell_id: str | None = None
     ) -> list[Finding]:
         """Scan one frame and record its summary; returns its findings (not yet shown)."""
         from nbsec.pii import scan_dataframe
 
-        policy = self._ext.effective_policy()
+        policy = self._ctx.policy.effective_policy()
         sample = min(policy.pii.sample, INLINE_SAMPLE_ROWS) if inline else None
         started = time.perf_counter()
         scan = scan_dataframe(frame, sample=sample, exhaustive=not inline, policy=policy)
@@ -104,7 +110,7 @@ class FrameWatch:
         self._seen[name] = frame_signature(frame)
         columns = scan.to_dict()["columns"]
         pii_columns = {c: v for c, v in columns.items() if v["entities"]}
-        self._ext.state.set_frame(
+        self._ctx.state.set_frame(
             name,
             {
                 "rows": scan.rows,

@@ -33,7 +33,13 @@ class BadArguments(Exception):
 
 
 class RequestError(Exception):
-    """A valid request that cannot be done (no such frame, ...); sent back as the error text."""
+    """A valid request that cannot be done (no such frame, ...); sent back as the error text
+    with ``code`` as the reply's ``error_code`` (``not_found``, ``locked``, ``unavailable``,
+    ``failed``)."""
+
+    def __init__(self, text: str, code: str = "failed") -> None:
+        super().__init__(text)
+        self.code = code
 
 
 class ArgParser(argparse.ArgumentParser):

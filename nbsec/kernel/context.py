@@ -20,17 +20,21 @@ interface                     what it gives
 
 from __future__ import annotations
 
+import datetime as dt
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
     from nbsec.findings import Finding
-    from nbsec.kernel.session_state import SessionState, SessionWaiver
+    from nbsec.kernel.jobs import JobRunner
+    from nbsec.kernel.session_state import SessionState
+    from nbsec.kernel.waiver_book import WaiverRecord
     from nbsec.lineage.graph import LineageGraph
     from nbsec.lineage.records import CellRecord
     from nbsec.policy import Policy
@@ -66,19 +70,52 @@ class LineageService(Protocol):
     @property
     def records(self) -> Sequence[CellRecord]: ...
 
+    @property
+    def last_record(self) -> CellRecord | None:
+        """The record of the cell that just ran (``None`` before the first)."""
+        ...
+
     def graph(self) -> LineageGraph: ...
 
     def record_model(self, event: Mapping[str, Any]) -> None: ...
 
-    def record_waiver(self, waiver: Mapping[str, Any]) -> None: ...
+    def record_event(self, kind: str, data: Mapping[str, Any]) -> None:
+        """Keep a session decision in the ledger (``waiver``, ``revoke``, ``mode``,
+        ``enabled``, ``refused``, ``waiver_written``)."""
+        ...
+
+    def written_by(self, sha256: str) -> dict[str, Any] | None:
+        """The cell of this session that wrote a file with this content (a model it trained
+        and dumped), as ``{cell_id, cell_index, execution_count}``; ``None`` if none did."""
+        ...
+
+
+class ScanJob(Protocol):
+    """A long piece of work run in bounded steps between the kernel's other messages."""
+
+    def run(self, deadline: float | None = None) -> bool:
+        """Work until done or ``deadline`` (``time.perf_counter()``); return whether done."""
+        ...
+
+    def cancel(self) -> None: ...
+
+    @property
+    def progress(self) -> float:
+        """0..1."""
+        ...
 
 
 class FrameService(Protocol):
-    """What the DataFrame watcher offers: a scan of one frame, recorded in the session."""
+    """What the DataFrame watcher offers: scans of one frame, recorded in the session."""
 
     def scan(
         self, name: str, frame: Any, *, inline: bool, cell_id: str | None = None
     ) -> list[Finding]: ...
+
+    def full_scan(self, name: str, frame: Any) -> ScanJob:
+        """A complete pass over ``frame`` as a job; when it finishes, its findings and the
+        frame's summary are in the session state."""
+        ...
 
 
 class GuardService(Protocol):
@@ -105,6 +142,7 @@ class KernelContext:
     policy: PolicySource
     guarded: GuardedCall
     services: Services
+    notebook: Path | None  # the notebook file, when the client told the kernel
 
 
 class LiveView(Protocol):
@@ -126,7 +164,22 @@ class SessionControl(PolicySource, Protocol):
 
     def set_enabled(self, enabled: bool) -> None: ...
 
-    def allow(self, target: str, reason: str) -> SessionWaiver: ...
+    @property
+    def locked(self) -> bool: ...
+
+    def status(self) -> dict[str, Any]: ...
+
+    def preview(
+        self, scope: Mapping[str, Any], reason: str, expires: dt.date | None = None
+    ) -> tuple[WaiverRecord, list[str]]: ...
+
+    def allow(
+        self, scope: Mapping[str, Any], reason: str, expires: dt.date | None = None
+    ) -> tuple[WaiverRecord, list[str]]: ...
+
+    def revoke(self, waiver_id: str) -> WaiverRecord: ...
+
+    def write_waiver(self, waiver_id: str) -> tuple[WaiverRecord, Path]: ...
 
     def reload_policy(self) -> Policy: ...
 
@@ -139,3 +192,4 @@ class FrontEndContext(KernelContext):
     status: Callable[[], dict[str, Any]]  # what ``%nbsec status`` shows about the extension
     publish: Callable[[], None]  # refresh live views and push the state to panels now
     live_views: weakref.WeakSet[LiveView]  # refreshed after every cell and every change
+    jobs: JobRunner  # long work started from a panel, run in steps between messages

@@ -67,6 +67,7 @@ class Dashboard:
             [
                 [f["severity"], f["rule"], f["message"], f.get("evidence") or ""]
                 for f in data["findings"]
+                if f["waiver"] is None
             ],
         )
         rows = []

@@ -5,7 +5,8 @@ Nothing in nbsec imports this module except ``nbsec.load_ipython_extension``. Lo
 * the session: :class:`SessionState` (what was found) and :class:`SessionPolicy` (the policy file
   plus the session's mode, on/off and waivers), and :class:`InternalErrors` (the guarded call);
 * the **watchers**, in the order of :data:`WATCHERS`, each given a :class:`KernelContext`; a
-  watcher has optional ``pre_run_cell(info)``, ``post_run_cell(result)``, ``set_enabled(on)`` and
+  watcher has optional ``loaded()`` (once, after every watcher started: look at what the kernel
+  already holds), ``pre_run_cell(info)``, ``post_run_cell(result)``, ``set_enabled(on)`` and
   ``close()`` methods and may fill a slot of :class:`Services` for the other parts;
 * the **front ends**, each given a :class:`FrontEndContext`: the ``%nbsec`` magics, the ``nbsec``
   comm target, and live views (``%nbsec dashboard``).
@@ -32,8 +33,10 @@ import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nbsec.kernel import notebook_file
 from nbsec.kernel.context import FrontEndContext, KernelContext, LiveView, Services
 from nbsec.kernel.internal_errors import InternalErrors
+from nbsec.kernel.jobs import JobRunner
 from nbsec.kernel.session_policy import SessionPolicy
 from nbsec.kernel.session_state import SessionState
 
@@ -67,22 +70,27 @@ class NbsecExtension:
 
     def __init__(self, shell: InteractiveShell) -> None:
         self.shell = shell
-        self.state = SessionState()
+        notebook = notebook_file.notebook_path(shell.user_ns)
+        base_dir = notebook.parent if notebook else Path.cwd()
+        self.state = SessionState(base_dir)
         self.services = Services()
         self.errors = InternalErrors()
-        self.session = SessionPolicy(self.state, self.services, Path.cwd())
+        self.session = SessionPolicy(self.state, self.services, base_dir)
         self.session.on_enabled.append(self._tell_watchers)
         self.watchers: list[Any] = []
         self.cells_seen = 0
+        self._cell_open = True  # the cell running %load_ext: its post_run_cell is dispatched
         self.channel: PanelChannel | None = None
         self.live_views: weakref.WeakSet[LiveView] = weakref.WeakSet()
         self._handlers: list[tuple[str, Callable[..., None]]] = []
+        self.jobs = JobRunner(self.state, self.errors, self._job_progress, self.publish)
         self.context = KernelContext(
             shell=shell,
             state=self.state,
             policy=self.session,
             guarded=self.errors,
             services=self.services,
+            notebook=notebook,
         )
         self.front_end = FrontEndContext(
             shell=shell,
@@ -90,10 +98,12 @@ class NbsecExtension:
             policy=self.session,
             guarded=self.errors,
             services=self.services,
+            notebook=notebook,
             session=self.session,
             status=self.status,
             publish=self.publish,
             live_views=self.live_views,
+            jobs=self.jobs,
         )
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -118,6 +128,13 @@ class NbsecExtension:
                 f"nbsec: policy error: {self.session.policy_error} (using defaults)",
                 file=sys.stderr,
             )
+        saved = notebook_file.saved_metadata(self.context.notebook).get("waivers")
+        if isinstance(saved, list):
+            for problem in self.session.restore(saved)[:3]:
+                print(f"nbsec: ignored a saved waiver: {problem}", file=sys.stderr)
+        for watcher in list(self.watchers):
+            self._call(watcher, "loaded")
+        self.publish()
 
     def unregister(self) -> None:
         for event, handler in self._handlers:
@@ -169,20 +186,28 @@ class NbsecExtension:
             self._call(watcher, "set_enabled", enabled)
 
     def _pre_run_cell(self, info: Any) -> None:
-        if not self.session.enabled:
+        self._cell_open = self.session.enabled
+        if not self._cell_open:
             return
         self.cells_seen += 1
         for watcher in list(self.watchers):
             self._call(watcher, "pre_run_cell", info)
 
     def _post_run_cell(self, result: Any) -> None:
-        if not self.session.enabled:
-            return
-        for watcher in list(self.watchers):
-            self._call(watcher, "post_run_cell", result)
+        # a cell's post_run_cell goes to the watchers exactly when its pre_run_cell did: the
+        # cell that ran %nbsec off is closed properly, the one that ran %nbsec on is not
+        # mistaken for a cell they watched from the start
+        if self._cell_open:
+            self._cell_open = False
+            for watcher in list(self.watchers):
+                self._call(watcher, "post_run_cell", result)
         self.publish()
 
     # -- front ends ------------------------------------------------------------------------------
+    def _job_progress(self, job: dict[str, Any]) -> None:
+        if self.channel is not None:
+            self.channel.broadcast("scan_progress", {"job": job})
+
     def publish(self) -> None:
         """Refresh the live views and push the state to every panel (if it changed)."""
         for view in list(self.live_views):

@@ -1,7 +1,9 @@
 """PII in DataFrames on demand: ``%nbsec scan [NAME...]`` and the panel's ``scan_frame``.
 
 Both run a complete pass (every row) through the ``frames`` service and record the findings in
-the session; the magic shows new findings inline and returns a table of PII columns.
+the session. The magic runs it at once, shows new findings inline and returns a table of PII
+columns; the request starts it as a job (:mod:`nbsec.kernel.jobs`) that reports progress, can be
+cancelled (``cancel_scan``) and keeps the kernel answering between its steps.
 """
 
 from __future__ import annotations
@@ -30,13 +32,13 @@ def scan(context: FrontEndContext, argv: list[str]) -> RowsView:
     if not names:
         names = [n for n, v in ns.items() if not n.startswith("_") and is_frame(v)]
     rows: list[dict[str, Any]] = []
-    findings: list[Finding] = []
+    news: list[Finding] = []
     for name in names:
         if name not in ns:
             raise ValueError(f"no variable named {name!r}")
         if not is_frame(ns[name]):
             raise ValueError(f"{name!r} is not a pandas or polars DataFrame")
-        findings += frames.scan(name, ns[name], inline=False)
+        news += frames.scan(name, ns[name], inline=False)
         summary = context.state.frames[name]
         for column, info in summary["pii_columns"].items():
             rows.append(
@@ -49,7 +51,6 @@ def scan(context: FrontEndContext, argv: list[str]) -> RowsView:
             )
         if not summary["pii_columns"]:
             rows.append({"frame": name, "column": "-", "entities": "no PII", "examples": ""})
-    news = context.state.add_findings(findings)
     show_findings(news, heading_for(news, "personal data") if news else "")
     return RowsView("nbsec scan", ["frame", "column", "entities", "examples"], rows)
 
@@ -63,17 +64,23 @@ def scan_frame(context: FrontEndContext, payload: dict[str, Any]) -> dict[str, A
     name = payload["name"]
     value = context.shell.user_ns.get(name)
     if value is None or not is_frame(value):
-        raise RequestError(f"no DataFrame named {name!r} in the kernel")
+        raise RequestError(f"no DataFrame named {name!r} in the kernel", "not_found")
     frames = context.services.frames
     if frames is None:
-        raise RequestError("the DataFrame scanner is not running")
-    findings = frames.scan(name, value, inline=False)
-    context.state.add_findings(findings)
-    return {
-        "name": name,
-        "frame": context.state.frames.get(name),
-        "findings": [f.to_dict() for f in findings],
-    }
+        raise RequestError("the DataFrame scanner is not running", "unavailable")
+    try:
+        rows = int(value.shape[0])
+    except Exception:
+        rows = None
+    job = context.jobs.start("full_scan", name, frames.full_scan(name, value), rows)
+    return {"job": job}
 
 
-REQUESTS: dict[str, RequestHandler] = {"scan_frame": scan_frame}
+def cancel_scan(context: FrontEndContext, payload: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return {"job": context.jobs.cancel(payload["id"])}
+    except KeyError:
+        raise RequestError(f"no scan {payload['id']!r}", "not_found") from None
+
+
+REQUESTS: dict[str, RequestHandler] = {"scan_frame": scan_frame, "cancel_scan": cancel_scan}

@@ -5,6 +5,10 @@ or blocks per policy. Each load or download it records goes to the session state
 findings), to the lineage service (attributed to the running cell) and, when warned or blocked,
 inline into the cell's output. The watcher offers ``block_mode`` to ``%%nbsec`` as the ``guard``
 service (:class:`nbsec.kernel.context.GuardService`).
+
+``%nbsec off`` does not disarm the guard: it keeps judging every load under the policy's mode, so
+what the policy blocks stays blocked (a ``dangerous`` file never loads because nbsec was turned
+off); while off, loads that go ahead are neither shown nor recorded.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ class LoadWatch:
         from nbsec.models.guard import install
 
         self._ctx = context
+        self._enabled = True
         self._cell: dict[str, Any] | None = None
         self.guard: Guard = install(context.policy.effective_policy, self._report)
         context.services.guard = self
@@ -41,7 +46,7 @@ class LoadWatch:
         self.guard.events.clear()
 
     def set_enabled(self, enabled: bool) -> None:
-        self.guard.enabled = enabled
+        self._enabled = enabled  # the guard itself stays armed (see the module docstring)
 
     def close(self) -> None:
         if self._ctx.services.guard is self:
@@ -55,22 +60,42 @@ class LoadWatch:
     # -- events from the guard -------------------------------------------------------------------
     def _report(self, event: LoadEvent) -> None:
         # the load itself goes on as the guard decided, whatever happens here
-        self._ctx.guarded("guard.report", self._record, event)
+        if self._enabled or event.action == "blocked":
+            self._ctx.guarded("guard.report", self._record, event)
 
     def _record(self, event: LoadEvent) -> None:
         from nbsec.kernel.display import heading_for, show_findings
+        from nbsec.policy import Subject
 
         event.cell = dict(self._cell) if self._cell else None
         data = event.to_dict()
         data.pop("findings", None)
         state = self._ctx.state
-        state.add_model(data)
         lineage = self._ctx.services.lineage
         if lineage is not None:
             self._ctx.guarded("lineage.record_model", lineage.record_model, data)
+        own = None
+        if lineage is not None and event.sha256:
+            own = self._ctx.guarded("lineage.written_by", lineage.written_by, event.sha256)
         policy = self._ctx.policy.effective_policy()
-        findings = [f for f in event.findings if policy.rule_enabled(f.rule)]
-        news = state.add_findings(findings)
+        path = state.display_path(event.path)
+        cell = self._cell or {}
+        # the findings name the file by its path relative to the notebook and the cell that
+        # loaded it (the fingerprint stays the guard's)
+        findings = [
+            f.with_location(
+                path=path,
+                cell_id=cell.get("cell_id"),
+                execution_count=cell.get("execution_count"),
+            )
+            for f in event.findings
+            if policy.rule_enabled(f.rule)
+        ]
+        state.add_load(data, findings, own)
+        subject = Subject(sha256=event.sha256, path=path)
+        news = state.add_findings(findings, {f.fingerprint: subject for f in findings})
         if event.action != "allowed":
-            shown = news or findings
+            shown = news or [f for f in findings if not state.is_waived(f)]
+            if event.action == "blocked" and not shown:
+                shown = findings
             show_findings(shown, heading_for(shown, f"{event.action} load") if shown else "")

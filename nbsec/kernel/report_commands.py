@@ -1,4 +1,9 @@
-"""The governance report: ``%nbsec report [PATH]`` and the panel's ``report`` request."""
+"""The governance report: ``%nbsec report [PATH]`` and the panel's ``report`` request.
+
+Both call ``nbsec.build_report`` once this nbsec has it; until then the magic says so in one
+line and the request answers ``error_code: "unavailable"`` (the handshake lists ``report`` in
+its features only when it is there).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,12 @@ if TYPE_CHECKING:
 _NOT_YET = "the governance report builder is not part of this version yet"
 
 
+def report_available() -> bool:
+    import nbsec
+
+    return "build_report" in dir(nbsec)
+
+
 def report(context: FrontEndContext, argv: list[str]) -> None:
     args = parser("report")
     args.add_argument("path", nargs="?")
@@ -25,7 +36,7 @@ def report(context: FrontEndContext, argv: list[str]) -> None:
 
 
 def report_request(context: FrontEndContext, payload: dict[str, Any]) -> dict[str, Any]:
-    raise RequestError(_NOT_YET)
+    raise RequestError(_NOT_YET, "unavailable")
 
 
 MAGICS: dict[str, MagicCommand] = {"report": report}

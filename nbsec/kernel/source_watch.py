@@ -42,12 +42,14 @@ class SourceWatch:
             return
         cell_id, fallback = cell_key(info)
         policy = self._ctx.policy.effective_policy()
-        location = Location(cell_id=cell_id or fallback)
+        location = Location(
+            cell_id=cell_id or fallback,
+            execution_count=getattr(self._ctx.shell, "execution_count", None),
+        )
         findings = [
             f
             for f in check_cell_source(source, policy=policy, location=location, scope=self._scope)
-            if policy.rule_enabled(f.rule) and policy.waiver_for(f) is None
+            if policy.rule_enabled(f.rule)
         ]
-        state = self._ctx.state
-        news = [f for f in state.add_findings(findings) if not state.waived(f)]
+        news = self._ctx.state.add_findings(findings)
         show_findings(news, heading_for(news, "code") if news else "")

@@ -8,7 +8,7 @@ from tests.kernel.harness import Kernel
 
 pytestmark = pytest.mark.kernel
 
-HANDSHAKE = {"type": "handshake", "v": 1, "payload": {"client": "t", "protocol": 1}}
+HANDSHAKE = {"type": "handshake", "v": 2, "payload": {"client": "t", "protocol": 2}}
 BOOM = "def boom(*a, **k):\n    raise RuntimeError('injected fault')\n"
 
 # (what breaks, code that breaks it inside the kernel, the engine.hook named in the report)
@@ -32,7 +32,7 @@ FAULTS = [
     ),
     (
         "panel update",
-        "import nbsec.kernel.panel_state as m\nm.state_payload = boom",
+        "from nbsec.kernel.session_state import SessionState as m\nm.delta = boom",
         "panel update",
     ),
 ]

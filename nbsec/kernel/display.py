@@ -17,7 +17,7 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from nbsec.findings import Finding, Severity
+from nbsec.findings import Finding, Severity, output_label
 
 MIME_TYPE = "application/vnd.nbsec.findings+json"
 MIME_VERSION = 1
@@ -37,7 +37,7 @@ def _where(finding: Finding) -> str:
     if loc.line is not None:
         parts.append(f"line {loc.line}")
     if loc.output_index is not None:
-        parts.append(f"output {loc.output_index}")
+        parts.append(output_label(loc.output_index))
     if not parts and loc.path:
         parts.append(loc.path)
     return ", ".join(parts) or "this cell"

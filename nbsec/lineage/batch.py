@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nbsec.errors import InputError, UsageError
+from nbsec.findings import cell_label
 from nbsec.lineage.graph import LineageGraph
 from nbsec.lineage.ledger import LEDGER_DIR, ledger_path, read_entries
 from nbsec.lineage.records import CellRecord
@@ -81,7 +82,7 @@ def execute_lineage(
         run_sync(_execute)(client, nb, env, timeout)
     except _CellFailed as failed:
         # the exception type only: its message can hold data values
-        raise InputError(f"{path}: cell {failed.index} raised {failed.ename}") from None
+        raise InputError(f"{path}: {cell_label(failed.index)} raised {failed.ename}") from None
     except DeadKernelError:
         raise InputError(f"{path}: the kernel died during execution") from None
     except TimeoutError:

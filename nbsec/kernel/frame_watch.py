@@ -98,9 +98,9 @@ class FrameWatch:
                 continue
             news += self.scan(name, frames[name], inline=True)
         if news:
-            from nbsec.kernel.display import heading_for, show_findings
+            from nbsec.kernel.display import show_findings
 
-            show_findings(news, heading_for(news, "personal data"))
+            show_findings(news, "personal data")
 
     def _made_by_this_cell(self, result: Any) -> tuple[set[str] | None, dict[str, Any] | None]:
         """The names the cell that just ran defined or changed (``None``: any name), and that

@@ -27,6 +27,7 @@ To add a watcher: write a class taking a ``KernelContext`` (see ``frame_watch.py
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import sys
 import weakref
@@ -95,12 +96,7 @@ class NbsecExtension:
             notebook=notebook,
         )
         self.front_end = FrontEndContext(
-            shell=shell,
-            state=self.state,
-            policy=self.session,
-            guarded=self.errors,
-            services=self.services,
-            notebook=notebook,
+            **{f.name: getattr(self.context, f.name) for f in dataclasses.fields(KernelContext)},
             session=self.session,
             status=self.status,
             publish=self.publish,

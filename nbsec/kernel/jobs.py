@@ -11,7 +11,7 @@ goes to every panel as ``scan_progress`` events (at most a few per second) and i
 
 from __future__ import annotations
 
-import asyncio
+import sys
 import threading
 import time
 import uuid
@@ -70,11 +70,15 @@ class JobRunner:
         self._on_finished = on_finished
         self._jobs: dict[str, _Running] = {}
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        try:
-            self._loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self._loop = None
+        # the kernel's loop, when the shell runs in one (ipykernel has imported asyncio by then;
+        # a shell without asyncio has no loop, and importing it here would cost a terminal 0.1 s)
+        self._loop: Any = None
+        asyncio = sys.modules.get("asyncio")
+        if asyncio is not None:
+            try:
+                self._loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self._loop = None
 
     def start(self, kind: str, target: str, job: ScanJob, rows: int | None) -> dict[str, Any]:
         running = _Running("j-" + uuid.uuid4().hex[:12], kind, target, job, rows)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nbsec.errors import InputError, UsageError
+from nbsec.findings import cell_label
 from nbsec.lineage.graph import LineageGraph
 from nbsec.lineage.ledger import LEDGER_DIR, ledger_path, read_entries
 from nbsec.lineage.records import CellRecord
@@ -81,7 +82,7 @@ def execute_lineage(
         run_sync(_execute)(client, nb, env, timeout)
     except _CellFailed as failed:
         # the exception type only: its message can hold data values
-        raise InputError(f"{path}: cell {failed.index} raised {failed.ename}") from None
+        raise InputError(f"{path}: {cell_label(failed.index)} raised {failed.ename}") from None
     except DeadKernelError:
         raise InputError(f"{path}: the kernel died during execution") from None
     except TimeoutError:
@@ -137,9 +138,10 @@ def recorded_lineage(notebook: str | os.PathLike[str]) -> LineageGraph:
     lineage = meta.get("lineage")
     if isinstance(lineage, dict) and isinstance(lineage.get("cells"), list):
         return LineageGraph.from_json(lineage)
+    anchor = meta.get("ledger")
     for pointer in (
         lineage.get("ledger") if isinstance(lineage, dict) else None,
-        meta.get("ledger"),
+        anchor.get("path") if isinstance(anchor, dict) else anchor,
     ):
         if isinstance(pointer, str) and pointer:
             candidate = (path.parent / pointer).resolve()
@@ -167,7 +169,8 @@ def _newest_ledger_for(path: Path) -> Path | None:
         except (OSError, ValueError):
             continue
         data = header.get("data") if isinstance(header, dict) else None
-        ours = isinstance(data, dict) and data.get("notebook") == str(path)
+        # the header names the notebook by file name (older ledgers: by absolute path)
+        ours = isinstance(data, dict) and data.get("notebook") in (path.name, str(path))
         if ours and (best is None or mtime > best[0]):
             best = (mtime, candidate)
     return best[1] if best else None

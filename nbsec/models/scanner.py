@@ -49,12 +49,13 @@ def scan_model(
     try:
         with open(path, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
+            base_dir = os.path.dirname(os.path.abspath(display))
             if size == 0:
                 return _scan(b"", display, policy, limits, sha256=hashlib.sha256().hexdigest())
             with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
                 if not sha256:
-                    return _scan(mm, display, policy, limits, sha256="")
-                return _scan_mapped(mm, display, policy, limits)
+                    return _scan(mm, display, policy, limits, sha256="", base_dir=base_dir)
+                return _scan_mapped(mm, display, policy, limits, base_dir=base_dir)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         return ModelScan(
@@ -120,12 +121,13 @@ def _scan_mapped(
     policy: Policy | None,
     limits: ScanLimits | None,
     start: int = 0,
+    base_dir: str | None = None,
 ) -> ModelScan:
     digest: list[str] = []
     hasher = threading.Thread(target=_hash_into, args=(mm, digest, start), daemon=True)
     hasher.start()
     try:
-        scan = _scan(mm, display, policy, limits, sha256="", start=start)
+        scan = _scan(mm, display, policy, limits, sha256="", start=start, base_dir=base_dir)
     finally:
         hasher.join()
     scan.sha256 = digest[0] if digest else ""
@@ -150,6 +152,7 @@ def _scan(
     limits: ScanLimits | None,
     sha256: str,
     start: int = 0,
+    base_dir: str | None = None,
 ) -> ModelScan:
     ctx = ScanContext(
         path=display,
@@ -157,8 +160,13 @@ def _scan(
         judge=GlobalsJudge(policy),
         scan_member_fn=scan_buffer,
         limits=limits or ScanLimits(),
+        base_dir=base_dir,
     )
-    fmt = scan_buffer(ctx, data, start, len(data), Path(display).name or display, 0)
+    where = Path(display).name or display
+    if len(data) - start <= 0:
+        ctx.report("NBS-PKL-014", f"{where}: empty file; no loader can read it, so it is not "
+                   "judged safe", key=f"{where}:empty")  # fmt: skip
+    fmt = scan_buffer(ctx, data, start, len(data), where, 0)
     findings = ctx.findings
     verdict = verdict_for(findings)
     if fmt == "unknown" and verdict == "safe":
@@ -174,6 +182,20 @@ def _scan(
     )
 
 
+def _read_as_pickle(
+    ctx: ScanContext, data: Buffer, start: int, end: int, where: str, depth: int
+) -> None:
+    """Every file is also what ``pickle.load``, ``numpy.load(allow_pickle=True)`` or torch's
+    legacy loader would make of it from its first byte: a polyglot is judged by each loader that
+    accepts it, not by the first format sniffed. Quiet unless that reading does something."""
+    from nbsec.models.pickle_check import check_pickle_stream
+    from nbsec.models.pickle_replay import first_opcode_ok
+
+    if first_opcode_ok(data, start, end):
+        check_pickle_stream(ctx, data, start, end, f"{where} (as pickle.load reads it)", depth,
+                            strict=False, following=False)  # fmt: skip
+
+
 def scan_buffer(
     ctx: ScanContext, data: Buffer, start: int, end: int, where: str, depth: int
 ) -> str:
@@ -184,6 +206,7 @@ def scan_buffer(
         from nbsec.models.pickle_file import scan_pickle_file
 
         return scan_pickle_file(ctx, data, start, end, where, depth, text=(kind == "pickle-text"))
+    _read_as_pickle(ctx, data, start, end, where, depth)
     if kind == "unknown" and data.rfind(b"PK\x05\x06", max(start, end - 0x10000 - 22), end) >= 0:
         kind = "zip"  # a zip with bytes prepended: loaders find it from the end, so do we
     if kind == "zip":

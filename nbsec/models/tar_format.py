@@ -139,7 +139,7 @@ def _scan_legacy_records(
             return
         pos = args.end
         if kind == "storages":
-            element = _element_size([g.name for g in args.globals])
+            element = _element_size(args.globals)
             count = int.from_bytes(bytes(data[pos : pos + 8]), "little")
             pos += 8 + count * element
         else:

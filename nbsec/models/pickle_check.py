@@ -53,6 +53,7 @@ _TORCH_STORAGE_KEYS = ("storage", "module")
 _B64 = re.compile(rb"^[A-Za-z0-9+/_-]{16,}={0,2}$")
 _HEX = re.compile(rb"^(?:[0-9a-fA-F]{2}){8,}$")
 _MAX_DECODED = 16 << 20
+_MODULE_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
 def looks_embedded(head: bytes, last: int) -> bool:
@@ -127,8 +128,9 @@ def _check_one(
         )
     readings: list[tuple[Replay, str]] = [(first, where)]
     names = _imported(first)
-    if not first.ok and first.stop_kind in ("malformed", "computed"):
-        # pandas.read_pickle re-reads such a stream with the pure-Python unpickler
+    if not first.ok:
+        # pandas.read_pickle re-reads such a stream with the pure-Python unpickler, which also
+        # reads on where the C one gives up (a short FRAME, a last line without its newline)
         readings.append(
             (
                 replay_python(data, start, end, limits=limits, persistent=persistent),
@@ -144,6 +146,10 @@ def _check_one(
         )
     quiet = not strict
     if quiet and not any(_worth_reporting(ctx, r) for r, _ in readings):
+        # nothing worth a finding, but what a loader would import stays on the file's list
+        for replay, _ in readings:
+            for name in _imported(replay):
+                ctx.add_global(name)
         return StreamResult(start, first.end, first.ok, names, first.error)
     joblib_ok = any(r.engine == "joblib" and r.ok for r, _ in readings)
     for replay, label in readings:
@@ -180,10 +186,17 @@ def _worth_reporting(ctx: ScanContext, replay: Replay) -> bool:
     if replay.anomalies or replay.computed or replay.side_files:
         return True
     judge = ctx.judge
+    imports = [e.args for e in replay.events if e.kind == "import"]
+    verdicts = {judge.judge(a[0], a[1]) for a in imports}
+    if Judgement.DENIED in verdicts:
+        return True
+    # an unknown name counts once the reading goes on to use it or reaches STOP, or when it is
+    # spelled like a Python module (importing runs the module); garbage from bytes that are not a
+    # pickle at all (a CSV header read as GLOBAL) does not
+    acts = replay.ok or any(e.kind in ("call", "new") for e in replay.events)
     return any(
-        event.kind == "import"
-        and judge.judge(event.args[0], event.args[1]) is not Judgement.ALLOWED
-        for event in replay.events
+        judge.judge(a[0], a[1]) is Judgement.UNKNOWN and (acts or _MODULE_NAME.match(a[0]))
+        for a in imports
     )
 
 

@@ -30,7 +30,19 @@ def scan_pickle_file(
     if text:
         probe = replay_c(data, start, end)
         if not probe.ok and not probe.events and not probe.anomalies and not probe.limits:
-            return "unknown"
+            # not a pickle to the C unpickler; the pure-Python one may still read something
+            before = len(ctx.findings)
+            check_pickle_stream(
+                ctx,
+                data,
+                start,
+                end,
+                f"{where} (as pickle.load reads it)",
+                depth,
+                strict=False,
+                following=False,
+            )
+            return "pickle" if len(ctx.findings) > before else "unknown"
     if bytes(data[start : start + len(TORCH_LEGACY_MAGIC)]) == TORCH_LEGACY_MAGIC:
         check_pickle_stream(
             ctx, data, start, end, where, depth, max_pickles=_LEGACY_PICKLES, persistent=True

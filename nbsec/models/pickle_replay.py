@@ -285,9 +285,8 @@ class _PlainReader:
         self.limits = limits
 
     def read(self, n: int = -1) -> bytes:
-        if n < 0:
-            n = self.end - self.pos
-        if n > self.limits.max_text:
+        available = self.end - self.pos if n < 0 else min(n, self.end - self.pos)
+        if available > self.limits.max_text:
             raise _Stop("limit", f"a {n}-byte read (limit {self.limits.max_text})", self.pos)
         chunk = bytes(self.data[self.pos : min(self.end, self.pos + n)])
         self.pos += len(chunk)
@@ -443,13 +442,34 @@ def replay_c(
         _stopped(replay, "limit", "the unpickler ran out of memory", reader.pos)
     except Exception as exc:  # the unpickler's own verdict on the stream
         patched = _patched_at(reader)
-        if patched is not None and "invalid load key" in str(exc):
+        message = str(exc)
+        if patched is not None and "invalid load key" in message:
             _stopped(replay, patched[1][0], patched[1][1], patched[0])
+        elif any(m in message for m in _NEEDS_CONCRETE) and any(
+            e.kind in ("call", "new") for e in trace.events
+        ):
+            # a value the stream computed (a stand-in here, a real object in the loader) where
+            # the unpickler needs a str, tuple or dict: what is imported or called next depends
+            # on running the stream
+            replay.computed.append(
+                (f"a value computed while loading feeds {message}", reader.tok_start)
+            )
+            _stopped(replay, "computed", _describe(exc), reader.tok_start)
         else:
             _stopped(replay, "malformed", _describe(exc), reader.tok_start)
     finally:
         replay.events = trace.events
     return replay
+
+
+_NEEDS_CONCRETE = (
+    "STACK_GLOBAL requires str",
+    "argument list must be a tuple",
+    "NEWOBJ expected an arg tuple",
+    "NEWOBJ_EX args argument must be a tuple",
+    "NEWOBJ_EX kwargs argument must be a dict",
+    "after * must be an iterable",
+)
 
 
 def _patched_at(reader: _StreamReader) -> tuple[int, tuple[str, str]] | None:

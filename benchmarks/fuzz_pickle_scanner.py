@@ -44,7 +44,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 CANARY_MODULE = "nbsec_canary"
-_CANARY_SOURCE = '''
+_CANARY_SOURCE = """
 LOG = []
 class _Obj:
     def __init__(self, *a, **k): LOG.append(("init", type(self).__name__))
@@ -70,7 +70,7 @@ def name_f():
     LOG.append(("call", "name_f")); return "f1"
 ns = _Obj()
 ns.inner = _Obj()
-'''
+"""
 
 # -- the worker (runs in a child process) --------------------------------------------------------
 _WORKER = r"""
@@ -175,13 +175,23 @@ class Oracle:
 # -- generation ---------------------------------------------------------------------------------
 
 _NAMES = [f"f{i}" for i in range(8)] + [f"C{i}" for i in range(8)] + ["ns.inner", "ns"]
-_OTHER = [("os", "system"), ("builtins", "eval"), ("collections", "OrderedDict"),
-          ("__builtin__", "eval"), ("copy_reg", "_reconstructor"), ("numpy", "dtype")]  # fmt: skip
+_OTHER = [
+    ("os", "system"),
+    ("builtins", "eval"),
+    ("collections", "OrderedDict"),
+    ("__builtin__", "eval"),
+    ("copy_reg", "_reconstructor"),
+    ("numpy", "dtype"),
+]
 
 
 def _su(text: str) -> bytes:
     raw = text.encode()
-    return b"\x8c" + bytes([len(raw)]) + raw if len(raw) < 256 else b"X" + struct.pack("<I", len(raw)) + raw
+    return (
+        b"\x8c" + bytes([len(raw)]) + raw
+        if len(raw) < 256
+        else b"X" + struct.pack("<I", len(raw)) + raw
+    )
 
 
 def _global_ref(rng: random.Random) -> bytes:
@@ -196,8 +206,20 @@ def _global_ref(rng: random.Random) -> bytes:
         return _su(module) + _su(name) + b"\x93"
     if style == 2:  # names through the memo
         slot = rng.randrange(200)
-        return (_su(module) + b"q" + bytes([slot]) + b"0" + _su(name) + b"\x94" + b"0"
-                + b"h" + bytes([slot]) + b"h" + bytes([slot + 1 if slot < 255 else 0]) + b"\x93")
+        return (
+            _su(module)
+            + b"q"
+            + bytes([slot])
+            + b"0"
+            + _su(name)
+            + b"\x94"
+            + b"0"
+            + b"h"
+            + bytes([slot])
+            + b"h"
+            + bytes([slot + 1 if slot < 255 else 0])
+            + b"\x93"
+        )
     if style == 3:  # protocol 0 strings
         return f"V{module}\nV{name}\n".encode() + b"\x93"
     return b"(" + f"i{module}\n{name}\n".encode()  # INST with no args
@@ -226,13 +248,21 @@ def _value(rng: random.Random, depth: int = 0) -> bytes:
     if r == 9:
         return b"(" + b"".join(_value(rng, depth + 1) for _ in range(rng.randrange(4))) + b"t"
     if r == 10:
-        return b"]" + b"(" + b"".join(_value(rng, depth + 1) for _ in range(rng.randrange(4))) + b"e"
+        return (
+            b"]" + b"(" + b"".join(_value(rng, depth + 1) for _ in range(rng.randrange(4))) + b"e"
+        )
     if r == 11:
-        return b"}" + b"(" + b"".join(_value(rng, depth + 1) + _value(rng, depth + 1)
-                                      for _ in range(rng.randrange(3))) + b"u"
+        return (
+            b"}"
+            + b"("
+            + b"".join(
+                _value(rng, depth + 1) + _value(rng, depth + 1) for _ in range(rng.randrange(3))
+            )
+            + b"u"
+        )
     if r == 12:
         return _call(rng, depth + 1)
-    return b"(" + _value(rng, depth + 1) + b"\x85" if False else _value(rng, depth + 1) + b"\x85"
+    return _value(rng, depth + 1) + b"\x85"
 
 
 def _call(rng: random.Random, depth: int = 0) -> bytes:
@@ -248,10 +278,16 @@ def _call(rng: random.Random, depth: int = 0) -> bytes:
     if r == 2:
         return func + args + b"R" + _value(rng, depth + 1) + b"b"
     if r == 3:
-        return b"(" + func + b"".join(_value(rng, depth + 1) for _ in range(rng.randrange(2))) + b"o"
+        return (
+            b"(" + func + b"".join(_value(rng, depth + 1) for _ in range(rng.randrange(2))) + b"o"
+        )
     if r == 4:  # computed name: STACK_GLOBAL fed by calls
-        return (f"c{CANARY_MODULE}\nname_os\n)R".encode() + f"c{CANARY_MODULE}\nname_f\n)R".encode()
-                + b"\x93" + b")R")
+        return (
+            f"c{CANARY_MODULE}\nname_os\n)R".encode()
+            + f"c{CANARY_MODULE}\nname_f\n)R".encode()
+            + b"\x93"
+            + b")R"
+        )
     return func + b")R" + b"]" + b"(" + _value(rng, depth + 1) + b"e"  # APPENDS on the result
 
 
@@ -297,9 +333,14 @@ def program(rng: random.Random) -> bytes:
 
 def seeds() -> list[bytes]:
     values: list[Any] = [
-        {"a": [1, 2.5, "x", None, True]}, OrderedDict(a=1), date(2026, 1, 2), timedelta(3),
-        [b"\x00" * 40, bytearray(b"ab")], {frozenset({1, 2}), (1, 2)}, list(range(300)),
-    ]  # fmt: skip
+        {"a": [1, 2.5, "x", None, True]},
+        OrderedDict(a=1),
+        date(2026, 1, 2),
+        timedelta(3),
+        [b"\x00" * 40, bytearray(b"ab")],
+        {frozenset({1, 2}), (1, 2)},
+        list(range(300)),
+    ]
     out = []
     for value in values:
         for proto in range(6):
@@ -355,8 +396,7 @@ def check(data: bytes, oracle: Oracle, stats: Stats) -> dict[str, Any] | None:
             missed[mode] = lost
     if not missed:
         return None
-    return {"hex": data.hex(), "verdict": scan.verdict, "missed": missed,
-            "nbsec": sorted(reported)}  # fmt: skip
+    return {"hex": data.hex(), "verdict": scan.verdict, "missed": missed, "nbsec": sorted(reported)}
 
 
 def _mapped(name: str) -> str:
@@ -417,8 +457,10 @@ def main() -> int:
     print(f"\n## Differential fuzzing of the pickle scanner (seed {args.seed})\n")
     print("| inputs | seconds | inputs/s | oracle timeouts/crashes | divergences | verdicts |")
     print("|---|---|---|---|---|---|")
-    print(f"| {stats.inputs} | {elapsed:.0f} | {stats.inputs / max(elapsed, 1e-9):.1f} "
-          f"| {stats.oracle_failures} | {len(stats.divergences)} | {stats.verdicts} |")  # fmt: skip
+    print(
+        f"| {stats.inputs} | {elapsed:.0f} | {stats.inputs / max(elapsed, 1e-9):.1f} "
+        f"| {stats.oracle_failures} | {len(stats.divergences)} | {stats.verdicts} |"
+    )
     return 1 if stats.divergences else 0
 
 

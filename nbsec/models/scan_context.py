@@ -93,7 +93,19 @@ class ScanContext:
                 key=f"depth:{where}",
             )
             return "unknown"
-        return self.scan_member_fn(self, data, start, end, where, depth)
+        try:
+            return self.scan_member_fn(self, data, start, end, where, depth)
+        except (MemoryError, RecursionError) as exc:
+            reason = type(exc).__name__
+        except Exception as exc:  # a corrupt member (LZMAError, overflowing sizes...) is a
+            reason = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:160]}"
+        # finding, and the rest of the file is still scanned
+        self.report(
+            "NBS-PKL-021",
+            f"{where}: could not be read ({reason}); not scanned",
+            key=f"{where}:unreadable",
+        )
+        return "unknown"
 
     def side_file(self, name: str, where: str, depth: int) -> None:
         """A file another file's loader would open by name (a joblib side file): scan it when

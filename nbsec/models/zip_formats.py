@@ -136,7 +136,9 @@ def _scan_zip_member(
             if detect(head, member.size) not in _PEEK_FORMATS:
                 return
         budget = limits.max_member_bytes
-        body, truncated = read_member(data, member, end, budget)
+        body, truncated = read_member(
+            data, member, end, budget, limits.max_ratio, limits.ratio_floor
+        )
     except ZipFormatError as exc:
         ctx.report("NBS-PKL-021", f"{where}: {exc}", key=f"{where}:corrupt")
         return

@@ -15,9 +15,8 @@ import bz2
 import itertools
 import lzma
 import struct
-import zlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nbsec.models.pickle_walker import Buffer
@@ -193,7 +192,14 @@ def _from_local_headers(data: Buffer, start: int, end: int, max_members: int) ->
     return members
 
 
-def read_member(data: Buffer, member: ZipMember, end: int, max_bytes: int) -> tuple[bytes, bool]:
+def read_member(
+    data: Buffer,
+    member: ZipMember,
+    end: int,
+    max_bytes: int,
+    max_ratio: int = 0,
+    ratio_floor: int = 0,
+) -> tuple[Any, bool]:
     """Up to ``max_bytes`` of the member's uncompressed data, and whether it was cut short.
 
     Stored members are sliced (the caller may also use offsets directly); unknown compression
@@ -204,14 +210,17 @@ def read_member(data: Buffer, member: ZipMember, end: int, max_bytes: int) -> tu
     if member.method == STORED:
         chunk = bytes(raw[:max_bytes])
         return chunk, len(raw) > max_bytes
-    if member.method == DEFLATED:
-        dec = zlib.decompressobj(-15)
+    if member.method in (DEFLATED, BZIP2):
+        from nbsec.models.compressed_format import decompress_bounded
+
+        kind = "deflate" if member.method == DEFLATED else "bz2"
         try:
-            out = dec.decompress(bytes(raw), max_bytes)
-        except zlib.error as exc:
-            raise ZipFormatError(f"deflate data is corrupt ({exc})") from None
-        return out, bool(dec.unconsumed_tail)
-    if member.method in (BZIP2, LZMA):
+            return decompress_bounded(
+                data, member.data_offset, stop, kind, max_bytes, max_ratio, ratio_floor
+            )
+        except ValueError as exc:
+            raise ZipFormatError(f"compressed data is corrupt ({exc})") from None
+    if member.method == LZMA:
         return _decompress_other(bytes(raw), member.method, max_bytes)
     raise ZipFormatError(f"compression method {member.method} is not supported")
 

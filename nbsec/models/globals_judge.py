@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -66,6 +67,16 @@ def global_lists() -> GlobalLists:
     )
 
 
+_main_resolver: Callable[[str], str | None] | None = None
+
+
+def set_main_resolver(resolver: Callable[[str], str | None] | None) -> None:
+    """Set by the runtime guard in a live kernel: how to see what ``__main__.<name>`` is (a class
+    the user defined, or an object bound from another module)."""
+    global _main_resolver
+    _main_resolver = resolver
+
+
 class GlobalsJudge:
     """Judges ``module`` + ``qualname`` pairs for one policy (its ``allow_globals``).
 
@@ -93,6 +104,13 @@ class GlobalsJudge:
         self._cache: dict[tuple[str, str], Judgement] = {}
 
     def judge(self, module: str, qualname: str) -> Judgement:
+        if module == "__main__" and _main_resolver is not None:
+            # in a live kernel a notebook global is judged as what it is, now
+            real = _main_resolver(qualname)
+            if real == "class":
+                return Judgement.ALLOWED
+            if real is not None and not real.startswith("__main__."):
+                return self.judge_name(real)
         key = (module, qualname)
         found = self._cache.get(key)
         if found is None:

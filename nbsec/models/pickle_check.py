@@ -57,9 +57,11 @@ _MODULE_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
 def looks_embedded(head: bytes, last: int) -> bool:
-    """Do these first bytes (and last byte) start a pickle, a zip or a gzip stream?"""
+    """Do these first bytes (and last byte) start a pickle, a zip, a gzip or a zlib stream?"""
     if head[:2] in _PICKLE_HEADS or head == b"PK\x03\x04" or head[:2] == b"\x1f\x8b":
         return True
+    if len(head) >= 2 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0:
+        return True  # zlib, as joblib and codecs.decode(..., "zlib") read it
     return head[:1] in (b"c", b"(", b"i", b"}", b"]") and last == 0x2E
 
 

@@ -220,16 +220,26 @@ def _scan(
 
 def _read_as_pickle(
     ctx: ScanContext, data: Buffer, start: int, end: int, where: str, depth: int
-) -> None:
+) -> bool:
     """Every file is also what ``pickle.load``, ``numpy.load(allow_pickle=True)`` or torch's
     legacy loader would make of it from its first byte: a polyglot is judged by each loader that
     accepts it, not by the first format sniffed. Quiet unless that reading does something."""
     from nbsec.models.pickle_check import check_pickle_stream
     from nbsec.models.pickle_replay import first_opcode_ok
 
-    if first_opcode_ok(data, start, end):
-        check_pickle_stream(ctx, data, start, end, f"{where} (as pickle.load reads it)", depth,
-                            strict=False, following=False)  # fmt: skip
+    if not first_opcode_ok(data, start, end):
+        return False
+    result = check_pickle_stream(
+        ctx,
+        data,
+        start,
+        end,
+        f"{where} (as pickle.load reads it)",
+        depth,
+        strict=False,
+        following=False,
+    )
+    return result.ok  # fmt: skip
 
 
 def scan_buffer(
@@ -242,7 +252,8 @@ def scan_buffer(
         from nbsec.models.pickle_file import scan_pickle_file
 
         return scan_pickle_file(ctx, data, start, end, where, depth, text=(kind == "pickle-text"))
-    _read_as_pickle(ctx, data, start, end, where, depth)
+    if _read_as_pickle(ctx, data, start, end, where, depth) and kind == "unknown":
+        return "pickle"  # whatever its first bytes, the unpickler reads it to STOP
     if kind == "unknown" and data.rfind(b"PK\x05\x06", max(start, end - 0x10000 - 22), end) >= 0:
         kind = "zip"  # a zip with bytes prepended: loaders find it from the end, so do we
     if kind == "zip":

@@ -74,6 +74,7 @@ class StreamResult:
     ok: bool
     globals: list[str] = field(default_factory=list)
     error: str | None = None
+    value: int | None = None  # the unpickled value, when it is a plain int (record counts)
 
 
 def check_pickle_stream(
@@ -154,6 +155,7 @@ def _check_one(
                 ctx.add_global(name)
         return StreamResult(start, first.end, first.ok, names, first.error)
     joblib_ok = any(r.engine == "joblib" and r.ok for r, _ in readings)
+    result = StreamResult(start, first.end, first.ok, names, first.error, first.value)
     for replay, label in readings:
         # a joblib file is not meant for pickle.load: that reading breaking is no news
         report_replay(
@@ -166,7 +168,7 @@ def _check_one(
             strict=strict and not (joblib_ok and replay.engine != "joblib"),
             persistent=persistent,
         )
-    return StreamResult(start, first.end, first.ok, names, first.error)
+    return result
 
 
 _JOBLIB_NAMES = frozenset(

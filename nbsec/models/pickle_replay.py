@@ -96,6 +96,7 @@ class Replay:
     computed: list[tuple[str, int]] = field(default_factory=list)  # what, offset
     protocol: int = 0
     tokens: int = 0
+    value: int | None = None  # what the stream unpickled to, when that is a plain int
 
 
 class _Stop(Exception):
@@ -429,7 +430,9 @@ def replay_c(
     unpickler = _c_unpickler(trace, reader, persistent)
     try:
         with _private_extension_cache():
-            unpickler.load()
+            loaded = unpickler.load()
+        if type(loaded) is int:
+            replay.value = loaded
         replay.ok = True
         replay.end = reader.pos
     except _Stop as exc:

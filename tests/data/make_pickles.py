@@ -1014,6 +1014,92 @@ def benign_formats(out: Path, canary: Path) -> list[Sample]:
 
 
 @builder
+def containers_as_loaders_read_them(out: Path, canary: Path) -> list[Sample]:
+    """Archives whose members a loader finds differently from a naive reader."""
+    payload_p0 = call_p0("os", "mkdir", str(canary))
+    # torch's reader looks records up case-insensitively
+    upper = torch_zip_bytes(pickle.dumps({"w": 1}), extra={"DATA.PKL": payload_p0})
+    _w(out, "mal_torch_case_insensitive.pt", upper)
+    # two central directories: zipfile reads the one before the end record, miniz the declared
+    benign = pickle.dumps([1, 2], protocol=2)
+    evil = pickle.dumps(_Reduce(os.mkdir, str(canary)), protocol=2)
+
+    def parts(name: str, body: bytes) -> tuple[bytes, bytes]:
+        raw = _zip({name: body})
+        at = struct.unpack("<L", raw[raw.rfind(b"PK\x05\x06") + 16 :][:4])[0]
+        return raw[:at], raw[at : raw.rfind(b"PK\x05\x06")]
+
+    local_a, entry_a = parts("a.pkl", benign)
+    local_b, entry_b = parts("b.pkl", evil)
+    # zipfile finds its directory right before the end record and shifts every offset by the
+    # distance to the declared one (len(entry_a)): b.pkl's entry is written for that shift
+    pad = b"\x00" * 64
+    at_b = len(local_a) + len(pad)
+    entry_b = entry_b[:42] + struct.pack("<L", at_b - len(entry_a)) + entry_b[46:]
+    body = local_a + pad + local_b + entry_a
+    end = struct.pack("<4sHHHHLLH", b"PK\x05\x06", 0, 0, 1, 1, len(entry_b), at_b + len(local_b), 0)
+    body += entry_b
+    _w(out, "mal_zip_two_directories.npz", body + end)
+    # a pax global header names every later member "pickle": tarfile (and so torch's legacy
+    # loader) reads the last of them
+    buf = io.BytesIO()
+    with tarfile.open(
+        fileobj=buf, mode="w", format=tarfile.PAX_FORMAT, pax_headers={"path": "pickle"}
+    ) as tf:
+        for name, body_bytes in (("notes.txt", b"hello"), ("weights.bin", evil)):
+            info = tarfile.TarInfo(name)
+            info.size = len(body_bytes)
+            tf.addfile(info, io.BytesIO(body_bytes))
+    _w(out, "mal_tar_pax_global_path.tar", buf.getvalue())
+    # legacy torch tar: the payload in the storage_views pickle after the storages
+    record = b"\x80\x02(" + _bin_str("0") + _bin_str("cpu") + b"ctorch\nFloatStorage\nt."
+    storages = pickle.dumps(1, protocol=2) + record + struct.pack("<q", 2) + b"\x00" * 8 + evil
+    legacy = tar_bytes(
+        {
+            "sys_info": pickle.dumps({"protocol_version": 1000}, protocol=2),
+            "pickle": pickle.dumps({"w": 1}, protocol=2),
+            "storages": storages,
+            "tensors": pickle.dumps(0, protocol=2),
+        }
+    )
+    _w(out, "mal_torch_legacy_storage_views.pt", legacy)
+    return [
+        Sample(
+            "mal_torch_case_insensitive.pt",
+            "torch record found case-insensitively",
+            True,
+            D,
+            (P10,),
+            "issue 11 (torch reader case-insensitive)",
+        ),
+        Sample(
+            "mal_zip_two_directories.npz",
+            "two central directories",
+            True,
+            D,
+            ("NBS-PKL-023", P10),
+            "issue 11 (zipfile central-directory choice)",
+        ),
+        Sample(
+            "mal_tar_pax_global_path.tar",
+            "pax global header renames members",
+            True,
+            D,
+            (P10,),
+            "issue 11 (tarfile pax global headers)",
+        ),
+        Sample(
+            "mal_torch_legacy_storage_views.pt",
+            "payload in storage_views",
+            True,
+            D,
+            (P10,),
+            "issue 11 (legacy torch second pickle)",
+        ),
+    ]
+
+
+@builder
 def fuzz_divergences(out: Path, canary: Path) -> list[Sample]:
     """Every input on which the differential fuzzer once caught nbsec disagreeing with a real
     loader (``tests/data/fuzz_cases.json``); they name the fuzzer's harmless canary module."""

@@ -256,6 +256,17 @@ class Policy:
             return True
         return any(w.sha256 is not None and w.admits(digest, None) for w in self.waivers)
 
+    def load_allowed(self, sha256: str | None, path: str | os.PathLike[str] | None) -> bool:
+        """May this exact file be loaded whatever the model scanner says about it?
+
+        Only an explicit allow of that file admits it: its sha256 in ``allow_sha256`` or its
+        path matched by ``allow_paths`` (the session's ``%nbsec allow <sha256|path>`` lands
+        there too). A waiver of a rule or family changes reporting only; it never admits a
+        file, and neither does a trusted source: a ``dangerous`` file stays blocked."""
+        if sha256 and self.sha256_allowed(sha256):
+            return True
+        return bool(path) and self.path_allowed(path)  # type: ignore[arg-type]
+
     def source_trusted(self, source: str) -> bool:
         """Is a URL, ``host/path`` or hub repo id (``org/name``) inside a trusted source?
 

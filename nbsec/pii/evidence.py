@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from nbsec.masking import mask
+from nbsec.pii import entity_patterns as ep
 from nbsec.pii import lexicons
 from nbsec.pii import recognizers as rz
 from nbsec.pii.column_values import ColumnValues
@@ -302,7 +303,7 @@ def collect(
     ev.digit_texts = sum(c for d, c in counts.items() if d.isdigit())
     ev.chars = sum(len(d) * c for d, c in counts.items())
     ev.booleans += sum(c for d, c in counts.items() if len(d) <= 5 and d.lower() in BOOL_WORDS)
-    _collect_entities(distinct, counts, registry, opts, ev.entities)
+    _collect_entities(name, distinct, counts, registry, opts, ev.entities)
     _collect_shape(distinct, counts, opts, ev.shape)
     if opts.ner is not None:
         _collect_ner(distinct, counts, opts.ner, ev.shape)
@@ -380,18 +381,44 @@ def _collect_dates(values: ColumnValues, tally: DateTally) -> None:
 
 
 def _active_recognizers(
-    distinct: list[str], registry: rz.Registry, opts: CollectOptions
+    name: str, distinct: list[str], registry: rz.Registry, opts: CollectOptions
 ) -> list[rz.Recognizer]:
-    """The core recognizers, plus those that find a candidate in a spread probe of values."""
+    """The recognizers worth running over a column's values.
+
+    The core set always runs (it finds e-mails or cards hidden in free text). A recognizer
+    without a checksum that is not in the core set can only ever label a column together with
+    its column name (the judge's rule), so it runs only when the name speaks of its entity, the
+    policy lists the entity, or it is the team's own; a checksum recognizer runs when one value of
+    a spread probe validates."""
+    from nbsec.pii.column_names import specific_context
+
     wanted = opts.entities
     recs = [r for r in registry.recognizers if wanted is None or r.entity in wanted]
-    if len(distinct) <= PROBE_VALUES:
-        return recs
-    step = len(distinct) / PROBE_VALUES
-    probe = "\n".join(distinct[int(i * step)].replace("\n", " ") for i in range(PROBE_VALUES))
-    tail = [r for r in recs if r.entity not in CORE_ENTITIES]
-    seen = {m.recognizer for m in rz.find(probe, tail, max_validations=0)}
-    return [r for r in recs if r.entity in CORE_ENTITIES or r.name in seen]
+    core = [r for r in recs if r.entity in CORE_ENTITIES]
+    named = {
+        r.entity
+        for r in recs
+        if r.entity not in CORE_ENTITIES and specific_context(name, r.entity, registry)
+    }
+    listed = wanted or frozenset()
+    keep = [
+        r
+        for r in recs
+        if r.entity not in CORE_ENTITIES
+        and (r.entity in named or r.entity in listed or r.source == "custom")
+    ]
+    candidates = [r for r in recs if r.checksum and r.entity not in CORE_ENTITIES and r not in keep]
+    if candidates:
+        step = max(1.0, len(distinct) / PROBE_VALUES)
+        probe_values = [distinct[int(i * step)] for i in range(min(PROBE_VALUES, len(distinct)))]
+        probe = "\n".join(d.replace("\n", " ") for d in probe_values)
+        valid = {
+            m.recognizer
+            for m in rz.find(probe, candidates, max_validations=PROBE_VALUES)
+            if m.validated
+        }
+        keep += [r for r in candidates if r.name in valid]
+    return core + keep
 
 
 def _chunks(distinct: list[str]) -> Iterable[tuple[int, list[str]]]:
@@ -406,13 +433,14 @@ def _chunks(distinct: list[str]) -> Iterable[tuple[int, list[str]]]:
 
 
 def _collect_entities(
+    name: str,
     distinct: list[str],
     counts: Counter[str],
     registry: rz.Registry,
     opts: CollectOptions,
     out: dict[str, EntityTally],
 ) -> None:
-    recs = _active_recognizers(distinct, registry, opts)
+    recs = _active_recognizers(name, distinct, registry, opts)
     tally: dict[str, list[int]] = {}
     seen: set[tuple[str, int, str]] = set()
     for offset, chunk in _chunks(distinct):
@@ -422,7 +450,10 @@ def _collect_entities(
         for d in chunk:
             starts.append(pos)
             pos += len(d) + 1
-        for m in rz.find(joined, recs, max_validations=opts.max_validations, tally=tally):
+        found = rz.find(
+            joined, recs, max_validations=opts.max_validations, tally=tally, values=chunk
+        )
+        for m in found:
             local = bisect.bisect_right(starts, m.start) - 1
             value = chunk[local]
             key = offset + local
@@ -503,6 +534,8 @@ def _collect_shape(
                 rows["full"] += c
         elif len(value) > 20 and " " in value:
             rows["free"] += c
+            if any(ch.isdigit() for ch in value[:12]) and ep.STREET.search(value):
+                continue  # a street address: streets are named after people
             hit = _TITLED.search(value)
             found = hit.group(0) if hit and _PAIR.search(value, hit.end() - 1) else None
             if found is None:

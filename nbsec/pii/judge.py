@@ -25,64 +25,20 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from dataclasses import dataclass, replace
 
 from nbsec.masking import mask
 from nbsec.pii import entity_patterns as ep
+from nbsec.pii.column_names import name_context, specific_context
 from nbsec.pii.evidence import MAX_EXAMPLES, ColumnEvidence, EntityTally
 from nbsec.pii.recognizers import NOT_PERSONAL, Registry
 from nbsec.pii.results import ColumnScan, EntityHit
 
-_SPLIT = re.compile(r"[\W_]+")
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # entities that identify a person by themselves: their presence makes a row personal
 IDENTIFYING_CORE = frozenset(
     {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE"}
 )
 _WEAK_MIN = ep.WEAK_MIN_FRACTION
-# column-name words too common to lift a pattern presidio itself scores below 0.3 ("account_id"
-# is not a bank account number, "member_since" not an insurance id)
-GENERIC_CONTEXT = frozenset(
-    [
-        "account",
-        "id",
-        "number",
-        "no",
-        "nr",
-        "check",
-        "save",
-        "member",
-        "policy",
-        "claim",
-        "billing",
-        "tax",
-        "us",
-        "united",
-        "states",
-        "code",
-        "card",
-        "reference",
-        "ref",
-        "registration",
-        "license",
-        "licence",
-        "document",
-        "id_number",
-        "identification",
-        "auth",
-        "approval",
-        "provider",
-        "specialty",
-        "pharmacy",
-        "medication",
-        "vehicle",
-        "plate",
-        "permit",
-        "individual",
-        "payer",
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -97,35 +53,6 @@ class JudgeSettings:
         if self.entities is not None:
             return entity in self.entities
         return entity not in NOT_PERSONAL
-
-
-def name_tokens(column: str) -> tuple[set[str], str]:
-    spaced = _CAMEL.sub("_", column).lower()
-    tokens = {t for t in _SPLIT.split(spaced) if t}
-    return tokens, "".join(sorted(tokens, key=spaced.find))
-
-
-def name_context(column: str, registry: Registry | None = None) -> frozenset[str]:
-    """Entities whose context words appear in a column name (``customerEmail``, ``cc_num``,
-    ``Nachname``, ``фамилия``)."""
-    tokens, joined = name_tokens(column)
-    if not tokens:
-        return frozenset()
-    out = set()
-    table: dict[str, frozenset[str]] = dict(registry.context) if registry else {}
-    for spec in ep.SPECS.values():
-        table[spec.entity] = table.get(spec.entity, frozenset()) | frozenset(spec.context)
-    for entity, words in table.items():
-        for word in words:
-            parts = word.split()
-            if len(parts) > 1:
-                if all(p in tokens for p in parts):
-                    out.add(entity)
-                    break
-            elif word in tokens or (len(word) >= 5 and word in joined):
-                out.add(entity)
-                break
-    return frozenset(out)
 
 
 @dataclass
@@ -183,7 +110,7 @@ def _pattern_hits(
         if not core and not checksum:
             # presidio patterns without a check: only with the column name, and a specific one
             # when presidio scores the pattern low
-            specific = has_ctx and (t.score >= 0.3 or _specific_context(ev.name, entity, registry))
+            specific = has_ctx and (t.score >= 0.3 or specific_context(ev.name, entity, registry))
             if specific and whole >= _WEAK_MIN and t.distinct >= need:
                 level, reason = 1, "pattern + column name"
         elif strong >= (spec.min_fraction if core else 0.05) and t.strong_distinct >= need:
@@ -216,21 +143,6 @@ def _pattern_hits(
         )
         out = [best] + [h for h in out if h is not best and h.whole < 0.3 and h.hit.fraction >= 0.2]
     return out
-
-
-def _specific_context(column: str, entity: str, registry: Registry) -> bool:
-    tokens, joined = name_tokens(column)
-    for word in registry.context.get(entity, ()):
-        parts = word.split()
-        if len(parts) > 1 and all(p in tokens for p in parts):
-            return True
-        if (
-            len(parts) == 1
-            and word not in GENERIC_CONTEXT
-            and (word in tokens or (len(word) >= 5 and word in joined))
-        ):
-            return True
-    return False
 
 
 def _extrapolate(t: EntityTally) -> EntityTally:

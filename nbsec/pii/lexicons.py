@@ -104,6 +104,8 @@ def variants(token: str) -> tuple[str, ...]:
 
 
 def _known(token: str, *lists: frozenset[str]) -> bool:
+    if token.isascii():
+        return any(token in lst for lst in lists)
     return any(v in lst for v in variants(token) for lst in lists)
 
 

@@ -93,6 +93,22 @@ _STRUCTURE_ONLY = frozenset(
 _DIGIT_CLASS = re.compile(r"\\d|\[0-9|\[1-9|\[0-3")
 
 
+def _has_at(value: str) -> bool:
+    return "@" in value
+
+
+def _has_ip_separator(value: str) -> bool:
+    return "." in value or ":" in value
+
+
+_VALUE_FILTERS: dict[str, Callable[[str], bool]] = {
+    "EMAIL_ADDRESS": _has_at,
+    "IP_ADDRESS": _has_ip_separator,
+    "MAC_ADDRESS": _has_ip_separator,
+    "URL": lambda value: "." in value,
+}
+
+
 @dataclass(frozen=True, eq=False)
 class Recognizer:
     """One recognizer, ready for bulk use."""
@@ -108,6 +124,9 @@ class Recognizer:
     checksum: bool = False
     country: str | None = None
     needs_digits: bool = False
+    # a cheap test a value must pass for the patterns to have a chance (``"@" in value``):
+    # values that fail it are blanked before the patterns run
+    value_filter: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +233,7 @@ def from_presidio(recognizer: Any, source: str = "presidio") -> Recognizer | Non
     invalidate = _overridden(recognizer, "invalidate_result")
     needs_digits = all(_DIGIT_CLASS.search(p.regex) for p in recognizer.patterns)
     return Recognizer(
+        value_filter=_VALUE_FILTERS.get(entity),
         name=recognizer.name,
         entity=entity,
         source=source,
@@ -484,25 +504,39 @@ def find(
     max_validations: int | None = None,
     tally: dict[str, list[int]] | None = None,
     entities: Collection[str] | None = None,
+    values: list[str] | None = None,
 ) -> list[Match]:
     """Every match of every recognizer in ``text`` (values joined by newlines).
 
     Matches of different entities may overlap (the judge or :func:`resolve` decides); a
     recognizer's overlapping matches keep the better one. ``max_validations`` caps the distinct
     candidates validated per recognizer (past it, matches come back ``checked=False``);
-    ``tally`` receives per entity ``[validated distinct candidates, valid ones]``."""
+    ``tally`` receives per entity ``[validated distinct candidates, valid ones]``. When
+    ``values`` (the values ``text`` joins with newlines) is given, a recognizer's
+    ``value_filter`` blanks the values it cannot match, keeping every offset."""
     has_digits = any(ch.isdigit() for ch in text)
     out: list[Match] = []
+    filtered: dict[Callable[[str], bool], str] = {}
     for rec in recognizers:
         if entities is not None and rec.entity not in entities:
             continue
         if rec.needs_digits and not has_digits:
             continue
+        target = text
+        if rec.value_filter is not None and values is not None:
+            keep = rec.value_filter
+            if keep not in filtered:
+                filtered[keep] = "\n".join(
+                    d if keep(d) else " " * len(d) for d in (x.replace("\n", " ") for x in values)
+                )
+            target = filtered[keep]
+            if not target.strip():
+                continue
         verdicts: dict[str, bool | None] = {}
         last_end = -1
         found: list[Match] = []
         for pattern, score in rec.patterns:
-            for m in pattern.finditer(text):
+            for m in pattern.finditer(target):
                 start, end = m.span()
                 token = m.group(0)
                 if rec.entity == "PHONE_NUMBER":

@@ -52,10 +52,13 @@ _TRANSLIT = str.maketrans(
 
 @cache
 def _load(name: str) -> frozenset[str]:
+    import gzip
+
     try:
-        text = resources.files("nbsec.pii").joinpath("data", f"{name}.txt").read_text("utf-8")
+        raw = resources.files("nbsec.pii").joinpath("data", f"{name}.txt.gz").read_bytes()
     except FileNotFoundError:
         return frozenset()
+    text = gzip.decompress(raw).decode("utf-8")
     return frozenset(
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
     )
@@ -97,7 +100,7 @@ def variants(token: str) -> tuple[str, ...]:
     """The folded token, and its Latin transliteration or accent-free form when different."""
     out = [token]
     if not token.isascii():
-        latin = _strip_accents(token.translate(_TRANSLIT))
+        latin = _strip_accents(_strip_accents(token).translate(_TRANSLIT))
         if latin != token:
             out.append(latin)
     return tuple(out)
@@ -168,13 +171,29 @@ def name_evidence(tokens: list[str]) -> int:
     return sum(1 for t in tokens if _known(t, first, last))
 
 
+# surname morphology of many languages (patronymic and family-name endings): evidence for a
+# surname beside a known first name, never alone
+_SURNAME_ENDING = re.compile(
+    r"(?:ov|ova|ev|eva|in|ina|sky|ski|ska|skiy|skaya|cki|cka|wicz|vich|vić|ić|ovic|ović|enko|"
+    r"chuk|czyk|escu|eanu|opoulos|poulos|akis|idis|iadis|oglu|oğlu|yan|ian|dze|shvili|son|sen|"
+    r"sson|ez|es|berg|mann|stein|ovski|evski|ovska|evska|aj)$"
+)
+
+
+def surname_shaped(token: str) -> bool:
+    return any(len(v) >= 4 and _SURNAME_ENDING.search(v) for v in variants(token))
+
+
 def full_name(tokens: list[str]) -> bool:
-    """A known first name followed by a known surname or first name (or the reverse)."""
+    """A known first name followed by a known (or surname-shaped) surname or first name, or
+    the reverse order ("ИВАНОВ Иван")."""
     if len(tokens) < 2:
         return False
     first, last = first_names(), surnames()
     a, b = tokens[0], tokens[-1]
-    return (_known(a, first) and _known(b, last, first)) or (_known(a, last) and _known(b, first))
+    if _known(a, first) and (_known(b, last, first) or surname_shaped(b)):
+        return True
+    return _known(b, first) and (_known(a, last) or surname_shaped(a))
 
 
 def place_rank(value: str) -> int:

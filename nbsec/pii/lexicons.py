@@ -184,7 +184,7 @@ def surname_shaped(token: str) -> bool:
     return any(len(v) >= 4 and _SURNAME_ENDING.search(v) for v in variants(token))
 
 
-def full_name(tokens: list[str]) -> bool:
+def full_name(tokens: list[str], reverse: bool = True) -> bool:
     """A known first name followed by a known (or surname-shaped) surname or first name, or
     the reverse order ("ИВАНОВ Иван")."""
     if len(tokens) < 2:
@@ -193,7 +193,7 @@ def full_name(tokens: list[str]) -> bool:
     a, b = tokens[0], tokens[-1]
     if _known(a, first) and (_known(b, last, first) or surname_shaped(b)):
         return True
-    return _known(b, first) and (_known(a, last) or surname_shaped(a))
+    return reverse and _known(b, first) and (_known(a, last) or surname_shaped(a))
 
 
 def place_rank(value: str) -> int:

@@ -74,7 +74,7 @@ def test_truncated_series_and_value_counts() -> None:
         ("{'name': 'Maria Garcia', 'id': 7}", ["PERSON"]),
         ("0    Braund, Mr. Owen Harris", ["PERSON"]),
         ("ValueError: user jane.doe@corp.com not found", ["EMAIL_ADDRESS"]),
-        ("Written by Agnieszka Kowalska and Mehmet Yılmaz.", ["PERSON", "PERSON"]),
+        ("Written by Agnieszka Kowalska and Mehmet Yılmaz.", ["PERSON", "PERSON"]),  # noqa: RUF001
         ("array([0, 1, 1, 0, 1, 0, 0, 1, 1, 1])", []),
         ("[0 1 1 0 1 0 0 1 1 1]", []),
         ("2023-01-05 12:30:00    1.23\n2023-01-06 12:30:00    1.50", []),

@@ -121,6 +121,7 @@ class ShapeTally:
     name_shaped_distinct: int = 0
     known_name: int = 0  # a token is a known first name or surname
     known_name_distinct: int = 0
+    surname_only: int = 0  # lone tokens known only as surnames (need the column name)
     full_name: int = 0  # a known first name and a known surname (or "Last, First" / titled)
     place: int = 0  # a known place (whole value, or its part before a comma)
     place_distinct: int = 0
@@ -144,6 +145,7 @@ class ShapeTally:
             "name_shaped_distinct",
             "known_name",
             "known_name_distinct",
+            "surname_only",
             "full_name",
             "place",
             "place_distinct",
@@ -525,7 +527,11 @@ def _collect_shape(
             elif lexicons.place_shaped(tokens):
                 rows["place_shaped"] += c
             evidence = lexicons.name_evidence(tokens)
-            if evidence >= 1:
+            # most tokens of a name are names; one in a product description is chance. A lone
+            # token counts as a name when it is a first name ("High", "Close" are surnames too)
+            if len(tokens) == 1 and evidence and not lexicons.is_first_name(tokens[0]):
+                rows["surname_only"] += c
+            elif evidence >= 1 and evidence * 2 >= len(tokens):
                 rows["known"] += c
                 rows["known_d"] += 1
                 if len(s.name_examples) < MAX_EXAMPLES:
@@ -562,6 +568,7 @@ def _collect_shape(
     s.name_shaped_distinct = rows["shaped_d"]
     s.known_name = scaled("known")
     s.known_name_distinct = rows["known_d"]
+    s.surname_only = scaled("surname_only")
     s.full_name = scaled("full")
     s.place = scaled("place")
     s.place_distinct = rows["place_d"]

@@ -113,7 +113,15 @@ def _pattern_hits(
             specific = has_ctx and (t.score >= 0.3 or specific_context(ev.name, entity, registry))
             if specific and whole >= _WEAK_MIN and t.distinct >= need:
                 level, reason = 1, "pattern + column name"
-        elif strong >= (spec.min_fraction if core else 0.05) and t.strong_distinct >= need:
+        elif not core:
+            # a national id: with its name in the column header, a few validated values; without,
+            # many, nearly all valid (about 40 checksums are tried on every number column)
+            valid_distinct = round(t.distinct * rate) if t.checked else 0
+            named = has_ctx and whole >= 0.5 and rate >= 0.5 and valid_distinct >= min(2, need)
+            many = whole >= 0.8 and rate >= 0.9 and valid_distinct >= 8
+            if named or many:
+                level, reason = 3, "checksum"
+        elif strong >= spec.min_fraction and t.strong_distinct >= need:
             level = 3 if checksum and t.validated_rows else 2
             reason = "checksum" if level == 3 else "format"
         elif whole >= _WEAK_MIN and t.distinct >= need:
@@ -201,7 +209,8 @@ def _lexical_hits(ev: ColumnEvidence, context: frozenset[str]) -> list[_Hit]:
             return [person("first name + surname")]
         if place_ctx and not person_ctx and place_weight >= 0.15 and s.place_distinct >= need:
             return [location("known places + column name")]
-        if person_ctx and not place_ctx and known_frac >= 0.15 and s.known_name_distinct >= need:
+        surnames = (s.known_name + s.surname_only) / scale
+        if person_ctx and not place_ctx and surnames >= 0.15 and s.name_shaped_distinct >= need:
             return [person("known names + column name")]
         if place_weight >= 0.5 and place_weight >= known_frac and s.place_distinct >= need:
             return [location("known places")]

@@ -141,13 +141,15 @@ def parse_name(value: str) -> tuple[list[str], bool] | None:
     raw = text.split()
     if not 1 <= len(raw) <= 6:
         return None
+    if all(len(w.strip(".")) <= 3 and w.strip(".").isupper() for w in raw):
+        return None  # codes and abbreviations ("MO", "NYC", "USA"), not names
     tokens: list[str] = []
     for word in raw:
         stripped = word.strip(".")
         if not stripped or not _TOKEN.fullmatch(stripped):
             return None
         lower = stripped.lower()
-        capitalised = stripped[0].isupper() or (stripped.islower() and len(raw) == 1)
+        capitalised = stripped[0].isupper()
         if not capitalised and lower not in PARTICLES:
             return None
         if lower in TITLES:
@@ -168,7 +170,7 @@ def name_tokens(value: str) -> list[str] | None:
 def name_evidence(tokens: list[str]) -> int:
     """How many tokens are known first names or surnames."""
     first, last = first_names(), surnames()
-    return sum(1 for t in tokens if _known(t, first, last))
+    return sum(1 for t in tokens if len(t) > 2 and _known(t, first, last))
 
 
 # surname morphology of many languages (patronymic and family-name endings): evidence for a
@@ -182,6 +184,10 @@ _SURNAME_ENDING = re.compile(
 
 def surname_shaped(token: str) -> bool:
     return any(len(v) >= 4 and _SURNAME_ENDING.search(v) for v in variants(token))
+
+
+def is_first_name(token: str) -> bool:
+    return _known(token, first_names())
 
 
 def full_name(tokens: list[str], reverse: bool = True) -> bool:

@@ -80,6 +80,8 @@ def scan_text(text: str, *, policy: Policy | None = None) -> list[TextHit]:
             continue
         if m.entity == "IP_ADDRESS" and not has_context and _version_like(text[m.start : m.end]):
             continue
+        if m.entity != "EMAIL_ADDRESS" and not has_context and _numeric_line(text, m):
+            continue  # a row of numbers (an array, a table of measurements), not an identifier
         kept.append((has_context, m))
     # the better claim wins a span: context, then a passed checksum, then format and score
     kept.sort(key=lambda c: (-c[0], -(c[1].validated is True), -c[1].strong, -c[1].score))
@@ -108,10 +110,43 @@ def _yaml_files(policy: Policy) -> tuple[str, ...]:
     return tuple(str(base / p) if base else p for p in policy.pii.recognizers)
 
 
+_NUMERIC_LINE = re.compile(r"[\s\[\](),.:;eE+\-/0-9]*")
+
+
+def _numeric_line(text: str, m: rz.Match) -> bool:
+    """Is the match on a line of nothing but numbers, with more numbers than the match?"""
+    start = text.rfind("\n", 0, m.start) + 1
+    end = text.find("\n", m.end)
+    line = text[start : end if end >= 0 else len(text)]
+    token = text[m.start : m.end]
+    if "+" in token or "(" in token:
+        return False
+    return bool(_NUMERIC_LINE.fullmatch(line)) and len(line.split()) > len(token.split())
+
+
 def _version_like(ip: str) -> bool:
     """``1.2.3.4``-style: an IPv4 whose first octet is below 10 reads as a version number."""
     head = ip.split(".", 1)[0]
     return "." in ip and head.isdigit() and int(head) < 10
+
+
+def _capitalised_runs(text: str, words: list[re.Match[str]]) -> dict[int, int]:
+    """For each word's start, the length of the run of capitalised words it belongs to."""
+    out: dict[int, int] = {}
+    run: list[re.Match[str]] = []
+    for w in words:
+        if (
+            run
+            and text[run[-1].end() : w.start()] not in (" ",)
+            and not re.fullmatch(r" [A-Z]\.? ", text[run[-1].end() : w.start()])
+        ):
+            for x in run:
+                out[x.start()] = len(run)
+            run = []
+        run.append(w)
+    for x in run:
+        out[x.start()] = len(run)
+    return out
 
 
 def _names(text: str, spacy_model: str) -> Iterable[tuple[int, int, float]]:
@@ -120,10 +155,13 @@ def _names(text: str, spacy_model: str) -> Iterable[tuple[int, int, float]]:
     for m in _TITLED.finditer(text):
         found.append((m.start(), m.end(), 0.85))
     words = list(_WORD.finditer(text))
+    runs = _capitalised_runs(text, words)
     for w1, w2 in itertools.pairwise(words):
         gap = text[w1.end() : w2.start()]
-        if gap not in (" ", "  ") and not re.fullmatch(r"\s+[A-Z]\.\s+", gap):
+        if gap != " " and not re.fullmatch(r" [A-Z]\.? ", gap):
             continue
+        if len(w1.group(0)) < 3 or len(w2.group(0)) < 3 or runs.get(w1.start(), 0) >= 4:
+            continue  # initials-like tokens; a long run of capitalised words is a title
         start, end = w1.start(), w2.end()
         if any(start < e and s < end for s, e, _ in found):
             continue

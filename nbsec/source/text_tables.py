@@ -23,6 +23,10 @@ _SERIES_FOOTER = re.compile(r"^(?:Name: (?P<name>.*?), )?(?:Length: \d+, )?dtype
 _FRAME_FOOTER = re.compile(r"^\[\d+ rows x \d+ columns\]$")
 _ELLIPSIS = frozenset({"...", "..", "…"})
 _LABEL = re.compile(r"^\S+(?: \S+)*")
+_DTYPE = re.compile(
+    r"(?:u?int|float|complex)\d*|object|bool(?:ean)?|category|string|str|"
+    r"datetime64\[\w+(?:, [\w/+-]+)?\]|timedelta64\[\w+\]|[A-Z][a-z]+\d*|period\[\w+\]"
+)
 MAX_ROWS = 5_000
 
 
@@ -175,6 +179,10 @@ def _series_at(lines: list[tuple[int, str]], i: int) -> tuple[TextTable, int] | 
         return None
     footer = _SERIES_FOOTER.match(lines[j][1])
     assert footer is not None
+    if footer.group(0).endswith("dtype: object") and all(
+        _DTYPE.fullmatch(line.split()[-1]) for _, line in rows if line.split()
+    ):
+        return None  # ``df.dtypes``: column names and their types
     name = footer.group("name") or "(values)"
     table = TextTable(first_line=i, last_line=j)
     labels: list[str | None] = []

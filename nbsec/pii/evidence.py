@@ -85,6 +85,8 @@ class EntityTally:
     valid: int = 0  # ... that passed
     unchecked_rows: int = 0  # past the validation budget: extrapolated by the judge
     unchecked_distinct: int = 0
+    unchecked_strong_rows: int = 0
+    unchecked_whole_rows: int = 0
     low_octet_rows: int = 0  # IPv4 with a first octet below 10 (version strings)
     score: float = 0.0
     recognizers: list[str] = field(default_factory=list)
@@ -103,6 +105,8 @@ class EntityTally:
             "valid",
             "unchecked_rows",
             "unchecked_distinct",
+            "unchecked_strong_rows",
+            "unchecked_whole_rows",
             "low_octet_rows",
         ):
             setattr(out, name, getattr(self, name) + getattr(other, name))
@@ -122,6 +126,7 @@ class ShapeTally:
     known_name: int = 0  # a token is a known first name or surname
     known_name_distinct: int = 0
     surname_only: int = 0  # lone tokens known only as surnames (need the column name)
+    single_token: int = 0  # name-shaped values of one token (a first name or a surname alone)
     full_name: int = 0  # a known first name and a known surname (or "Last, First" / titled)
     place: int = 0  # a known place (whole value, or its part before a comma)
     place_distinct: int = 0
@@ -146,6 +151,7 @@ class ShapeTally:
             "known_name",
             "known_name_distinct",
             "surname_only",
+            "single_token",
             "full_name",
             "place",
             "place_distinct",
@@ -466,6 +472,8 @@ def _collect_entities(
                     seen.add((m.entity, key, "u"))
                     t.unchecked_rows += c
                     t.unchecked_distinct += 1
+                    t.unchecked_strong_rows += c if m.strong else 0
+                    t.unchecked_whole_rows += c if m.end - m.start >= len(value.strip()) - 2 else 0
                 continue
             whole = m.end - m.start >= len(value.strip()) - 2
             if (m.entity, key, "a") not in seen:
@@ -517,6 +525,7 @@ def _collect_shape(
             tokens, formatted = parsed
             rows["shaped"] += c
             rows["shaped_d"] += 1
+            rows["single"] += c if len(tokens) == 1 else 0
             place = lexicons.place_rank(value)
             if place:
                 rows["place"] += c
@@ -569,6 +578,7 @@ def _collect_shape(
     s.known_name = scaled("known")
     s.known_name_distinct = rows["known_d"]
     s.surname_only = scaled("surname_only")
+    s.single_token = scaled("single")
     s.full_name = scaled("full")
     s.place = scaled("place")
     s.place_distinct = rows["place_d"]

@@ -157,13 +157,14 @@ def _extrapolate(t: EntityTally) -> EntityTally:
     if not t.unchecked_rows or not t.checked:
         return t
     ratio = t.valid / t.checked
+    strong_share = t.unchecked_strong_rows / t.unchecked_rows
     return replace(
         t,
         rows=t.rows + round(t.unchecked_rows * ratio),
-        whole_rows=t.whole_rows + round(t.unchecked_rows * ratio),
-        strong_rows=t.strong_rows + round(t.unchecked_rows * ratio),
+        whole_rows=t.whole_rows + round(t.unchecked_whole_rows * ratio),
+        strong_rows=t.strong_rows + round(t.unchecked_strong_rows * ratio),
         distinct=t.distinct + round(t.unchecked_distinct * ratio),
-        strong_distinct=t.strong_distinct + round(t.unchecked_distinct * ratio),
+        strong_distinct=t.strong_distinct + round(t.unchecked_distinct * ratio * strong_share),
     )
 
 
@@ -194,10 +195,16 @@ def _lexical_hits(ev: ColumnEvidence, context: frozenset[str]) -> list[_Hit]:
     enumeration = _enumeration(ev)
     proper_nouns = diverse and shaped_frac >= (0.6 if person_ctx or place_ctx else 0.8)
 
+    # a first name or a surname alone identifies nobody: such a column is personal beside
+    # another name part or an identifier (first_name + last_name), not in a table of name counts
+    name_part = s.single_token >= 0.8 * max(s.name_shaped, 1)
+
     def person(reason: str) -> _Hit:
         score = 0.5 + 0.4 * max(known_frac, full_frac) + (0.1 if person_ctx else 0.0)
         hit = EntityHit("PERSON", min(score, 1.0), shaped_frac, "name-lexicon", reason)
-        return _Hit(hit, s.name_examples, 2, shaped_frac, "identifier")
+        return _Hit(
+            hit, s.name_examples, 2, shaped_frac, "name-part" if name_part else "identifier"
+        )
 
     def location(reason: str) -> _Hit:
         score = 0.55 + 0.35 * min(1.0, place_weight) + (0.1 if place_ctx else 0.0)
@@ -296,6 +303,7 @@ def judge_frame(
     identifying = {
         name: [h.hit.type for h in hits if h.kind == "identifier"] for name, hits in raw.items()
     }
+    name_parts = [name for name, hits in raw.items() if any(h.kind == "name-part" for h in hits)]
     out: dict[str, ColumnScan] = {}
     for name, ev in evidence.items():
         scan = ColumnScan(name=name, values_scanned=ev.values)
@@ -304,9 +312,19 @@ def judge_frame(
             for other, types in identifying.items()
             if other != name and types
         ]
+        others += [f"PERSON column {o!r}" for o in name_parts if o != name]
         kept: list[_Hit] = []
         for h in raw[name]:
-            if h.kind in ("place", "date"):
+            if h.kind == "name-part":
+                beside = others + [f"name column {o!r}" for o in name_parts if o != name]
+                if not beside:
+                    scan.notes.append(
+                        "PERSON not reported: single names (a first name or a surname alone) "
+                        "with no other name part or identifier in the rows"
+                    )
+                    continue
+                h.hit = replace(h.hit, reason=f"{h.hit.reason}, beside {beside[0]}")
+            elif h.kind in ("place", "date"):
                 if not others:
                     what = "places" if h.kind == "place" else "dates"
                     scan.notes.append(

@@ -325,7 +325,13 @@ class ScanJob:
         out.partial = not self.done
         for column in self.columns:
             if column.key in verdicts:
-                if column.index is None and not verdicts[column.key].entities:
+                verdict = verdicts[column.key]
+                if column.key == NAMES_COLUMN:
+                    # column headers are people only when they are full names
+                    verdict.entities = [
+                        e for e in verdict.entities if e.type != "PERSON" or "surname" in e.reason
+                    ]
+                if column.index is None and not verdict.entities:
                     continue  # the index and the names are listed only when they hold PII
                 out.columns[column.key] = verdicts[column.key]
             elif column.index is not None:

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - column-name words in Turkish, Cyrillic and Greek on purpose
 """Column names as context: which entities a column's name speaks of, in many languages.
 
 A column name is context, never proof: it lifts a weak match (bare digits that validate) and
@@ -105,3 +106,25 @@ def specific_context(column: str, entity: str, registry: Registry) -> bool:
         ):
             return True
     return False
+
+
+# column-name words that say "a person's name" on their own (``name`` alone says it only when it
+# is the whole column name: ``product_name`` and ``file_name`` are not people)
+_PERSON_TEXT = (
+    "fullname full_name firstname lastname surname forename givenname given familyname "
+    "customer patient employee person author owner contact passenger student member client "
+    "vorname nachname nom prénom prenom nombre apellido apellidos nome cognome sobrenome "
+    "imię imie nazwisko naam achternaam voornaam efternamn förnamn fornavn etternavn sukunimi "
+    "etunimi ad soyad soyadı adı имя фамилия отчество фио ім'я прізвище όνομα επώνυμο "
+    "jméno příjmení"
+)
+_PERSON_WORDS = frozenset(_PERSON_TEXT.split())
+
+
+def strong_person_context(column: str) -> bool:
+    tokens, joined = name_tokens(column)
+    if joined in ("name", "names", "fullname", "firstname", "lastname"):
+        return True
+    if "name" in tokens and tokens & {"first", "last", "full", "given", "family", "middle"}:
+        return True
+    return bool(tokens & _PERSON_WORDS)

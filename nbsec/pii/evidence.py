@@ -549,7 +549,7 @@ def _collect_shape(
                 rows["full"] += c
         elif len(value) > 20 and " " in value:
             rows["free"] += c
-            if any(ch.isdigit() for ch in value[:12]) and ep.STREET.search(value):
+            if ep.STREET.search(value):
                 continue  # a street address: streets are named after people
             hit = _TITLED.search(value)
             found = hit.group(0) if hit and _PAIR.search(value, hit.end() - 1) else None

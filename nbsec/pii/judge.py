@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 
 from nbsec.masking import mask
 from nbsec.pii import entity_patterns as ep
-from nbsec.pii.column_names import name_context, specific_context
+from nbsec.pii.column_names import name_context, specific_context, strong_person_context
 from nbsec.pii.evidence import MAX_EXAMPLES, ColumnEvidence, EntityTally
 from nbsec.pii.recognizers import NOT_PERSONAL, Registry
 from nbsec.pii.results import ColumnScan, EntityHit
@@ -147,7 +147,13 @@ def _pattern_hits(
         # values rather than filling them
         best = max(
             (h for h in out if h.whole >= 0.5),
-            key=lambda h: (h.level, h.hit.type in context, h.hit.score, h.whole),
+            key=lambda h: (
+                h.level,
+                h.hit.type in context,
+                -registry.chance(h.hit.type),
+                h.hit.score,
+                h.whole,
+            ),
         )
         out = [best] + [h for h in out if h is not best and h.whole < 0.3 and h.hit.fraction >= 0.2]
     return out
@@ -197,7 +203,7 @@ def _lexical_hits(ev: ColumnEvidence, context: frozenset[str]) -> list[_Hit]:
 
     # a first name or a surname alone identifies nobody: such a column is personal beside
     # another name part or an identifier (first_name + last_name), not in a table of name counts
-    name_part = s.single_token >= 0.8 * max(s.name_shaped, 1)
+    name_part = s.single_token >= 0.8 * max(s.name_shaped, 1) and not strong_person_context(ev.name)
 
     def person(reason: str) -> _Hit:
         score = 0.5 + 0.4 * max(known_frac, full_frac) + (0.1 if person_ctx else 0.0)
@@ -214,6 +220,13 @@ def _lexical_hits(ev: ColumnEvidence, context: frozenset[str]) -> list[_Hit]:
     if proper_nouns and not enumeration:
         if full_frac >= 0.3 and full_frac >= place_weight and s.known_name_distinct >= need:
             return [person("first name + surname")]
+        multi = 1 - s.single_token / max(s.name_shaped, 1)
+        if place_ctx and not person_ctx and full_frac < 0.3:
+            # the column says places and the values are proper nouns: the name decides
+            return [location("proper nouns + column name")]
+        if strong_person_context(ev.name) and shaped_frac >= 0.9 and multi >= 0.5:
+            # names in scripts or of origins no lexicon covers
+            return [person("name-shaped values + column name")]
         if place_ctx and not person_ctx and place_weight >= 0.15 and s.place_distinct >= need:
             return [location("known places + column name")]
         surnames = (s.known_name + s.surname_only) / scale

@@ -110,6 +110,7 @@ NATIONAL_IDS: tuple[NationalId, ...] = (
     NationalId("RO_CNP", "RO", "ro.cnp", r"[1-9]\d{12}", _ctx("cnp")),
     NationalId("RU_INN", "RU", "ru.inn", r"\d{12}", _ctx("inn|инн")),
     NationalId("SI_EMSO", "SI", "si.emso", r"[0-3]\d[01]\d{10}", _ctx("emso|emšo")),
+    NationalId("TH_TNIN", "TH", "th.pin", r"\d-\d{4}-\d{5}-\d{2}-\d", _ctx("tnin|pin")),
     NationalId("UA_RNTRC", "UA", "ua.rntrc", r"\d{10}", _ctx("rnokpp|rntrc|рнокпп|ipn|інн")),
     NationalId("BR_CPF_DIGITS", "BR", "br.cpf", r"\d{11}", _ctx("cpf")),
     NationalId("ID_NIK", "ID", "id.nik", r"\d{16}", _ctx("nik|ktp"), "structure"),

@@ -127,6 +127,8 @@ class Recognizer:
     # a cheap test a value must pass for the patterns to have a chance (``"@" in value``):
     # values that fail it are blanked before the patterns run
     value_filter: Callable[[str], bool] | None = None
+    # measured share of random candidates the validator accepts (see ``chance_rate``)
+    chance: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,10 @@ class Registry:
 
     def checksum(self, entity: str) -> bool:
         return any(r.checksum for r in self.by_entity.get(entity, ()))
+
+    def chance(self, entity: str) -> float:
+        """The lowest measured chance rate among the entity's validators (1.0: none)."""
+        return min((r.chance for r in self.by_entity.get(entity, ())), default=1.0)
 
     def entities(self) -> list[str]:
         return sorted(self.by_entity)
@@ -344,6 +350,15 @@ def _nbsec_own(regions: tuple[str, ...]) -> list[Recognizer]:
             patterns=((ep.STREET, 0.6),),
             context=ep.SPECS["LOCATION"].context,
         ),
+        Recognizer(
+            # weak: counts only where the column name says address (see the judge)
+            name="nbsec.address_shape",
+            entity="LOCATION",
+            source="nbsec",
+            patterns=((ep.ADDRESS_SHAPE, 0.3),),
+            context=ep.SPECS["LOCATION"].context,
+            needs_digits=True,
+        ),
     ]
 
 
@@ -437,7 +452,7 @@ def _measured(recs: list[Recognizer]) -> list[Recognizer]:
         if rec.validate is not None and rec.entity not in _OWN_VALIDATORS:
             checked, rate = chance_rate(rec, text)
             if checked >= 20:
-                rec = replace(rec, checksum=rate <= 0.2)
+                rec = replace(rec, checksum=rate <= 0.2, chance=rate)
         out.append(rec)
     return out
 

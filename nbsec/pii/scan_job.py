@@ -220,9 +220,10 @@ class ScanJob:
         )
 
     def run(self, deadline: float | None = None) -> bool:
-        """Work until done, cancelled or ``deadline`` (a ``time.perf_counter()`` value) passes.
-        Returns whether the scan is complete. With a deadline and the recognizers not yet
-        built, it starts building them in the background and returns at once."""
+        """Work until done, cancelled or ``deadline`` (a ``time.perf_counter()`` value) passes,
+        one bounded step at least. Returns whether the scan is complete. With a deadline and the
+        recognizers not yet built, it starts building them in the background and returns at
+        once."""
         with self._lock:
             began = time.perf_counter()
             try:
@@ -232,10 +233,11 @@ class ScanJob:
                         return False
                     self._registry = self.settings.registry()
                     self._options = self.settings.collect_options()
+                # one bounded step at least, so every call makes progress; then the deadline
                 while not self.done and not self.cancelled:
-                    if deadline is not None and time.perf_counter() >= deadline:
-                        return False
                     self._step()
+                    if deadline is not None and time.perf_counter() >= deadline:
+                        return self.done
                 return self.done
             finally:
                 self.elapsed += time.perf_counter() - began

@@ -97,14 +97,17 @@ def _has_at(value: str) -> bool:
     return "@" in value
 
 
+_IP_HINT = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:")
+
+
 def _has_ip_separator(value: str) -> bool:
-    return "." in value or ":" in value
+    return (value.count(".") >= 3 or value.count(":") >= 2) and bool(_IP_HINT.search(value))
 
 
 _VALUE_FILTERS: dict[str, Callable[[str], bool]] = {
     "EMAIL_ADDRESS": _has_at,
     "IP_ADDRESS": _has_ip_separator,
-    "MAC_ADDRESS": _has_ip_separator,
+    "MAC_ADDRESS": lambda value: value.count(":") >= 5 or value.count("-") >= 5,
     "URL": lambda value: "." in value,
 }
 
@@ -561,7 +564,11 @@ def find(
                     continue
                 if token in verdicts:
                     verdict = verdicts[token]
-                elif max_validations is not None and len(verdicts) >= max_validations:
+                elif (
+                    rec.validate is not None
+                    and max_validations is not None
+                    and len(verdicts) >= max_validations
+                ):
                     found.append(
                         Match(rec.entity, start, end, score, None, score >= 0.5, rec.name, False)
                     )

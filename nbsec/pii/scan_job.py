@@ -170,6 +170,7 @@ class ScanJob:
         self.elapsed = 0.0
         self._registry: rz.Registry | None = None
         self._options: evm.CollectOptions | None = None
+        self.step_chars = STEP_CHARS  # smaller in a kernel, so a step fits in a cell's budget
 
     # -- planning ---------------------------------------------------------------------------
     def _sample_order(self) -> Any:
@@ -277,9 +278,9 @@ class ScanJob:
     def _step_rows(self, column: _Column, remaining: int) -> int:
         ev = self.evidence.get(column.key)
         if ev is None or not ev.values:
-            return min(remaining, ROUNDS[0])
+            return min(remaining, ROUNDS[0], max(20, self.step_chars // 200))
         chars = max(8, ev.chars // max(ev.texts, 1)) if ev.texts else 8
-        return max(50, min(remaining, STEP_CHARS // chars))
+        return max(20, min(remaining, self.step_chars // chars))
 
     def _positions(self, start: int, stop: int) -> Any:
         import numpy as np

@@ -137,9 +137,10 @@ def recorded_lineage(notebook: str | os.PathLike[str]) -> LineageGraph:
     lineage = meta.get("lineage")
     if isinstance(lineage, dict) and isinstance(lineage.get("cells"), list):
         return LineageGraph.from_json(lineage)
+    anchor = meta.get("ledger")
     for pointer in (
         lineage.get("ledger") if isinstance(lineage, dict) else None,
-        meta.get("ledger"),
+        anchor.get("path") if isinstance(anchor, dict) else anchor,
     ):
         if isinstance(pointer, str) and pointer:
             candidate = (path.parent / pointer).resolve()
@@ -167,7 +168,8 @@ def _newest_ledger_for(path: Path) -> Path | None:
         except (OSError, ValueError):
             continue
         data = header.get("data") if isinstance(header, dict) else None
-        ours = isinstance(data, dict) and data.get("notebook") == str(path)
+        # the header names the notebook by file name (older ledgers: by absolute path)
+        ours = isinstance(data, dict) and data.get("notebook") in (path.name, str(path))
         if ours and (best is None or mtime > best[0]):
             best = (mtime, candidate)
     return best[1] if best else None

@@ -278,6 +278,9 @@ class CollectOptions:
     entities: frozenset[str] | None = None  # None: every recognizer
     # presidio NER over free text (when a spaCy model is configured): texts -> entity types
     ner: Callable[[list[str]], list[set[str]]] | None = None
+    # proper-noun evidence from the name and place lists (off in a kernel's first pass while
+    # the lists are still loading in the background)
+    shape: bool = True
 
 
 def collect(
@@ -322,7 +325,8 @@ def collect(
             distinct = [d for d in distinct if d not in skip]
     ev.booleans += sum(c for d, c in counts.items() if len(d) <= 5 and d.lower() in BOOL_WORDS)
     _collect_entities(name, distinct, counts, registry, opts, ev.entities)
-    _collect_shape(distinct, counts, opts, ev.shape)
+    if opts.shape:
+        _collect_shape(distinct, counts, opts, ev.shape)
     if opts.ner is not None:
         _collect_ner(distinct, counts, opts.ner, ev.shape)
     return ev

@@ -6,9 +6,9 @@ shape, column names, dtypes) changed, gets a fresh :class:`~nbsec.pii.scan_job.S
 that cell: a finding always names the cell that created or changed the frame, even when the scan
 finishes cells later. :meth:`run` works on the jobs, smallest frame first, until the budget is
 spent; the deadline is checked inside a frame, between bounded steps. What is left continues in a
-background thread (small steps, yielding between them) when ``background`` is on, or on the next
-cell; :meth:`finished` hands over every pass completed since the last call, and a pass that ended
-on the deadline is marked partial so the user is told. :meth:`full_scan` is the complete pass of
+background thread in small steps, and only while no cell runs (:meth:`pause`, :meth:`resume`);
+:meth:`finished` hands over every pass completed since the last call, and a pass that ended on
+the deadline is marked partial so the user is told. :meth:`full_scan` is the complete pass of
 ``%nbsec scan`` and the panel's Full scan, with progress and cancellation.
 
 Everything here is engine-side and kernel-free: the kernel decides how to show results.
@@ -70,6 +70,9 @@ class FramePass:
     seconds: float
     partial: bool
     error: str | None = None
+    # why a pass is partial: "budget" (the cell's time ran out) or "loading" (presidio's
+    # recognizers were still loading: nbsec's core ones were used)
+    reason: str = ""
 
 
 @dataclass
@@ -82,6 +85,7 @@ class _Entry:
     size: int
     reported: bool = False
     error: str | None = None
+    settled: bool = False  # a complete pass was recorded elsewhere (a full scan)
     deferred: list[str] = field(default_factory=list)
 
 
@@ -104,6 +108,8 @@ class FrameScanQueue:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._idle = threading.Event()  # set while no cell runs: background work only then
+        self._idle.set()
 
     # -- what is in the namespace -----------------------------------------------------------
     def observe(self, frames: Mapping[str, Any], cell: CellRef) -> list[str]:
@@ -138,7 +144,16 @@ class FrameScanQueue:
 
     def pending(self) -> list[str]:
         with self._lock:
-            return [n for n, e in self._entries.items() if not e.job.done and not e.error]
+            return [n for n, e in self._entries.items() if _open(e)]
+
+    def settle(self, name: str) -> None:
+        """A complete pass over ``name`` was recorded (a full scan): stop its own job."""
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is not None:
+                entry.settled = True
+                entry.job.cancel()
+            self._done = [p for p in self._done if p.name != name]
 
     def owner(self, name: str) -> CellRef | None:
         entry = self._entries.get(name)
@@ -153,11 +168,16 @@ class FrameScanQueue:
         out = self.finished()
         with self._lock:
             for entry in self._entries.values():
-                if not entry.job.done and not entry.reported and not entry.error:
+                if _open(entry) and not entry.reported:
                     # tell the user now what the first pass saw, and that it goes on
                     entry.reported = True
                     scan = entry.job.result()
-                    out.append(FramePass(entry.name, entry.cell, scan, entry.job.elapsed, True))
+                    reason = "loading" if entry.job.core else "budget"
+                    out.append(
+                        FramePass(
+                            entry.name, entry.cell, scan, entry.job.elapsed, True, None, reason
+                        )
+                    )
         if self._background and self.pending():
             self._start_background()
         return out
@@ -166,7 +186,7 @@ class FrameScanQueue:
         deadline = time.perf_counter() + max(0.0, budget)
         with self._lock:
             entries = sorted(
-                (e for e in self._entries.values() if not e.job.done and not e.error),
+                (e for e in self._entries.values() if _open(e)),
                 key=lambda e: e.size,
             )
         for entry in entries:
@@ -207,11 +227,22 @@ class FrameScanQueue:
             )
             self._thread.start()
 
+    def pause(self) -> None:
+        """A cell starts: the background thread stops taking steps (and the interpreter)."""
+        self._idle.clear()
+
+    def resume(self) -> None:
+        """The cell is over: background work may go on."""
+        self._idle.set()
+
     def _background_loop(self) -> None:
         while not self._stop.is_set():
+            self._idle.wait(timeout=1.0)
+            if not self._idle.is_set():
+                continue
             with self._lock:
                 entries = sorted(
-                    (e for e in self._entries.values() if not e.job.done and not e.error),
+                    (e for e in self._entries.values() if _open(e)),
                     key=lambda e: e.size,
                 )
             if not entries:
@@ -235,6 +266,7 @@ class FrameScanQueue:
     def close(self) -> None:
         self._stop.set()
         self._wake.set()
+        self._idle.set()
         with self._lock:
             for entry in self._entries.values():
                 entry.job.cancel()
@@ -269,6 +301,10 @@ class FrameScanQueue:
             progress(1.0)
         owner = self.owner(name) or CellRef(label="")
         return FramePass(name, owner, job.result(), time.perf_counter() - started, not job.done)
+
+
+def _open(entry: _Entry) -> bool:
+    return not entry.job.done and not entry.error and not entry.settled
 
 
 def _failed(name: str, cell: CellRef, exc: BaseException) -> FramePass:

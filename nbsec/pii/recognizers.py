@@ -469,6 +469,32 @@ def _registry(regions: tuple[str, ...], yaml_files: tuple[tuple[str, float], ...
         return Registry(recs)
 
 
+@lru_cache(maxsize=8)
+def core_registry(regions: tuple[str, ...]) -> Registry:
+    """nbsec's own recognizers for the core entities, without presidio: instant to build, used
+    by a kernel scan while presidio's recognizers are still loading in the background."""
+
+    def own(name: str, entity: str, pattern: re.Pattern[str], validate: Validator) -> Recognizer:
+        return Recognizer(
+            name=name,
+            entity=entity,
+            source="nbsec",
+            patterns=((pattern, 0.5),),
+            context=ep.SPECS[entity].context,
+            validate=validate,
+            checksum=entity in _CHECKSUM_ENTITIES,
+            value_filter=_VALUE_FILTERS.get(entity),
+        )
+
+    recs = [
+        own("nbsec.email", "EMAIL_ADDRESS", ep.EMAIL, v.valid_email),
+        own("nbsec.iban", "IBAN_CODE", ep.IBAN, v.valid_iban),
+        own("nbsec.ssn", "US_SSN", ep.SSN, v.valid_ssn),
+        own("nbsec.ipv4", "IP_ADDRESS", ep.IPV4, v.valid_ip),
+    ]
+    return Registry(recs + _nbsec_own(regions))
+
+
 _BUILT: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
 _BUILDING: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
 

@@ -273,9 +273,7 @@ def own_block(source: str, cell_id: str, *extra: Any) -> Any:
 
 def text_everywhere() -> None:
     """Secrets and personal data in every place a notebook keeps text."""
-    svg = (
-        '<svg xmlns="http://www.w3.org/2000/svg"><text x="1" y="1">SSN 536-22-8843</text></svg>'
-    )
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><text x="1" y="1">SSN 536-22-8843</text></svg>'
     csv_link = (
         '<a download="customers.csv" href="data:text/csv;base64,'
         + b64("name,email\nAnn Smith,ann.smith@acme-corp.com\nBob Jones,bob.jones@example.org\n")

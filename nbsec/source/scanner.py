@@ -249,6 +249,8 @@ class _Analysis:
         self.seen: set[tuple[str, int | None, int | None]] = set()
         # findings already reported per (cell, output, key), to place followed secrets once
         self.keys_at: set[tuple[int | None, int | None, str]] = set()
+        # every text searched (children included), in order: where found values are followed
+        self.searched: list[TextSite] = []
 
     # -- placing issues ----------------------------------------------------------------------
     def add(self, issue: Issue, base: Location) -> Finding | None:
@@ -341,6 +343,7 @@ class _Analysis:
         self, site: TextSite, base: Location, within: tuple[TextSite, ...] | None = None
     ) -> None:
         scan: SiteScan = scan_site(site, self.policy)
+        self.searched.append(site)
         self.place(site, scan.issues, base, within=within)
         for child in scan.children:
             self.text(child, base, within)
@@ -395,6 +398,8 @@ class _Analysis:
             scan = scan_site(pending.pop(0), self.policy)
             scans.append(scan)
             pending.extend(scan.children)
+        within = tuple(scan.site for scan in scans)
+        self.searched.extend(within)
         for scan in _without_table_repeats(scans):
             self.place(scan.site, scan.issues, base, within=within)
 
@@ -438,11 +443,9 @@ class _Analysis:
             return
         texts = [
             (site, site.text)
-            for site in self.nb.all_sites()
+            for site in self.searched
             if not site.is_code and not site.nbsec and site.text
         ]
-        for extra in list(texts):
-            texts.extend((child, child.text) for child in child_sites(extra[0]))
         already = {(id(m.site), m.start, m.end) for m in self.result.marks}
         by_value: dict[str, FoundValue] = {}
         for found in self.values:

@@ -214,6 +214,20 @@ def _show_diff(outcome: RedactOutcome, path: Path, out: TextIO) -> None:
         return
     out.write(f"--- {path}\n+++ {path} (redacted)\n")
     first = outcome.plans[0]
+    # values found in any pass are shown masked wherever they appear in a context line
+    known = {
+        m.site.text[m.start : m.end]: _shown_value(m)
+        for p in outcome.plans
+        for m in p.marks
+        if m.end - m.start >= 2
+    }
+
+    def masked(context: str) -> str:
+        for value in sorted(known, key=len, reverse=True):
+            if value in context:
+                context = context.replace(value, known[value])
+        return context
+
     by_line: dict[tuple[int, int], list[Mark]] = {}
     order: list[tuple[int, int]] = []
     sites: dict[int, Any] = {}
@@ -245,11 +259,11 @@ def _show_diff(outcome: RedactOutcome, path: Path, out: TextIO) -> None:
         for mark in marks:
             if mark.start < pos:
                 continue
-            context = text[pos : mark.start]
+            context = masked(text[pos : mark.start])
             before.append(context + _shown_value(mark))
             after.append(context + ("[REDACTED]" if mark.label == "SECRET" else f"[{mark.label}]"))
             pos = mark.end
-        tail = text[pos:hi]
+        tail = masked(text[pos:hi])
         lead = "…" if lo > line_start else ""
         trail = "…" if hi < line_end else ""
         rules = ", ".join(sorted({m.rule for m in marks}))

@@ -449,7 +449,12 @@ class _Analysis:
         already = {(id(m.site), m.start, m.end) for m in self.result.marks}
         by_value: dict[str, FoundValue] = {}
         for found in self.values:
-            by_value.setdefault(found.value, found)
+            known = by_value.get(found.value)
+            if known is None or (known.within is not None and found.within is None):
+                by_value[found.value] = found
+            elif known.within is not None and found.within is not None:
+                # the same value in two tables: followed inside both
+                by_value[found.value] = replace(known, within=known.within + found.within)
         for mark in find_occurrences(texts, list(by_value.values())):
             if (id(mark.site), mark.start, mark.end) in already:
                 continue

@@ -429,3 +429,18 @@ def test_stale_nbsec_blocks_are_rewritten(tmp_path: Path) -> None:
     assert after["cells"][0]["outputs"] == []
     assert after["metadata"]["nbsec"]["redactions"][0]["rule"] == "NBS-SRC-007"
     assert scan_notebook(path, policy=Policy()) == []
+
+
+def test_pre_commit_hooks_run_the_cli(tmp_path: Path) -> None:
+    import shlex
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    hooks = {h["id"]: h for h in yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text())}
+    assert {"nbsec", "nbsec-redact-check", "nbsec-redact"} <= set(hooks)
+    path = nb.write(tmp_path / "a.ipynb", nb.markdown(f"mail {EMAIL}"))
+    check = shlex.split(hooks["nbsec-redact-check"]["entry"])
+    assert check[0] == "nbsec" and main([*check[1:], str(path)]) == 1
+    assert main([*shlex.split(hooks["nbsec-redact"]["entry"])[1:], str(path)]) == 0
+    assert main([*check[1:], str(path)]) == 0

@@ -158,16 +158,18 @@ def _merge(issues: Iterable[Issue]) -> list[Issue]:
     """One issue per (rule, key): the same secret seen in two views is one issue whose spans
     are the union."""
     merged: dict[tuple[str, str], Issue] = {}
+    spans: dict[tuple[str, str], dict[Span, None]] = {}
     for issue in issues:
         marker = (issue.rule, issue.key)
         known = merged.get(marker)
         if known is None:
             merged[marker] = issue
+            spans[marker] = dict.fromkeys(issue.spans)
             continue
-        spans = tuple(dict.fromkeys((*known.spans, *issue.spans)))
-        line = known.line if known.line is not None else issue.line
-        merged[marker] = replace(known, spans=spans, line=line)
-    return list(merged.values())
+        spans[marker].update(dict.fromkeys(issue.spans))
+        if known.line is None and issue.line is not None:
+            merged[marker] = replace(known, line=issue.line)
+    return [replace(issue, spans=tuple(spans[marker])) for marker, issue in merged.items()]
 
 
 def scan_site(

@@ -201,3 +201,40 @@ def test_odd_sources_never_crash(source: str) -> None:
     from nbsec.source import check_cell_source
 
     assert check_cell_source(source) == []  # harmless, odd input: no crash, no finding
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "!ls -la",
+        "! ls",
+        "x = !ls",
+        "x = !!ls",
+        "!!ls",
+        "%pip install x",
+        "%pip  install   x ",
+        "x = %time f()",
+        "%matplotlib inline",
+        "%env A=1",
+        "a, b = !echo 1",
+        "self.x = !pwd",
+        "!echo {x} $y \"q\" 's'",
+        "%time x = 1",
+        "%run -i a.py",
+        "%load_ext nbsec",
+        "!wget https://h.org/m.bin -O 'a b.bin'",
+    ],
+)
+def test_escape_lines_read_as_ipython_reads_them(line: str) -> None:
+    """The escape lines nbsec transforms itself (IPython is not imported for them) give the
+    same Python as IPython's own transformer."""
+    import ast
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    from nbsec.source.magics import simple_escape
+
+    ours = simple_escape(line)
+    assert ours is not None
+    theirs = TransformerManager().transform_cell(line)  # type: ignore[no-untyped-call]
+    assert ast.dump(ast.parse(ours)) == ast.dump(ast.parse(theirs))

@@ -68,6 +68,7 @@ def execute_with_nbsec(
     kernel_name: str | None = None,
     allow_errors: bool = True,
     before_unload: str | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> ExecutedRun:
     """Execute ``notebook`` in its own directory with nbsec loaded in the kernel.
 
@@ -75,7 +76,7 @@ def execute_with_nbsec(
     it; nbclient sends none), so what the kernel records names the notebook's own cells; cells of
     notebooks without ids are matched by position and source hash. ``before_unload`` is code run
     silently after the last cell, before nbsec is unloaded (the report captures the session
-    there)."""
+    there); ``extra_env`` is added to the kernel's environment (``NBSEC_POLICY``, ...)."""
     from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
@@ -84,6 +85,7 @@ def execute_with_nbsec(
     nb = _read_notebook(path)
     session_id = new_session_id()
     env = dict(os.environ)
+    env.update(extra_env or {})
     env["JPY_SESSION_NAME"] = str(path)
     env[SESSION_ENV] = session_id
     package_root = str(Path(__file__).resolve().parents[2])

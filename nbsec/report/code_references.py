@@ -71,6 +71,11 @@ _MODEL_SUFFIXES = (
 )  # fmt: skip
 
 
+def looks_like_model_file(name: str) -> bool:
+    """A file name with a model or pickle suffix (``.pkl``, ``.pt``, ``.joblib``, ...)."""
+    return name.lower().endswith(_MODEL_SUFFIXES)
+
+
 @dataclass(frozen=True)
 class Reference:
     kind: str  # "read" | "write" | "load" | "download"
@@ -86,7 +91,7 @@ class Reference:
 
     @property
     def looks_like_model(self) -> bool:
-        return self.kind in ("load", "download") or self.target.lower().endswith(_MODEL_SUFFIXES)
+        return self.kind in ("load", "download") or looks_like_model_file(self.target)
 
 
 def _dotted(node: ast.AST) -> str:

@@ -136,7 +136,10 @@ def build_mlbom(report: Report) -> str:
 
     datasets: dict[str, Any] = {}
     pii = _pii_by_dataset(report)
+    model_files = {m.what for m in report.models.items if m.kind == "written"}
     for i, item in enumerate(report.data.items):
+        if item.uri in model_files:
+            continue  # a model the notebook wrote: a machine-learning-model component below
         ref = f"data-{i + 1}"
         props = [
             Property(name="nbsec:role", value=item.role),

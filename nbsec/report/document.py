@@ -384,7 +384,8 @@ def _models(report: Report) -> Section:
         revision = m.revision or "-"
         if m.pinned is not None:
             revision += " (pinned)" if m.pinned else " (not pinned)"
-        how = {"call": "named in code"}.get(m.kind, m.kind) + (f" via {m.api}" if m.api else "")
+        how = {"call": "named in code", "written": "written by the notebook"}.get(m.kind, m.kind)
+        how += f" via {m.api}" if m.api else ""
         source = m.source or "-"
         if m.revision or m.pinned is not None:
             source += f" @ {revision}"

@@ -19,7 +19,7 @@ from typing import Any
 from nbsec.findings import Finding
 from nbsec.lineage.uri import clean_url
 from nbsec.report.cell_labels import CellIndex, cell_label, labels_for
-from nbsec.report.code_references import Reference
+from nbsec.report.code_references import Reference, looks_like_model_file
 from nbsec.report.evidence import Evidence, hash_file, is_within, relative_uri, resolve_in
 from nbsec.report.model import DataItem, DataSection, ModelItem, ModelsSection
 
@@ -72,8 +72,9 @@ def data_section(
             entry = entries.setdefault(access.uri, _DataEntry(access.uri, access.kind))
             _absorb(entry, access)
             entry.readers.append(place)
-            if len(record.reads) == 1 and len(frames) == 1 and frames[0].columns is not None:
-                info = frames[0]
+            if len(record.reads) == 1 and frames:
+                # the frame read from it: the widest one the reading cell made
+                info = max(frames, key=lambda f: len(f.columns or ()))
                 entry.rows = info.shape[0] if info.shape else entry.rows
                 entry.columns = [{"name": n, "type": t} for n, t in info.columns or ()]
         for access in record.writes:
@@ -215,6 +216,8 @@ def _event_entries(evidence: Evidence, cells: CellIndex) -> list[_ModelEntry]:
     for event, place in events:
         kind = str(event.get("kind") or ("download" if event.get("revision") else "load"))
         path = event.get("path") if isinstance(event.get("path"), str) else None
+        if path:  # relative to the kernel's working directory, the notebook's
+            path = str(resolve_in(evidence.base_dir, path).resolve())
         source = event.get("source") if isinstance(event.get("source"), str) else None
         identity = str(event.get("sha256") or path or source or "?")
         entry = grouped.get((kind, identity))
@@ -243,6 +246,22 @@ def _event_entries(evidence: Evidence, cells: CellIndex) -> list[_ModelEntry]:
     return list(grouped.values())
 
 
+def _written_models(evidence: Evidence) -> list[_ModelEntry]:
+    """Model files the run itself wrote (``joblib.dump``, ``torch.save``): the session's own
+    artefacts, listed with their hash and never judged as downloads."""
+    written: dict[str, _ModelEntry] = {}
+    for record in evidence.records:
+        for access in record.writes:
+            if access.kind != "file" or not looks_like_model_file(access.uri):
+                continue
+            entry = written.setdefault(
+                access.uri, _ModelEntry(kind="written", api=None, what=access.uri, path=access.uri)
+            )
+            entry.sha256 = access.sha256 or entry.sha256
+            entry.places.append((record.cell_index, record.cell_id))
+    return list(written.values())
+
+
 def _rank(action: str | None) -> int:
     return {"blocked": 3, "warned": 2, "allowed": 1}.get(action or "", 0)
 
@@ -262,7 +281,7 @@ def models_section(
     from nbsec.models import scan_model
 
     cells = CellIndex(evidence.notebook.cells)
-    entries = _event_entries(evidence, cells)
+    entries = _event_entries(evidence, cells) + _written_models(evidence)
     known_paths = {str(Path(e.path).resolve()) for e in entries if e.path}
     base = evidence.base_dir
     # a load names its file better than the open() that fed it
@@ -306,7 +325,12 @@ def models_section(
             entry.current = "missing"
         entries.append(entry)
     for entry in entries:
-        if entry.path and entry.sha256 and entry.current is None and entry.kind == "load":
+        if (
+            entry.path
+            and entry.sha256
+            and entry.current is None
+            and entry.kind in ("load", "written")
+        ):
             path = Path(entry.path)
             if _may_read(evidence, path, confine):
                 now = (

@@ -182,7 +182,7 @@ class PersonalDataSection:
 
 @dataclass
 class ModelItem:
-    kind: str  # "load" | "download" | "call"
+    kind: str  # "load" | "download" | "written" | "call"
     api: str | None
     what: str
     source: str | None

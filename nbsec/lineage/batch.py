@@ -94,6 +94,9 @@ def execute_with_nbsec(
         "timeout": timeout,
         "allow_errors": allow_errors,
         "resources": {"metadata": {"path": str(path.parent)}},
+        # the kernel app's own log lines (transport warnings, an interrupt at shutdown) are not
+        # about the notebook; a kernel that dies is reported as such
+        "extra_arguments": ["--IPKernelApp.log_level=CRITICAL"],
     }
     if kernel_name:
         options["kernel_name"] = kernel_name

@@ -171,12 +171,15 @@ class _Index:
 
 
 def _path_state() -> tuple[tuple[str, int], ...]:
-    """``sys.path`` with each directory's modification time: installing or removing a package
-    changes it, and with it the index."""
+    """The package directories on ``sys.path`` with their modification times: installing or
+    removing a package changes them, and with them the index. (Other entries, like the working
+    directory, change all the time and say nothing about what is installed.)"""
     state = []
     for entry in sys.path:
+        if not entry.rstrip("/\\").endswith(("site-packages", "dist-packages")):
+            continue
         try:
-            state.append((entry, os.stat(entry or ".").st_mtime_ns))
+            state.append((entry, os.stat(entry).st_mtime_ns))
         except OSError:
             state.append((entry, -1))
     return tuple(state)

@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Iterable
 
 from nbsec.report.cell_labels import cell_label
+from nbsec.report.code_references import dotted_name
 from nbsec.report.evidence import Evidence
 from nbsec.report.model import ModelItem, ReproducibilitySection, ReproIssue
 
@@ -68,16 +69,6 @@ _IPYTHON_NAMES = frozenset(
 )
 
 
-def _dotted(node: ast.AST) -> str:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
 def _python_cells(evidence: Evidence) -> list[tuple[int, str | None, ast.Module]]:
     from nbsec.source.magics import transform_cell
 
@@ -100,7 +91,7 @@ def _seed_issues(cells: list[tuple[int, str | None, ast.Module]]) -> list[ReproI
         calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
         calls.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
         for call in calls:
-            name = _dotted(call.func)
+            name = dotted_name(call.func)
             last = name.rsplit(".", 1)[-1]
             if name in SEED_CALLS or last in ("manual_seed", "set_seed", "seed_everything"):
                 seeded = True

@@ -5,7 +5,6 @@ rendered in an untrusted notebook. Screenshots land in ``reports/screenshots/``.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +12,8 @@ import pytest
 
 from nbsec.report.generate import generate, write
 from tests.browser.jupyterlab import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SCREENSHOTS,
     LabServer,
-    missing,
     open_lab,
     open_notebook,
     start_lab_server,
@@ -39,26 +35,8 @@ def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        missing(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("playwright (Python) is not installed")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def test_html_page_is_offline_readable_and_printable(report_dir: Path, browser: Any) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def test_html_page_is_offline_readable_and_printable(report_dir: Path, chromium: Any) -> None:
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     requests: list[str] = []
     errors: list[str] = []
@@ -87,15 +65,15 @@ def test_html_page_is_offline_readable_and_printable(report_dir: Path, browser: 
 
 
 def test_report_notebook_renders_in_jupyterlab(
-    report_dir: Path, browser: Any, tmp_path_factory: pytest.TempPathFactory
+    report_dir: Path, chromium: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     with start_lab_server(tmp_path_factory.mktemp("lab")) as server:
-        _check_notebook_in_lab(server, report_dir, browser)
+        _check_notebook_in_lab(server, report_dir, chromium)
 
 
-def _check_notebook_in_lab(server: LabServer, report_dir: Path, browser: Any) -> None:
+def _check_notebook_in_lab(server: LabServer, report_dir: Path, chromium: Any) -> None:
     shutil.copy(report_dir / "customer_churn.nbsec.ipynb", server.root_dir / "report.ipynb")
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(30_000)
     page = context.new_page()
     try:

@@ -77,6 +77,7 @@ def execute_with_nbsec(
     notebooks without ids are matched by position and source hash. ``before_unload`` is code run
     silently after the last cell, before nbsec is unloaded (the report captures the session
     there); ``extra_env`` is added to the kernel's environment (``NBSEC_POLICY``, ...)."""
+    from jupyter_client.kernelspec import NoSuchKernel
     from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
@@ -108,6 +109,8 @@ def execute_with_nbsec(
         raise InputError(f"{path}: cell {failed.index} raised {failed.ename}") from None
     except DeadKernelError:
         raise InputError(f"{path}: the kernel died during execution") from None
+    except NoSuchKernel as exc:
+        raise InputError(f"{path}: no kernel named {exc.name!r} is installed") from None
     except TimeoutError:
         raise InputError(f"{path}: a cell ran longer than {timeout} s") from None
     ledger = ledger_path(path.parent, session_id)

@@ -240,9 +240,10 @@ def recorded_ledger(notebook: Path, meta: Mapping[str, Any]) -> Path | None:
     """The ledger a kernel session of ``notebook`` left: the one ``metadata.nbsec`` (``meta``)
     points to, else the newest under ``.nbsec/ledger/`` whose session header names the notebook."""
     lineage = meta.get("lineage")
+    anchor = meta.get("ledger")  # {"path", "head", ...}; older notebooks: the path alone
     for pointer in (
         lineage.get("ledger") if isinstance(lineage, Mapping) else None,
-        meta.get("ledger"),
+        anchor.get("path") if isinstance(anchor, Mapping) else anchor,
     ):
         if isinstance(pointer, str) and pointer:
             candidate = (notebook.parent / pointer).resolve()

@@ -75,6 +75,13 @@ class Evidence:
         return list(self.ledger.records)
 
     @property
+    def anchor(self) -> str | None:
+        """The ledger head saved in ``metadata.nbsec`` (``ledger.head``; older: ``ledger_head``)."""
+        ledger = self.meta.get("ledger")
+        head = ledger.get("head") if isinstance(ledger, Mapping) else self.meta.get("ledger_head")
+        return head if isinstance(head, str) and head else None
+
+    @property
     def governance(self) -> dict[str, str]:
         out: dict[str, str] = {}
         saved = self.meta.get("governance")

@@ -92,8 +92,11 @@ def _session(folder: Path, notebook_sources: list[str]) -> tuple[Path, str]:
     return folder / ".nbsec" / "ledger" / "s1.jsonl", head
 
 
-@pytest.fixture
-def session_notebook(make_notebook: Callable[..., Path], tmp_path: Path) -> Path:
+@pytest.fixture(params=["v2", "v1"])
+def session_notebook(
+    make_notebook: Callable[..., Path], tmp_path: Path, request: pytest.FixtureRequest
+) -> Path:
+    """v2: ``metadata.nbsec.ledger = {path, head, ...}``; v1: ``ledger`` and ``ledger_head``."""
     sources = ["import pandas as pd", "df = pd.read_csv('data.csv')", "df.to_csv('out.csv')"]
     ledger, head = _session(tmp_path, sources)
     shown = {"findings": [{"rule": "NBS-PII-001", "title": "PII in a frame", "severity": "medium",
@@ -106,15 +109,13 @@ def session_notebook(make_notebook: Callable[..., Path], tmp_path: Path) -> Path
                                              data={MIME: shown, "text/plain": "1 finding"})]),
         "df.to_csv('out.csv')  # now with a comment",
     ]  # fmt: skip
-    return make_notebook(
-        cells,
-        name="nb.ipynb",
-        nbsec={
-            "ledger": str(ledger.relative_to(tmp_path)),
-            "ledger_head": head,
-            "governance": {"purpose": "churn triage"},
-        },
-    )
+    relative = str(ledger.relative_to(tmp_path))
+    saved: dict[str, object] = {"governance": {"purpose": "churn triage"}}
+    if request.param == "v2":
+        saved["ledger"] = {"path": relative, "session_id": "s1", "lines": 6, "head": head}
+    else:
+        saved.update({"ledger": relative, "ledger_head": head})
+    return make_notebook(cells, name="nb.ipynb", nbsec=saved)
 
 
 def test_the_ledger_named_in_the_metadata_is_read_and_checked(session_notebook: Path) -> None:

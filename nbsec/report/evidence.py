@@ -124,10 +124,12 @@ def gather(
     policy_error: str | None = None,
     executed_errors: list[str] | None = None,
     started: float | None = None,
+    name: str = "notebook.ipynb",
 ) -> Evidence:
+    """``name`` is how a notebook that is not a file (``path`` is None) is shown."""
     from nbsec.source.scanner import scan_parsed
 
-    shown = display_path(path) if path is not None else "notebook.ipynb"
+    shown = display_path(path) if path is not None else name
     notebook = parse_notebook(raw, shown)
     meta = notebook.metadata.get("nbsec")
     meta = dict(meta) if isinstance(meta, Mapping) else {}

@@ -182,6 +182,7 @@ def generate(
         session=session,
         executed_errors=executed_errors,
         started=started,
+        name=path.name,
     )
     stem = output_stem(path)
     folder = Path(out_dir) if out_dir is not None else path.resolve().parent

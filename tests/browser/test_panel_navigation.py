@@ -276,7 +276,7 @@ def test_twenty_cell_notebook_can_be_filtered_grouped_and_stepped_through(
     page.keyboard.press("Escape")
     page.locator(".jp-SideBar .lm-TabBar-tab[data-id='filebrowser']").click()
     page.locator(PANEL).wait_for(state="hidden")
-    page.locator(".jp-Notebook").first.click()
+    notebook.locator(".jp-Cell").first.locator(".jp-InputPrompt").click()
     page.keyboard.press("Control+Alt+s")
     page.locator(PANEL).wait_for(state="visible")
 

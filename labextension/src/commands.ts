@@ -9,6 +9,7 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 
 import { NbsecConnections } from './connections';
 import { NbsecPanel } from './panel';
+import { shownState } from './panel_view';
 import { Trans } from './translate';
 
 export namespace CommandIDs {
@@ -33,7 +34,7 @@ export function addCommands(
   const connected = (): boolean =>
     connections.current?.state.status === 'connected';
   const hasFindings = (): boolean =>
-    (connections.current?.data?.state.findings.length ?? 0) > 0;
+    (shownState(connections.current)?.state.findings.length ?? 0) > 0;
   const openPanel = (): void => shell.activateById(panel.id);
   /** None of nbsec's commands takes arguments. */
   const describedBy = { args: { type: 'object' as const, properties: {} } };

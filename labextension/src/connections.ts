@@ -16,6 +16,7 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { NotebookConnection } from './notebook_connection';
+import { SavedScanClient } from './saved_scan';
 import { IPanelSettings } from './settings';
 
 export class NbsecConnections {
@@ -23,6 +24,7 @@ export class NbsecConnections {
     this._tracker = options.tracker;
     this._clientVersion = options.clientVersion;
     this._settings = options.settings;
+    this._savedScans = options.savedScans ?? null;
     this._tracker.forEach(panel => this._add(panel));
     this._tracker.widgetAdded.connect(this._onWidgetAdded, this);
     this._tracker.currentChanged.connect(this._onCurrentChanged, this);
@@ -103,7 +105,8 @@ export class NbsecConnections {
     const connection = new NotebookConnection({
       panel,
       clientVersion: this._clientVersion,
-      settings: this._settings
+      settings: this._settings,
+      savedScans: this._savedScans
     });
     this._connections.set(panel, connection);
     connection.changed.connect(this._onConnectionChanged, this);
@@ -153,6 +156,7 @@ export class NbsecConnections {
   private readonly _tracker: INotebookTracker;
   private readonly _clientVersion: string;
   private _settings: IPanelSettings;
+  private readonly _savedScans: SavedScanClient | null;
   private readonly _connections = new Map<NotebookPanel, NotebookConnection>();
   private _current: NotebookConnection | null = null;
   private _isDisposed = false;
@@ -165,5 +169,7 @@ export namespace NbsecConnections {
     readonly tracker: INotebookTracker;
     readonly clientVersion: string;
     readonly settings: IPanelSettings;
+    /** Where saved notebooks' static scans come from (none: not shown). */
+    readonly savedScans?: SavedScanClient | null;
   }
 }

@@ -15,6 +15,7 @@ import {
   SEVERITIES,
   Severity
 } from './kernel_state';
+import type { IStaticScan } from './saved_scan';
 import {
   FRAME_CELL_PREFIX,
   FAMILIES,
@@ -42,12 +43,15 @@ export interface ICellLocator {
   numberOf(cellId: string): number | null;
   /** The id of the cell whose prompt shows this execution count, or null. */
   idByExecutionCount(count: number): string | null;
+  /** The id of the cell at this 0-based index, or null. */
+  idAt(index: number): string | null;
 }
 
 /** A locator for when no notebook is open: no cell is found. */
 export const NO_CELLS: ICellLocator = {
   numberOf: () => null,
-  idByExecutionCount: () => null
+  idByExecutionCount: () => null,
+  idAt: () => null
 };
 
 /** One finding as the panel lists it. */
@@ -139,6 +143,9 @@ function makeRow(
   }
   if (cellId === null && location.executionCount !== null) {
     cellId = cells.idByExecutionCount(location.executionCount);
+  }
+  if (cellId === null && location.cellIndex !== null && !location.path) {
+    cellId = cells.idAt(location.cellIndex); // a saved notebook's cell without an id
   }
   return {
     key,
@@ -385,4 +392,17 @@ export function frameOrder(frames: readonly IFrameSummary[]): IFrameSummary[] {
     (a, b) =>
       b.piiColumns.length - a.piiColumns.length || a.name.localeCompare(b.name)
   );
+}
+
+/** A saved notebook's static scan as a state the views can show (no frames, models, waivers). */
+export function staticState(scan: IStaticScan): IKernelState {
+  return {
+    version: 0,
+    status: null,
+    counts: scan.counts,
+    findings: scan.findings,
+    frames: [],
+    models: [],
+    waivers: []
+  };
 }

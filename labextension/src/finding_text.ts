@@ -109,11 +109,11 @@ export function describeLocation(
   if (cell !== null) {
     parts.push(cell);
   }
-  if (location.line !== null) {
-    parts.push(trans.__('line %1', location.line));
-  }
   if (location.outputIndex !== null) {
     parts.push(trans.__('output %1', location.outputIndex + 1));
+  }
+  if (location.line !== null) {
+    parts.push(trans.__('line %1', location.line)); // within the output, when there is one
   }
   return parts.length > 0 ? parts.join(', ') : trans.__('kernel session');
 }

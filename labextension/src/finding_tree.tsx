@@ -41,6 +41,8 @@ export interface IFindingTreeProps {
   readonly actions: IFindingActions;
   /** Whether an allow action is under way for this row. */
   readonly isBusy: (row: IFindingRow) => boolean;
+  /** Whether findings can be waived here (not for a saved notebook's static scan). */
+  readonly canAllow?: boolean;
 }
 
 type TreeItem =
@@ -250,6 +252,7 @@ export function FindingTree(props: IFindingTreeProps): JSX.Element {
       tabbable={row.key === tabStop}
       expanded={ui.isExpanded(row.key)}
       busy={props.isBusy(row)}
+      canAllow={props.canAllow ?? true}
       nodeRef={register(row.key)}
       onSelect={() => ui.select(row.key)}
       onToggle={() => ui.setExpanded(row.key, !ui.isExpanded(row.key))}
@@ -328,6 +331,7 @@ interface IFindingRowProps {
   readonly tabbable: boolean;
   readonly expanded: boolean;
   readonly busy: boolean;
+  readonly canAllow: boolean;
   readonly nodeRef: (node: HTMLElement | null) => void;
   readonly onSelect: () => void;
   readonly onToggle: () => void;
@@ -408,6 +412,7 @@ function FindingRow(props: IFindingRowProps): JSX.Element {
           row={row}
           canReveal={canReveal}
           busy={props.busy}
+          canAllow={props.canAllow}
           actions={actions}
         />
       )}
@@ -420,6 +425,7 @@ function FindingDetails(props: {
   readonly row: IFindingRow;
   readonly canReveal: boolean;
   readonly busy: boolean;
+  readonly canAllow: boolean;
   readonly actions: IFindingActions;
 }): JSX.Element {
   const { trans, row, actions } = props;
@@ -477,18 +483,20 @@ function FindingDetails(props: {
             {trans.__('Show %1 in Frames', row.frame.frame)}
           </button>
         )}
-        <button
-          type="button"
-          className="jp-Button jp-mod-styled"
-          data-testid="nbsec-allow-button"
-          disabled={props.busy}
-          title={trans.__(
-            'Waive this finding (asks for the scope and a reason)'
-          )}
-          onClick={() => actions.allow(row)}
-        >
-          {trans.__('Allow…')}
-        </button>
+        {props.canAllow && (
+          <button
+            type="button"
+            className="jp-Button jp-mod-styled"
+            data-testid="nbsec-allow-button"
+            disabled={props.busy}
+            title={trans.__(
+              'Waive this finding (asks for the scope and a reason)'
+            )}
+            onClick={() => actions.allow(row)}
+          >
+            {trans.__('Allow…')}
+          </button>
+        )}
       </div>
     </div>
   );

@@ -35,6 +35,7 @@ import { Severity } from './kernel_state';
 import { NotebookConnection } from './notebook_connection';
 import { cellLocator } from './notebook_navigation';
 import { PanelUiState } from './panel_ui_state';
+import { shownState } from './panel_view';
 import { Trans } from './translate';
 
 /** The findings on one line of one cell. */
@@ -283,9 +284,8 @@ export class GutterMarkers implements IDisposable {
     if (panel.isDisposed || !panel.content.model) {
       return;
     }
-    const data =
-      connection.state.status === 'connected' ? connection.data : null;
-    const rows = data ? findingRows(data.state, cellLocator(panel)) : [];
+    const shown = shownState(connection);
+    const rows = shown ? findingRows(shown.state, cellLocator(panel)) : [];
     const marks = marksByCell(rows);
     const selected =
       connection === this._connections.current

@@ -32,6 +32,8 @@ import { NbsecPanel, PANEL_ID } from './panel';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { PanelUiState } from './panel_ui_state';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
+import { SavedScanClient } from './saved_scan';
+// eslint-disable-next-line jupyter/prefer-lazy-imports
 import { DEFAULT_SETTINGS, IPanelSettings, readSettings } from './settings';
 // eslint-disable-next-line jupyter/prefer-lazy-imports
 import { NbsecStatusItem } from './status_item';
@@ -82,7 +84,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const connections = new NbsecConnections({
       tracker,
       clientVersion: CLIENT_VERSION,
-      settings: initial
+      settings: initial,
+      savedScans: new SavedScanClient(app.serviceManager.serverSettings)
     });
     const ui = new PanelUiState(initial.groupBy);
     let saveSummary = initial.saveSummary;

@@ -30,6 +30,7 @@ import {
 import { ConnectionState } from './connection_state';
 import { IStateUpdate } from './kernel_state';
 import { IReplyPayloads, ProtocolError, RequestType } from './protocol';
+import { IStaticScan, SavedScanClient, SavedScanProblem } from './saved_scan';
 import { IPanelSettings } from './settings';
 
 /** The code the "Load nbsec" action runs in the kernel. */
@@ -62,6 +63,23 @@ export type Notice =
   /** `%load_ext nbsec` failed or was aborted. */
   | { readonly kind: 'load-failed'; readonly error: string };
 
+/** The saved notebook's static scan, shown while the kernel has no nbsec (or there is none). */
+export type SavedScanState =
+  /** Not needed: the kernel's nbsec answers. */
+  | { readonly status: 'none' }
+  | { readonly status: 'loading' }
+  | { readonly status: 'ready'; readonly scan: IStaticScan }
+  | { readonly status: 'problem'; readonly problem: SavedScanProblem };
+
+/** Connection states in which the panel shows the saved notebook's static scan. */
+const STATIC_STATES: ReadonlySet<ConnectionState['status']> = new Set([
+  'no-kernel',
+  'idle',
+  'busy',
+  'not-loaded',
+  'error'
+]);
+
 /** A mode or on/off change sent to the kernel and not answered yet. */
 export interface IPendingMode {
   readonly mode?: 'warn' | 'block';
@@ -73,9 +91,12 @@ export class NotebookConnection implements IDisposable {
     this._panel = options.panel;
     this._clientVersion = options.clientVersion;
     this._settings = options.settings;
+    this._savedScans = options.savedScans ?? null;
     const context = this._panel.sessionContext;
     context.kernelChanged.connect(this._onKernelChanged, this);
     context.statusChanged.connect(this._onStatusChanged, this);
+    this._panel.context.fileChanged.connect(this._onFileChanged, this);
+    this._panel.context.model.stateChanged.connect(this._onModelState, this);
     this._autoConnect();
   }
 
@@ -106,6 +127,11 @@ export class NotebookConnection implements IDisposable {
   /** The mode change waiting for the kernel's answer, or null. */
   get pendingMode(): IPendingMode | null {
     return this._pendingMode;
+  }
+
+  /** The saved notebook's static scan (while the kernel's nbsec does not answer). */
+  get saved(): SavedScanState {
+    return this._saved;
   }
 
   /** The frames a full scan is running for. */
@@ -277,7 +303,44 @@ export class NotebookConnection implements IDisposable {
     const context = this._panel.sessionContext;
     context.kernelChanged.disconnect(this._onKernelChanged, this);
     context.statusChanged.disconnect(this._onStatusChanged, this);
+    this._panel.context.fileChanged.disconnect(this._onFileChanged, this);
+    this._panel.context.model.stateChanged.disconnect(this._onModelState, this);
     Signal.clearData(this);
+  }
+
+  /** Reads the saved notebook's static scan again (after a save, or on request). */
+  async refreshSaved(): Promise<void> {
+    const client = this._savedScans;
+    if (client === null || !STATIC_STATES.has(this._state.status)) {
+      return;
+    }
+    const request = ++this._savedRequest;
+    if (this._saved.status !== 'ready') {
+      this._saved = { status: 'loading' };
+      this._emit();
+    }
+    const result = await client.scan(this._panel.context.path);
+    if (request !== this._savedRequest || this._isDisposed) {
+      return;
+    }
+    this._saved = result.ok
+      ? { status: 'ready', scan: result.scan }
+      : { status: 'problem', problem: result.problem };
+    this._emit();
+  }
+
+  /** Unsaved changes come and go: the saved scan's note says whether they are left out. */
+  private _onModelState(_model: unknown, change: { name: string }): void {
+    if (change.name === 'dirty' && this._saved.status === 'ready') {
+      this._emit();
+    }
+  }
+
+  /** The file was saved (or reverted): its static scan changed. */
+  private _onFileChanged(): void {
+    if (this._saved.status !== 'none') {
+      void this.refreshSaved();
+    }
   }
 
   /** (Re)runs the handshake with the current kernel. */
@@ -395,6 +458,7 @@ export class NotebookConnection implements IDisposable {
     this._kernelBusy = busy;
     if (busy && this._state.status === 'connecting') {
       this._state = { status: 'busy' };
+      this._followSaved();
     } else if (!busy && this._state.status === 'busy') {
       this._state = { status: 'connecting' };
     }
@@ -599,7 +663,20 @@ export class NotebookConnection implements IDisposable {
       this._notice = null;
       this._pendingMode = null;
     }
+    this._followSaved();
     this._emit();
+  }
+
+  /** Asks for the static scan when the kernel's nbsec stops answering; forgets it when it does. */
+  private _followSaved(): void {
+    if (STATIC_STATES.has(this._state.status)) {
+      if (this._saved.status === 'none') {
+        void this.refreshSaved();
+      }
+    } else if (this._state.status === 'connected') {
+      this._savedRequest += 1;
+      this._saved = { status: 'none' };
+    }
   }
 
   private _emit(): void {
@@ -622,6 +699,9 @@ export class NotebookConnection implements IDisposable {
   private _busyTimer = 0;
   private _pendingMode: IPendingMode | null = null;
   private readonly _scanning = new Set<string>();
+  private readonly _savedScans: SavedScanClient | null;
+  private _saved: SavedScanState = { status: 'none' };
+  private _savedRequest = 0;
   private _refreshing: Promise<void> | null = null;
   private _refreshAgain = false;
   private _modeQueue: Promise<void> = Promise.resolve();
@@ -637,6 +717,8 @@ export namespace NotebookConnection {
     readonly clientVersion: string;
     /** The settings to start with; `updateSettings` applies later changes. */
     readonly settings: IPanelSettings;
+    /** Where the saved notebook's static scan comes from (none: not shown). */
+    readonly savedScans?: SavedScanClient | null;
   }
 }
 

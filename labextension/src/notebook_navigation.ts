@@ -33,7 +33,9 @@ export function cellLocator(panel: NotebookPanel | null): ICellLocator {
         }
       }
       return null;
-    }
+    },
+    idAt: (index: number) =>
+      index >= 0 && index < cells.length ? cells.get(index).id : null
   };
 }
 

@@ -24,7 +24,12 @@ import { frameKey } from './inventory_views';
 import { NotebookConnection } from './notebook_connection';
 import { cellLocator, revealCell } from './notebook_navigation';
 import { PanelUiState } from './panel_ui_state';
-import { IPanelActions, PanelView, visibleGroups } from './panel_view';
+import {
+  IPanelActions,
+  PanelView,
+  shownState,
+  visibleGroups
+} from './panel_view';
 import { Trans } from './translate';
 import { askWaiver } from './waiver_dialog';
 
@@ -62,12 +67,12 @@ export class NbsecPanel extends ReactWidget {
    */
   step(direction: 1 | -1): boolean {
     const connection = this._connections.current;
-    const update = connection?.data ?? null;
-    if (!connection || update === null) {
+    const shown = shownState(connection);
+    if (!connection || shown === null) {
       return false;
     }
     const cells = cellLocator(connection.panel);
-    const { groups } = visibleGroups(this._trans, update, this._ui, cells);
+    const { groups } = visibleGroups(this._trans, shown.state, this._ui, cells);
     const rows = rowOrder(groups);
     const key = stepKey(
       rows.map(row => row.key),
@@ -119,6 +124,7 @@ export class NbsecPanel extends ReactWidget {
         cells={cellLocator(connection?.panel ?? null)}
         actions={this._actions}
         allowBusy={row => this._allowing.has(row.key)}
+        notebookDirty={connection?.panel.context.model.dirty ?? false}
       />
     );
   }

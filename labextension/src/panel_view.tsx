@@ -25,13 +25,14 @@ import {
   frameOrder,
   groupRows,
   isGroupBy,
-  modelRows
+  modelRows,
+  staticState
 } from './finding_rows';
 import { baseName, severityLabel } from './finding_text';
 import { FindingTree, IFindingActions, rowSearchText } from './finding_tree';
 import { FramesView, ModelsView, WaiversView } from './inventory_views';
-import { IStateUpdate, SEVERITIES } from './kernel_state';
-import { IPendingMode, Notice } from './notebook_connection';
+import { IKernelState, IStateUpdate, SEVERITIES } from './kernel_state';
+import { IPendingMode, Notice, SavedScanState } from './notebook_connection';
 import { PanelUiState, SectionKey } from './panel_ui_state';
 import {
   detailText,
@@ -40,6 +41,7 @@ import {
   pendingModeText,
   statusText
 } from './status_text';
+import { SERVER_API_VERSION, SavedScanProblem } from './saved_scan';
 import { Trans } from './translate';
 
 /** What the view reads of a notebook's connection (a `NotebookConnection` is one). */
@@ -50,6 +52,7 @@ export interface IConnectionView {
   readonly kernelBusy: boolean;
   readonly pendingMode: IPendingMode | null;
   readonly scanning: ReadonlySet<string>;
+  readonly saved: SavedScanState;
 }
 
 /** What the view can ask for. */
@@ -73,12 +76,31 @@ export interface IPanelViewProps {
   readonly actions: IPanelActions;
   /** Whether a waiver is being recorded for this row. */
   readonly allowBusy: (row: IFindingRow) => boolean;
+  /** Whether the notebook has changes not saved yet. */
+  readonly notebookDirty?: boolean;
+}
+
+/** The state the panel shows: the kernel's (live), or the saved notebook's static scan. */
+export function shownState(
+  connection: IConnectionView | null
+): { state: IKernelState; live: boolean } | null {
+  if (connection === null) {
+    return null;
+  }
+  if (connection.state.status === 'connected') {
+    return connection.data
+      ? { state: connection.data.state, live: true }
+      : null;
+  }
+  return connection.saved.status === 'ready'
+    ? { state: staticState(connection.saved.scan), live: false }
+    : null;
 }
 
 /** The rows and groups the findings list shows, given the state and the user's filter. */
 export function visibleGroups(
   trans: Trans,
-  update: IStateUpdate,
+  state: IKernelState,
   ui: PanelUiState,
   cells: ICellLocator
 ): {
@@ -86,7 +108,7 @@ export function visibleGroups(
   rows: IFindingRow[];
   groups: ReturnType<typeof groupRows>;
 } {
-  const all = findingRows(update.state, cells);
+  const all = findingRows(state, cells);
   const rows = filterRows(all, ui.filter, row => rowSearchText(trans, row));
   return { total: all.length, rows, groups: groupRows(rows, ui.groupBy) };
 }
@@ -141,6 +163,9 @@ export function PanelView(props: IPanelViewProps): JSX.Element {
       </div>
       {state.status === 'connected' && connection && (
         <StateBody {...props} connection={connection} />
+      )}
+      {state.status !== 'connected' && connection && (
+        <SavedBody {...props} connection={connection} />
       )}
     </>
   );
@@ -303,114 +328,12 @@ function StateBody(
     );
   }
   const state = update.state;
-  const { total, rows, groups } = visibleGroups(trans, update, ui, cells);
   const frames = frameOrder(state.frames);
   const models = modelRows(state.models, cells);
-  const filterWords = ui.filter.trim().toLowerCase();
   return (
     <div className="jp-NbsecPanel-body">
-      <div className="jp-NbsecPanel-counts" data-testid="nbsec-counts">
-        {SEVERITIES.map(severity => {
-          const count = state.counts[severity];
-          const label = severityLabel(trans, severity);
-          const word = label.toLowerCase();
-          return (
-            <button
-              type="button"
-              key={severity}
-              className="jp-NbsecPanel-count"
-              data-severity={severity}
-              data-testid={`nbsec-count-${severity}`}
-              aria-pressed={filterWords === word}
-              title={trans._n(
-                '%1 active %2 finding: show only these',
-                '%1 active %2 findings: show only these',
-                count,
-                word
-              )}
-              onClick={() => {
-                ui.filter = filterWords === word ? '' : word;
-              }}
-            >
-              <span className="jp-NbsecPanel-countValue">{count}</span>
-              <span className="jp-NbsecPanel-countLabel">{word}</span>
-            </button>
-          );
-        })}
-      </div>
-      <Section
-        trans={trans}
-        ui={ui}
-        section="findings"
-        title={
-          rows.length === total
-            ? trans.__('Findings (%1)', total)
-            : trans.__('Findings (%1 of %2)', rows.length, total)
-        }
-      >
-        <div className="jp-NbsecPanel-toolbar">
-          <input
-            type="search"
-            className="jp-mod-styled jp-NbsecPanel-filter"
-            data-testid="nbsec-filter"
-            aria-label={trans.__('Filter findings')}
-            placeholder={trans.__('Filter: rule, words, cell…')}
-            value={ui.filter}
-            onChange={event => {
-              ui.filter = event.target.value;
-            }}
-            onKeyDown={event => {
-              if (event.key === 'Escape' && ui.filter) {
-                ui.filter = '';
-                event.stopPropagation();
-              } else if (event.key === 'ArrowDown' && rows.length > 0) {
-                event.preventDefault();
-                const first =
-                  ui.groupBy === 'none' ? rows[0].key : groups[0].key;
-                ui.select(first, true);
-              }
-            }}
-          />
-          <label className="jp-NbsecPanel-groupBy">
-            <span className="jp-NbsecPanel-factLabel">{trans.__('Group')}</span>
-            <select
-              className="jp-mod-styled"
-              data-testid="nbsec-group-by"
-              aria-label={trans.__('Group findings by')}
-              value={ui.groupBy}
-              onChange={event => {
-                if (isGroupBy(event.target.value)) {
-                  actions.setGroupBy(event.target.value);
-                }
-              }}
-            >
-              {GROUPINGS.map(by => (
-                <option key={by} value={by}>
-                  {groupingName(trans, by)}
-                </option>
-              ))}
-            </select>
-          </label>
-        </div>
-        {total === 0 ? (
-          <div className="jp-NbsecPanel-empty" data-testid="nbsec-findings">
-            {trans.__('No active findings.')}
-          </div>
-        ) : rows.length === 0 ? (
-          <div className="jp-NbsecPanel-empty" data-testid="nbsec-findings">
-            {trans.__('No finding matches “%1”.', ui.filter)}
-          </div>
-        ) : (
-          <FindingTree
-            trans={trans}
-            groups={groups}
-            groupBy={ui.groupBy}
-            ui={ui}
-            actions={actions}
-            isBusy={props.allowBusy}
-          />
-        )}
-      </Section>
+      <Counts trans={trans} ui={ui} state={state} />
+      <FindingsSection {...props} state={state} canAllow={true} />
       <Section
         trans={trans}
         ui={ui}
@@ -446,6 +369,221 @@ function StateBody(
         <WaiversView trans={trans} waivers={state.waivers} />
       </Section>
     </div>
+  );
+}
+
+/** The saved notebook's static findings, while the kernel's nbsec does not answer. */
+function SavedBody(
+  props: IPanelViewProps & { readonly connection: IConnectionView }
+): JSX.Element | null {
+  const { trans, connection, ui } = props;
+  const saved = connection.saved;
+  switch (saved.status) {
+    case 'none':
+      return null;
+    case 'loading':
+      return (
+        <div className="jp-NbsecPanel-body" data-testid="nbsec-saved">
+          <div className="jp-NbsecPanel-empty">
+            {trans.__('Scanning the saved notebook…')}
+          </div>
+        </div>
+      );
+    case 'problem':
+      return (
+        <div className="jp-NbsecPanel-body" data-testid="nbsec-saved">
+          <div
+            className="jp-NbsecPanel-empty"
+            data-testid="nbsec-saved-problem"
+          >
+            {savedProblemText(trans, saved.problem)}
+          </div>
+        </div>
+      );
+    case 'ready': {
+      const state = staticState(saved.scan);
+      return (
+        <div className="jp-NbsecPanel-body" data-testid="nbsec-saved">
+          <div
+            className="jp-NbsecPanel-savedNote"
+            data-testid="nbsec-saved-note"
+          >
+            {props.notebookDirty
+              ? trans.__(
+                  'The saved file, scanned without running it (unsaved changes are not included).'
+                )
+              : trans.__('The saved file, scanned without running it.')}
+          </div>
+          <Counts trans={trans} ui={ui} state={state} />
+          <FindingsSection {...props} state={state} canAllow={false} />
+          {saved.scan.waived > 0 && (
+            <div className="jp-NbsecPanel-empty">
+              {trans._n(
+                '%1 more finding is waived by the policy.',
+                '%1 more findings are waived by the policy.',
+                saved.scan.waived
+              )}
+            </div>
+          )}
+          {saved.scan.errors.map(error => (
+            <div key={error} className="jp-NbsecPanel-empty">
+              {error}
+            </div>
+          ))}
+        </div>
+      );
+    }
+  }
+}
+
+/** Why the saved notebook's findings cannot be shown. */
+export function savedProblemText(
+  trans: Trans,
+  problem: SavedScanProblem
+): string {
+  switch (problem.kind) {
+    case 'unavailable':
+      return trans.__(
+        'The saved notebook cannot be scanned here: this Jupyter server has no nbsec server extension. Run %1 in a terminal instead.',
+        'nbsec scan NOTEBOOK'
+      );
+    case 'version':
+      return trans.__(
+        'The saved notebook cannot be scanned here: the server’s nbsec speaks API %1, this panel speaks %2. Install the same nbsec for both.',
+        problem.apiVersion,
+        SERVER_API_VERSION
+      );
+    case 'failed':
+      return trans.__(
+        'The saved notebook could not be scanned: %1',
+        problem.error
+      );
+  }
+}
+
+/** The severity counts, each a button that filters the list to that severity. */
+function Counts(props: {
+  readonly trans: Trans;
+  readonly ui: PanelUiState;
+  readonly state: IKernelState;
+}): JSX.Element {
+  const { trans, ui, state } = props;
+  const filterWords = ui.filter.trim().toLowerCase();
+  return (
+    <div className="jp-NbsecPanel-counts" data-testid="nbsec-counts">
+      {SEVERITIES.map(severity => {
+        const count = state.counts[severity];
+        const word = severityLabel(trans, severity).toLowerCase();
+        return (
+          <button
+            type="button"
+            key={severity}
+            className="jp-NbsecPanel-count"
+            data-severity={severity}
+            data-testid={`nbsec-count-${severity}`}
+            aria-pressed={filterWords === word}
+            title={trans._n(
+              '%1 active %2 finding: show only these',
+              '%1 active %2 findings: show only these',
+              count,
+              word
+            )}
+            onClick={() => {
+              ui.filter = filterWords === word ? '' : word;
+            }}
+          >
+            <span className="jp-NbsecPanel-countValue">{count}</span>
+            <span className="jp-NbsecPanel-countLabel">{word}</span>
+          </button>
+        );
+      })}
+    </div>
+  );
+}
+
+/** The findings: filter box, grouping menu and the tree. */
+function FindingsSection(
+  props: IPanelViewProps & {
+    readonly state: IKernelState;
+    readonly canAllow: boolean;
+  }
+): JSX.Element {
+  const { trans, ui, cells, actions, state } = props;
+  const { total, rows, groups } = visibleGroups(trans, state, ui, cells);
+  return (
+    <Section
+      trans={trans}
+      ui={ui}
+      section="findings"
+      title={
+        rows.length === total
+          ? trans.__('Findings (%1)', total)
+          : trans.__('Findings (%1 of %2)', rows.length, total)
+      }
+    >
+      <div className="jp-NbsecPanel-toolbar">
+        <input
+          type="search"
+          className="jp-mod-styled jp-NbsecPanel-filter"
+          data-testid="nbsec-filter"
+          aria-label={trans.__('Filter findings')}
+          placeholder={trans.__('Filter: rule, words, cell…')}
+          value={ui.filter}
+          onChange={event => {
+            ui.filter = event.target.value;
+          }}
+          onKeyDown={event => {
+            if (event.key === 'Escape' && ui.filter) {
+              ui.filter = '';
+              event.stopPropagation();
+            } else if (event.key === 'ArrowDown' && rows.length > 0) {
+              event.preventDefault();
+              const first = ui.groupBy === 'none' ? rows[0].key : groups[0].key;
+              ui.select(first, true);
+            }
+          }}
+        />
+        <label className="jp-NbsecPanel-groupBy">
+          <span className="jp-NbsecPanel-factLabel">{trans.__('Group')}</span>
+          <select
+            className="jp-mod-styled"
+            data-testid="nbsec-group-by"
+            aria-label={trans.__('Group findings by')}
+            value={ui.groupBy}
+            onChange={event => {
+              if (isGroupBy(event.target.value)) {
+                actions.setGroupBy(event.target.value);
+              }
+            }}
+          >
+            {GROUPINGS.map(by => (
+              <option key={by} value={by}>
+                {groupingName(trans, by)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {total === 0 ? (
+        <div className="jp-NbsecPanel-empty" data-testid="nbsec-findings">
+          {trans.__('No active findings.')}
+        </div>
+      ) : rows.length === 0 ? (
+        <div className="jp-NbsecPanel-empty" data-testid="nbsec-findings">
+          {trans.__('No finding matches “%1”.', ui.filter)}
+        </div>
+      ) : (
+        <FindingTree
+          trans={trans}
+          groups={groups}
+          groupBy={ui.groupBy}
+          ui={ui}
+          actions={actions}
+          isBusy={props.allowBusy}
+          canAllow={props.canAllow}
+        />
+      )}
+    </Section>
   );
 }
 

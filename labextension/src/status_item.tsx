@@ -12,7 +12,7 @@ import { shieldIcon } from './icon';
 import { SEVERITIES, Severity } from './kernel_state';
 import { statusText } from './status_text';
 import { Trans } from './translate';
-import { IConnectionView } from './panel_view';
+import { IConnectionView, shownState } from './panel_view';
 
 /** The counts to show (non-zero, worst first) and the sentence that reads them out. */
 export function statusSummary(
@@ -23,30 +23,39 @@ export function statusSummary(
     return { counts: [], text: '', label: '' };
   }
   const state = connection.state;
-  const data = connection.data;
-  if (state.status !== 'connected' || data === null) {
+  const shown = shownState(connection);
+  if (shown === null) {
     const status = statusText(trans, state);
     return { counts: [], text: status, label: trans.__('nbsec: %1', status) };
   }
   const counts = SEVERITIES.map(
-    severity => [severity, data.state.counts[severity]] as [Severity, number]
+    severity => [severity, shown.state.counts[severity]] as [Severity, number]
   ).filter(([, count]) => count > 0);
   const parts = counts.map(([severity, count]) =>
     trans.__('%1 %2', count, severityLabel(trans, severity).toLowerCase())
   );
   const findings =
     parts.length > 0 ? parts.join(', ') : trans.__('no active findings');
-  const busy = connection.kernelBusy ? trans.__(' (kernel busy)') : '';
-  return {
-    counts,
-    text: counts.length > 0 ? '' : trans.__('0'),
-    label: trans.__(
-      'nbsec: %1; mode %2%3. Click to open the nbsec panel.',
+  let label: string;
+  if (state.status !== 'connected') {
+    label = trans.__(
+      'nbsec (saved notebook, not running): %1. Click to open the nbsec panel.',
+      findings
+    );
+  } else if (connection.kernelBusy) {
+    label = trans.__(
+      'nbsec: %1; mode %2; the kernel is running a cell. Click to open the nbsec panel.',
       findings,
-      state.info.mode,
-      busy
-    )
-  };
+      state.info.mode
+    );
+  } else {
+    label = trans.__(
+      'nbsec: %1; mode %2. Click to open the nbsec panel.',
+      findings,
+      state.info.mode
+    );
+  }
+  return { counts, text: counts.length > 0 ? '' : trans.__('0'), label };
 }
 
 export class NbsecStatusItem extends ReactWidget {

@@ -25,7 +25,8 @@ function notebook(cells: [string, number | null][]): ICellLocator {
       return index < 0 ? null : index + 1;
     },
     idByExecutionCount: count =>
-      cells.find(([, executionCount]) => executionCount === count)?.[0] ?? null
+      cells.find(([, executionCount]) => executionCount === count)?.[0] ?? null,
+    idAt: index => cells[index]?.[0] ?? null
   };
 }
 

@@ -6,6 +6,8 @@
  * rendered as text.
  */
 
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import React, { act } from 'react';
 import { Root, createRoot } from 'react-dom/client';
 
@@ -13,6 +15,7 @@ import { ConnectionState } from '../connection_state';
 import { ICellLocator, IFindingRow } from '../finding_rows';
 import { IStateUpdate, parseStateUpdate } from '../kernel_state';
 import { PanelUiState } from '../panel_ui_state';
+import { IStaticScan, parseStaticScan } from '../saved_scan';
 import { IConnectionView, IPanelActions, PanelView } from '../panel_view';
 import { altered, capturedReply, trans } from './helpers';
 
@@ -34,7 +37,8 @@ const CELLS: ICellLocator = {
     const index = CELL_IDS.indexOf(id);
     return index < 0 ? null : index + 1;
   },
-  idByExecutionCount: () => null
+  idByExecutionCount: () => null,
+  idAt: index => CELL_IDS[index] ?? null
 };
 
 const CONNECTED: ConnectionState = {
@@ -64,7 +68,8 @@ function connection(data: IStateUpdate | null, busy = false): IConnectionView {
     notice: null,
     kernelBusy: busy,
     pendingMode: null,
-    scanning: new Set()
+    scanning: new Set(),
+    saved: { status: 'none' }
   };
 }
 
@@ -371,5 +376,46 @@ describe('the header', () => {
       'kernel busy'
     );
     expect(harness.all('[data-testid="nbsec-load-button"]')).toHaveLength(0);
+  });
+});
+
+describe('without nbsec in the kernel', () => {
+  function savedScan(): IStaticScan {
+    const path = join(__dirname, 'fixtures', 'static_scan_reply_v1.json');
+    return parseStaticScan(JSON.parse(readFileSync(path, 'utf-8')))!;
+  }
+
+  it('shows the saved notebook’s static findings, which cannot be waived here', () => {
+    harness = new Harness({
+      ...connection(null),
+      state: { status: 'not-loaded', reason: 'no-target' },
+      saved: { status: 'ready', scan: savedScan() }
+    });
+    expect(harness.one('[data-testid="nbsec-status"]').textContent).toBe(
+      'nbsec not loaded in this kernel'
+    );
+    expect(harness.one('[data-testid="nbsec-saved-note"]').textContent).toBe(
+      'The saved file, scanned without running it.'
+    );
+    expect(harness.all('[data-testid="nbsec-finding"]')).toHaveLength(11);
+    expect(harness.one('[data-testid="nbsec-count-high"]').textContent).toBe(
+      '5high'
+    );
+    harness
+      .all('[data-testid="nbsec-finding"] .jp-NbsecPanel-caret')[0]
+      .click();
+    expect(harness.all('[data-testid="nbsec-allow-button"]')).toHaveLength(0);
+    expect(harness.all('[data-testid="nbsec-load-button"]')).toHaveLength(1);
+  });
+
+  it('says why when the server cannot scan the file', () => {
+    harness = new Harness({
+      ...connection(null),
+      state: { status: 'no-kernel' },
+      saved: { status: 'problem', problem: { kind: 'unavailable' } }
+    });
+    expect(harness.one('[data-testid="nbsec-saved-problem"]').textContent).toBe(
+      'The saved notebook cannot be scanned here: this Jupyter server has no nbsec server extension. Run nbsec scan NOTEBOOK in a terminal instead.'
+    );
   });
 });

@@ -94,12 +94,12 @@ class NbsecExtension:
             guarded=self.errors,
             services=self.services,
             notebook=notebook,
+            publish=self.publish,
         )
         self.front_end = FrontEndContext(
             **{f.name: getattr(self.context, f.name) for f in dataclasses.fields(KernelContext)},
             session=self.session,
             status=self.status,
-            publish=self.publish,
             live_views=self.live_views,
             jobs=self.jobs,
         )

@@ -5,10 +5,13 @@ fingerprint (identity, shape, column names, dtypes) changed get a new scan job o
 that created or changed them (from the lineage record when there is one), and the queue works on
 them smallest first within the policy's ``inline_budget_ms`` (default 50 ms), checking the deadline
 between bounded steps inside a frame. A first pass the budget cut short is shown as partial, with
-what it found so far; the rest goes on in a background thread, and what it finds is shown after a
-later cell under the cell that made the frame. ``%nbsec scan NAME`` and the panel's Full scan run a
-complete, cancellable pass with progress. DataFrame subclasses count as frames; the index and
-column names are scanned too. Nothing is shown when nothing is found.
+what it found so far; the rest goes on in a background thread, and what it finds is in the session
+state (and every panel) as soon as it is done (looked for between cells, on the kernel's loop) and
+shown after the next cell under the cell that made the frame; a cell shows a frame finding again
+only when its severity changed. The frames looked at after a cell are the names the lineage
+record says the cell bound or changed and the frames already known. ``%nbsec scan NAME`` and
+the panel's Full scan run a complete, cancellable pass with progress. DataFrame subclasses count
+as frames; the index and column names are scanned too. Nothing is shown when nothing is found.
 """
 
 from __future__ import annotations
@@ -16,13 +19,15 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from nbsec.findings import Finding, Location
+from nbsec.findings import Finding, Location, Severity
+from nbsec.kernel.jobs import kernel_loop
 
 if TYPE_CHECKING:
     from nbsec.kernel.context import KernelContext
     from nbsec.pii.frame_queue import FrameScanQueue
 
 INLINE_SAMPLE_ROWS = 2_000
+DRAIN_EVERY = 0.25  # seconds between looks for background passes finished between cells
 _FRAME_TYPES = {("pandas", "DataFrame"), ("polars", "DataFrame")}
 _FRAME_CLASSES: dict[type, bool] = {}
 
@@ -55,6 +60,17 @@ class FrameWatch:
         self._cells: dict[str, dict[str, Any] | None] = {}  # frame name -> the cell that made it
         self._queue: FrameScanQueue | None = None
         self._frames: dict[str, Any] = {}
+        # finding fingerprint -> the severity shown in a cell: a rescan (a column added, the
+        # rest of a partial pass) updates the panel but repeats nothing the user has seen
+        self._shown: dict[str, Severity] = {}
+        # passes the background finished between cells: in the state (and the panel) at once,
+        # shown in the next cell's output
+        self._later: list[Finding] = []
+        self._in_cell = False
+        self._loop: Any = kernel_loop()
+        self._drain_at: Any = None  # the scheduled drain (a loop handle)
+        # look at every name after the next cell: set while cells ran unwatched (%nbsec off)
+        self._walk_all = False
         context.services.frames = self
 
     @property
@@ -68,11 +84,13 @@ class FrameWatch:
             self._queue = FrameScanQueue(self._ctx.policy.effective_policy)
         return self._queue
 
-    def _user_frames(self) -> dict[str, Any]:
+    def _user_frames(self, names: set[str] | None = None) -> dict[str, Any]:
+        """The user's frames among ``names`` (every name in the namespace when ``None``)."""
         ns = self._ctx.shell.user_ns
         hidden = getattr(self._ctx.shell, "user_ns_hidden", {})
         frames = {}
-        for name, value in list(ns.items()):
+        items = list(ns.items()) if names is None else [(n, ns[n]) for n in names if n in ns]
+        for name, value in items:
             if not name.startswith("_") and name not in hidden and is_frame(value):
                 frames[name] = value
         return frames
@@ -82,8 +100,13 @@ class FrameWatch:
         budget (the rest in the background). Their cell is not known."""
         self._scan_changed(None)
 
+    def set_enabled(self, on: bool) -> None:
+        if on:  # frames made while nbsec was off are found after the next cell
+            self._walk_all = True
+
     def pre_run_cell(self, info: Any) -> None:
         # the user's cell has the interpreter to itself: background scans wait for its end
+        self._in_cell = True
         if self._queue is not None:
             self._queue.pause()
 
@@ -91,50 +114,82 @@ class FrameWatch:
         try:
             self._scan_changed(result)
         finally:
+            self._in_cell = False
             if self._queue is not None:
                 self._queue.resume()
+                self._schedule_drain()
+
+    def _schedule_drain(self) -> None:
+        """While scans go on in the background, look for finished passes between cells (on the
+        kernel's loop: never while a cell runs), so the panel has them without waiting for the
+        next cell."""
+        if self._loop is None or self._drain_at is not None or self._queue is None:
+            return
+        if self._queue.pending() and not self._loop.is_closed():
+            self._drain_at = self._loop.call_later(DRAIN_EVERY, self._drain)
+
+    def _drain(self) -> None:
+        self._drain_at = None
+        if self._queue is None:
+            return
+        if not self._in_cell:
+            self._ctx.guarded("frames.background", self._record_background)
+        self._schedule_drain()
+
+    def _record_background(self) -> None:
+        assert self._queue is not None
+        passes = self._queue.finished()
+        if not passes:
+            return
+        news, _ = self._record_passes(passes, self._frames)
+        self._later += news
+        self._ctx.publish()
 
     def _scan_changed(self, result: Any) -> None:
         from nbsec.pii.frame_queue import CellRef
 
         start = time.perf_counter()
-        frames = self._user_frames()
-        for gone in set(self._seen) - set(frames):
-            del self._seen[gone]
-            self._cells.pop(gone, None)
-            self._ctx.state.drop_frame(gone)
-        changed = [
-            name for name, value in frames.items() if self._seen.get(name) != frame_signature(value)
-        ]
+        made, cell = self._made_by_this_cell(result)
+        # the lineage record says which names the cell bound or changed (from the namespace
+        # diff): look only at those and at the frames already known, so a 10,000-name namespace
+        # is not walked after every cell; without a record (nbsec just loaded, lineage off),
+        # every name
+        candidates = None
+        if made is not None and result is not None and self._recorded() and not self._walk_all:
+            candidates = made | set(self._seen)
+        self._walk_all = False
+        frames = self._user_frames(candidates)
+        gone = set(self._seen) - set(frames)
+        for name in gone:
+            del self._seen[name]
+            self._cells.pop(name, None)
+            self._ctx.state.drop_frame(name)
+        signatures = {name: frame_signature(value) for name, value in frames.items()}
+        changed = [name for name in frames if self._seen.get(name) != signatures[name]]
         queue = self.queue()
         if changed:
-            made, cell = self._made_by_this_cell(result)
             for name in changed:
                 if made is None or name in made:
                     self._cells[name] = cell
                 else:
                     self._cells.setdefault(name, None)
-                self._seen[name] = frame_signature(frames[name])
+                self._seen[name] = signatures[name]
             ref = CellRef(
                 cell_id=(cell or {}).get("cell_id"),
                 execution_count=(cell or {}).get("execution_count"),
             )
             queue.observe(frames, ref)
-        else:
+        elif gone:
             queue.observe(frames, CellRef())
         self._frames = frames
         budget = self._ctx.policy.effective_policy().pii.inline_budget_ms / 1000.0
         remaining = budget - (time.perf_counter() - start)
         passes = queue.run(remaining) if queue.pending() else queue.finished()
-        news: list[Finding] = []
-        partial: list[str] = []
-        for done in passes:
-            frame = frames.get(done.name)
-            if frame is None or done.error:
-                continue
-            news += self._record(done.name, frame, done.scan, done.seconds)
-            if done.partial and done.reason == "budget":
-                partial.append(done.name)
+        news, partial = self._record_passes(passes, frames)
+        news = [*self._later, *news]
+        self._later = []
+        news = [f for f in news if self._shown.get(f.fingerprint) != f.severity]
+        self._shown.update((f.fingerprint, f.severity) for f in news)
         if news:
             from nbsec.kernel.display import show_findings
 
@@ -146,6 +201,30 @@ class FrameWatch:
                     " on in the background, or run %nbsec scan for a complete pass"
                 )
             show_findings(news, "personal data", note=note)
+
+    def _record_passes(
+        self, passes: list[Any], frames: dict[str, Any]
+    ) -> tuple[list[Finding], list[str]]:
+        """Record finished passes in the session: the findings to show, and the frames whose
+        first pass the budget cut short."""
+        news: list[Finding] = []
+        partial: list[str] = []
+        for done in passes:
+            frame = frames.get(done.name)
+            if done.error:  # the engine could not read the frame: said once, never silent
+                self._ctx.guarded.report(f"frames scan of {done.name!r}", _scan_error(done.error))
+                continue
+            if frame is None:
+                continue
+            news += self._record(done.name, frame, done.scan, done.seconds)
+            if done.partial and done.reason == "budget":
+                partial.append(done.name)
+        return news, partial
+
+    def _recorded(self) -> bool:
+        """The lineage watcher recorded the cell that just ran."""
+        lineage = self._ctx.services.lineage
+        return lineage is not None and lineage.last_record is not None
 
     def _made_by_this_cell(self, result: Any) -> tuple[set[str] | None, dict[str, Any] | None]:
         """The names the cell that just ran defined or changed (``None``: any name), and that
@@ -171,6 +250,9 @@ class FrameWatch:
         return {*record.defines, *record.mutated}, cell
 
     def close(self) -> None:
+        if self._drain_at is not None:
+            self._drain_at.cancel()
+            self._drain_at = None
         if self._queue is not None:
             self._queue.close()
         if self._ctx.services.frames is self:
@@ -188,6 +270,8 @@ class FrameWatch:
         sample = min(policy.pii.sample, INLINE_SAMPLE_ROWS) if inline else None
         started = time.perf_counter()
         scan = scan_dataframe(frame, sample=sample, exhaustive=not inline, policy=policy)
+        if not inline and self._queue is not None:
+            self._queue.settle(name)  # this complete pass replaces the background's
         return self._record(name, frame, scan, time.perf_counter() - started)
 
     def full_scan(self, name: str, frame: Any) -> _FullScan:
@@ -243,6 +327,19 @@ class FrameWatch:
                 for f in findings
             ]
         return self._ctx.state.add_findings(findings, subjects)
+
+
+class ScanFailed(Exception):
+    """A frame's scan stopped on an error (its text: the error's type and first words)."""
+
+
+def _scan_error(text: str) -> ScanFailed:
+    """The engine's ``"Type: message"`` as an exception reported under that type's name."""
+    kind, _, message = text.partition(": ")
+    if not kind.isidentifier():
+        return ScanFailed(text)
+    named: type[ScanFailed] = type(kind, (ScanFailed,), {})
+    return named(message)
 
 
 class _FullScan:

@@ -18,7 +18,16 @@ FAULTS = [
         "import nbsec.source.scanner as m\nm.check_cell_source = boom",
         "source.pre_run_cell",
     ),
-    ("PII engine", "import nbsec.pii as m\nm.scan_dataframe = boom", "frames.post_run_cell"),
+    (
+        "PII engine",
+        "import nbsec.pii.scan_job as m\nm.ScanJob.run = boom",
+        "frames scan of 'frame'",
+    ),
+    (
+        "frame queue",
+        "import nbsec.pii.frame_queue as m\nm.FrameScanQueue.observe = boom",
+        "frames.post_run_cell",
+    ),
     (
         "lineage tracker",
         "from nbsec.kernel.extension import current\n"

@@ -14,7 +14,6 @@ governance fields set with ``%nbsec meta``. Never a data value.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import types
@@ -74,7 +73,7 @@ class LiveSession:
         return cls.from_dict(data)
 
 
-def _user_modules(namespace: dict[str, Any], hidden: Any) -> list[str]:
+def user_modules(namespace: dict[str, Any], hidden: Any) -> list[str]:
     """Top-level packages the user's namespace refers to: imported modules, and the modules of
     imported functions and classes (``from sklearn.linear_model import LogisticRegression``)."""
     found: set[str] = set()
@@ -93,49 +92,11 @@ def _user_modules(namespace: dict[str, Any], hidden: Any) -> list[str]:
 def capture(extension: Any, *, packages: bool = True) -> LiveSession:
     """The session of a loaded nbsec extension, as plain data.
 
-    ``extension`` is the kernel's :class:`~nbsec.kernel.extension.NbsecExtension`; only its
-    session state, lineage tracker, policy and shell namespace are read."""
-    from nbsec.report.environment import python_description, resolve_packages
+    ``extension`` is the kernel's :class:`~nbsec.kernel.extension.NbsecExtension`; the kernel
+    side reads its session through the front ends' context (``report_commands.live_session``)."""
+    from nbsec.kernel.report_commands import live_session
 
-    state = extension.state
-    tracker = extension.lineage_tracker()
-    policy = extension.effective_policy()
-    shell = extension.shell
-    records = [r.to_dict() for r in getattr(tracker, "records", [])] if tracker else []
-    summary = tracker.summary() if tracker is not None else {}
-    notebook = getattr(tracker, "notebook_path", None) if tracker is not None else None
-    ledger_file = getattr(tracker, "ledger_file", None) if tracker is not None else None
-    modules = _user_modules(shell.user_ns, getattr(shell, "user_ns_hidden", None))
-    python, implementation = python_description()
-    session = LiveSession(
-        notebook=str(notebook) if notebook else None,
-        findings=[f.to_dict() for f in state.findings.values()],
-        frames={name: dict(summary_) for name, summary_ in state.frames.items()},
-        models=[dict(m) for m in state.models],
-        waivers=[w.to_dict() for w in state.waivers],
-        records=records,
-        governance=dict(getattr(state, "governance", {}) or {}),
-        ledger=str(ledger_file) if ledger_file else None,
-        ledger_head=summary.get("ledger_head"),
-        session_id=summary.get("session_id"),
-        mode=policy.mode,
-        enabled=bool(getattr(extension, "enabled", True)),
-        policy_file=str(policy.source) if policy.source else None,
-        policy_error=getattr(extension, "policy_error", None),
-        kernel={
-            "python": python,
-            "implementation": implementation,
-            "name": os.environ.get("JPY_KERNEL_NAME") or None,
-        },
-        modules=modules,
-        internal_errors=int(getattr(extension, "internal_errors", 0) or 0),
-        captured_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    )
-    if packages:
-        resolved, unresolved = resolve_packages(modules)
-        session.packages = [p.to_dict() for p in resolved]
-        session.unresolved_modules = unresolved
-    return session
+    return live_session(extension.front_end, packages=packages)
 
 
 def capture_current(path: str | os.PathLike[str]) -> None:

@@ -35,6 +35,7 @@ import _pickle
 import contextlib
 import copyreg
 import pickle
+import secrets
 import threading
 from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from collections import deque
@@ -97,6 +98,17 @@ class Replay:
     protocol: int = 0
     tokens: int = 0
     value: int | None = None  # what the stream unpickled to, when that is a plain int
+    nonce: bytes = field(default_factory=lambda: secrets.token_bytes(16))
+
+    def payload_span(self, obj: Any) -> tuple[int, int] | None:
+        """(offset, length) in the scanned buffer of a large bytes payload the run did not copy:
+        a :class:`BigBytes` marker, or a bytes object whose first bytes carry this run's nonce
+        (written by the reader, so a stream cannot forge it)."""
+        if isinstance(obj, BigBytes):
+            return obj.offset, obj.length
+        if isinstance(obj, bytes) and len(obj) >= 24 and obj[:16] == self.nonce:
+            return int.from_bytes(obj[16:24], "little"), len(obj)
+        return None
 
 
 class _Stop(Exception):
@@ -164,7 +176,9 @@ class _StreamReader:
             raise self._desync(f"readinto({n}) outside the token")
         if n <= self.limits.no_touch:
             view.cast("B")[:] = self.data[self.pos : self.pos + n]
-        # larger payloads stay untouched: their content is scanned from the buffer, by offset
+        else:
+            # larger payloads stay untouched but for a tag saying where they lie in the buffer
+            view.cast("B")[:24] = self.replay.nonce + self.pos.to_bytes(8, "little")
         self.pos += n
         return n
 

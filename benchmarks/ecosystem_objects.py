@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import datetime as dt
 import decimal
 import fractions
@@ -43,10 +44,24 @@ def maker(family: str) -> Callable[[Maker], Maker]:
 @maker("stdlib")
 def stdlib() -> Iterator[tuple[str, Any]]:
     yield "values", {"a": [1, 2.5, "x", None, True, b"\x00"], "t": (1, 2), "s": {1, 2}}
-    yield "collections", [collections.OrderedDict(a=1), collections.Counter("aab"),
-                          collections.deque([1, 2]), collections.defaultdict(list)]  # fmt: skip
-    yield "datetime", [dt.datetime(2026, 1, 2, 3, tzinfo=dt.timezone.utc), dt.date(2026, 1, 1),
-                       dt.timedelta(3), dt.time(4, 5)]  # fmt: skip
+    yield (
+        "collections",
+        [
+            collections.OrderedDict(a=1),
+            collections.Counter("aab"),
+            collections.deque([1, 2]),
+            collections.defaultdict(list),
+        ],
+    )
+    yield (
+        "datetime",
+        [
+            dt.datetime(2026, 1, 2, 3, tzinfo=dt.UTC),
+            dt.date(2026, 1, 1),
+            dt.timedelta(3),
+            dt.time(4, 5),
+        ],
+    )
     yield "numbers", [decimal.Decimal("1.5"), fractions.Fraction(1, 3), complex(1, 2)]
     yield "uuid_path", [uuid.UUID(int=7), Path("/tmp/x")]
     yield "regex", re.compile(r"a+b", re.I)
@@ -61,8 +76,15 @@ def stdlib() -> Iterator[tuple[str, Any]]:
 def numpy_objects() -> Iterator[tuple[str, Any]]:
     import numpy as np
 
-    yield "arrays", [np.arange(10.0), np.zeros((3, 3), dtype=np.int8), np.array(["a", "bc"]),
-                     np.array([1, "x"], dtype=object)[:1].astype(np.int64)]  # fmt: skip
+    yield (
+        "arrays",
+        [
+            np.arange(10.0),
+            np.zeros((3, 3), dtype=np.int8),
+            np.array(["a", "bc"]),
+            np.array([1, "x"], dtype=object)[:1].astype(np.int64),
+        ],
+    )
     yield "scalars", [np.float32(1.5), np.int64(3), np.bool_(True), np.datetime64("2026-01-01")]
     yield "structured", np.zeros(3, dtype=[("x", "<i4"), ("y", "<f8")])
     yield "masked", np.ma.masked_array([1, 2], mask=[0, 1])
@@ -90,13 +112,17 @@ def pandas_objects() -> Iterator[tuple[str, Any]]:
     )
     yield "frame", frame
     yield "multiindex", pd.Series([1, 2], index=pd.MultiIndex.from_tuples([(1, "a"), (2, "b")]))
-    yield "indexes", [pd.RangeIndex(5), pd.date_range("2026", periods=3, freq="h"),
-                      pd.CategoricalIndex(["a", "b"])]  # fmt: skip
+    yield (
+        "indexes",
+        [
+            pd.RangeIndex(5),
+            pd.date_range("2026", periods=3, freq="h"),
+            pd.CategoricalIndex(["a", "b"]),
+        ],
+    )
     yield "sparse", pd.arrays.SparseArray([0, 0, 1])
-    try:
+    with contextlib.suppress(Exception):
         yield "arrow", frame[["i", "s"]].astype({"s": "string[pyarrow]", "i": "int64[pyarrow]"})
-    except Exception:  # noqa: S110 - pyarrow not installed
-        pass
 
 
 @maker("scipy")
@@ -105,8 +131,16 @@ def scipy_objects() -> Iterator[tuple[str, Any]]:
     from scipy import sparse, stats
 
     dense = np.eye(4)
-    yield "sparse", [sparse.csr_matrix(dense), sparse.csc_matrix(dense), sparse.coo_matrix(dense),
-                     sparse.lil_matrix(dense), sparse.dok_matrix(dense)]  # fmt: skip
+    yield (
+        "sparse",
+        [
+            sparse.csr_matrix(dense),
+            sparse.csc_matrix(dense),
+            sparse.coo_matrix(dense),
+            sparse.lil_matrix(dense),
+            sparse.dok_matrix(dense),
+        ],
+    )
     yield "sparse_arrays", [sparse.csr_array(dense)]
     yield "frozen_dist", [stats.norm(0, 1), stats.poisson(3)]
 
@@ -135,10 +169,8 @@ def sklearn_objects() -> Iterator[tuple[str, Any]]:
             try:
                 est.fit(x, y if hasattr(est, "predict_proba") or "Classifier" in name else target)
             except Exception:
-                try:
+                with contextlib.suppress(Exception):
                     est.fit(x)
-                except Exception:  # noqa: S110 - unfitted is still a real object
-                    pass
         yield f"estimator_{name}", est
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
@@ -147,8 +179,12 @@ def sklearn_objects() -> Iterator[tuple[str, Any]]:
 
     yield "pipeline", make_pipeline(StandardScaler(), LogisticRegression()).fit(x, y)
     yield "union", make_union(StandardScaler(), StandardScaler()).fit(x)
-    yield "columns", ColumnTransformer([("s", StandardScaler(), [0]),
-                                        ("o", OneHotEncoder(), [1])]).fit(x.round())  # fmt: skip
+    yield (
+        "columns",
+        ColumnTransformer([("s", StandardScaler(), [0]), ("o", OneHotEncoder(), [1])]).fit(
+            x.round()
+        ),
+    )
 
 
 @maker("torch")
@@ -156,8 +192,13 @@ def torch_objects() -> Iterator[tuple[str, Any]]:
     import torch
 
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Conv1d(2, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(),
-                                torch.nn.LazyLinear(2), torch.nn.LayerNorm(2))  # fmt: skip
+    model = torch.nn.Sequential(
+        torch.nn.Conv1d(2, 4, 3),
+        torch.nn.ReLU(),
+        torch.nn.Flatten(),
+        torch.nn.LazyLinear(2),
+        torch.nn.LayerNorm(2),
+    )
     model(torch.zeros(1, 2, 8))
     opt = torch.optim.AdamW(model.parameters())
     model(torch.zeros(1, 2, 8)).sum().backward()
@@ -167,8 +208,15 @@ def torch_objects() -> Iterator[tuple[str, Any]]:
     yield "optimizer_state", opt.state_dict()
     yield "transformer", torch.nn.TransformerEncoderLayer(8, 2)
     yield "lstm", torch.nn.LSTM(4, 4)
-    yield "tensors", {"f16": torch.ones(3, dtype=torch.float16), "i": torch.arange(4),
-                      "sparse": torch.eye(3).to_sparse(), "rng": torch.get_rng_state()}  # fmt: skip
+    yield (
+        "tensors",
+        {
+            "f16": torch.ones(3, dtype=torch.float16),
+            "i": torch.arange(4),
+            "sparse": torch.eye(3).to_sparse(),
+            "rng": torch.get_rng_state(),
+        },
+    )
     yield "scheduler", torch.optim.lr_scheduler.StepLR(opt, 3).state_dict()
 
 
@@ -223,7 +271,7 @@ def _write(out: Path, family: str, name: str, obj: Any) -> list[dict[str, str]]:
         path = out / f"{stem}_p{proto}.pkl"
         try:
             path.write_bytes(pickle.dumps(obj, protocol=proto))
-        except Exception:  # noqa: S112 - some objects only pickle at some protocols
+        except Exception:
             continue
         written.append({"file": path.name, "family": family, "how": f"pickle protocol {proto}"})
     if family in ("scikit-learn", "numpy", "pandas", "xgboost", "lightgbm"):
@@ -235,7 +283,7 @@ def _write(out: Path, family: str, name: str, obj: Any) -> list[dict[str, str]]:
                 path = out / f"{stem}_{tag}.joblib"
                 joblib.dump(obj, path, compress=compress)
                 written.append({"file": path.name, "family": family, "how": f"joblib {tag}"})
-        except Exception:  # noqa: S110 - joblib not installed
+        except Exception:
             pass
     if family == "torch":
         import torch

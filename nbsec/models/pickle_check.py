@@ -217,9 +217,9 @@ def report_replay(
     persistent: bool = False,
     intended: bool = True,
 ) -> None:
-    """Findings for one unpickler run. ``intended``: this reading is how the file is meant to
-    be loaded (False for ``pickle.load`` of a joblib file, whose breaking is no news). Keys use ``where`` (not the reading), so two readings
-    that see the same thing report it once."""
+    """Findings for one unpickler run. ``intended``: this reading is how the file is meant
+    to be loaded (False for ``pickle.load`` of a joblib file, whose breaking is no news). Keys
+    use ``where`` (not the reading), so two readings that see the same thing report it once."""
     judge = ctx.judge
     bad: list[str] = []
     denied = False

@@ -296,10 +296,12 @@ def _write(out: Path, family: str, name: str, obj: Any) -> list[dict[str, str]]:
     return written
 
 
-def build(out: Path) -> list[dict[str, str]]:
+def build(out: Path, families: tuple[str, ...] = ()) -> list[dict[str, str]]:
     out.mkdir(parents=True, exist_ok=True)
     manifest: list[dict[str, str]] = []
     for family, make in MAKERS:
+        if families and family not in families:
+            continue
         try:
             for name, obj in make():
                 manifest.extend(_write(out, family, name, obj))

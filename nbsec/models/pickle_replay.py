@@ -449,15 +449,9 @@ def replay_c(
             replay.value = loaded
         replay.ok = True
         replay.end = reader.pos
-    except _Stop as exc:
-        _stopped(replay, exc.kind, str(exc), exc.offset)
-    except inert.TraceFull as exc:
-        _stopped(replay, "limit", str(exc), reader.pos)
-    except RecursionError:
-        _stopped(replay, "limit", "nesting too deep", reader.pos)
-    except MemoryError:
-        _stopped(replay, "limit", "the unpickler ran out of memory", reader.pos)
-    except Exception as exc:  # the unpickler's own verdict on the stream
+    except Exception as exc:  # ours (a limit) or the unpickler's own verdict on the stream
+        if _stopped_by_limit(replay, exc, reader.pos):
+            return replay
         patched = _patched_at(reader)
         message = str(exc)
         if patched is not None and "invalid load key" in message:
@@ -487,6 +481,21 @@ _NEEDS_CONCRETE = (
     "NEWOBJ_EX kwargs argument must be a dict",
     "after * must be an iterable",
 )
+
+
+def _stopped_by_limit(replay: Replay, exc: Exception, position: int) -> bool:
+    """Record a stop the reader or the bounds caused (not the stream's own malformation)."""
+    if isinstance(exc, _Stop):
+        _stopped(replay, exc.kind, str(exc), exc.offset)
+    elif isinstance(exc, inert.TraceFull):
+        _stopped(replay, "limit", str(exc), position)
+    elif isinstance(exc, RecursionError):
+        _stopped(replay, "limit", "nesting too deep", position)
+    elif isinstance(exc, MemoryError):
+        _stopped(replay, "limit", "the unpickler ran out of memory", position)
+    else:
+        return False
+    return True
 
 
 def _patched_at(reader: _StreamReader) -> tuple[int, tuple[str, str]] | None:
@@ -723,16 +732,9 @@ def replay_python(
         replay.ok = True
         replay.end = reader.pos
         replay.protocol = unpickler.proto
-    except _Stop as exc:
-        _stopped(replay, exc.kind, str(exc), exc.offset)
-    except inert.TraceFull as exc:
-        _stopped(replay, "limit", str(exc), reader.pos)
-    except RecursionError:
-        _stopped(replay, "limit", "nesting too deep", reader.pos)
-    except MemoryError:
-        _stopped(replay, "limit", "the unpickler ran out of memory", reader.pos)
     except Exception as exc:
-        _stopped(replay, "malformed", _describe(exc), max(reader.pos - 1, start))
+        if not _stopped_by_limit(replay, exc, reader.pos):
+            _stopped(replay, "malformed", _describe(exc), max(reader.pos - 1, start))
     return replay
 
 

@@ -33,7 +33,7 @@ import base64
 import binascii
 import contextlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from nbsec.findings import Severity
@@ -485,7 +485,7 @@ def _scan_payloads(ctx: ScanContext, data: Buffer, replay: Replay, where: str, d
             raw = _decode_line(data[offset - 1], bytes(data[offset : offset + length]))
             if raw is not None and len(raw) >= 4 and looks_embedded(raw[:4], raw[-1]):
                 inner = f"{where} > text at {offset}"
-                fmt = ctx.scan_member(raw, 0, len(raw), inner, depth + 1)
+                fmt = scan_embedded(ctx, raw, 0, len(raw), inner, depth + 1)
                 ctx.report(
                     "NBS-PKL-015",
                     f"{inner}: a string embedded in the pickle holds a {fmt} file; scanned",
@@ -496,7 +496,7 @@ def _scan_payloads(ctx: ScanContext, data: Buffer, replay: Replay, where: str, d
         last = data[offset + length - 1]
         if looks_embedded(head, last):
             inner = f"{where} > bytes at {offset}"
-            fmt = ctx.scan_member(data, offset, offset + length, inner, depth + 1)
+            fmt = scan_embedded(ctx, data, offset, offset + length, inner, depth + 1)
             if fmt != "unknown":
                 ctx.report(
                     "NBS-PKL-015",
@@ -508,13 +508,33 @@ def _scan_payloads(ctx: ScanContext, data: Buffer, replay: Replay, where: str, d
             if decoded is not None:
                 encoding, raw = decoded
                 inner = f"{where} > {encoding} text at {offset}"
-                fmt = ctx.scan_member(raw, 0, len(raw), inner, depth + 1)
+                fmt = scan_embedded(ctx, raw, 0, len(raw), inner, depth + 1)
                 ctx.report(
                     "NBS-PKL-015",
                     f"{inner}: {length} characters of {encoding} decode to a {fmt} file; scanned",
                     key=f"{inner}:nested",
                     severity=Severity.INFO,
                 )
+
+
+def scan_embedded(
+    ctx: ScanContext, data: Buffer, start: int, end: int, inner: str, depth: int
+) -> str:
+    """Scan bytes held inside a pickle as the file they look like. What the stream does with
+    them is judged in the stream: only a loader global (never allowed) could read them, so a
+    candidate that turns out not to be readable (bytes that merely start like gzip) is data, and
+    "cannot be read" is told as info rather than made a reason to distrust the file."""
+    before = len(ctx.findings)
+    fmt = ctx.scan_member(data, start, end, inner, depth)
+    for i in range(before, len(ctx.findings)):
+        finding = ctx.findings[i]
+        if finding.rule == "NBS-PKL-021" and finding.severity is not Severity.INFO:
+            ctx.findings[i] = replace(
+                finding,
+                severity=Severity.INFO,
+                message=finding.message + " (bytes inside the pickle: data unless loaded)",
+            )
+    return fmt
 
 
 def _decode_line(op: int, text: bytes) -> bytes | None:
@@ -616,7 +636,7 @@ def report_walk(
             )
     for offset, length in res.nested:
         inner = f"{where} > bytes at {offset}"
-        fmt = ctx.scan_member(data, offset, offset + length, inner, depth + 1)
+        fmt = scan_embedded(ctx, data, offset, offset + length, inner, depth + 1)
         if fmt != "unknown":
             ctx.report(
                 "NBS-PKL-015",

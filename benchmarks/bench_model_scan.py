@@ -16,9 +16,13 @@ family we know of, a wide benign set):
 
 Peers are installed into a side virtualenv (``benchmarks/.cache/peers``, created with ``uv venv``
 + ``uv pip install``) and run as subprocesses, one process per tool; their import time is not
-counted. nbsec runs in this process with ``allow_profiles = ["sklearn", "pandas"]`` (the corpus
-holds scikit-learn and pandas pickles, which are opt-in profiles). The machine is shared: treat
-timings as noisy, compare ratios.
+counted. nbsec runs in this process with its default policy (every reviewed allowlist family is
+on by default). The machine is shared: treat timings as noisy, compare ratios.
+
+* the peers' own fixtures, labelled by the peers' own tests (``benchmarks/peer_fixtures.py``),
+  when checkouts of picklescan, fickling and ModelAudit are found under ``--peer-checkouts``
+  (default ``benchmarks/.cache/peer-checkouts/{picklescan,fickling,modelaudit}``; nothing is
+  downloaded at run time, so without them this part says it was skipped).
 
     .venv/bin/python benchmarks/bench_model_scan.py [--size 2G] [--no-peers] [--no-large]
 """
@@ -386,6 +390,22 @@ def make_numpy_pickle(directory: Path, size: int) -> Path:
     return path
 
 
+def peer_fixtures_table(root: Path, python: Path | None, peers: tuple[str, ...]) -> None:
+    checkouts = {n: root / n for n in ("picklescan", "fickling", "modelaudit")}
+    found = {n: p for n, p in checkouts.items() if p.is_dir()}
+    if not found:
+        print(f"\n## The peers' own fixtures\n\nskipped: no checkouts under {root}")
+        return
+    from peer_fixtures import run as run_peer_fixtures
+
+    try:
+        run_peer_fixtures(
+            found.get("picklescan"), found.get("fickling"), found.get("modelaudit"), python, peers
+        )
+    except Exception as exc:  # one failed part is reported; the benchmark goes on
+        print(f"\n## The peers' own fixtures\n\nfailed: {type(exc).__name__}: {exc}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="2G", help="size of each large file (default 2G)")
@@ -399,6 +419,12 @@ def main() -> int:
     parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated peer list")
     parser.add_argument("--no-ecosystem", action="store_true", help="skip the false-alarm corpus")
     parser.add_argument("--numpy-size", default="500M", help="size of the numpy pickle")
+    parser.add_argument(
+        "--peer-checkouts",
+        type=Path,
+        default=REPO / "benchmarks" / ".cache" / "peer-checkouts",
+        help="a folder with picklescan/, fickling/ and modelaudit/ checkouts",
+    )
     args = parser.parse_args()
     peers = tuple(p for p in args.peers.split(",") if p)
 
@@ -409,9 +435,7 @@ def main() -> int:
             corpus_dir = work / "corpus"
             samples = build_corpus(corpus_dir, canary=work / "CANARY")
             files = [str(corpus_dir / s.name) for s in samples]
-            results: dict[str, dict[str, Any]] = {
-                "nbsec": nbsec_results(files, Policy(allow_profiles=("sklearn", "pandas")))
-            }
+            results: dict[str, dict[str, Any]] = {"nbsec": nbsec_results(files, Policy())}
             if python is not None:
                 for tool in peers:
                     results[tool] = run_peer(python, tool, files, timeout=1800)
@@ -420,6 +444,7 @@ def main() -> int:
             print(f"\nCanary file created by any payload during the run: {canary}")
         if not args.no_ecosystem:
             ecosystem_table(ecosystem_corpus(work), python, peers)
+        peer_fixtures_table(args.peer_checkouts, python, peers)
         if not args.no_op_dense:
             op_dense_table(work, args.floats, python, peers)
         if not args.no_large:

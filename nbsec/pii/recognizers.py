@@ -497,10 +497,21 @@ def core_registry(regions: tuple[str, ...]) -> Registry:
 
 _BUILT: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
 _BUILDING: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
+_FAILED: dict[tuple[tuple[str, ...], tuple[str, ...]], Exception] = {}
 
 
 def is_built(regions: Iterable[str], yaml_files: Iterable[str] = ()) -> bool:
     return (tuple(regions), tuple(yaml_files)) in _BUILT
+
+
+def is_building(regions: Iterable[str], yaml_files: Iterable[str] = ()) -> bool:
+    """Is a background build of this set under way (not yet built, not failed)?"""
+    return (tuple(regions), tuple(yaml_files)) in _BUILDING
+
+
+def build_error(regions: Iterable[str], yaml_files: Iterable[str] = ()) -> Exception | None:
+    """Why the background build of this set failed (it is not tried again), or ``None``."""
+    return _FAILED.get((tuple(regions), tuple(yaml_files)))
 
 
 def build_in_background(regions: Iterable[str], yaml_files: Iterable[str] = ()) -> None:
@@ -508,18 +519,18 @@ def build_in_background(regions: Iterable[str], yaml_files: Iterable[str] = ()) 
     presidio takes seconds, which a kernel's cell budget must never wait for."""
     key = (tuple(regions), tuple(yaml_files))
     with _LOCK:
-        if key in _BUILT or key in _BUILDING:
+        if key in _BUILT or key in _BUILDING or key in _FAILED:
             return
         _BUILDING.add(key)
 
     def build() -> None:
         try:
-            registry(*key)
             from nbsec.pii import lexicons
 
             lexicons.warm()
-        except Exception:  # noqa: S110 - reported when a scan builds it in the foreground
-            pass
+            registry(*key)
+        except Exception as exc:  # reported by the scan that waits for this set
+            _FAILED[key] = exc
         finally:
             with _LOCK:
                 _BUILDING.discard(key)

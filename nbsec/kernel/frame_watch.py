@@ -151,17 +151,17 @@ class FrameWatch:
             )
             if done.partial and done.reason == "budget":
                 partial.append(done.name)
-        if news or partial:
-            from nbsec.kernel.display import heading_for, show_findings
+        if news:
+            from nbsec.kernel.display import show_findings
 
-            heading = heading_for(news, "personal data") if news else "nbsec"
+            note = ""
             if partial:
                 names = ", ".join(repr(n) for n in partial)
-                heading += (
+                note = (
                     f" — first pass over {names} was partial (the cell's budget); the rest goes"
                     " on in the background, or run %nbsec scan for a complete pass"
                 )
-            show_findings(news, heading)
+            show_findings(news, "personal data", note=note)
 
     def _unshown(self, name: str, findings: list[Finding]) -> list[Finding]:
         """The findings not yet shown after a cell at this severity or above: a later pass over

@@ -311,12 +311,18 @@ def _phone_shape_ok(text: str) -> bool:
         return False
     if ep.ISO_DATE.match(text.strip()) or (re.search(r"\d\.\d+\.\d", text) and "+" not in text):
         return False
+    if _DATE_FIRST.match(text.strip()):
+        return False  # "2020-01-01    1.2": a dated row of a time series, not a number
     groups = re.split(r"[ .()/-]+", text.strip("+ "))
     if len(groups) >= 5 and all(len(g) <= 1 for g in groups if g):
         return False  # "1 0 0 1 1 0 1": a digit array, not a number
     return text.count("(") == text.count(")") and len(set(digits)) > 2
 
 
+_DATE_FIRST = re.compile(
+    r"(?:(?:1[89]|20)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])"
+    r"|(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|1[0-2])[-/.](?:1[89]|20)\d\d)(?!\d)"
+)
 _PHONE_FORMAT = re.compile(r"^(?:\+|00|\(\d)|^\d{2,5}[ .-]\d{2,5}[ .-]\d{2,5}")
 
 

@@ -115,6 +115,12 @@ FLAGGED = [
     (f"Cookie: theme=dark; sessionid={s.GENERIC_TOKEN}", "NBS-SEC-005", "session cookie"),
     # printed settings
     ("Password: hunter2", "NBS-SEC-005", "password shown in the notebook"),
+    (
+        "403 Client Error: Forbidden for url: https://api.weather.example/v1/forecast?q=Paris&"
+        f"appid={s.GENERIC_TOKEN}",
+        "NBS-SEC-004",
+        "credential in a URL",
+    ),
     (f"  api_key = {s.GENERIC_TOKEN}", "NBS-SEC-005", "secret shown in the notebook"),
 ]
 
@@ -172,6 +178,10 @@ DECOYS = [
     "%env PYTHONHASHSEED=0",
     "key: value",
     "git push https://github.com/org/repo.git",
+    # real notebooks: JavaScript of matplotlib's nbagg, a credentials *file* name
+    "    var pass_mouse_events = true;",
+    'os.environ["GOOGLE_APPLICATION_CREDENTIALS"] = "my_service_account_private_key.json"',
+    "https://h.org/?auth=true",
 ]
 
 

@@ -436,6 +436,7 @@ def _one_scan(python: str, path: Path, env: dict[str, str]) -> tuple[float, floa
         env=env,
         capture_output=True,
         check=False,
+        cwd=tempfile.gettempdir(),  # `-m` puts the working directory first on sys.path
     )
     wall = time.perf_counter() - start
     after = os.times()

@@ -36,34 +36,25 @@ def index() -> EnvSecretIndex:
     return EnvSecretIndex.build(ENV, listed=["WAREHOUSE_DSN"])
 
 
+SECRET_NAMES = [
+    "DB_PASSWORD",
+    "GITHUB_ACCESS_TOKEN",
+    "HF_TOKEN",
+    "OPENAI_API_KEY",
+    "SESSION_TOKEN",
+    "WAREHOUSE_DSN",
+]
+
+
 def test_which_variables_hold_secrets(index: EnvSecretIndex) -> None:
-    assert index.names == (
-        "DB_PASSWORD",
-        "GITHUB_ACCESS_TOKEN",
-        "HF_TOKEN",
-        "OPENAI_API_KEY",
-        "SESSION_TOKEN",
-        "WAREHOUSE_DSN",
-    )
+    assert index.names == tuple(SECRET_NAMES)
 
 
 @pytest.mark.parametrize(
     ("text", "names"),
     [
         (f"key: {s.OPENAI}\n", ["OPENAI_API_KEY"]),
-        (
-            repr(dict(ENV)),
-            sorted(
-                [
-                    "DB_PASSWORD",
-                    "GITHUB_ACCESS_TOKEN",
-                    "HF_TOKEN",
-                    "OPENAI_API_KEY",
-                    "SESSION_TOKEN",
-                    "WAREHOUSE_DSN",
-                ]
-            ),
-        ),
+        (repr(dict(ENV)), SECRET_NAMES),
         ("connecting with hunter2-prod\n", ["DB_PASSWORD"]),
         (f"GET /v1?token={quote(s.GENERIC_TOKEN)}", ["SESSION_TOKEN"]),
         (

@@ -331,6 +331,18 @@ def plant(
     return planter.planted
 
 
+def _as_jupyter_writes(doc: dict[str, Any]) -> str:
+    """The notebook laid out as Jupyter saves it (sources and texts as lists of lines, indent 1,
+    sorted keys), so that every tool reads the file it would meet in a repository."""
+    import warnings
+
+    import nbformat
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return str(nbformat.writes(nbformat.from_dict(doc), version=nbformat.NO_CONVERT))
+
+
 def build(src: Path, out: Path, seed: int = 7, files: list[Path] | None = None) -> dict[str, Any]:
     fake = Faker("en_US")
     Faker.seed(seed)
@@ -346,9 +358,7 @@ def build(src: Path, out: Path, seed: int = 7, files: list[Path] | None = None) 
             continue
         doc.setdefault("metadata", {})
         planted = plant(doc, fake, rng, rng.randint(1, 3), rng.randint(1, 2))
-        (out / path.name).write_text(
-            json.dumps(doc, indent=1, ensure_ascii=False), encoding="utf-8"
-        )
+        (out / path.name).write_text(_as_jupyter_writes(doc), encoding="utf-8")
         manifest["notebooks"][path.name] = planted
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return manifest

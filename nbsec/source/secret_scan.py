@@ -252,8 +252,8 @@ def _looks_like_code_or_text(value: str) -> bool:
     credentials *file*), URLs, format strings, code."""
     if value.count(" ") >= 2 or value.startswith(("http://", "https://", "/", "./", "os.")):
         return True
-    if _FILE_NAME.match(value) or value.endswith((";", ",", "{", "(")):
-        return True
+    if _FILE_NAME.match(value) or value.endswith((";", ",", "{", "(", ")", "]")):
+        return True  # a file name, or code (`single_pass=False)))`)
     if value.startswith(("{", "$", "%")) and value.endswith(("}", ")", "%", "s")):
         return True
     return "(" in value and ")" in value

@@ -182,6 +182,7 @@ DECOYS = [
     "    var pass_mouse_events = true;",
     'os.environ["GOOGLE_APPLICATION_CREDENTIALS"] = "my_service_account_private_key.json"',
     "https://h.org/?auth=true",
+    "    sample_batch_size=2,\n    single_deterministic_pass=False)))",
 ]
 
 

@@ -58,6 +58,7 @@ _KEYWORD_PATTERNS = (
     (_ENV_LINE, "hard-coded {tier}"),
     (_LABEL_LINE, "{tier} shown in the notebook"),
 )
+_CODE_ENDINGS = (";", ",", "{", "(", ")", "]")
 _TIER_NAMES = {"password": "password", "credential": "secret", "token": "token"}
 _QUOTED = re.compile(r"""(['"])(?P<value>[A-Za-z0-9+/=_\-.~]{20,512})\1""")
 
@@ -252,8 +253,8 @@ def _looks_like_code_or_text(value: str) -> bool:
     credentials *file*), URLs, format strings, code."""
     if value.count(" ") >= 2 or value.startswith(("http://", "https://", "/", "./", "os.")):
         return True
-    if _FILE_NAME.match(value) or value.endswith((";", ",", "{", "(", ")", "]")):
-        return True  # a file name, or code (`single_pass=False)))`)
+    if _FILE_NAME.match(value):
+        return True
     if value.startswith(("{", "$", "%")) and value.endswith(("}", ")", "%", "s")):
         return True
     return "(" in value and ")" in value
@@ -320,6 +321,8 @@ def find_secrets(text: str, *, providers_only: bool = False) -> list[SecretHit]:
         for pattern, kind in _KEYWORD_PATTERNS:
             for match in pattern.finditer(text):
                 value = match.group("value").strip()
+                if "q" not in pattern.groupindex and value.endswith(_CODE_ENDINGS):
+                    continue  # an unquoted value that ends like code: `single_pass=False)))`
                 tier = name_tier(match.group("name"))
                 if tier is None or not value_fits(tier, value):
                     continue

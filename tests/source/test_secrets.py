@@ -71,6 +71,7 @@ FLAGGED = [
     ('password = "123456"', "NBS-SEC-005", "hard-coded password"),
     ('db_pass = "hunter2"', "NBS-SEC-005", "hard-coded password"),
     ("dbPassword = 'admin'", "NBS-SEC-005", "hard-coded password"),
+    ("smtp_pass = 'Xy7#kq(2)'", "NBS-SEC-005", "hard-coded password"),
     # credentials in URLs, also as HTTP libraries print them in errors
     (
         f"r = requests.get('https://api.h.org/v1/q?format=json&api_key={s.GENERIC_TOKEN}')",

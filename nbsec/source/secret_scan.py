@@ -241,6 +241,7 @@ def value_fits(tier: str, value: str) -> bool:
     return len(value) >= 16 and has_letters and has_digits and shannon_entropy(value) >= 3.0
 
 
+_CALL = re.compile(r"^[A-Za-z_][\w.]*\(.*\)$")
 _FILE_NAME = re.compile(
     r"^[\w.\-/\\~]+\.(?:json|pem|key|p12|pfx|crt|cer|txt|ya?ml|ini|cfg|conf|env|csv|toml|"
     r"pub|jks|keystore|gpg|asc)$",
@@ -257,7 +258,7 @@ def _looks_like_code_or_text(value: str) -> bool:
         return True
     if value.startswith(("{", "$", "%")) and value.endswith(("}", ")", "%", "s")):
         return True
-    return "(" in value and ")" in value
+    return bool(_CALL.match(value))
 
 
 class _Taken:

@@ -4,8 +4,10 @@ redaction without leftovers, and throughput: nbsec beside detect-secrets on the 
     PYTHONPATH=. .venv/bin/python benchmarks/leak_eval.py [--split dev|heldout|all]
         [--real benchmarks/.cache/real_notebooks] [--no-peers]
 
-The real notebooks are public notebooks listed in ``manifest.json`` of the ``--real`` directory
-(repository, path, commit, sha256, and a fixed dev / held-out split); they are not committed.
+The real notebooks are public notebooks listed in ``benchmarks/real_notebooks_manifest.json``
+(repository, path, commit, sha256, and a fixed dev / held-out split by sha256); they are not
+committed. Put them (named ``<repo name>__<path with / as __>``) with that manifest, plus a
+``file`` key per entry, in ``--real``.
 Without them the generated corpus of ``notebook_corpus.py`` is used instead. Leaks are planted by
 ``leak_corpus.py`` (Faker personal data, provider-format secrets). A planted value counts as
 *reported* when nbsec has a finding of its family at its cell (and output), and as *masked* when

@@ -58,7 +58,8 @@ _KEYWORD_PATTERNS = (
     (_ENV_LINE, "hard-coded {tier}"),
     (_LABEL_LINE, "{tier} shown in the notebook"),
 )
-_CODE_ENDINGS = (";", ",", "{", "(", ")", "]")
+# a name or literal closed by brackets (`False)))`, `x])`), or a line ending like code
+_CODE_TAIL = re.compile(r"^[\w.]+[)\]]+[,;]?$|[;,{(]$")
 _TIER_NAMES = {"password": "password", "credential": "secret", "token": "token"}
 _QUOTED = re.compile(r"""(['"])(?P<value>[A-Za-z0-9+/=_\-.~]{20,512})\1""")
 
@@ -322,7 +323,7 @@ def find_secrets(text: str, *, providers_only: bool = False) -> list[SecretHit]:
         for pattern, kind in _KEYWORD_PATTERNS:
             for match in pattern.finditer(text):
                 value = match.group("value").strip()
-                if "q" not in pattern.groupindex and value.endswith(_CODE_ENDINGS):
+                if "q" not in pattern.groupindex and _CODE_TAIL.search(value):
                     continue  # an unquoted value that ends like code: `single_pass=False)))`
                 tier = name_tier(match.group("name"))
                 if tier is None or not value_fits(tier, value):

@@ -116,6 +116,7 @@ FLAGGED = [
     (f"Cookie: theme=dark; sessionid={s.GENERIC_TOKEN}", "NBS-SEC-005", "session cookie"),
     # printed settings
     ("Password: hunter2", "NBS-SEC-005", "password shown in the notebook"),
+    ("password: Xy7#kq2)", "NBS-SEC-005", "password shown in the notebook"),
     (
         "403 Client Error: Forbidden for url: https://api.weather.example/v1/forecast?q=Paris&"
         f"appid={s.GENERIC_TOKEN}",

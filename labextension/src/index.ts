@@ -110,7 +110,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         void settings?.set('groupBy', groupBy).catch(reason => {
           console.warn('nbsec: could not save the grouping', reason);
         });
-      }
+      },
+      openFile: path => void app.commands.execute('docmanager:open', { path })
     });
     app.shell.add(panel, 'left', { rank: SIDEBAR_RANK });
     restorer?.add(panel, PANEL_ID);

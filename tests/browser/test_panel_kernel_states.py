@@ -235,3 +235,44 @@ def test_a_locked_mode_cannot_be_changed(lab_page: Any, lab_server: LabServer) -
     assert "locks the mode" in _outputs(notebook, 2)
     assert page.locator(part("nbsec-mode")).inner_text() == "block"
     assert page.locator(part("nbsec-enabled")).inner_text() == "on"
+
+
+BIG_FRAME = """\
+import pandas as pd
+people = pd.DataFrame({
+    "email": [f"user{i}@example.com" for i in range(400_000)],
+    "city": ["Lyon", "Oslo", "Porto", "Turin"] * 100_000,
+})"""
+
+
+def test_a_full_scan_shows_its_progress_and_can_be_cancelled(
+    lab_page: Any, lab_server: LabServer
+) -> None:
+    page = lab_page
+    sources = ["%load_ext nbsec", BIG_FRAME, "answer = 6 * 7\nanswer"]
+    notebook = open_with_panel(page, lab_server, "full-scan.ipynb", sources)
+    run_cell(page, notebook, 0)
+    wait_for_status(page, "connected")
+    run_cell(page, notebook, 1)
+    frame = page.locator(f"{PANEL} [data-testid='nbsec-frame'][data-frame='people']")
+    frame.wait_for()
+    size = frame.locator("[data-testid='nbsec-frame-size']")
+    assert "complete scan" not in size.inner_text()
+
+    # the scan runs as a job in steps: a progress bar, and the kernel runs a cell meanwhile
+    frame.locator("[data-testid='nbsec-scan-button']").click()
+    bar = frame.locator("[role='progressbar']")
+    bar.wait_for()
+    assert 0 <= int(bar.get_attribute("aria-valuenow") or "-1") <= 100
+    screenshot(page, "panel-full-scan")
+    _start_cell(page, notebook, 2)
+    _wait_until_done(notebook, 2)
+    assert _outputs(notebook, 2) == "42"
+    assert bar.is_visible(), "the cell waited for the whole scan"
+
+    # cancelled, it stops; the frame is not marked as fully scanned
+    frame.locator("[data-testid='nbsec-cancel-scan-button']").click()
+    bar.wait_for(state="detached")
+    assert "complete scan" not in size.inner_text()
+    assert frame.locator("[data-testid='nbsec-scan-button']").inner_text() == "Full scan"
+    assert page.locator(part("nbsec-notice")).inner_text() == ""

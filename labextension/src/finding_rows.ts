@@ -65,7 +65,7 @@ export interface IFindingRow {
   readonly cellId: string | null;
   /** Its 1-based position in the open notebook, or null when the notebook has no such cell. */
   readonly cellNumber: number | null;
-  /** The 1-based line within the cell, when known. */
+  /** The 1-based line of the cell's source, when known (null for a finding in an output). */
   readonly line: number | null;
   /** The DataFrame (and column) a personal-data finding is about; shown in Frames. */
   readonly frame: IFrameColumn | null;
@@ -198,7 +198,8 @@ function makeRow(
     family,
     cellId,
     cellNumber: cellId !== null ? cells.numberOf(cellId) : null,
-    line: location.line,
+    // a line within an output is not a line of the cell's source
+    line: location.outputIndex === null ? location.line : null,
     frame,
     model
   };

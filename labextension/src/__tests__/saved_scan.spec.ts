@@ -8,6 +8,7 @@ import { join } from 'path';
 
 import { ICellLocator, findingRows, staticState } from '../finding_rows';
 import { rowWhere } from '../finding_tree';
+import { marksByCell } from '../gutter_markers';
 import { parseServerInfo, parseStaticScan } from '../saved_scan';
 import { altered, trans } from './helpers';
 
@@ -101,6 +102,22 @@ describe('static rows', () => {
       'NBS-PII-003 @ cell 18, output 1, line 1',
       'NBS-PII-003 @ cell 18, output 1, line 2'
     ]);
+  });
+
+  it("keep a line within an output out of the cell's source lines", () => {
+    const scan = parseStaticScan(reply())!;
+    const rows = findingRows(staticState(scan), CELLS);
+    const printed = rows.filter(row => row.finding.rule === 'NBS-PII-003');
+    expect(printed.map(row => [row.cellId, row.line])).toEqual([
+      ['cell-17', null],
+      ['cell-17', null]
+    ]);
+    expect(marksByCell(rows).get('cell-17')).toBeUndefined();
+    expect(
+      marksByCell(rows)
+        .get('cell-5')
+        ?.map(mark => mark.line)
+    ).toEqual([2]);
   });
 
   it('find a cell without an id by its index', () => {

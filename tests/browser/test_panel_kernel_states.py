@@ -276,3 +276,47 @@ def test_a_full_scan_shows_its_progress_and_can_be_cancelled(
     assert "complete scan" not in size.inner_text()
     assert frame.locator("[data-testid='nbsec-scan-button']").inner_text() == "Full scan"
     assert page.locator(part("nbsec-notice")).inner_text() == ""
+
+
+TRAIN = """\
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+import joblib
+X, y = make_classification(n_samples=200, n_features=6, random_state=0)
+forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+joblib.dump(forest, "forest.joblib")"""
+RELOAD = """\
+reloaded = joblib.load("forest.joblib")
+reloaded.score(X, y)"""
+
+
+def test_a_model_trained_and_reloaded_in_the_session_shows_no_red(
+    lab_page: Any, lab_server: LabServer
+) -> None:
+    page = lab_page
+    sources = ["%load_ext nbsec", TRAIN, RELOAD]
+    notebook = open_with_panel(page, lab_server, "own-model.ipynb", sources)
+    run_cell(page, notebook, 0)
+    wait_for_status(page, "connected")
+    run_cell(page, notebook, 1)
+    run_cell(page, notebook, 2)
+    model = page.locator(f"{PANEL} [data-testid='nbsec-model']")
+    model.wait_for()
+
+    # one row for the file, known as the session's own, and no critical or high finding
+    assert model.count() == 1
+    assert model.locator("[data-testid='nbsec-model-what']").inner_text() == "forest.joblib"
+    assert model.locator("[data-testid='nbsec-model-own']").inner_text() == "written in cell 2"
+    assert model.get_attribute("data-verdict") not in ("dangerous", "suspicious")
+    screenshot(page, "panel-own-model")
+    # no critical finding, and no high one but the kernel's call-site rule on joblib.load, which
+    # does not yet know that the guard judged this very file as the session's own
+    assert page.locator(part("nbsec-count-critical")).inner_text().split()[0] == "0"
+    high = page.locator(f"{PANEL} [data-testid='nbsec-finding'][data-severity='high']")
+    rules = {high.nth(i).get_attribute("data-rule") for i in range(high.count())}
+    assert rules <= {"NBS-PKL-002"}
+    if rules:
+        pytest.xfail("the kernel still reports joblib.load's call site as high for its own file")
+    assert page.locator(part("nbsec-count-high")).inner_text().split()[0] == "0"
+    for index in (1, 2):
+        assert "nbsec" not in _outputs(notebook, index)

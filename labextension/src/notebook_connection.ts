@@ -84,7 +84,12 @@ export type SavedScanState =
   /** Not needed: the kernel's nbsec answers. */
   | { readonly status: 'none' }
   | { readonly status: 'loading' }
-  | { readonly status: 'ready'; readonly scan: IStaticScan }
+  | {
+      readonly status: 'ready';
+      readonly scan: IStaticScan;
+      /** Whether the server can write the saved notebook's governance report. */
+      readonly canReport: boolean;
+    }
   | { readonly status: 'problem'; readonly problem: SavedScanProblem };
 
 /** Connection states in which the panel shows the saved notebook's static scan. */
@@ -95,6 +100,24 @@ const STATIC_STATES: ReadonlySet<ConnectionState['status']> = new Set([
   'not-loaded',
   'error'
 ]);
+
+/** A governance report written, by paths relative to the server root. */
+export interface IWrittenReport {
+  readonly path: string;
+  readonly htmlPath: string | null;
+}
+
+/**
+ * Where a file the kernel wrote is, relative to the server root: the kernel names it relative to
+ * the notebook's directory (its working directory), or absolutely (left as is when it is).
+ */
+export function reportPath(notebookPath: string, written: string): string {
+  if (written.startsWith('/')) {
+    return written;
+  }
+  const slash = notebookPath.lastIndexOf('/');
+  return slash < 0 ? written : `${notebookPath.slice(0, slash)}/${written}`;
+}
 
 /** A mode or on/off change sent to the kernel and not answered yet. */
 export interface IPendingMode {
@@ -309,19 +332,87 @@ export class NotebookConnection implements IDisposable {
     return this._reporting;
   }
 
-  /** Writes the governance report of this notebook; resolves with where it is, or null. */
-  async report(html: boolean): Promise<IReplyPayloads['report'] | null> {
+  /**
+   * Whether a governance report can be written now: by the kernel's nbsec (the session's
+   * report), or else by the server's nbsec for the saved notebook.
+   */
+  get canReport(): boolean {
+    if (this._state.status === 'connected') {
+      return this.hasFeature('report');
+    }
+    return this._saved.status === 'ready' && this._saved.canReport;
+  }
+
+  /**
+   * Saves unsaved changes, then writes the notebook's governance report: the kernel's session
+   * when its nbsec answers, else the saved notebook through the server. Resolves with where the
+   * report is (relative to the server root), or null when it was not written (the notice says
+   * why).
+   */
+  async report(): Promise<IWrittenReport | null> {
     if (this._reporting) {
       return null;
     }
     this._reporting = true;
     this._emit();
     try {
-      return await this._request('report', html ? { html } : {});
+      return await this._writeReport();
     } finally {
       this._reporting = false;
       this._emit();
     }
+  }
+
+  private async _writeReport(): Promise<IWrittenReport | null> {
+    const context = this._panel.context;
+    if (context.model.dirty && !context.model.readOnly) {
+      try {
+        await context.save();
+      } catch (reason) {
+        this._setNotice({
+          kind: 'failed',
+          action: 'report',
+          error: reason instanceof Error ? reason.message : String(reason),
+          code: null
+        });
+        return null;
+      }
+    }
+    if (this._state.status === 'connected') {
+      const written = await this._request('report', {});
+      if (written === null) {
+        return null;
+      }
+      return {
+        path: reportPath(context.path, written.path),
+        htmlPath:
+          written.htmlPath === null
+            ? null
+            : reportPath(context.path, written.htmlPath)
+      };
+    }
+    const client = this._savedScans;
+    if (client === null || !this.canReport) {
+      this._setNotice({ kind: 'not-connected', action: 'report' });
+      return null;
+    }
+    const result = await client.report(context.path);
+    if (this._isDisposed) {
+      return null;
+    }
+    if (!result.ok) {
+      this._setNotice({
+        kind: 'failed',
+        action: 'report',
+        error: result.error,
+        code: null
+      });
+      return null;
+    }
+    if (this._notice !== null) {
+      this._setNotice(null);
+    }
+    return { path: result.report.path, htmlPath: result.report.htmlPath };
   }
 
   /** Whether the kernel's nbsec offers a feature (`report`, `write_waiver`, …). */
@@ -408,7 +499,7 @@ export class NotebookConnection implements IDisposable {
       return;
     }
     this._saved = result.ok
-      ? { status: 'ready', scan: result.scan }
+      ? { status: 'ready', scan: result.scan, canReport: result.canReport }
       : { status: 'problem', problem: result.problem };
     this._emit();
   }

@@ -34,18 +34,6 @@ import { Trans } from './translate';
 import { IWaiver } from './kernel_state';
 import { IWaiverChoice, askWaiver } from './waiver_dialog';
 
-/**
- * Where a file the kernel wrote is, relative to the server root: the kernel names it relative to
- * the notebook's directory (its working directory), or absolutely (left as is when it is).
- */
-export function reportPath(notebookPath: string, written: string): string {
-  if (written.startsWith('/')) {
-    return written;
-  }
-  const slash = notebookPath.lastIndexOf('/');
-  return slash < 0 ? written : `${notebookPath.slice(0, slash)}/${written}`;
-}
-
 export const PANEL_ID = 'nbsec-panel';
 
 export class NbsecPanel extends ReactWidget {
@@ -198,15 +186,20 @@ export class NbsecPanel extends ReactWidget {
     }
   }
 
-  /** Writes the governance report in the kernel, then opens it. */
+  /** Writes the governance report (in the kernel, or by the server), then opens it. */
   private async _report(): Promise<void> {
     const connection = this._connections.current;
     if (!connection) {
       return;
     }
-    const written = await connection.report(false);
+    const written = await connection.report();
     if (written !== null && this._openFile) {
-      this._openFile(reportPath(connection.panel.context.path, written.path));
+      // the page when there is one: it reads as a document and needs no kernel
+      this._openFile(
+        written.htmlPath !== null && !written.htmlPath.startsWith('/')
+          ? written.htmlPath
+          : written.path
+      );
     }
   }
 
@@ -268,7 +261,7 @@ export namespace NbsecPanel {
     readonly trans: Trans;
     /** Called when the user picks another grouping (to keep it in the settings). */
     readonly onGroupBy?: (groupBy: GroupBy) => void;
-    /** Opens a file (relative to the server root) in JupyterLab: the governance report. */
+    /** Opens a file (relative to the server root) in JupyterLab: the governance report's page. */
     readonly openFile?: (path: string) => void;
   }
 }

@@ -65,6 +65,8 @@ export interface IConnectionView {
   readonly saved: SavedScanState;
   /** Whether the governance report is being written. */
   readonly reporting: boolean;
+  /** Whether a governance report can be written (by the kernel, or the server). */
+  readonly canReport: boolean;
   /** Whether the kernel answers while it runs a cell (nothing waits for the cell). */
   readonly answersWhileBusy: boolean;
 }
@@ -286,21 +288,13 @@ function ConnectedHeader(props: {
             ? trans.__('Watching: on')
             : trans.__('Watching: off')}
         </button>
-        {info.features.includes('report') && (
-          <button
-            type="button"
-            className="jp-Button jp-mod-styled"
-            data-testid="nbsec-report-button"
-            disabled={connection.reporting}
-            title={trans.__(
-              'Write this notebook’s governance report and open it'
-            )}
-            onClick={() => actions.report()}
-          >
-            {connection.reporting
-              ? trans.__('Writing the report…')
-              : trans.__('Governance report')}
-          </button>
+        {connection.canReport && (
+          <ReportButton
+            trans={trans}
+            connection={connection}
+            actions={actions}
+            live={true}
+          />
         )}
       </div>
       {status.locked && (
@@ -499,6 +493,16 @@ function SavedBody(
                 )
               : trans.__('The saved file, scanned without running it.')}
           </div>
+          {connection.canReport && (
+            <div className="jp-NbsecPanel-controls">
+              <ReportButton
+                trans={trans}
+                connection={connection}
+                actions={props.actions}
+                live={false}
+              />
+            </div>
+          )}
           <Counts trans={trans} ui={ui} state={state} />
           <FindingsSection {...props} state={state} canAllow={false} />
           {saved.scan.waived > 0 && (
@@ -519,6 +523,39 @@ function SavedBody(
       );
     }
   }
+}
+
+/** "Governance report": of the kernel's session (live), or of the saved notebook. */
+function ReportButton(props: {
+  readonly trans: Trans;
+  readonly connection: IConnectionView;
+  readonly actions: IPanelActions;
+  readonly live: boolean;
+}): JSX.Element {
+  const { trans, connection } = props;
+  return (
+    <button
+      type="button"
+      className="jp-Button jp-mod-styled"
+      data-testid="nbsec-report-button"
+      disabled={connection.reporting}
+      aria-busy={connection.reporting}
+      title={
+        props.live
+          ? trans.__(
+              'Save the notebook, write the governance report of this kernel session and open it'
+            )
+          : trans.__(
+              'Save the notebook, write the governance report of the saved file (no kernel session) and open it'
+            )
+      }
+      onClick={() => props.actions.report()}
+    >
+      {connection.reporting
+        ? trans.__('Writing the report…')
+        : trans.__('Governance report')}
+    </button>
+  );
 }
 
 /** Why the saved notebook's findings cannot be shown. */

@@ -132,3 +132,55 @@ def test_the_saved_notebook_is_scanned_when_the_kernel_has_no_nbsec(
     saved.locator("[data-testid='nbsec-finding'][data-rule='NBS-SEC-002']").nth(1).wait_for()
     assert ("NBS-SEC-002", "cell 4, line 1") in _rows(page)
     assert note.inner_text() == "The saved file, scanned without running it."
+
+
+def test_the_governance_report_of_the_saved_notebook_is_written_and_opened(
+    lab_page: Any, lab_server: LabServer
+) -> None:
+    page = lab_page
+    name = "report-contacts.ipynb"
+    _saved_notebook(lab_server.root_dir, name)
+    open_notebook(page, name)
+    open_sidebar(page)
+    wait_for_status(page, NOT_LOADED)
+    saved = page.locator(part("nbsec-saved"))
+    saved.locator("[data-testid='nbsec-finding']").first.wait_for()
+
+    # an edit not saved yet: the report saves the notebook first, so it covers what is on screen
+    page.evaluate(
+        """token => {
+            const panel = window.jupyterapp.shell.currentWidget;
+            panel.content.model.sharedModel.insertCell(3, {
+                cell_type: 'code', source: `OTHER_TOKEN = "${token}"`,
+            });
+        }""",
+        OTHER_TOKEN,
+    )
+    button = page.locator(part("nbsec-report-button"))
+    assert button.inner_text() == "Governance report"
+    button.click()
+    # the page opens in JupyterLab's HTML viewer, in a tab of its own (the first report of a
+    # server loads the PII engine: allow for a loaded machine)
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text="report-contacts.nbsec.html")
+    tab.wait_for(timeout=240_000)
+    assert button.inner_text() == "Governance report"
+    assert page.locator(part("nbsec-notice")).inner_text() == ""
+
+    root = lab_server.root_dir
+    saved_source = json.loads((root / name).read_text(encoding="utf-8"))
+    assert any(OTHER_TOKEN in "".join(c["source"]) for c in saved_source["cells"])
+    report = json.loads((root / "report-contacts.nbsec.json").read_text(encoding="utf-8"))
+    assert sorted(f["rule"] for f in report["findings"]) == [
+        "NBS-PII-003",
+        "NBS-PII-003",
+        "NBS-SEC-002",
+        "NBS-SEC-002",
+    ]
+    for written in root.glob("report-contacts.nbsec.*"):
+        text = written.read_text(encoding="utf-8")
+        assert TOKEN not in text and OTHER_TOKEN not in text, written.name
+        assert "alice.smith@example.com" not in text, written.name
+    # nothing of the page's text runs: JupyterLab shows it sandboxed
+    frame = page.locator(".jp-HTMLViewer iframe")
+    assert "allow-scripts" not in (frame.get_attribute("sandbox") or "")
+    screenshot(page, "panel-saved-report")

@@ -74,6 +74,7 @@ function connection(data: IStateUpdate | null, busy = false): IConnectionView {
     scanning: new Set(),
     saved: { status: 'none' },
     reporting: false,
+    canReport: false,
     answersWhileBusy: false
   };
 }
@@ -397,7 +398,7 @@ describe('without nbsec in the kernel', () => {
     harness = new Harness({
       ...connection(null),
       state: { status: 'not-loaded', reason: 'no-target' },
-      saved: { status: 'ready', scan: savedScan() }
+      saved: { status: 'ready', scan: savedScan(), canReport: false }
     });
     expect(harness.one('[data-testid="nbsec-status"]').textContent).toBe(
       'nbsec not loaded in this kernel'
@@ -414,6 +415,44 @@ describe('without nbsec in the kernel', () => {
       .click();
     expect(harness.all('[data-testid="nbsec-allow-button"]')).toHaveLength(0);
     expect(harness.all('[data-testid="nbsec-load-button"]')).toHaveLength(1);
+  });
+
+  it('offers the saved notebook’s governance report when the server can write it', () => {
+    harness = new Harness({
+      ...connection(null),
+      state: { status: 'no-kernel' },
+      saved: { status: 'ready', scan: savedScan(), canReport: true },
+      canReport: true
+    });
+    const button = harness.one('[data-testid="nbsec-report-button"]');
+    expect(button.textContent).toBe('Governance report');
+    expect(button.title).toContain('the saved file');
+    button.click();
+    expect(harness.calls).toEqual(['report']);
+  });
+
+  it('shows no report button when neither the kernel nor the server can write it', () => {
+    harness = new Harness({
+      ...connection(null),
+      state: { status: 'no-kernel' },
+      saved: { status: 'ready', scan: savedScan(), canReport: false }
+    });
+    expect(harness.all('[data-testid="nbsec-report-button"]')).toHaveLength(0);
+  });
+
+  it('says the report is being written and takes no second click', () => {
+    harness = new Harness({
+      ...connection(null),
+      state: { status: 'no-kernel' },
+      saved: { status: 'ready', scan: savedScan(), canReport: true },
+      canReport: true,
+      reporting: true
+    });
+    const button = harness.one(
+      '[data-testid="nbsec-report-button"]'
+    ) as HTMLButtonElement;
+    expect(button.textContent).toBe('Writing the report…');
+    expect(button.disabled).toBe(true);
   });
 
   it('says why when the server cannot scan the file', () => {

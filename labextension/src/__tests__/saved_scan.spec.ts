@@ -9,7 +9,11 @@ import { join } from 'path';
 import { ICellLocator, findingRows, staticState } from '../finding_rows';
 import { rowWhere } from '../finding_tree';
 import { marksByCell } from '../gutter_markers';
-import { parseServerInfo, parseStaticScan } from '../saved_scan';
+import {
+  parseSavedReport,
+  parseServerInfo,
+  parseStaticScan
+} from '../saved_scan';
 import { altered, trans } from './helpers';
 
 /**
@@ -80,6 +84,41 @@ describe('parseServerInfo', () => {
     expect(
       parseServerInfo({ nbsec_version: '0.1.0', api_version: '1' })
     ).toBeNull();
+  });
+});
+
+describe('parseSavedReport', () => {
+  const ANSWER = {
+    path: 'work/leaky.nbsec.ipynb',
+    html_path: 'work/leaky.nbsec.html',
+    files: ['work/leaky.nbsec.ipynb', 'work/leaky.nbsec.html'],
+    outcome: 'fail',
+    risk: 'critical',
+    headline: '3 open findings'
+  };
+
+  it('reads where the server wrote the report', () => {
+    expect(parseSavedReport(ANSWER)).toEqual({
+      path: 'work/leaky.nbsec.ipynb',
+      htmlPath: 'work/leaky.nbsec.html',
+      outcome: 'fail',
+      headline: '3 open findings'
+    });
+    expect(parseSavedReport({ ...ANSWER, html_path: null })?.htmlPath).toBe(
+      null
+    );
+  });
+
+  const BAD: [string, (copy: any) => void][] = [
+    ['no path', copy => delete copy.path],
+    ['a path that is not a notebook', copy => (copy.path = 'work/x.html')],
+    ['an absolute path', copy => (copy.path = '/etc/x.nbsec.ipynb')],
+    ['an html path that is a number', copy => (copy.html_path = 3)],
+    ['no outcome', copy => delete copy.outcome],
+    ['no headline', copy => delete copy.headline]
+  ];
+  it.each(BAD)('refuses %s', (_name, change) => {
+    expect(parseSavedReport(altered(ANSWER, change))).toBeNull();
   });
 });
 

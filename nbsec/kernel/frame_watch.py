@@ -8,7 +8,7 @@ between bounded steps inside a frame. A first pass the budget cut short is shown
 what it found so far; the rest goes on in a background thread, and what it finds is in the session
 state (and every panel) as soon as it is done (looked for between cells, on the kernel's loop) and
 shown after the next cell under the cell that made the frame; a cell shows a frame finding again
-only when its severity changed. The frames looked at after a cell are the names the lineage
+only when its severity rose. The frames looked at after a cell are the names the lineage
 record says the cell bound or changed and the frames already known. ``%nbsec scan NAME`` and
 the panel's Full scan run a complete, cancellable pass with progress. DataFrame subclasses count
 as frames; the index and column names are scanned too. Nothing is shown when nothing is found.
@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from nbsec.findings import Finding, Location, Severity
+from nbsec.findings import Finding, Location
 from nbsec.kernel.jobs import kernel_loop
 
 if TYPE_CHECKING:
@@ -60,9 +60,8 @@ class FrameWatch:
         self._cells: dict[str, dict[str, Any] | None] = {}  # frame name -> the cell that made it
         self._queue: FrameScanQueue | None = None
         self._frames: dict[str, Any] = {}
-        # finding fingerprint -> the severity shown in a cell: a rescan (a column added, the
-        # rest of a partial pass) updates the panel but repeats nothing the user has seen
-        self._shown: dict[str, Severity] = {}
+        # frame name -> finding fingerprint -> the severity rank shown inline
+        self._shown: dict[str, dict[str, int]] = {}
         # passes the background finished between cells: in the state (and the panel) at once,
         # shown in the next cell's output
         self._later: list[Finding] = []
@@ -72,6 +71,13 @@ class FrameWatch:
         # look at every name after the next cell: set while cells ran unwatched (%nbsec off)
         self._walk_all = False
         context.services.frames = self
+        # the name and place lists (our own data, a fraction of a second to read) load now, so
+        # the first frame's pass has them; presidio's recognizers load after the first frame
+        import threading
+
+        from nbsec.pii import lexicons
+
+        threading.Thread(target=lexicons.warm, name="nbsec-lexicons", daemon=True).start()
 
     @property
     def pending(self) -> list[str]:
@@ -163,6 +169,7 @@ class FrameWatch:
         for name in gone:
             del self._seen[name]
             self._cells.pop(name, None)
+            self._shown.pop(name, None)  # a frame made again under this name is news again
             self._ctx.state.drop_frame(name)
         signatures = {name: frame_signature(value) for name, value in frames.items()}
         changed = [name for name in frames if self._seen.get(name) != signatures[name]]
@@ -188,8 +195,6 @@ class FrameWatch:
         news, partial = self._record_passes(passes, frames)
         news = [*self._later, *news]
         self._later = []
-        news = [f for f in news if self._shown.get(f.fingerprint) != f.severity]
-        self._shown.update((f.fingerprint, f.severity) for f in news)
         if news:
             from nbsec.kernel.display import show_findings
 
@@ -211,12 +216,15 @@ class FrameWatch:
         partial: list[str] = []
         for done in passes:
             frame = frames.get(done.name)
-            if done.error:  # the engine could not read the frame: said once, never silent
-                self._ctx.guarded.report(f"frames scan of {done.name!r}", _scan_error(done.error))
+            if done.exception is not None:
+                # the scan failed (in this cell's pass or in the background): said once, the
+                # cell is not affected
+                self._ctx.guarded.report(f"{self.name}.post_run_cell", done.exception)
+            if frame is None or done.error:
                 continue
-            if frame is None:
-                continue
-            news += self._record(done.name, frame, done.scan, done.seconds)
+            news += self._unshown(
+                done.name, self._record(done.name, frame, done.scan, done.seconds)
+            )
             if done.partial and done.reason == "budget":
                 partial.append(done.name)
         return news, partial
@@ -225,6 +233,19 @@ class FrameWatch:
         """The lineage watcher recorded the cell that just ran."""
         lineage = self._ctx.services.lineage
         return lineage is not None and lineage.last_record is not None
+
+    def _unshown(self, name: str, findings: list[Finding]) -> list[Finding]:
+        """The findings not yet shown after a cell at this severity or above: a later pass over
+        the same column and entities (the whole recognizer set after the core one, a re-run of
+        the cell) that only refines the share or the reason is recorded, not shown again."""
+        shown = self._shown.setdefault(name, {})
+        out = []
+        for f in findings:
+            rank = f.severity.rank
+            if shown.get(f.fingerprint, -1) < rank:
+                shown[f.fingerprint] = rank
+                out.append(f)
+        return out
 
     def _made_by_this_cell(self, result: Any) -> tuple[set[str] | None, dict[str, Any] | None]:
         """The names the cell that just ran defined or changed (``None``: any name), and that
@@ -327,19 +348,6 @@ class FrameWatch:
                 for f in findings
             ]
         return self._ctx.state.add_findings(findings, subjects)
-
-
-class ScanFailed(Exception):
-    """A frame's scan stopped on an error (its text: the error's type and first words)."""
-
-
-def _scan_error(text: str) -> ScanFailed:
-    """The engine's ``"Type: message"`` as an exception reported under that type's name."""
-    kind, _, message = text.partition(": ")
-    if not kind.isidentifier():
-        return ScanFailed(text)
-    named: type[ScanFailed] = type(kind, (ScanFailed,), {})
-    return named(message)
 
 
 class _FullScan:

@@ -18,11 +18,8 @@ FAULTS = [
         "import nbsec.source.scanner as m\nm.check_cell_source = boom",
         "source.pre_run_cell",
     ),
-    (
-        "PII engine",
-        "import nbsec.pii.scan_job as m\nm.ScanJob.run = boom",
-        "frames scan of 'frame'",
-    ),
+    # the engine's evidence collection, which every frame scan (inline or background) runs
+    ("PII engine", "import nbsec.pii.evidence as m\nm.collect = boom", "frames.post_run_cell"),
     (
         "frame queue",
         "import nbsec.pii.frame_queue as m\nm.FrameScanQueue.observe = boom",

@@ -191,7 +191,9 @@ class FrameWatch:
         self._frames = frames
         budget = self._ctx.policy.effective_policy().pii.inline_budget_ms / 1000.0
         remaining = budget - (time.perf_counter() - start)
-        passes = queue.run(remaining) if queue.pending() else queue.finished()
+        # the cell's budget is spent on the frames this cell made or changed; work left over from
+        # earlier cells goes on in the background between cells, never on another cell's time
+        passes = queue.run(remaining) if changed and queue.pending() else queue.finished()
         news, partial = self._record_passes(passes, frames)
         news = [*self._later, *news]
         self._later = []

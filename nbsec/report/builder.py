@@ -23,7 +23,7 @@ from nbsec.report.environment import (
 from nbsec.report.evidence import Evidence
 from nbsec.report.governance import governance_section
 from nbsec.report.identity import identity
-from nbsec.report.inventory import data_section, models_section
+from nbsec.report.inventory import PACKAGE_RULES, data_section, models_section
 from nbsec.report.limitations import limitations
 from nbsec.report.lineage_section import lineage_section
 from nbsec.report.model import (
@@ -71,6 +71,9 @@ def _environment(evidence: Evidence, kernel_python: str | None) -> EnvironmentSe
             modules += imports_in_source(python)
         for requirement in declared_requirements(cell.source):
             declared.append(DeclaredRequirement(requirement, cell_label(cell.index, cell.id)))
+    for finding in evidence.findings:  # installs from a URL or VCS, as the scanner saw them
+        if finding.rule in PACKAGE_RULES:
+            declared.append(DeclaredRequirement(finding.message, where(finding)))
     session = evidence.session
     if session is not None and session.packages is not None:
         packages = [

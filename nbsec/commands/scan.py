@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from nbsec.commands.findings_output import add_output_arguments
+from nbsec.findings import cell_label, output_label
 
 if TYPE_CHECKING:
     from nbsec.commands.findings_output import RunResult, Triage
@@ -73,9 +74,9 @@ _COLORS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "
 
 
 def _where(cell: int | None, line: int | None, output: int | None) -> str:
-    parts = ["notebook" if cell is None else f"cell {cell}"]
+    parts = ["notebook" if cell is None else cell_label(cell)]
     if output is not None:
-        parts.append(f"output {output}")
+        parts.append(output_label(output))
     if line is not None:
         parts.append(f"line {line}")
     return " ".join(parts)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from nbsec.errors import InputError, UsageError
+from nbsec.findings import cell_label
 from nbsec.lineage.graph import LineageGraph
 from nbsec.lineage.ledger import LEDGER_DIR, ledger_path, read_entries
 from nbsec.lineage.records import CellRecord
@@ -106,7 +107,7 @@ def execute_with_nbsec(
         run_sync(_execute)(client, nb, env, timeout, before_unload)
     except _CellFailed as failed:
         # the exception type only: its message can hold data values
-        raise InputError(f"{path}: cell {failed.index} raised {failed.ename}") from None
+        raise InputError(f"{path}: {cell_label(failed.index)} raised {failed.ename}") from None
     except DeadKernelError:
         raise InputError(f"{path}: the kernel died during execution") from None
     except NoSuchKernel as exc:
@@ -265,7 +266,8 @@ def _newest_ledger_for(path: Path) -> Path | None:
         except (OSError, ValueError):
             continue
         data = header.get("data") if isinstance(header, dict) else None
-        ours = isinstance(data, dict) and data.get("notebook") == str(path)
+        # the header names the notebook by file name (older ledgers: by absolute path)
+        ours = isinstance(data, dict) and data.get("notebook") in (path.name, str(path))
         if ours and (best is None or mtime > best[0]):
             best = (mtime, candidate)
     return best[1] if best else None

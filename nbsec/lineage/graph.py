@@ -6,6 +6,10 @@ what was made: ``file -> cell`` (``read``), ``url -> cell`` (``read``), ``model 
 (``loaded``), ``var -> cell`` (``used``), ``cell -> var`` (``defined`` or ``mutated``),
 ``cell -> file`` / ``cell -> url`` (``written``).
 
+A local model file is the same node as the file (``file:<absolute path>``, with the load's
+verdict on it): one node per file. A cell of line magics only (``%load_ext``, ``%matplotlib``)
+that touched nothing is left out of the graph, so it is not a loose node.
+
 Records are replayed in execution order, so each use links to the version of the variable that
 was current *when the cell ran* -- re-executed cells, cells run out of order and cells deleted
 since all get their true history. An in-place mutation makes a new version of the variable
@@ -15,6 +19,7 @@ known (a client that sent no id, a notebook not on disk) gets ``cell:?@<executio
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,7 +51,7 @@ class LineageGraph:
 
     @classmethod
     def from_records(cls, records: Iterable[CellRecord]) -> LineageGraph:
-        graph = cls(records=list(records))
+        graph = cls(records=[r for r in records if not (r.magic_only and r.empty)])
         graph._build()
         return graph
 
@@ -81,11 +86,16 @@ class LineageGraph:
                 self._edge(node, cell, "read", record, sha256=access.sha256)
             for model in record.models:
                 source = str(model.get("source"))
-                node = f"model:{source}"
-                self.nodes.setdefault(node, {"id": node, "kind": "model", "source": source})
+                if os.path.isabs(source):  # a local file: the file's own node
+                    node = f"file:{source}"
+                    self.nodes.setdefault(node, {"id": node, "kind": "file", "path": source})
+                else:
+                    node = f"model:{source}"
+                    self.nodes.setdefault(node, {"id": node, "kind": "model", "source": source})
                 self.nodes[node].update(
                     {k: model[k] for k in ("sha256", "verdict", "path") if model.get(k)}
                 )
+                self.nodes[node]["model"] = True
                 self._edge(node, cell, "loaded", record, sha256=model.get("sha256"))
             for name in record.uses:
                 if name in current:
@@ -127,19 +137,34 @@ class LineageGraph:
         return [e["dst"] for e in self.edges if e["src"] == node]
 
     def reachable(self, start: str) -> set[str]:
-        """Every node reachable by following edges from ``start`` (excluding ``start``)."""
-        adjacency: dict[str, list[str]] = {}
-        for edge in self.edges:
-            adjacency.setdefault(edge["src"], []).append(edge["dst"])
-        seen: set[str] = set()
-        queue = deque(adjacency.get(start, []))
-        while queue:
-            node = queue.popleft()
-            if node in seen:
-                continue
-            seen.add(node)
-            queue.extend(adjacency.get(node, []))
-        return seen
+        """Every node reachable by following edges from ``start``: what was derived from it
+        (``start`` itself only through a cycle, a cell that rewrote the file it read)."""
+        return _closure(start, self.edges, "src", "dst")
+
+    def ancestors(self, start: str) -> set[str]:
+        """Every node from which ``start`` can be reached: what it was derived from."""
+        return _closure(start, self.edges, "dst", "src")
+
+    def latest_var(self, name: str) -> str | None:
+        """The node id of the newest version of variable ``name``, or ``None``."""
+        latest: tuple[int, str] | None = None
+        prefix = f"var:{name}@"
+        for node in self.nodes:
+            if node.startswith(prefix):
+                key = (_version_order(node[len(prefix) :]), node)
+                if latest is None or key > latest:
+                    latest = key
+        return latest[1] if latest else None
+
+    def var_ancestors(self, name: str) -> list[str]:
+        """Everything the newest version of variable ``name`` was derived from, itself
+        included, sorted by node kind then id. Raises ``KeyError`` when no version of it was
+        recorded."""
+        latest = self.latest_var(name)
+        if latest is None:
+            raise KeyError(name)
+        found = self.ancestors(latest) | {latest}
+        return sorted(found, key=lambda n: (n.split(":", 1)[0], n))
 
     # -- exports ---------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
@@ -198,6 +223,27 @@ class LineageGraph:
         from nbsec.lineage.prov_export import to_prov
 
         return to_prov(self)
+
+
+def _closure(start: str, edges: Iterable[Mapping[str, Any]], near: str, far: str) -> set[str]:
+    adjacency: dict[str, list[str]] = {}
+    for edge in edges:
+        adjacency.setdefault(edge[near], []).append(edge[far])
+    seen: set[str] = set()
+    queue = deque(adjacency.get(start, []))
+    while queue:
+        node = queue.popleft()
+        if node in seen:
+            continue
+        seen.add(node)
+        queue.extend(adjacency.get(node, []))
+    return seen
+
+
+def _version_order(version: str) -> int:
+    """``var:x@12`` sorts by execution count; ``@s3`` (no count) by sequence number."""
+    digits = version.removeprefix("s")
+    return int(digits) if digits.isdigit() else -1
 
 
 def _access_json(access: Access) -> dict[str, Any]:

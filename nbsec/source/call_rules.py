@@ -23,6 +23,46 @@ class ArgRef:
 
 
 @dataclass(frozen=True)
+class DefaultSafe:
+    """An argument whose default became the safe value in a version of a package."""
+
+    kwarg: str
+    package: str
+    since: tuple[int, ...]
+    severity: Severity
+    unless_env: str = ""
+
+    def applies(self) -> str | None:
+        """The installed version when its default is the safe one (and no environment
+        variable restores the old default), else ``None``. Never imports the package."""
+        import os
+
+        version = installed_version(self.package)
+        if version is None or _version_tuple(version) < self.since:
+            return None
+        if self.unless_env and os.environ.get(self.unless_env, "").strip() not in ("", "0"):
+            return None
+        return version
+
+
+@cache
+def installed_version(package: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    import re
+
+    parts = re.findall(r"\d+", text.split("+")[0])[:3]
+    return tuple(int(p) for p in parts)
+
+
+@dataclass(frozen=True)
 class CallRule:
     rule: str
     names: frozenset[str]
@@ -33,6 +73,7 @@ class CallRule:
     unless_in: ArgRef | None = None
     when_nonliteral: ArgRef | None = None
     literal_severity: ArgRef | None = None
+    default_safe: DefaultSafe | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +129,18 @@ def _arg(data: Any) -> ArgRef | None:
     )
 
 
+def _default_safe(data: Any) -> DefaultSafe | None:
+    if data is None:
+        return None
+    return DefaultSafe(
+        kwarg=data["kwarg"],
+        package=data["package"],
+        since=_version_tuple(data["since"]),
+        severity=Severity.parse(data["severity"]),
+        unless_env=data.get("unless_env", ""),
+    )
+
+
 def _index(calls: tuple[CallRule, ...], attr: str) -> dict[str, tuple[CallRule, ...]]:
     out: dict[str, list[CallRule]] = {}
     for call in calls:
@@ -112,6 +165,7 @@ def load_call_rules() -> CallRules:
             unless_in=_arg(c.get("unless_in")),
             when_nonliteral=_arg(c.get("when_nonliteral")),
             literal_severity=_arg(c.get("literal_severity")),
+            default_safe=_default_safe(c.get("default_safe")),
         )
         for c in data["call"]
     )

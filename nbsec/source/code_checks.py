@@ -196,6 +196,12 @@ class CodeChecker(ast.NodeVisitor):
             if arg is not None and constant_value(arg, scope) is True:
                 return None
             detail = f" without {rule.unless_true.kwarg}=True"
+            safe = rule.default_safe
+            splat = any(k.arg is None for k in node.keywords)  # **kwargs may hold it
+            version = safe.applies() if safe is not None and arg is None and not splat else None
+            if safe is not None and version is not None:
+                severity = safe.severity
+                detail += f" ({safe.package} {version} defaults to {safe.kwarg}=True)"
         if rule.unless_in is not None:
             arg = argument(node, rule.unless_in)
             if arg is not None and resolve(arg, scope) in rule.unless_in.values:

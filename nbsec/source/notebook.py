@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from nbsec.errors import InputError
+from nbsec.findings import cell_label
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 # MIME types whose payload is text worth searching; images and widgets' binary state are skipped
@@ -159,27 +160,27 @@ def _parse_output(index: int, raw: Any) -> Output:
 
 def _parse_cell(index: int, raw: Any) -> Cell:
     if not isinstance(raw, Mapping):
-        raise ValueError(f"cell {index} is not an object")
+        raise ValueError(f"{cell_label(index)} is not an object")
     cell_type = raw.get("cell_type")
     if cell_type not in ("code", "markdown", "raw"):
-        raise ValueError(f"cell {index} has an unknown cell_type {cell_type!r}")
+        raise ValueError(f"{cell_label(index)} has an unknown cell_type {cell_type!r}")
     try:
         source = _join(raw.get("source", ""))
     except ValueError:
-        raise ValueError(f"cell {index} has a malformed source") from None
+        raise ValueError(f"{cell_label(index)} has a malformed source") from None
     metadata = raw.get("metadata", {})
     if not isinstance(metadata, Mapping):
-        raise ValueError(f"cell {index} has metadata that is not an object")
+        raise ValueError(f"{cell_label(index)} has metadata that is not an object")
     outputs: list[Output] = []
     if cell_type == "code":
         raw_outputs = raw.get("outputs", [])
         if not isinstance(raw_outputs, list):
-            raise ValueError(f"cell {index} has outputs that are not a list")
+            raise ValueError(f"{cell_label(index)} has outputs that are not a list")
         for j, out in enumerate(raw_outputs):
             try:
                 outputs.append(_parse_output(j, out))
             except ValueError as exc:
-                raise ValueError(f"cell {index}: {exc}") from None
+                raise ValueError(f"{cell_label(index)}: {exc}") from None
     attachments: list[tuple[str, str]] = []
     raw_att = raw.get("attachments", {})
     if isinstance(raw_att, Mapping):

@@ -46,7 +46,7 @@ def test_every_output_type_is_read(tmp_path: Path) -> None:
         ("{not json", "invalid JSON"),
         ("[]", "no 'cells' list"),
         ('{"cells": [], "nbformat": 3}', "unsupported notebook format"),
-        ('{"cells": [{"cell_type": "code", "source": 3}], "nbformat": 4}', "cell 0"),
+        ('{"cells": [{"cell_type": "code", "source": 3}], "nbformat": 4}', "cell 1"),
         ('{"cells": [{"cell_type": "weird"}], "nbformat": 4}', "unknown cell_type"),
         (
             '{"cells": [{"cell_type": "code", "source": "", "outputs": [{"output_type": "x"}]}],'

@@ -36,12 +36,20 @@ def limitations(
             f"The ledger failed its integrity check ({evidence.ledger.problem}); its records "
             "were used but cannot be trusted."
         )
-    anchor = evidence.anchor
-    hashes = evidence.ledger.line_hashes
-    if anchor and hashes and anchor not in hashes:
+    anchor, ledger = evidence.anchor, evidence.ledger
+    missing_anchor = ledger.anchor_found is False or (
+        ledger.anchor_found is None and anchor and ledger.line_hashes
+        and anchor not in ledger.line_hashes
+    )  # fmt: skip
+    if missing_anchor:
         out.append(
             "The ledger head anchored in metadata.nbsec is not in the ledger found: the "
             "ledger was rewritten, truncated or belongs to another session."
+        )
+    if ledger.keyed and not ledger.authenticated:
+        out.append(
+            "The ledger's lines carry MACs, but no key was configured here "
+            "(lineage.ledger_key_env or ledger_key_file): only its hash chain was checked."
         )
     unobserved: Counter[str] = Counter()
     places: dict[str, list[str]] = {}

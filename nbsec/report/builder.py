@@ -148,13 +148,19 @@ def build_model(evidence: Evidence, options: BuildOptions | None = None) -> Repo
     findings = evidence.findings + [
         f for f in model_findings if f.fingerprint not in {g.fingerprint for g in evidence.findings}
     ]
-    session_waivers = evidence.session.waivers if evidence.session else evidence.ledger.waivers
+    recorded = ps.recorded_waivers(
+        evidence.session.waivers if evidence.session is not None else None,
+        evidence.meta.get("waivers") or [],
+        evidence.ledger.waivers,
+    )
     policy = evidence.policy
-    if session_waivers:
-        from dataclasses import replace
-
-        policy = replace(policy, waivers=policy.waivers + ps.session_waivers(session_waivers))
-    judged = ps.judge(findings, policy, today)
+    judged = ps.judge(
+        findings,
+        policy,
+        today,
+        extra=[r.waiver for r in recorded if r.applied],
+        subjects=evidence.subjects,
+    )
     status = judged.status()
     who = identity(evidence, at=now)
     governance = governance_section(evidence.governance)
@@ -170,7 +176,7 @@ def build_model(evidence: Evidence, options: BuildOptions | None = None) -> Repo
     waivers = ps.waiver_entries(
         judged,
         evidence.policy,
-        session_waivers,
+        recorded,
         today,
         model_hashes=[m.sha256 for m in models.items],
         model_paths=[m.what for m in models.items],

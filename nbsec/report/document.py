@@ -566,20 +566,20 @@ def _policy(report: Report) -> Section:
         ),
         Subheading("Waivers"),
         Table(
-            ["Covers", "Scope", "Why", "Who", "Expires", "From", "Matched"],
+            ["Covers", "Why", "Who", "Expires", "From", "Applied", "Matched"],
             [
                 [
                     w.target,
-                    w.scope,
                     w.reason,
                     w.by or "not recorded",
                     Tag(f"{w.expires} (EXPIRED)", "bad") if w.expired else (w.expires or "never"),
-                    w.origin,
+                    {"policy": "policy file", "session": "this session"}.get(w.origin, w.origin),
+                    Tag("yes", "ok") if w.applied else Tag(f"no: {w.note or 'inactive'}", "muted"),
                     str(w.matched),
                 ]
                 for w in pol.waivers
             ],
-            empty="No waivers in the policy or the session.",
+            empty="No waivers in the policy file, the session or the notebook.",
         ),
         Subheading("Since the previous report"),
         Para(pol.diff_note[:1].upper() + pol.diff_note[1:] + "."),

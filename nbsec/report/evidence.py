@@ -20,7 +20,7 @@ from typing import Any
 from nbsec.errors import InputError
 from nbsec.findings import Finding
 from nbsec.lineage.records import CellRecord
-from nbsec.policy import Policy
+from nbsec.policy import Policy, Subject
 from nbsec.report.cell_labels import CellIndex
 from nbsec.report.live_session import LiveSession
 from nbsec.source.notebook import Notebook, parse_notebook
@@ -77,6 +77,21 @@ class Evidence:
 
             return [CellRecord.from_dict(r) for r in self.session.records]
         return list(self.ledger.records)
+
+    @property
+    def subjects(self) -> dict[str, Subject]:
+        """What the session's findings are about (a frame column, a file), by fingerprint."""
+        out: dict[str, Subject] = {}
+        for item in self.session.findings if self.session is not None else []:
+            subject = item.get("subject") if isinstance(item, Mapping) else None
+            if isinstance(subject, Mapping) and isinstance(item.get("fingerprint"), str):
+                out[str(item["fingerprint"])] = Subject(
+                    frame=subject.get("frame"),
+                    column=subject.get("column"),
+                    sha256=subject.get("sha256"),
+                    path=subject.get("path"),
+                )
+        return out
 
     @property
     def anchor(self) -> str | None:

@@ -115,7 +115,13 @@ def test_the_session_is_reported_beside_its_notebook(make_notebook: Callable[...
     assert frames[0]["columns"][0]["examples"] == ["a***@e***.org"]
     assert [f["status"] for f in report["findings"]] == ["waived"]
     waiver = report["policy"]["waivers"][0]
-    assert (waiver["origin"], waiver["target"], waiver["matched"]) == ("session", "NBS-PII", 1)
+    assert (waiver["origin"], waiver["scope"], waiver["matched"], waiver["applied"]) == (
+        "session",
+        "family",
+        1,
+        True,
+    )
+    assert waiver["target"].startswith("every NBS-PII finding")
     model = report["models"]["items"][0]
     assert (model["what"], model["verdict"], model["action"]) == (
         "model.joblib",

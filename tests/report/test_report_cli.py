@@ -52,9 +52,11 @@ def test_a_policy_waiver_is_reported_with_its_expiry(
     )
     assert main(["report", str(nb)]) == 0
     report = json.loads((nb.parent / "analysis.nbsec.json").read_text())
-    waivers = {w["target"]: w for w in report["policy"]["waivers"]}
-    assert waivers["NBS-SEC"]["matched"] >= 1 and not waivers["NBS-SEC"]["expired"]
-    assert waivers["NBS-PII"]["expired"] and waivers["NBS-PII"]["expires"] == "2001-01-01"
+    waivers = {w["reason"]: w for w in report["policy"]["waivers"]}
+    current, old = waivers["rotated token, kept for the demo"], waivers["old"]
+    assert current["matched"] >= 1 and not current["expired"] and current["applied"]
+    assert current["scope"] == "family" and current["origin"] == "policy"
+    assert old["expired"] and old["expires"] == "2001-01-01" and not old["applied"]
     assert "expired waiver(s) in the policy" in report["summary"]["gaps"]
     assert {f["status"] for f in report["findings"]} == {"waived"}
 

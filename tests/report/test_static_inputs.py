@@ -197,3 +197,22 @@ def test_outside_a_repository_there_is_no_git_section(make_notebook: Callable[..
     report = generate(notebook).model
     assert report.identity.git is None
     assert json.loads(json.dumps(report.to_dict()))["identity"]["git"] is None
+
+
+def test_waivers_saved_in_a_notebook_are_listed_not_applied(
+    make_notebook: Callable[..., Path], tmp_path: Path
+) -> None:
+    secret = "ghp_" + "R8s2kLq9ZtX4vB7nM1cP6wY3hJ5dF0gA2eQx"
+    saved = [{"scope": {"kind": "rule", "rule": "NBS-SEC"}, "reason": "trust me",
+              "at": "2026-01-01T00:00:00+00:00", "origin": "session"}]  # fmt: skip
+    notebook = make_notebook([f"token = '{secret}'"], nbsec={"waivers": saved})
+    report = generate(notebook).model.to_dict()
+    assert {f["status"] for f in report["findings"]} == {"active"}
+    assert report["summary"]["outcome"] == "fail"
+    (waiver,) = report["policy"]["waivers"]
+    assert (waiver["origin"], waiver["applied"], waiver["reason"]) == (
+        "notebook",
+        False,
+        "trust me",
+    )
+    assert "put it in the policy file" in waiver["note"]

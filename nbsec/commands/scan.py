@@ -43,11 +43,11 @@ def iter_notebooks(path: Path) -> Iterator[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nbsec.commands import policy_for
+    from nbsec.commands import one_line_error, policy_for
     from nbsec.commands.findings_output import RunResult, finish
     from nbsec.errors import InputError
     from nbsec.source.output_pii import pii_engine
-    from nbsec.source.scanner import scan_notebook
+    from nbsec.source.scanner import scan_notebook_file
 
     policy = policy_for(args, args.paths[0])
     result = RunResult()
@@ -59,11 +59,20 @@ def run(args: argparse.Namespace) -> int:
         for notebook in iter_notebooks(root):
             result.scanned += 1
             try:
-                result.findings.extend(scan_notebook(notebook, policy=policy))
+                scan = scan_notebook_file(notebook, policy=policy)
             except InputError as exc:
                 result.errors.append(str(exc))
-            except RecursionError:
-                result.errors.append(f"{notebook}: notebook too deeply nested to analyse")
+                continue
+            except Exception as exc:  # one notebook never stops the run
+                result.errors.append(f"{notebook}: {one_line_error(exc)}")
+                continue
+            result.findings.extend(scan.findings)
+            if scan.problems:
+                more = f" (and {len(scan.problems) - 1} more)" if len(scan.problems) > 1 else ""
+                result.errors.append(
+                    f"{notebook}: malformed notebook: {scan.problems[0]}{more}; "
+                    "the rest of it was scanned"
+                )
     if pii_engine() is None:
         result.text_preamble.append("nbsec: note: PII engine not installed; outputs not checked")
     result.json_payload["pii_checked"] = pii_engine() is not None
@@ -74,6 +83,7 @@ _COLORS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "
 
 
 def _where(cell: int | None, line: int | None, output: int | None) -> str:
+    """``cell 4 output 2 line 3``: cells and outputs counted from 1, as the notebook shows them."""
     parts = ["notebook" if cell is None else cell_label(cell)]
     if output is not None:
         parts.append(output_label(output))

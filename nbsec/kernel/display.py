@@ -91,14 +91,15 @@ def findings_bundle(findings: Sequence[Finding], heading: str) -> dict[str, Any]
     }
 
 
-def show_findings(findings: Sequence[Finding], what: str) -> None:
+def show_findings(findings: Sequence[Finding], what: str, *, note: str = "") -> None:
     """Display a block of findings about ``what`` ("code", "personal data", "blocked load") in
-    the running cell's output, under a heading that counts them; nothing if there are none.
-    ``info`` findings are not shown inline: they are in the panel and ``%nbsec status``."""
+    the running cell's output, under a heading that counts them (and ``note``, when given);
+    nothing if there are none. ``info`` findings are not shown inline: they are in the panel and
+    ``%nbsec status``."""
     findings = [f for f in findings if f.severity is not Severity.INFO]
     if not findings:
         return
-    heading = heading_for(findings, what)
+    heading = heading_for(findings, what) + note
     from IPython.display import display
 
     display(findings_bundle(findings, heading), raw=True)  # type: ignore[no-untyped-call]

@@ -16,11 +16,15 @@ import ast
 import builtins
 import hashlib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from nbsec.report.cell_labels import cell_label
 from nbsec.report.code_references import dotted_name
 from nbsec.report.evidence import Evidence
 from nbsec.report.model import ModelItem, ReproducibilitySection, ReproIssue
+
+if TYPE_CHECKING:
+    from nbsec.source.notebook import Output
 
 # calls that set a seed for the rest of the notebook
 SEED_CALLS = frozenset(
@@ -225,8 +229,7 @@ def reproducibility_section(
         for cell in code:
             for output in cell.outputs:
                 if output.output_type == "error":
-                    ename = (output.texts[0].text.rsplit("\n", 1)[-1].split(":")[0]
-                             if output.texts else "an exception")  # fmt: skip
+                    ename = _error_name(output)
                     issues.append(
                         ReproIssue("error", cell_label(cell.index, cell.id), f"raised {ename}")
                     )
@@ -315,3 +318,14 @@ def _record_issues(evidence: Evidence, records: list[object]) -> list[ReproIssue
             )
         )
     return issues
+
+
+def _error_name(output: Output) -> str:
+    """The exception class an error output names (its ``ename``), or "an exception"."""
+    for site in output.sites:
+        if site.kind != "error":
+            continue
+        for piece in site.pieces:
+            if piece.path[-1:] == ("ename",):
+                return str(site.text[piece.start : piece.end]) or "an exception"
+    return "an exception"

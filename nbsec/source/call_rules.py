@@ -93,6 +93,19 @@ class UrlFetch:
     url_kwargs: tuple[str, ...]
     dest_position: int | None
     dest_kwargs: tuple[str, ...]
+    extract_kwargs: tuple[str, ...] = ()
+    hash_kwargs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LocalWrite:
+    """A call that writes a local directory (``model.save_pretrained("out")``): the directory is
+    the argument at ``position`` or one of ``kwargs``."""
+
+    names: frozenset[str]
+    methods: frozenset[str]
+    position: int | None
+    kwargs: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,10 @@ class CallRules:
     torch_hub_repo_kwargs: tuple[str, ...]
     url_fetches: tuple[UrlFetch, ...]
     model_extensions: tuple[str, ...]
+    archive_extensions: tuple[str, ...]
+    archive_model_words: tuple[str, ...]
+    local_writes: tuple[LocalWrite, ...]
+    local_dir_kwargs: frozenset[str]
     shell_fetchers: frozenset[str]
     shell_interpreters: frozenset[str]
     pip_commands: frozenset[str]
@@ -201,10 +218,24 @@ def load_call_rules() -> CallRules:
                 url_kwargs=tuple(u["url_kwargs"]),
                 dest_position=u.get("dest_position"),
                 dest_kwargs=tuple(u.get("dest_kwargs", ())),
+                extract_kwargs=tuple(u.get("extract_kwargs", ())),
+                hash_kwargs=tuple(u.get("hash_kwargs", ())),
             )
             for u in data["url_fetch"]
         ),
         model_extensions=tuple(sorted(data["models"]["extensions"], key=len, reverse=True)),
+        archive_extensions=tuple(data["models"]["archive_extensions"]),
+        archive_model_words=tuple(data["models"]["archive_model_words"]),
+        local_writes=tuple(
+            LocalWrite(
+                names=frozenset(w.get("names", ())),
+                methods=frozenset(w.get("methods", ())),
+                position=w.get("position"),
+                kwargs=tuple(w.get("kwargs", ())),
+            )
+            for w in data["local_dirs"]["write"]
+        ),
+        local_dir_kwargs=frozenset(data["local_dirs"]["kwargs"]),
         shell_fetchers=frozenset(data["shell"]["fetchers"]),
         shell_interpreters=frozenset(data["shell"]["interpreters"]),
         pip_commands=frozenset(data["shell"]["pip_commands"]),

@@ -292,7 +292,8 @@ def _json_bytes(value: Any) -> bytes:
 
 
 def _attachment(name: str, data: bytes) -> Attachment:
-    for suffix, media_type, description in KINDS.values():
+    # the longest suffix names the kind (``.cdx.json`` before ``.json``)
+    for suffix, media_type, description in sorted(KINDS.values(), key=lambda k: -len(k[0])):
         if name.endswith(suffix):
             return Attachment(name, media_type, description, _digest(data), len(data))
     return Attachment(name, "application/octet-stream", name, _digest(data), len(data))

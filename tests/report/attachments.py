@@ -94,10 +94,11 @@ def validate_files(folder: Path, stem: str) -> dict[str, Any]:
 
     for name, digest in listed.items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
-    assert set(listed) == {
-        f"{stem}.nbsec.json",
-        f"{stem}.nbsec.sarif",
-        f"{stem}.nbsec.cdx.json",
-        f"{stem}.nbsec.openlineage.json",
+    assert set(listed) == {f"{stem}.nbsec.json", *(a["name"] for a in report["attachments"])}
+    media = {a["name"]: a["media_type"] for a in report["attachments"]}
+    assert media == {
+        f"{stem}.nbsec.sarif": "application/sarif+json",
+        f"{stem}.nbsec.cdx.json": "application/vnd.cyclonedx+json",
+        f"{stem}.nbsec.openlineage.json": "application/json",
     }
     return report

@@ -19,6 +19,7 @@ HANDSHAKE = {"type": "handshake", "v": 2, "payload": {"client": "t", "protocol":
 EMAILS = ["ada.lovelace@example.org", "alan.turing@example.net", "grace.hopper@example.com"]
 READ = "import pandas as pd\ncustomers = pd.read_csv('customers.csv')\ncustomers.shape"
 WRITE = "customers[['plan']].to_csv('plans.csv', index=False)"
+BASIS = "contract with the customer, GDPR art. 6(1)(b)"
 
 
 def _session(tmp_path: Path) -> Kernel:
@@ -26,7 +27,9 @@ def _session(tmp_path: Path) -> Kernel:
         zip(EMAILS * 4, ["basic", "pro", "team"] * 4, strict=True)
     )]  # fmt: skip
     (tmp_path / "customers.csv").write_text("\n".join(rows) + "\n")
-    write_notebook(tmp_path / "analysis.ipynb", ["%load_ext nbsec", READ, WRITE])
+    # saved by an earlier session (the panel writes the kernel's summary into metadata.nbsec)
+    saved = {"nbsec": {"governance": {"legal_basis": BASIS}}}
+    write_notebook(tmp_path / "analysis.ipynb", ["%load_ext nbsec", READ, WRITE], saved)
     kernel = Kernel(cwd=tmp_path)
     kernel.execute("__session__ = 'analysis.ipynb'", silent=True)
     assert kernel.execute("%load_ext nbsec").status == "ok"
@@ -74,8 +77,9 @@ def test_the_magic_writes_the_sessions_report_beside_the_notebook(
     governance = {f["key"]: f["value"] for f in report["governance"]["fields"]}
     assert governance["purpose"] == "churn model for retention"
     assert governance["owner"] == "data team"
-    assert governance["legal_basis"] is None
-    assert "legal basis for personal data not stated" in report["governance"]["gaps"]
+    assert governance["legal_basis"] == BASIS  # restored from the saved notebook
+    assert governance["intended_use"] is None
+    assert report["governance"]["gaps"] == ["intended use not stated"]
     # what the session read and wrote, from the kernel's record (the saved notebook has no
     # outputs: a static scan could not know either file)
     data = {Path(i["uri"]).name: i for i in report["data"]["items"]}

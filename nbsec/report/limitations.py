@@ -88,6 +88,13 @@ def limitations(
         ]
         if sampled:
             out.append("DataFrames scanned from a sample: " + ", ".join(sampled[:8]))
+        unfinished = [name for name, s in evidence.session.frames.items() if s.get("partial")]
+        if unfinished:
+            out.append(
+                "The PII scan of these DataFrames was not complete when the session was "
+                "captured (only a first pass is reported; run %nbsec scan NAME): "
+                + ", ".join(unfinished[:8])
+            )
         if evidence.session.internal_errors:
             out.append(
                 f"nbsec reported {evidence.session.internal_errors} internal error(s) in the "

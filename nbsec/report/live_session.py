@@ -90,14 +90,19 @@ def _user_modules(namespace: dict[str, Any], hidden: Any) -> list[str]:
     return sorted(found)
 
 
-def capture(context: Any, *, packages: bool = True) -> LiveSession:
+def capture(context: Any, *, packages: bool = True, settle: float = 60.0) -> LiveSession:
     """The session of a loaded nbsec, as plain data.
 
     ``context`` is the kernel extension's front-end context
     (:class:`~nbsec.kernel.context.FrontEndContext`): its session state, effective policy,
-    lineage service, status and shell namespace are read, nothing else."""
+    lineage service, status and shell namespace are read, nothing else. Frame scans still
+    pending (a first pass cut short by a cell's budget) are finished first, for at most
+    ``settle`` seconds; a frame still pending then is reported as partial."""
     from nbsec.report.environment import python_description, resolve_packages
 
+    frames = getattr(context.services, "frames", None)
+    if frames is not None and settle > 0:
+        frames.complete(settle)
     state = context.state
     policy = context.policy.effective_policy()
     lineage = context.services.lineage

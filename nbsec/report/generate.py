@@ -73,6 +73,7 @@ class ReportFiles:
     html: str | None
     attachments: dict[str, bytes] = field(default_factory=dict)
     base: str = ""  # file names are BASE.ipynb, BASE.html, BASE.json, ... (NAME.nbsec)
+    problems: tuple[str, ...] = ()  # what is malformed in the notebook (the rest was reported)
 
     def __post_init__(self) -> None:
         self.base = self.base or self.stem + REPORT_SUFFIX
@@ -209,7 +210,9 @@ def generate(
         missing_attachments=tuple(missing),
     )
     model = build_model(evidence, options)
-    return render(model, stem, evidence.records, with_html=html, started=started, base=base)
+    files = render(model, stem, evidence.records, with_html=html, started=started, base=base)
+    files.problems = evidence.notebook.problems
+    return files
 
 
 def _shown(path: Path) -> str:

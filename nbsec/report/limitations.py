@@ -19,6 +19,13 @@ def limitations(
     from nbsec.source.output_pii import pii_engine
 
     out: list[str] = []
+    problems = evidence.notebook.problems
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        out.append(
+            f"The notebook file is malformed: {problems[0]}{more}. Everything nbsec could read "
+            "in it was checked and reported; what it could not read was not."
+        )
     if evidence.mode == "static" and not evidence.records:
         out.append(
             "Static report without a recorded run: what the notebook read, wrote and loaded at "

@@ -72,11 +72,28 @@ def test_malformed_notebook_is_one_line_and_exit_2(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 2
-    assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith(f"nbsec: error: {bad}: malformed notebook")
-    assert not list(tmp_path.glob("*.nbsec.*"))
+    assert lines == [
+        f"nbsec: error: {bad}: malformed notebook: cell 1 has a malformed source; "
+        "the rest of it was reported"
+    ], done.stderr
+    # what could be read is reported, and the report says the file is malformed
+    report = validate_files(tmp_path, "broken")
+    assert any("malformed: cell 1" in item for item in report["limitations"])
+    # a file that is not a notebook at all: one line, nothing written
+    junk = tmp_path / "junk.ipynb"
+    junk.write_text('{"cells": [')
+    done = subprocess.run(
+        [sys.executable, "-m", "nbsec", "report", str(junk)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(f"nbsec: error: {junk}: not a notebook: invalid JSON")
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("junk.nbsec.*"))
 
 
 @pytest.mark.slow

@@ -61,16 +61,15 @@ def test_a_policy_waiver_is_reported_with_its_expiry(
     assert {f["status"] for f in report["findings"]} == {"waived"}
 
 
+def _nbsec_report(*args: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "nbsec", "report", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=False)
+
+
 def test_malformed_notebook_is_one_line_and_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "broken.ipynb"
     bad.write_text('{"cells": [{"cell_type": "code", "source": 1}], "nbformat": 4}')
-    done = subprocess.run(
-        [sys.executable, "-m", "nbsec", "report", str(bad)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-    )
+    done = _nbsec_report(bad)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert lines == [
@@ -83,13 +82,7 @@ def test_malformed_notebook_is_one_line_and_exit_2(tmp_path: Path) -> None:
     # a file that is not a notebook at all: one line, nothing written
     junk = tmp_path / "junk.ipynb"
     junk.write_text('{"cells": [')
-    done = subprocess.run(
-        [sys.executable, "-m", "nbsec", "report", str(junk)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-    )
+    done = _nbsec_report(junk)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith(f"nbsec: error: {junk}: not a notebook: invalid JSON")
     assert len(done.stderr.strip().splitlines()) == 1

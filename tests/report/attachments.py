@@ -46,6 +46,19 @@ def validate_openlineage(events: list[dict[str, Any]]) -> None:
         assert _normalise(Serde.to_dict(_rebuild(event))) == _normalise(event)
 
 
+class Markup(HTMLParser):
+    """The tags and the event-handler attributes of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.handlers: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.handlers += [name for name, _ in attrs if name.startswith("on")]
+
+
 class _Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__()

@@ -4,13 +4,14 @@ notebook, every file valid, nothing the session read leaked into it."""
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
 import pytest
 
 from tests.kernel.harness import Kernel
-from tests.report.attachments import validate_files
+from tests.report.attachments import Markup, validate_files
 from tests.report.conftest import write_notebook
 
 pytestmark = pytest.mark.kernel
@@ -20,6 +21,9 @@ EMAILS = ["ada.lovelace@example.org", "alan.turing@example.net", "grace.hopper@e
 READ = "import pandas as pd\ncustomers = pd.read_csv('customers.csv')\ncustomers.shape"
 WRITE = "customers[['plan']].to_csv('plans.csv', index=False)"
 BASIS = "contract with the customer, GDPR art. 6(1)(b)"
+HOSTILE = "<img src=x onerror=alert(1)>"
+# a frame whose column name is markup, made from the people read
+EVIL = f"hostile = pd.DataFrame({{{HOSTILE!r}: customers['email']}})"
 
 
 def _session(tmp_path: Path) -> Kernel:
@@ -29,12 +33,13 @@ def _session(tmp_path: Path) -> Kernel:
     (tmp_path / "customers.csv").write_text("\n".join(rows) + "\n")
     # saved by an earlier session (the panel writes the kernel's summary into metadata.nbsec)
     saved = {"nbsec": {"governance": {"legal_basis": BASIS}}}
-    write_notebook(tmp_path / "analysis.ipynb", ["%load_ext nbsec", READ, WRITE], saved)
+    write_notebook(tmp_path / "analysis.ipynb", ["%load_ext nbsec", READ, WRITE, EVIL], saved)
     kernel = Kernel(cwd=tmp_path)
     kernel.execute("__session__ = 'analysis.ipynb'", silent=True)
     assert kernel.execute("%load_ext nbsec").status == "ok"
     assert kernel.execute(READ).status == "ok"
     assert kernel.execute(WRITE).status == "ok"
+    assert kernel.execute(EVIL).status == "ok"
     return kernel
 
 
@@ -119,3 +124,15 @@ def test_nothing_the_session_read_is_in_any_file(live: tuple[Path, dict[str, str
             assert email not in text and email.split("@")[0] not in text, (path, email)
     report = json.loads((folder / "analysis.nbsec.json").read_text())
     assert report["personal_data"]["tables"], "the frame's PII is reported, masked"
+
+
+def test_frame_text_is_text_in_the_page(live: tuple[Path, dict[str, str], str]) -> None:
+    folder, _, _ = live
+    report = json.loads((folder / "analysis.nbsec.json").read_text(encoding="utf-8"))
+    columns = [c["name"] for t in report["personal_data"]["tables"] for c in t["columns"]]
+    assert HOSTILE in columns  # reported, under its own name
+    page = (folder / "analysis.nbsec.html").read_text(encoding="utf-8")
+    markup = Markup()
+    markup.feed(page)
+    assert "img" not in markup.tags and markup.handlers == []
+    assert html.escape(HOSTILE, quote=False) in page

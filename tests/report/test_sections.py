@@ -8,7 +8,6 @@ import base64
 import json
 import re
 from collections.abc import Callable
-from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -16,7 +15,7 @@ import nbformat
 from nbsec.report.document import Bullets, Facts, Para, Picture, Table, build_document
 from nbsec.report.generate import generate, write
 from nbsec.report.model import Report
-from tests.report.attachments import validate_files
+from tests.report.attachments import Markup, validate_files
 
 SECTIONS = {
     "summary": "Executive summary",
@@ -80,17 +79,6 @@ def test_an_empty_notebook_has_every_section_saying_what_was_checked(
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
-class _Markup(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-        self.handlers: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        self.handlers += [name for name, _ in attrs if name.startswith("on")]
-
-
 def _hostile_notebook(make_notebook: Callable[..., Path], folder: Path) -> Path:
     table = (
         "<table><thead><tr><th>" + EVIL + "</th><th>email</th></tr></thead><tbody>"
@@ -126,7 +114,7 @@ def test_notebook_text_is_never_markup_in_the_page_or_the_notebook(
     write(files, tmp_path / "out")
     validate_files(tmp_path / "out", "analysis")
     page = (tmp_path / "out" / "analysis.nbsec.html").read_text(encoding="utf-8")
-    markup = _Markup()
+    markup = Markup()
     markup.feed(page)
     assert "script" not in markup.tags and "img" not in markup.tags
     assert markup.handlers == []
@@ -144,7 +132,7 @@ def test_notebook_text_is_never_markup_in_the_page_or_the_notebook(
     # the SVG pictures inside the notebook are nbsec's own: escaped labels, no script
     for cell in nb.cells:
         for svg in _pictures(cell.source):
-            inner = _Markup()
+            inner = Markup()
             inner.feed(svg)
             assert "script" not in inner.tags and inner.handlers == [], svg[:200]
 

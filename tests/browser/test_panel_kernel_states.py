@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -123,11 +125,17 @@ def test_a_busy_kernel_is_shown_busy_and_left_alone(lab_page: Any, lab_server: L
     assert re.search(r"mode\s+block", _outputs(notebook, 2))
 
 
-WRITE_FILES = """\
-import os, pickle
+# the team's own model class, from a module beside the notebook: not on any allowlist, so its
+# pickle is suspicious (a class defined in the notebook itself is judged as what it is, and a
+# file the session wrote is its own: both load quietly)
+FORESTLIB = """\
 class Forest:
     def __init__(self):
         self.trees = [1, 2, 3]
+"""
+WRITE_FILES = """\
+import os, pickle
+from forestlib import Forest
 class Payload:
     def __reduce__(self):
         return (os.system, ("echo owned > owned.txt",))
@@ -135,6 +143,7 @@ with open("rf.pkl", "wb") as f:
     pickle.dump(Forest(), f)
 with open("evil.pkl", "wb") as f:
     pickle.dump(Payload(), f)"""
+IMPORTS = "import pickle"
 LOAD_RF = """\
 with open("rf.pkl", "rb") as f:
     rf = pickle.load(f)
@@ -146,7 +155,11 @@ with open("evil.pkl", "rb") as f:
 
 def test_a_waiver_for_one_file_admits_that_file_only(lab_page: Any, lab_server: LabServer) -> None:
     page = lab_page
-    sources = ["%load_ext nbsec", WRITE_FILES, LOAD_RF, LOAD_EVIL]
+    (lab_server.root_dir / "forestlib.py").write_text(FORESTLIB, encoding="utf-8")
+    subprocess.run(
+        [sys.executable, "-c", WRITE_FILES], cwd=lab_server.root_dir, check=True, timeout=60
+    )
+    sources = ["%load_ext nbsec", IMPORTS, LOAD_RF, LOAD_EVIL]
     notebook = open_with_panel(page, lab_server, "waiver-scope.ipynb", sources)
     run_cell(page, notebook, 0)
     wait_for_status(page, "connected")

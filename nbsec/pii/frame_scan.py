@@ -104,20 +104,34 @@ def scan_dataframe(
     exhaustive: bool = False,
     policy: Policy | None = None,
 ) -> FrameScan:
-    """Scan a pandas or polars DataFrame (a Series is scanned as a one-column frame).
+    """Scan a pandas, polars, Spark, pandas-on-Spark or Dask DataFrame (a Series is scanned as a
+    one-column frame); Spark and Dask frames are sampled inside their engine, never collected.
 
     ``sample`` overrides the policy's sample size (rows); ``exhaustive=True`` checks every value.
     Raises :class:`~nbsec.errors.InputError` for something that is not a frame."""
     if (is_pandas(df) or is_polars(df)) and hasattr(df, "to_frame") and not hasattr(df, "columns"):
         df = df.to_frame()
+    k = sample
+    if k is not None and k <= 0:
+        raise InputError("scan_dataframe: sample must be a positive number of rows")
+    if not (is_pandas(df) or is_polars(df)):
+        # Spark, pandas-on-Spark and Dask frames are scanned inside their own engine
+        from nbsec.pii.frame_kinds import kind_of, scan_frame
+
+        kind = kind_of(df)
+        if kind is not None:
+            pol = _policy(policy)
+            return scan_frame(
+                kind, df, sample=k or pol.pii.sample, exhaustive=exhaustive, policy=pol
+            )
     if not (is_pandas(df) or is_polars(df)) or not hasattr(df, "columns"):
-        raise InputError(f"scan_dataframe expects a pandas or polars DataFrame, not {type(df)!r}")
+        raise InputError(
+            f"scan_dataframe expects a pandas, polars, Spark or Dask DataFrame, not {type(df)!r}"
+        )
     pol = _policy(policy)
     settings = _settings(pol, exhaustive)
     rows = frame_height(df)
-    k = sample if sample is not None else pol.pii.sample
-    if k <= 0:
-        raise InputError("scan_dataframe: sample must be a positive number of rows")
+    k = k if k is not None else pol.pii.sample
     full = exhaustive or rows <= k
     first = rest = None
     if not full:

@@ -224,9 +224,9 @@ class SparkEngine:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         active = SparkSession.getActiveSession()
         self.owned = active is None or master is not None
+        self.session: Any = active
         if not self.owned:
-            self.session = active  # a session this process already runs: used, left running
-            return
+            return  # a session this process already runs: used, left running
         builder = (
             SparkSession.builder.appName("nbsec pii")
             .master(master or "local[*]")

@@ -77,8 +77,10 @@ def scan_dask(
     policy: Policy,
     rows: int | None = None,
     max_distinct: int | None = None,
+    job_group: str | None = None,
 ) -> FrameScan:
-    """Scan a Dask DataFrame (or Series) on the Dask workers."""
+    """Scan a Dask DataFrame (or Series) on the Dask workers. With a ``distributed`` client and
+    a ``job_group``, the scan is a future that :func:`cancel_scan` can cancel."""
     from dask import compute, delayed  # type: ignore[attr-defined]
 
     from nbsec.pii.column_evidence import MAX_DISTINCT, scan_from_json
@@ -105,8 +107,17 @@ def scan_dask(
                 paired.append(level[-1])
             level = paired
         judged = delayed(_judge, pure=True)(level[0], names, policy, full)
-        computed = compute(judged)  # type: ignore[no-untyped-call]
-        scans, counted, used, complete = computed[0]
+        client = _client() if job_group else None
+        if client is not None and job_group:
+            future = client.compute(judged)
+            _running[job_group] = future
+            try:
+                scans, counted, used, complete = future.result()
+            finally:
+                _running.pop(job_group, None)
+        else:
+            computed = compute(judged)  # type: ignore[no-untyped-call]
+            scans, counted, used, complete = computed[0]
     except InputError:
         raise
     except Exception as exc:
@@ -125,6 +136,28 @@ def scan_dask(
             i += 1
         result.columns[key] = scan
     return result
+
+
+_running: dict[str, Any] = {}
+
+
+def _client() -> Any:
+    """The current ``distributed`` client, if there is one (never starts one)."""
+    try:
+        from distributed import default_client
+    except ImportError:
+        return None
+    try:
+        return default_client()  # type: ignore[no-untyped-call]
+    except ValueError:
+        return None
+
+
+def cancel_scan(group: str) -> None:
+    """Cancel the running scan started with ``job_group=group`` (distributed only)."""
+    future = _running.get(group)
+    if future is not None:
+        future.cancel()
 
 
 def _first_line(exc: BaseException) -> str:

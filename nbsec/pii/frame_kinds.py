@@ -7,7 +7,9 @@ them. Each kind says:
 
 * ``describe(frame)``: what can be known without running anything (columns, partitions), used to
   notice a new or changed frame cheaply;
-* ``scan(frame, sample=, exhaustive=, policy=, rows=)``: the PII scan inside the frame's own engine.
+* ``scan(frame, sample=, exhaustive=, policy=, rows=, job_group=)``: the PII scan inside the
+  frame's own engine;
+* ``cancel(frame, job_group)``: stop the engine work of a scan started with that ``job_group``.
 
 Add a kind with :func:`register`.
 """
@@ -31,6 +33,7 @@ class FrameKind:
     matches: Callable[[object], bool]
     describe: Callable[[Any], dict[str, Any]]
     scan: ScanFunction
+    cancel: Callable[[Any, str], None]  # (frame, job group): stop a scan's running work
 
 
 _KINDS: list[FrameKind] = []
@@ -79,6 +82,18 @@ def _dask_scan(frame: Any, **kwargs: Any) -> FrameScan:
     return scan_dask(frame, **kwargs)
 
 
+def _spark_cancel(frame: Any, group: str) -> None:
+    from nbsec.pii.spark_frames import cancel_jobs
+
+    cancel_jobs(frame, group)
+
+
+def _dask_cancel(frame: Any, group: str) -> None:
+    from nbsec.pii.dask_frames import cancel_scan
+
+    cancel_scan(group)
+
+
 def _is_spark(obj: object) -> bool:
     from nbsec.pii.spark_frames import is_spark_frame
 
@@ -111,7 +126,14 @@ def scan_frame(
 
 
 register(
-    FrameKind("pandas-on-spark", ("pyspark",), _is_pandas_on_spark, _spark_describe, _spark_scan)
+    FrameKind(
+        "pandas-on-spark",
+        ("pyspark",),
+        _is_pandas_on_spark,
+        _spark_describe,
+        _spark_scan,
+        _spark_cancel,
+    )
 )
-register(FrameKind("spark", ("pyspark",), _is_spark, _spark_describe, _spark_scan))
-register(FrameKind("dask", ("dask",), _is_dask, _dask_describe, _dask_scan))
+register(FrameKind("spark", ("pyspark",), _is_spark, _spark_describe, _spark_scan, _spark_cancel))
+register(FrameKind("dask", ("dask",), _is_dask, _dask_describe, _dask_scan, _dask_cancel))

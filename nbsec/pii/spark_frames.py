@@ -27,6 +27,7 @@ that cannot import it fails with Spark's error, reported as a one-line :class:`I
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -177,15 +178,21 @@ def scan_spark(
     policy: Policy,
     rows: int | None = None,
     max_distinct: int | None = None,
+    job_group: str | None = None,
 ) -> FrameScan:
     """Scan a Spark (or pandas-on-Spark) DataFrame inside Spark. ``rows``: the row count if the
-    caller knows it (else Spark's ``count()`` is run)."""
+    caller knows it (else Spark's ``count()`` is run). ``job_group`` names nbsec's Spark jobs
+    (shown in the Spark UI) so :func:`cancel_jobs` can stop them; call from the thread that
+    runs the scan."""
     from nbsec.pii.column_evidence import MAX_DISTINCT, scan_from_json
 
     df = spark_frame_of(df)
     frame, names = _scannable(df)
     if not names:
         return FrameScan(rows=0, rows_scanned=0, exhaustive=True)
+    _name_jobs(
+        df, job_group or "nbsec-pii", "nbsec: PII scan" + (" (full pass)" if exhaustive else "")
+    )
     try:
         total = int(df.count()) if rows is None else rows
         full = exhaustive or total <= sample
@@ -215,6 +222,28 @@ def scan_spark(
     if full:
         result.rows = max(result.rows, result.rows_scanned)
     return result
+
+
+def _name_jobs(df: Any, group: str, description: str) -> None:
+    """Put this thread's next Spark jobs in ``group`` (classic Spark), or tag them (Connect)."""
+    session = df.sparkSession
+    try:
+        context = session.sparkContext
+    except Exception:  # Spark Connect: no SparkContext, tags instead
+        # naming jobs is a courtesy, never a failure
+        with contextlib.suppress(Exception):
+            session.addTag(group)
+        return
+    context.setJobGroup(group, description, interruptOnCancel=True)
+
+
+def cancel_jobs(df: Any, group: str) -> None:
+    """Cancel the running Spark jobs of ``group`` (see ``job_group`` of :func:`scan_spark`)."""
+    session = spark_frame_of(df).sparkSession
+    try:
+        session.sparkContext.cancelJobGroup(group)
+    except Exception:
+        session.interruptTag(group)
 
 
 def _unique(name: str, taken: dict[str, Any]) -> str:

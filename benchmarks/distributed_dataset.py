@@ -10,7 +10,8 @@ Faker street name of one of those locales. ``customer_id`` and ``amount`` are no
 Rows are generated in chunks of 1,000,000 with pyarrow's vectorised string kernels and written as
 one parquet file per chunk (row groups of 250,000 rows), so 100M rows take a few minutes and
 little memory. The dataset lives under ``benchmarks/.cache/`` (never committed) and is reused
-while its ``_COMPLETE`` marker exists.
+while its ``_COMPLETE`` marker exists; an interrupted generation resumes (each file is written
+under a temporary name and renamed when whole).
 """
 
 from __future__ import annotations
@@ -256,20 +257,29 @@ def ensure_dataset(root: Path, rows: int, *, seed: int = 2024, log: Any = print)
     if marker.exists():
         return target
     target.mkdir(parents=True, exist_ok=True)
-    for old in target.glob("*.parquet"):
-        old.unlink()
-    pools = _pools(seed)
+    pools: dict[str, Any] | None = None
     chunk = min(CHUNK, rows)
     for index, start in enumerate(range(0, rows, chunk)):
         n = min(chunk, rows - start)
+        path = target / f"part-{index:05d}.parquet"
+        if _complete(path, n):
+            continue  # resumed: an earlier run wrote this file whole
+        if pools is None:
+            pools = _pools(seed)
         table = _chunk(pools, start, n, seed + index)
-        pq.write_table(
-            table,
-            target / f"part-{index:05d}.parquet",
-            row_group_size=250_000,
-            compression="snappy",
-        )
+        partial = path.with_name("." + path.name + ".tmp")
+        pq.write_table(table, partial, row_group_size=250_000, compression="snappy")
+        partial.replace(path)
         if index % 10 == 9:
             log(f"  generated {start + n:,} of {rows:,} rows")
     marker.write_text(json.dumps({"rows": rows, "seed": seed, "columns": list(COLUMNS)}))
     return target
+
+
+def _complete(path: Path, rows: int) -> bool:
+    import pyarrow.parquet as pq
+
+    try:
+        return bool(path.exists() and pq.read_metadata(path).num_rows == rows)
+    except Exception:
+        return False

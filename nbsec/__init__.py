@@ -23,6 +23,7 @@ __all__ = [
     "PolicyError",
     "UsageError",
     "__version__",
+    "build_report",
     "load_ipython_extension",
     "scan_dataframe",
     "scan_model",
@@ -32,6 +33,7 @@ __all__ = [
 
 # public name -> (module, attribute), imported on first access
 _LAZY: dict[str, str | tuple[str, str]] = {
+    "build_report": ("nbsec.report.generate", "build_report"),
     "scan_dataframe": ("nbsec.pii", "scan_dataframe"),
     "scan_model": ("nbsec.models", "scan_model"),
     "scan_notebook": ("nbsec.source", "scan_notebook"),

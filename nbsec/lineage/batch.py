@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,14 +51,32 @@ def _read_notebook(path: Path) -> Any:
         raise InputError(f"{path}: not a readable notebook ({first[:160]})") from None
 
 
-def execute_lineage(
+@dataclass
+class ExecutedRun:
+    """A notebook run with nbsec loaded: the executed notebook (this run's outputs, never written
+    anywhere), the session id, and the ledger the kernel wrote (``None`` when it wrote none)."""
+
+    notebook: Any
+    session_id: str
+    ledger: Path | None
+
+
+def execute_with_nbsec(
     notebook: str | os.PathLike[str],
     *,
     timeout: int = 600,
     kernel_name: str | None = None,
     allow_errors: bool = True,
-) -> LineageGraph:
-    """Execute ``notebook`` with nbsec loaded and return the lineage it recorded."""
+    before_unload: str | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> ExecutedRun:
+    """Execute ``notebook`` in its own directory with nbsec loaded in the kernel.
+
+    Each cell is sent with its cell id in the request metadata (``cellId``, as JupyterLab sends
+    it; nbclient sends none), so what the kernel records names the notebook's own cells; cells of
+    notebooks without ids are matched by position and source hash. ``before_unload`` is code run
+    silently after the last cell, before nbsec is unloaded (the report captures the session
+    there); ``extra_env`` is added to the kernel's environment (``NBSEC_POLICY``, ...)."""
     from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
@@ -65,6 +85,7 @@ def execute_lineage(
     nb = _read_notebook(path)
     session_id = new_session_id()
     env = dict(os.environ)
+    env.update(extra_env or {})
     env["JPY_SESSION_NAME"] = str(path)
     env[SESSION_ENV] = session_id
     package_root = str(Path(__file__).resolve().parents[2])
@@ -78,7 +99,7 @@ def execute_lineage(
         options["kernel_name"] = kernel_name
     client = NotebookClient(nb, **options)
     try:
-        run_sync(_execute)(client, nb, env, timeout)
+        run_sync(_execute)(client, nb, env, timeout, before_unload)
     except _CellFailed as failed:
         # the exception type only: its message can hold data values
         raise InputError(f"{path}: cell {failed.index} raised {failed.ename}") from None
@@ -87,12 +108,26 @@ def execute_lineage(
     except TimeoutError:
         raise InputError(f"{path}: a cell ran longer than {timeout} s") from None
     ledger = ledger_path(path.parent, session_id)
-    if not ledger.exists():
+    return ExecutedRun(nb, session_id, ledger if ledger.exists() else None)
+
+
+def execute_lineage(
+    notebook: str | os.PathLike[str],
+    *,
+    timeout: int = 600,
+    kernel_name: str | None = None,
+    allow_errors: bool = True,
+) -> LineageGraph:
+    """Execute ``notebook`` with nbsec loaded and return the lineage it recorded."""
+    run = execute_with_nbsec(
+        notebook, timeout=timeout, kernel_name=kernel_name, allow_errors=allow_errors
+    )
+    if run.ledger is None:
         raise InputError(
-            f"{path}: the kernel wrote no lineage ledger (is nbsec importable by the kernel, "
-            "and the lineage ledger enabled in the policy?)"
+            f"{Path(notebook).resolve()}: the kernel wrote no lineage ledger (is nbsec importable "
+            "by the kernel, and the lineage ledger enabled in the policy?)"
         )
-    return LineageGraph.from_records(records_from_ledger(ledger))
+    return LineageGraph.from_records(records_from_ledger(run.ledger))
 
 
 class _CellFailed(Exception):
@@ -101,18 +136,67 @@ class _CellFailed(Exception):
         self.index, self.ename = index, ename
 
 
-async def _execute(client: Any, nb: Any, env: dict[str, str], timeout: int) -> None:
+async def _execute(
+    client: Any, nb: Any, env: dict[str, str], timeout: int, before_unload: str | None
+) -> None:
     from nbclient.exceptions import CellExecutionError
 
     async with client.async_setup_kernel(env=env):
         await _run_silently(client, LOAD_CODE, timeout)
+        sender = _CellIdSender(client.kc)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "code":
+                sender.cell_id = cell.get("id") if isinstance(cell.get("id"), str) else None
                 try:
                     await client.async_execute_cell(cell, index)
                 except CellExecutionError as exc:
                     raise _CellFailed(index, str(getattr(exc, "ename", "") or "an error")) from None
+        sender.cell_id = None
+        if before_unload:
+            await _run_silently(client, before_unload, timeout)
         await _run_silently(client, UNLOAD_CODE, timeout)
+
+
+class _CellIdSender:
+    """Makes ``kc.execute`` send the running cell's id as ``metadata.cellId`` of the request,
+    as JupyterLab does, so the kernel's records name the cell rather than guess it."""
+
+    def __init__(self, kc: Any) -> None:
+        self.cell_id: str | None = None
+        self._kc = kc
+        self._original = kc.execute
+        kc.execute = self.execute
+
+    def execute(
+        self,
+        code: str,
+        silent: bool = False,
+        store_history: bool = True,
+        user_expressions: dict[str, Any] | None = None,
+        allow_stdin: bool | None = None,
+        stop_on_error: bool = True,
+    ) -> Any:
+        if self.cell_id is None or silent:
+            return self._original(
+                code,
+                silent=silent,
+                store_history=store_history,
+                user_expressions=user_expressions,
+                allow_stdin=allow_stdin,
+                stop_on_error=stop_on_error,
+            )
+        kc = self._kc
+        content = {
+            "code": code,
+            "silent": silent,
+            "store_history": store_history,
+            "user_expressions": user_expressions or {},
+            "allow_stdin": kc.allow_stdin if allow_stdin is None else allow_stdin,
+            "stop_on_error": stop_on_error,
+        }
+        msg = kc.session.msg("execute_request", content, metadata={"cellId": self.cell_id})
+        kc.shell_channel.send(msg)
+        return msg["header"]["msg_id"]
 
 
 async def _run_silently(client: Any, code: str, timeout: int) -> None:
@@ -137,21 +221,28 @@ def recorded_lineage(notebook: str | os.PathLike[str]) -> LineageGraph:
     lineage = meta.get("lineage")
     if isinstance(lineage, dict) and isinstance(lineage.get("cells"), list):
         return LineageGraph.from_json(lineage)
-    for pointer in (
-        lineage.get("ledger") if isinstance(lineage, dict) else None,
-        meta.get("ledger"),
-    ):
-        if isinstance(pointer, str) and pointer:
-            candidate = (path.parent / pointer).resolve()
-            if candidate.is_file():
-                return LineageGraph.from_records(records_from_ledger(candidate))
-    newest = _newest_ledger_for(path)
-    if newest is not None:
-        return LineageGraph.from_records(records_from_ledger(newest))
+    ledger = recorded_ledger(path, meta)
+    if ledger is not None:
+        return LineageGraph.from_records(records_from_ledger(ledger))
     raise UsageError(
         f"{path}: no recorded lineage (no metadata.nbsec lineage and no ledger in "
         f"{path.parent / LEDGER_DIR}); run 'nbsec lineage --execute {path.name}'"
     )
+
+
+def recorded_ledger(notebook: Path, meta: Mapping[str, Any]) -> Path | None:
+    """The ledger a kernel session of ``notebook`` left: the one ``metadata.nbsec`` (``meta``)
+    points to, else the newest under ``.nbsec/ledger/`` whose session header names the notebook."""
+    lineage = meta.get("lineage")
+    for pointer in (
+        lineage.get("ledger") if isinstance(lineage, Mapping) else None,
+        meta.get("ledger"),
+    ):
+        if isinstance(pointer, str) and pointer:
+            candidate = (notebook.parent / pointer).resolve()
+            if candidate.is_file():
+                return candidate
+    return _newest_ledger_for(notebook.resolve())
 
 
 def _newest_ledger_for(path: Path) -> Path | None:

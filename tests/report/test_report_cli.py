@@ -1,0 +1,163 @@
+"""``nbsec report``: the CI gate (exit 0/1/2), batches with one bad notebook, output folders, the
+comparison with the previous report, and a malformed notebook reported in one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from nbsec.cli import main
+from tests.report.attachments import validate_files
+
+REPO = Path(__file__).resolve().parents[2]
+SECRET = "ghp_" + "R8s2kLq9ZtX4vB7nM1cP6wY3hJ5dF0gA2eQx"  # critical
+DSN = "postgresql://analyst:" + "Wint3r-Churn-2024!@db.internal:5432/crm"  # high
+
+
+def test_a_clean_notebook_passes(make_notebook: Callable[..., Path], capsys) -> None:
+    nb = make_notebook(["x = 1 + 1", ("md", "# notes")])
+    assert main(["report", str(nb)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("pass  ") and "No open findings" in out
+    report = validate_files(nb.parent, "analysis")
+    assert report["summary"]["outcome"] == "pass" and report["summary"]["risk"] == "none"
+
+
+def test_findings_at_the_gate_fail_and_fail_on_moves_the_gate(
+    make_notebook: Callable[..., Path], capsys
+) -> None:
+    nb = make_notebook([f"url = '{DSN}'"])
+    assert main(["report", str(nb)]) == 1
+    assert capsys.readouterr().out.startswith("FAIL  ")
+    assert main(["report", str(nb), "--fail-on", "critical"]) == 0
+    report = json.loads((nb.parent / "analysis.nbsec.json").read_text())
+    assert report["summary"]["fail_on"] == "critical" and report["summary"]["outcome"] == "pass"
+    assert report["secrets"]["items"][0]["rule"].startswith("NBS-SEC-")
+
+
+def test_a_policy_waiver_is_reported_with_its_expiry(
+    make_notebook: Callable[..., Path], tmp_path: Path
+) -> None:
+    nb = make_notebook([f"token = '{SECRET}'"])
+    (tmp_path / "nbsec.toml").write_text(
+        '[[waivers]]\nrule = "NBS-SEC"\nreason = "rotated token, kept for the demo"\n'
+        'expires = 2099-01-01\n\n[[waivers]]\nrule = "NBS-PII"\nreason = "old"\n'
+        "expires = 2001-01-01\n"
+    )
+    assert main(["report", str(nb)]) == 0
+    report = json.loads((nb.parent / "analysis.nbsec.json").read_text())
+    waivers = {w["target"]: w for w in report["policy"]["waivers"]}
+    assert waivers["NBS-SEC"]["matched"] >= 1 and not waivers["NBS-SEC"]["expired"]
+    assert waivers["NBS-PII"]["expired"] and waivers["NBS-PII"]["expires"] == "2001-01-01"
+    assert "expired waiver(s) in the policy" in report["summary"]["gaps"]
+    assert {f["status"] for f in report["findings"]} == {"waived"}
+
+
+def test_malformed_notebook_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.ipynb"
+    bad.write_text('{"cells": [{"cell_type": "code", "source": 1}], "nbformat": 4}')
+    done = subprocess.run(
+        [sys.executable, "-m", "nbsec", "report", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"nbsec: error: {bad}: malformed notebook")
+    assert not list(tmp_path.glob("*.nbsec.*"))
+
+
+@pytest.mark.slow
+def test_batch_in_workers_reports_the_bad_notebook_and_does_the_rest(
+    examples: Path, tmp_path: Path
+) -> None:
+    (examples / "nested").mkdir()
+    (examples / "nested" / "broken.ipynb").write_text("not json")
+    (examples / "nested" / "customer_churn.ipynb").write_bytes(
+        (examples / "customer_churn.ipynb").read_bytes()
+    )
+    out = tmp_path / "reports"
+    done = subprocess.run(
+        [sys.executable, "-m", "nbsec", "report", str(examples), "-o", str(out), "--html",
+         "--jobs", "2"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("nbsec: error:")]
+    assert errors == [f"nbsec: error: {examples / 'nested' / 'broken.ipynb'}: not a notebook: "
+                      "invalid JSON: Expecting value (line 1)"]  # fmt: skip
+    assert "4 of 5 notebooks reported, 1 error(s)" in done.stderr
+    # same-named notebooks in different folders keep their folders under -o
+    for stem, folder in [
+        ("customer_churn", out),
+        ("finetune_model", out),
+        ("load_pickled_pipeline", out),
+        ("customer_churn", out / "nested"),
+    ]:
+        validate_files(folder, stem)
+        assert (folder / f"{stem}.nbsec.html").is_file()
+    # input order in the output, whatever order the workers finished in
+    names = [line.split(": ")[0].split()[-1] for line in done.stdout.splitlines() if ": " in line]
+    assert [Path(n).name for n in names] == [
+        "customer_churn.ipynb",
+        "finetune_model.ipynb",
+        "load_pickled_pipeline.ipynb",
+        "customer_churn.ipynb",
+    ]
+
+
+def test_reports_written_by_nbsec_are_not_reported_again(examples: Path) -> None:
+    assert main(["report", str(examples / "customer_churn.ipynb")]) == 1
+    assert (examples / "customer_churn.nbsec.ipynb").is_file()
+    from nbsec.commands.report import find_notebooks
+
+    found = find_notebooks([str(examples)], [])
+    assert sorted(p.name for p in found) == [
+        "customer_churn.ipynb",
+        "finetune_model.ipynb",
+        "load_pickled_pipeline.ipynb",
+    ]
+
+
+def test_previous_report_beside_the_notebook_gives_the_difference(
+    make_notebook: Callable[..., Path],
+) -> None:
+    nb = make_notebook(
+        [f"token = '{SECRET}'", "import pickle\nobj = pickle.load(open('m.pkl', 'rb'))"]
+    )
+    main(["report", str(nb)])
+    first = json.loads((nb.parent / "analysis.nbsec.json").read_text())
+    assert first["policy"]["diff"] is None
+    make_notebook(
+        ["import os\nos.system(input())", "import pickle\nobj = pickle.load(open('m.pkl', 'rb'))"]
+    )
+    main(["report", str(nb)])
+    second = json.loads((nb.parent / "analysis.nbsec.json").read_text())
+    diff = second["policy"]["diff"]
+    assert diff["previous"].endswith("analysis.nbsec.json")
+    assert {d["rule"] for d in diff["resolved"]} == {
+        f["rule"] for f in first["findings"] if f["rule"].startswith("NBS-SEC")
+    }
+    assert diff["new"] and all(d["rule"].startswith("NBS-SRC") for d in diff["new"])
+    assert diff["unchanged"] == 1
+
+
+def test_previous_needs_one_notebook(make_notebook: Callable[..., Path], capsys) -> None:
+    a = make_notebook(["x = 1"], name="a.ipynb")
+    b = make_notebook(["x = 1"], name="b.ipynb")
+    assert main(["report", str(a), str(b), "--previous", str(a)]) == 2
+    assert "--previous compares one notebook" in capsys.readouterr().err

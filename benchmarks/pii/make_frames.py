@@ -470,3 +470,76 @@ def big_frame(rows: int = 1_000_000, seed: int = SEED, pool: int = 20_000) -> pd
 if __name__ == "__main__":
     for lf in labelled_frames(300):
         print(lf.name, lf.frame.shape, {k: sorted(s) for k, s in lf.truth.items() if s})
+
+
+# -- one customer frame per locale, with that country's national id ----------------------------
+
+# locale -> (phone region, entity nbsec reports for Faker's ``ssn()`` in that locale)
+LOCALE_IDS: dict[str, tuple[str, str]] = {
+    "en_US": ("US", "US_SSN"),
+    "en_CA": ("CA", "CA_SIN"),
+    "pl_PL": ("PL", "PL_PESEL"),
+    "pt_BR": ("BR", "BR_CPF"),
+    "nl_NL": ("NL", "NL_BSN"),
+    "sv_SE": ("SE", "SE_PERSONNUMMER"),
+    "tr_TR": ("TR", "TR_NATIONAL_ID"),
+    "it_IT": ("IT", "IT_FISCAL_CODE"),
+    "fr_FR": ("FR", "FR_NIR"),
+    "el_GR": ("GR", "GR_AMKA"),
+    "fi_FI": ("FI", "FI_PERSONAL_IDENTITY_CODE"),
+    "no_NO": ("NO", "NO_FODSELSNUMMER"),
+    "ro_RO": ("RO", "RO_CNP"),
+    "hr_HR": ("HR", "HR_OIB"),
+    "et_EE": ("EE", "EE_ISIKUKOOD"),
+    "de_AT": ("AT", "AT_SVNR"),
+    "de_CH": ("CH", "CH_AHV"),
+    "he_IL": ("IL", "IL_ID"),
+    "uk_UA": ("UA", "UA_RNTRC"),
+    "th_TH": ("TH", "TH_TNIN"),
+    "lv_LV": ("LV", "LV_PERSONAL_CODE"),
+    "es_AR": ("AR", "AR_CUIT"),
+    "cs_CZ": ("CZ", ""),
+    "ru_RU": ("RU", ""),
+    "es_ES": ("ES", ""),
+    "de_DE": ("DE", ""),
+}
+
+
+def locale_frame(locale: str, rows: int, seed: int = SEED) -> LabelledFrame:
+    """People of one locale: names in its script, e-mails, phones valid for its country, street
+    addresses, cities, birth dates and (where Faker makes valid ones) the national id under a
+    generic column name, so the id is recognised by its checksum alone."""
+    from faker import Faker
+
+    v = Values(seed)
+    f = Faker(locale)
+    f.seed_instance(seed)
+    region, id_entity = LOCALE_IDS[locale]
+    data: dict[str, Any] = {
+        "name": [f.name() for _ in range(rows)],
+        "email": [f.email() for _ in range(rows)],
+        "phone": [v.phone(region) for _ in range(rows)],
+        "address": [f.street_address() for _ in range(rows)],
+        "city": [f.city() for _ in range(rows)],
+        "birth_date": [v.birth_date() for _ in range(rows)],
+        "order_total": np.round(v.np.gamma(2.0, 30.0, rows), 2),
+        "plan": [v.rng.choice(["basic", "plus", "pro"]) for _ in range(rows)],
+    }
+    truth: dict[str, set[str]] = {
+        "name": {"PERSON"},
+        "email": {"EMAIL_ADDRESS"},
+        "phone": {"PHONE_NUMBER"},
+        "address": {"LOCATION"},
+        "city": {"LOCATION"},
+        "birth_date": {"DATE_TIME"},
+        "order_total": set(),
+        "plan": set(),
+    }
+    if id_entity:
+        data["national_id"] = [str(f.ssn()) for _ in range(rows)]
+        truth["national_id"] = {id_entity}
+    return LabelledFrame(f"faker_{locale}", pd.DataFrame(data), truth)
+
+
+def locale_frames(rows: int = 500, seed: int = SEED) -> list[LabelledFrame]:
+    return [locale_frame(loc, rows, seed + i) for i, loc in enumerate(LOCALE_IDS)]

@@ -31,6 +31,20 @@ class ColumnValues:
     dates: list[dt.date] = field(default_factory=list)
     has_time: int = 0
     nulls: int = 0
+    numbers: int = 0  # numeric values (integral ones are also in ``texts`` as digits)
+    fractional: int = 0  # numbers with a fractional part (not scanned)
+    booleans: int = 0  # booleans (never personal data, counted for the judge)
+
+    def extend(self, other: ColumnValues) -> ColumnValues:
+        return ColumnValues(
+            texts=self.texts + other.texts,
+            dates=self.dates + other.dates,
+            has_time=self.has_time + other.has_time,
+            nulls=self.nulls + other.nulls,
+            numbers=self.numbers + other.numbers,
+            fractional=self.fractional + other.fractional,
+            booleans=self.booleans + other.booleans,
+        )
 
 
 def to_text(value: Any, out: ColumnValues) -> None:
@@ -45,15 +59,21 @@ def to_text(value: Any, out: ColumnValues) -> None:
             out.nulls += 1
         return
     if isinstance(value, bool):
+        out.booleans += 1
         return
     if isinstance(value, int):
+        out.numbers += 1
         out.texts.append(str(value))
         return
     if isinstance(value, float | Decimal):
         if not math.isfinite(float(value)):
             out.nulls += 1
-        elif value == int(value) and abs(int(value)) < 10**19:
+            return
+        out.numbers += 1
+        if value == int(value) and abs(int(value)) < 10**19:
             out.texts.append(str(int(value)))
+        else:
+            out.fractional += 1
         return
     if isinstance(value, dt.datetime):
         out.dates.append(value.date())
@@ -168,17 +188,19 @@ def _pandas_values(series: Any) -> ColumnValues:
         series = series.astype(object)
         dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
-        return ColumnValues()
+        valid = series.dropna()
+        return ColumnValues(nulls=len(series) - len(valid), booleans=len(valid))
     if pd.api.types.is_integer_dtype(dtype):
         valid = series.dropna()
-        out = ColumnValues(nulls=len(series) - len(valid))
+        out = ColumnValues(nulls=len(series) - len(valid), numbers=len(valid))
         out.texts = valid.to_numpy(dtype=np.int64).astype(str).tolist()
         return out
     if pd.api.types.is_float_dtype(dtype):
         arr = series.to_numpy(dtype=np.float64, na_value=np.nan)
         finite = arr[np.isfinite(arr)]
         integral = finite[(finite == np.floor(finite)) & (np.abs(finite) < 1e18)]
-        out = ColumnValues(nulls=len(arr) - len(finite))
+        out = ColumnValues(nulls=len(arr) - len(finite), numbers=len(finite))
+        out.fractional = len(finite) - len(integral)
         out.texts = integral.astype(np.int64).astype(str).tolist()
         return out
     if pd.api.types.is_datetime64_any_dtype(dtype):
@@ -198,11 +220,17 @@ def _polars_values(series: Any) -> ColumnValues:
     import polars as pl
 
     dtype = series.dtype
-    if dtype == pl.Boolean or dtype == pl.Duration or dtype == pl.Null:
+    if dtype == pl.Boolean:
+        return ColumnValues(nulls=series.null_count(), booleans=len(series) - series.null_count())
+    if dtype == pl.Duration or dtype == pl.Null:
         return ColumnValues(nulls=series.null_count())
     if dtype.is_integer():
         valid = series.drop_nulls()
-        return ColumnValues(texts=valid.cast(pl.String).to_list(), nulls=len(series) - len(valid))
+        return ColumnValues(
+            texts=valid.cast(pl.String).to_list(),
+            nulls=len(series) - len(valid),
+            numbers=len(valid),
+        )
     if dtype in (pl.Categorical, pl.Enum):
         series = series.cast(pl.String)
     return collect(series.to_list())

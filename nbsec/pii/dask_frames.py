@@ -15,12 +15,15 @@ caller passes it; a full pass counts the rows itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbsec.errors import InputError
 from nbsec.pii.partition_sample import PartitionSample, plan
 from nbsec.pii.results import FrameScan
 from nbsec.policy import Policy
+
+if TYPE_CHECKING:
+    from nbsec.pii.scan_job import EngineSettings
 
 
 def is_dask_frame(obj: object) -> bool:
@@ -31,42 +34,40 @@ def is_dask_frame(obj: object) -> bool:
     return isinstance(obj, dd.DataFrame | dd.Series)
 
 
-def _collect(part: Any, index: int, layout: PartitionSample, max_distinct: int) -> Any:
+def _collect(
+    part: Any, index: int, layout: PartitionSample, names: Sequence[str], settings: EngineSettings
+) -> Any:
     """Evidence of one partition: ``(evidence per column, rows in the partition, rows used)``."""
-    from nbsec.pii.column_evidence import ColumnEvidence, collect_frame
+    from nbsec.pii.column_evidence import collect_frame, empty_evidence
     from nbsec.pii.row_sample import BottomK
 
     if getattr(part, "ndim", 2) == 1:  # a Series partition
         part = part.to_frame()
-    evidence = [ColumnEvidence(max_distinct=max_distinct) for _ in range(part.shape[1])]
     rows = len(part)
-    if layout.exhaustive:
-        collect_frame(part, evidence)
-        return evidence, rows, rows
-    picker = BottomK(layout.quota, layout.seed + index)
-    picker.add(part)
-    chosen = picker.frame()
-    if chosen is not None:
-        collect_frame(chosen, evidence)
-    return evidence, rows, 0 if chosen is None else len(chosen)
+    if not layout.exhaustive:
+        picker = BottomK(layout.quota, layout.seed + index)
+        picker.add(part)
+        part = picker.frame()
+        if part is None:
+            return empty_evidence(names), rows, 0
+    return collect_frame(part, names, settings), rows, len(part)
 
 
 def _merge(a: Any, b: Any) -> Any:
+    from nbsec.pii.column_evidence import merge_columns
+
     evidence_a, rows_a, used_a = a
     evidence_b, rows_b, used_b = b
-    for mine, theirs in zip(evidence_a, evidence_b, strict=True):
-        mine.merge(theirs)
-    return evidence_a, rows_a + rows_b, used_a + used_b
+    merged = merge_columns([evidence_a, evidence_b])
+    return merged, rows_a + rows_b, used_a + used_b
 
 
-def _judge(merged: Any, names: Sequence[str], policy: Policy, exhaustive: bool) -> Any:
-    """On a worker: the judged columns as JSON (masked examples only) and the counts."""
-    from nbsec.pii.column_evidence import judge_columns, scan_to_json
+def _to_wire(merged: Any) -> Any:
+    """The merged evidence as JSON for the trip to the client (nbsec never unpickles)."""
+    from nbsec.pii.column_evidence import evidence_to_json
 
     evidence, rows, used = merged
-    scans = judge_columns(names, evidence, policy, exhaustive)
-    complete = all(e.complete for e in evidence)
-    return [scan_to_json(s) for s in scans], rows, used, complete
+    return evidence_to_json(evidence), rows, used
 
 
 def scan_dask(
@@ -76,18 +77,22 @@ def scan_dask(
     exhaustive: bool,
     policy: Policy,
     rows: int | None = None,
-    max_distinct: int | None = None,
     job_group: str | None = None,
 ) -> FrameScan:
     """Scan a Dask DataFrame (or Series) on the Dask workers. With a ``distributed`` client and
     a ``job_group``, the scan is a future that :func:`cancel_scan` can cancel."""
     from dask import compute, delayed  # type: ignore[attr-defined]
 
-    from nbsec.pii.column_evidence import MAX_DISTINCT, scan_from_json
+    from nbsec.pii.column_evidence import (
+        engine_settings,
+        evidence_from_json,
+        judge_columns,
+        unique_names,
+    )
 
     if not hasattr(ddf, "columns"):
         ddf = ddf.to_frame()
-    names = [str(c) for c in ddf.columns]
+    names = unique_names(ddf.columns)
     if not names:
         return FrameScan(rows=0, rows_scanned=0, exhaustive=True)
     try:
@@ -96,45 +101,39 @@ def scan_dask(
             total = len(ddf)
         full = exhaustive or (total is not None and total <= sample)
         layout = plan(ddf.npartitions, sample, exhaustive=full)
+        settings = engine_settings(policy, full)
         parts = ddf.to_delayed()
-        limit = max_distinct or max(MAX_DISTINCT, sample)
         collect = delayed(_collect, pure=True)
         merge = delayed(_merge, pure=True)
-        level = [collect(parts[i], i, layout, limit) for i in layout.chosen]
+        level = [collect(parts[i], i, layout, names, settings) for i in layout.chosen]
         while len(level) > 1:
             paired = [merge(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
             if len(level) % 2:
                 paired.append(level[-1])
             level = paired
-        judged = delayed(_judge, pure=True)(level[0], names, policy, full)
+        wire = delayed(_to_wire, pure=True)(level[0])
         client = _client() if job_group else None
         if client is not None and job_group:
-            future = client.compute(judged)
+            future = client.compute(wire)
             _running[job_group] = future
             try:
-                scans, counted, used, complete = future.result()
+                text, counted, used = future.result()
             finally:
                 _running.pop(job_group, None)
         else:
-            computed = compute(judged)  # type: ignore[no-untyped-call]
-            scans, counted, used, complete = computed[0]
+            computed = compute(wire)  # type: ignore[no-untyped-call]
+            text, counted, used = computed[0]
     except InputError:
         raise
     except Exception as exc:
         raise InputError(f"Dask could not scan the frame: {_first_line(exc)}") from None
+    evidence = evidence_from_json(text)
     result = FrameScan(
         rows=counted if full else int(total or counted),
         rows_scanned=used,
-        exhaustive=full and complete,
+        exhaustive=full and all(e.complete for e in evidence),
     )
-    for text in scans:
-        scan = scan_from_json(text)
-        key = scan.name
-        i = 2
-        while key in result.columns:
-            key = f"{scan.name}.{i}"
-            i += 1
-        result.columns[key] = scan
+    result.columns = judge_columns(evidence, settings)
     return result
 
 

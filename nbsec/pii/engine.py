@@ -38,7 +38,8 @@ OWN_ENTITIES = frozenset(
 _LOCK = threading.Lock()
 
 
-def _offline_tldextract() -> None:
+def keep_offline() -> None:
+    """Make presidio's tldextract use its bundled suffix list, never the network."""
     try:
         import tldextract
     except ImportError:  # pragma: no cover - presidio depends on it
@@ -67,7 +68,7 @@ def spacy_model_available(name: str) -> bool:
 def analyzer(spacy_model: str = "") -> Any:
     """The shared ``AnalyzerEngine`` for a model ('' for the model-free engine)."""
     with _LOCK:
-        _offline_tldextract()
+        keep_offline()
         from presidio_analyzer import AnalyzerEngine
         from presidio_analyzer.nlp_engine import NoOpNlpEngine
 

@@ -44,15 +44,40 @@ _USPS_SUFFIXES = (
     "terrace|ter|throughway|trace|track|trafficway|trail|trl|tunnel|turnpike|underpass|unions?|"
     "valleys?|viaduct|views?|villages?|ville|vista|walks?|wall|ways?|wells?|close|gate|green"
 )
+# street types that come before the street's name ("Calle Mayor 3", "ul. Długa 5", "улица
+# Ленина, 10", "12 rue de la Paix") and after it ("Hauptstraße 5", "Kerkstraat 12", "Storgatan 3")
+_PREFIX_TYPES = (
+    "rue|avenue|av|ave|boulevard|bd|blvd|place|pl|chemin|impasse|allée|allee|quai|route|cours|"
+    "via|viale|piazza|piazzale|corso|vicolo|largo|strada|stretto|rotonda|borgo|incrocio|canale|"
+    "lungomare|contrada|calle|callejón|callejon|"
+    "avenida|avda|paseo|plaza|glorieta|ronda|camino|carretera|travesía|travesia|rua|travessa|"
+    "praça|praca|alameda|estrada|rodovia|carrer|passeig|ul|ulica|aleja|al|os|osiedle|plac|"
+    "bulevardul|strada|sokak|sk|cadde|cd|mahallesi|mah|улица|ул|проспект|пр|переулок|пер|"
+    "шоссе|площадь|пл|вулиця|вул|οδός|οδος|λεωφόρος|odos|h\\.?\\s?no|house\\s+no|flat|apt|"
+    "suite|unit"
+)
+_SUFFIX_TYPES = (
+    "stra(?:ß|ss)e|str|weg|gasse|platz|allee|ring|damm|ufer|steig|pfad|chaussee|straat|laan|"
+    "gracht|plein|kade|singel|dijk|vej|gade|gatan|gata|vägen|väg|katu|tie|polku|veien|vei|gate|"
+    "utca|út|tér|soka\\u011f\\u0131|caddesi|marg|chowk|nagar|ulice|náměstí|namesti|cesta|straße"
+)
 STREET = re.compile(
     r"(?<!\w)(?:\d{1,5}[A-Za-z]?,?\s+(?:[A-Z\u00C0-\u024F][\w'-]*\.?\s+){1,4}"
     r"(?i:" + _USPS_SUFFIXES + r")\.?(?!\w)"
-    r"|\d{1,5}[,\s]+(?i:rue|avenue|boulevard|bd|place|chemin|impasse|allée|quai|via|viale|"
-    r"piazza|corso|calle|avenida|rua|travessa|plaza|paseo)\s+[\w'\u00C0-\u024F]"
-    r"|[A-Z\u00C0-\u024F][\w\u00C0-\u024F-]*(?i:stra(?:ß|ss)e|str\.|weg|gasse|platz|allee|"
-    r"ring|damm|ufer|straat|laan|gracht|plein|vej|gatan|gata|vägen)\s+\d{1,4}[a-z]?(?!\w)"
-    r"|(?i:calle|avenida|via|viale|piazza|corso|rua|carrer|paseo|rue)\s+"
-    r"[\w'\u00C0-\u024F. ]{2,40}?,?\s+\d{1,4}(?!\w))"
+    r"|\d{1,5}[a-zA-Z]?(?:/\d+)?[,\s]+(?i:" + _PREFIX_TYPES + r")\.?\s+[\w'\u00C0-\u024F]"
+    r"|[\w\u00C0-\u024F-]*(?i:" + _SUFFIX_TYPES + r")\.?\s+\d{1,5}[a-z]?(?:/\d+)?(?!\w)"
+    r"|(?i:" + _PREFIX_TYPES + r")\.?\s+[\w'\u00C0-\u024F. -]{2,40}?,?\s+\d{1,5}[a-zA-Z]?(?!\w)"
+    r"|(?i:h\.?\s?no|house\s+no)\.?\s*\d{1,5})"
+)
+
+# the general shape of an address in many countries: a name and a house number ("Golubovac 748",
+# "Průjezdná 825", "Вишневая, д. 19", "הפרדס 91"), or a number and a name ("82 หมู่ 59"). Too
+# general to decide alone: it counts only for a column whose name says address or street.
+ADDRESS_SHAPE = re.compile(
+    r"^[ \t]*(?:[^\W\d_][\w'\u2019.\- ]{1,50}?,?[ \t]+(?:(?i:д|дом|буд|no|nr|n°|č|c)\.?[ \t]*)?"
+    r"\d{1,5}[a-zA-Z]?(?:[/-]\d{1,4}[a-zA-Z]?)?(?:[ \t,][^\n]{0,40})?"
+    r"|\d{1,5}[a-zA-Z]?(?:/\d{1,4})?,?[ \t]+[^\W\d_][\w'\u2019.\- ]{1,50}[^\n]{0,30})[ \t]*$",
+    re.MULTILINE,
 )
 
 # lines that are obviously not personal data even though digits match (versions, hashes, uuids)

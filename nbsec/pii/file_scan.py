@@ -153,10 +153,11 @@ def _chunks(source: Source) -> Iterator[Any]:
 def scan_local(source: Source, *, sample: int, exhaustive: bool, policy: Policy) -> FrameScan:
     """Stream the source in chunks: a uniform sample, or evidence from every row."""
     from nbsec.pii.column_evidence import (
-        MAX_DISTINCT,
-        ColumnEvidence,
         collect_frame,
+        empty_evidence,
+        engine_settings,
         judge_columns,
+        unique_names,
     )
     from nbsec.pii.frame_scan import scan_dataframe
     from nbsec.pii.row_sample import BottomK
@@ -164,38 +165,29 @@ def scan_local(source: Source, *, sample: int, exhaustive: bool, policy: Policy)
     rows = 0
     names: list[str] = []
     picker = BottomK(sample)
-    evidence: dict[str, ColumnEvidence] = {}
+    settings = engine_settings(policy, True) if exhaustive else None
+    evidence: dict[str, Any] = {}
     try:
         for chunk in _chunks(source):
-            for column in chunk.columns:
-                if str(column) not in names:
-                    names.append(str(column))
-            chunk.columns = [str(c) for c in chunk.columns]
+            chunk.columns = unique_names(chunk.columns)
+            names += [c for c in chunk.columns if c not in names]
             rows += len(chunk)
-            if exhaustive:
-                limit = max(MAX_DISTINCT, sample)
-                parts = collect_frame(chunk, max_distinct=limit)
-                for name, part in zip(chunk.columns, parts, strict=True):
-                    if name in evidence:
-                        evidence[name].merge(part)
-                    else:
-                        evidence[name] = part
-            else:
+            if settings is None:
                 picker.add(chunk)
+                continue
+            columns = list(chunk.columns)
+            for name, ev in zip(columns, collect_frame(chunk, columns, settings), strict=True):
+                evidence[name] = evidence[name].merge(ev) if name in evidence else ev
     except InputError:
         raise
     except Exception as exc:
         raise InputError(f"{source.path}: cannot read {source.kind}: {_one_line(exc)}") from None
-    if exhaustive:
-        empty = ColumnEvidence()
-        ordered = [evidence.get(n, empty) for n in names]
-        scans = judge_columns(names, ordered, policy, True)
+    if settings is not None:
+        ordered = [evidence.get(n) or empty_evidence([n])[0] for n in names]
         result = FrameScan(
-            rows=rows,
-            rows_scanned=rows,
-            exhaustive=all(e.complete for e in ordered),
+            rows=rows, rows_scanned=rows, exhaustive=all(e.complete for e in ordered)
         )
-        result.columns = {s.name: s for s in scans}
+        result.columns = judge_columns(ordered, settings)
         return result
     frame = picker.frame()
     if frame is None:

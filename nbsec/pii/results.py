@@ -28,14 +28,20 @@ class EntityHit:
     score: float
     fraction: float
     recognizer: str
+    # why the judge decided so ("checksum + column name 'pesel'", "known places, beside PERSON
+    # column 'name'")
+    reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "type": self.type,
             "score": round(self.score, 2),
             "fraction": round(self.fraction, 4),
             "recognizer": self.recognizer,
         }
+        if self.reason:
+            out["reason"] = self.reason
+        return out
 
 
 @dataclass
@@ -47,6 +53,8 @@ class ColumnScan:
     entities: list[EntityHit] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
     values_scanned: int = 0
+    # what the judge set aside and why (places in an aggregate table, a time series)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def has_pii(self) -> bool:
@@ -57,10 +65,13 @@ class ColumnScan:
         return [e.type for e in self.entities]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "entities": [e.to_dict() for e in self.entities],
             "examples": list(self.examples),
         }
+        if self.notes:
+            out["notes"] = list(self.notes)
+        return out
 
 
 @dataclass
@@ -73,6 +84,10 @@ class FrameScan:
     exhaustive: bool
     columns: dict[str, ColumnScan] = field(default_factory=dict)
     path: str | None = None
+    # True when a deadline or a cancel stopped the scan: ``pending`` columns were not read yet
+    # and the others were read in part; a later pass completes it
+    partial: bool = False
+    pending: list[str] = field(default_factory=list)
 
     @property
     def pii_columns(self) -> dict[str, ColumnScan]:
@@ -85,6 +100,7 @@ class FrameScan:
             "rows": self.rows,
             "rows_scanned": self.rows_scanned,
             "exhaustive": self.exhaustive,
+            **({"partial": True, "pending": list(self.pending)} if self.partial else {}),
             "columns": {name: col.to_dict() for name, col in self.columns.items()},
         }
 
@@ -104,10 +120,14 @@ class FrameScan:
             if not col.entities:
                 continue
             kinds = ", ".join(
-                f"{e.type} ({_percent(e.fraction)} of {col.values_scanned or self.rows_scanned})"
+                f"{e.type} ({_percent(e.fraction)} of {col.values_scanned or self.rows_scanned}"
+                + (f"; {e.reason}" if e.reason else "")
+                + ")"
                 for e in col.entities
             )
             sampled = "" if self.exhaustive else f", {self.rows_scanned} of {self.rows} rows"
+            if self.partial:
+                sampled += ", partial pass"
             message = f"{where} column {name!r} holds {kinds}{sampled}"
             key = "|".join([frame_name or "", name, *sorted(col.entity_types)])
             evidence = ", ".join(col.examples) if col.examples else None

@@ -5,13 +5,14 @@ The frame is never collected. Two Spark stages do the work on the executors:
 1. Spark's own seeded Bernoulli sample (``DataFrame.sample(fraction, seed)``: each partition
    draws with its own seed derived from ``seed``, in the JVM, so only the sampled rows ever reach
    Python) of ``fraction = sample / rows``, then ``mapInPandas`` turns each partition's sampled
-   rows into per-column evidence (:mod:`nbsec.pii.column_evidence`), one row per column. A full
-   pass skips the sample and collects evidence from every row;
-2. ``groupBy(column).applyInPandas``: the evidence of each column is merged and judged by the
-   column classifier.
+   rows into the engine's per-column evidence (:mod:`nbsec.pii.column_evidence`: counts, a
+   bounded hash sketch, masked examples), one row per column. A full pass skips the sample and
+   collects evidence from every row;
+2. ``groupBy(column).applyInPandas``: the evidence of each column is merged on an executor.
 
-Only the judged columns (entity types, shares, masked examples: a few hundred bytes each) come
-back to the driver, so the driver's memory does not depend on the frame's size. The row count is
+Only the merged evidence of each column (a few kilobytes, no value) comes back to the driver,
+where the column judge decides with the frame's row context; the driver's memory does not depend
+on the frame's size. The row count is
 Spark's own ``count()`` (for files, read from their metadata). Complex columns (structs, maps,
 arrays of structs, variants) are scanned as their JSON text.
 
@@ -30,15 +31,17 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nbsec.errors import InputError
 from nbsec.pii.results import FrameScan
 from nbsec.pii.row_sample import SEED
 from nbsec.policy import Policy
 
+if TYPE_CHECKING:
+    from nbsec.pii.scan_job import EngineSettings
+
 _EVIDENCE_SCHEMA = "column int, evidence string, rows long"
-_RESULT_SCHEMA = "column int, scan string, rows long, complete boolean"
 _ATOMIC = {
     "StringType",
     "CharType",
@@ -112,62 +115,44 @@ def _scannable(df: Any) -> tuple[Any, list[str]]:
 class _Collector:
     """``mapInPandas`` function: the evidence of the rows one task receives (on executors)."""
 
-    def __init__(self, width: int, max_distinct: int) -> None:
-        self.width = width
-        self.max_distinct = max_distinct
+    def __init__(self, names: Sequence[str], settings: EngineSettings) -> None:
+        self.names = list(names)
+        self.settings = settings
 
     def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
         import pandas as pd
 
-        from nbsec.pii.column_evidence import ColumnEvidence, collect_frame
+        from nbsec.pii.column_evidence import collect_frame, empty_evidence, evidence_to_json
 
-        evidence = [ColumnEvidence(max_distinct=self.max_distinct) for _ in range(self.width)]
+        evidence = empty_evidence(self.names)
         rows = 0
         for batch in batches:
-            collect_frame(batch, evidence)
+            evidence = collect_frame(batch, self.names, self.settings, into=evidence)
             rows += len(batch)
         yield pd.DataFrame(
             {
-                "column": list(range(self.width)),
-                "evidence": [e.to_json() for e in evidence],
-                "rows": [rows] * self.width,
+                "column": list(range(len(self.names))),
+                "evidence": [evidence_to_json([e]) for e in evidence],
+                "rows": [rows] * len(self.names),
             }
         )
 
 
-class _Judge:
-    """``applyInPandas`` function: merge one column's evidence and judge it (on executors)."""
+def _merge_column(group: Any) -> Any:
+    """``applyInPandas`` function: one column's evidence from every task, merged (executors)."""
+    import pandas as pd
 
-    def __init__(self, names: Sequence[str], policy: Policy, exhaustive: bool) -> None:
-        self.names = list(names)
-        self.policy = policy
-        self.exhaustive = exhaustive
+    from nbsec.pii.column_evidence import evidence_from_json, evidence_to_json, merge_columns
 
-    def __call__(self, group: Any) -> Any:
-        import pandas as pd
-
-        from nbsec.pii.column_evidence import (
-            ColumnEvidence,
-            judge_column,
-            merge_all,
-            scan_to_json,
-            settings_for,
-        )
-
-        column = int(group["column"].iloc[0])
-        merged = merge_all([ColumnEvidence.from_json(e)] for e in group["evidence"])
-        assert merged is not None
-        scan = judge_column(
-            self.names[column], merged[0], settings_for(self.policy, self.exhaustive)
-        )
-        return pd.DataFrame(
-            {
-                "column": [column],
-                "scan": [scan_to_json(scan)],
-                "rows": [int(group["rows"].sum())],
-                "complete": [merged[0].complete],
-            }
-        )
+    merged = merge_columns(evidence_from_json(e) for e in group["evidence"])
+    assert merged is not None
+    return pd.DataFrame(
+        {
+            "column": [int(group["column"].iloc[0])],
+            "evidence": [evidence_to_json(merged)],
+            "rows": [int(group["rows"].sum())],
+        }
+    )
 
 
 def scan_spark(
@@ -177,48 +162,57 @@ def scan_spark(
     exhaustive: bool,
     policy: Policy,
     rows: int | None = None,
-    max_distinct: int | None = None,
     job_group: str | None = None,
 ) -> FrameScan:
     """Scan a Spark (or pandas-on-Spark) DataFrame inside Spark. ``rows``: the row count if the
     caller knows it (else Spark's ``count()`` is run). ``job_group`` names nbsec's Spark jobs
     (shown in the Spark UI) so :func:`cancel_jobs` can stop them; call from the thread that
     runs the scan."""
-    from nbsec.pii.column_evidence import MAX_DISTINCT, scan_from_json
+    from nbsec.pii.column_evidence import (
+        engine_settings,
+        evidence_from_json,
+        judge_columns,
+        unique_names,
+    )
 
     df = spark_frame_of(df)
-    frame, names = _scannable(df)
-    if not names:
+    frame, raw_names = _scannable(df)
+    if not raw_names:
         return FrameScan(rows=0, rows_scanned=0, exhaustive=True)
-    _name_jobs(
-        df, job_group or "nbsec-pii", "nbsec: PII scan" + (" (full pass)" if exhaustive else "")
-    )
+    names = unique_names(raw_names)
+    description = "nbsec: PII scan" + (" (full pass)" if exhaustive else "")
+    _name_jobs(df, job_group or "nbsec-pii", description)
     try:
         total = int(df.count()) if rows is None else rows
         full = exhaustive or total <= sample
         if not full:
             frame = frame.sample(withReplacement=False, fraction=sample / total, seed=SEED)
-        limit = max_distinct or max(MAX_DISTINCT, sample)
-        evidence = frame.mapInPandas(_Collector(len(names), limit), _EVIDENCE_SCHEMA)
-        judge = _Judge(names, policy, full)
+        settings = engine_settings(policy, full)
+        evidence = frame.mapInPandas(_Collector(names, settings), _EVIDENCE_SCHEMA)
 
-        def judge_column_group(group):  # type: ignore[no-untyped-def]
+        def merge_column_group(group):  # type: ignore[no-untyped-def]
             # a plain function: Spark reads its signature (one argument: the group's rows)
-            return judge(group)
+            return _merge_column(group)
 
-        judged = evidence.groupBy("column").applyInPandas(judge_column_group, _RESULT_SCHEMA)
-        results = judged.collect()
+        merged = evidence.groupBy("column").applyInPandas(merge_column_group, _EVIDENCE_SCHEMA)
+        results = merged.collect()
     except Exception as exc:
         raise InputError(f"Spark could not scan the frame: {_spark_reason(exc)}") from None
-    result = FrameScan(rows=total, rows_scanned=0, exhaustive=False)
-    complete = True
-    for row in sorted(results, key=lambda r: int(r["column"])):
-        scan = scan_from_json(row["scan"])
-        key = scan.name if scan.name not in result.columns else _unique(scan.name, result.columns)
-        result.columns[key] = scan
-        result.rows_scanned = max(result.rows_scanned, int(row["rows"]))
-        complete = complete and bool(row["complete"])
-    result.exhaustive = full and complete
+    by_column = {int(r["column"]): r for r in results}
+    merged_evidence = []
+    scanned = 0
+    for index, name in enumerate(names):
+        row = by_column.get(index)
+        if row is None:  # no task produced rows (an empty frame)
+            from nbsec.pii.column_evidence import empty_evidence
+
+            merged_evidence += empty_evidence([name])
+            continue
+        merged_evidence += evidence_from_json(row["evidence"])
+        scanned = max(scanned, int(row["rows"]))
+    result = FrameScan(rows=total, rows_scanned=scanned, exhaustive=False)
+    result.columns = judge_columns(merged_evidence, settings)
+    result.exhaustive = full and all(e.complete for e in merged_evidence)
     if full:
         result.rows = max(result.rows, result.rows_scanned)
     return result
@@ -244,13 +238,6 @@ def cancel_jobs(df: Any, group: str) -> None:
         session.sparkContext.cancelJobGroup(group)
     except Exception:
         session.interruptTag(group)
-
-
-def _unique(name: str, taken: dict[str, Any]) -> str:
-    i = 2
-    while f"{name}.{i}" in taken:
-        i += 1
-    return f"{name}.{i}"
 
 
 def _spark_reason(exc: BaseException) -> str:

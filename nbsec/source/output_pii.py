@@ -1,10 +1,13 @@
 """Personal data in saved outputs (NBS-PII-002 tables, NBS-PII-003 text), through the PII engine.
 
-This module does not detect anything itself: tables parsed from ``text/html`` outputs go to
-``nbsec.pii.scan_table`` column by column, with the header as context; streams, ``text/plain``,
-decoded JSON and tracebacks go to ``nbsec.pii.scan_text`` once per output and the hits are mapped
-back to lines. Evidence is the engine's masked examples or :func:`nbsec.masking.mask` of a hit —
-never a value. A very long output is judged on its first :data:`TEXT_BUDGET` characters, and lines
+This module does not detect anything itself: tables parsed from ``text/html`` outputs, and
+DataFrame / Series reprs parsed from ``text/plain`` and streams (:mod:`nbsec.source.text_tables`),
+go to ``nbsec.pii.scan_table`` column by column, with the header as context and the frame's
+other columns as row context; the rest of streams, ``text/plain``, decoded JSON, Python
+list/dict reprs, tracebacks and markdown go to ``nbsec.pii.scan_text`` once per output and the
+hits are mapped back to lines. :func:`pii_spans` gives redaction the exact character spans.
+Evidence is the engine's masked examples or :func:`nbsec.masking.mask` of a hit — never a value.
+A very long output is judged on its first :data:`TEXT_BUDGET` characters, and lines
 with nothing a PII recognizer could match (no ``@``, no run of digits, no capitalised word pair)
 are not sent to the engine at all: long training logs would otherwise dominate the scan time.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, Protocol
 
@@ -21,10 +25,14 @@ from nbsec.masking import mask
 from nbsec.policy import Policy
 from nbsec.source.html_tables import Table
 from nbsec.source.issue import Issue
+from nbsec.source.text_tables import parse_text_tables
 
 TEXT_BUDGET = 32_000
 # a line is worth sending to the engine if it could hold an e-mail, a number-like id or a name
-_CANDIDATE = re.compile(r"@|\d[\d ().\-/+]{6,}\d|\b[A-Z][a-z]+ [A-Z][a-z]+\b")
+_CANDIDATE = re.compile(
+    r"@|\d[\d ().\-/+]{6,}\d|\b[A-Z]\w+,? +(?:[A-Z][a-z]*\.? +)?[A-Z]\w+"
+    r"|[\u0400-\u04FF]{2,} [\u0400-\u04FF]{2,}"
+)
 # numbers in ordinary logs and metrics (``loss=0.123456``, ``1e-05``, ``12.5%``) are not PII
 _METRIC = re.compile(r"\b\d+\.\d+(?:e-?\d+)?%?|\b\d+e-?\d+\b")
 # entity types too common in ordinary output (timestamps, links, ids) to be worth a finding
@@ -88,9 +96,63 @@ def table_issues(table: Table, policy: Policy, engine: _PiiEngine) -> list[Issue
     return issues
 
 
-def text_issues(text: str, policy: Policy, engine: _PiiEngine) -> list[Issue]:
-    """One NBS-PII-003 issue per output line holding personal data (line relative to ``text``)."""
+@dataclass(frozen=True)
+class PiiSpan:
+    """``text[start:end]`` holds ``entity``: what redaction masks in place."""
+
+    entity: str
+    start: int
+    end: int
+
+
+def pii_spans(text: str, policy: Policy) -> list[PiiSpan]:
+    """Every span of personal data in ``text`` (an output's text or a markdown cell): the cells
+    of flagged columns of the frame reprs in it, and the hits of the plain-text scan."""
+    engine = pii_engine()
+    if engine is None:
+        return []
     text = text[:TEXT_BUDGET]
+    spans: list[PiiSpan] = []
+    rest = text
+    for table in parse_text_tables(text):
+        scan = engine.scan_table(table.columns)
+        for name, column in scan.columns.items():
+            types = [
+                e.type for e in column.entities if _wanted(str(e.type), float(e.score), policy)
+            ]
+            if types:
+                for span in table.spans.get(name, []):
+                    if span is not None:
+                        spans.append(PiiSpan(str(types[0]), span[0], span[1]))
+        rest = _blank_lines(rest, table.first_line, table.last_line)
+    for hit in engine.scan_text(rest):
+        if _wanted(str(hit.type), float(hit.score), policy):
+            spans.append(PiiSpan(str(hit.type), hit.start, hit.end))
+    spans.sort(key=lambda s: s.start)
+    return spans
+
+
+def _blank_lines(text: str, first: int, last: int) -> str:
+    """``text`` with lines ``first..last`` replaced by spaces (offsets kept)."""
+    lines = text.split("\n")
+    for i in range(first, min(last, len(lines) - 1) + 1):
+        lines[i] = " " * len(lines[i])
+    return "\n".join(lines)
+
+
+def text_issues(text: str, policy: Policy, engine: _PiiEngine) -> list[Issue]:
+    """NBS-PII-002 issues for the columns of frame reprs in ``text``, and one NBS-PII-003 issue
+    per other output line holding personal data (lines relative to ``text``)."""
+    text = text[:TEXT_BUDGET]
+    issues: list[Issue] = []
+    for table in parse_text_tables(text):
+        for issue in table_issues(Table(dict(table.columns)), policy, engine):
+            issues.append(replace(issue, line=table.first_line + 1))
+        text = _blank_lines(text, table.first_line, table.last_line)
+    return issues + _line_issues(text, policy, engine)
+
+
+def _line_issues(text: str, policy: Policy, engine: _PiiEngine) -> list[Issue]:
     # blank the lines with no candidate (keeping offsets, so hits map back to lines)
     lines = text.split("\n")
     wanted = [bool(_CANDIDATE.search(_METRIC.sub(" ", line))) for line in lines]
@@ -120,6 +182,7 @@ def text_issues(text: str, policy: Policy, engine: _PiiEngine) -> list[Issue]:
                 line,
                 key=f"text:{','.join(kinds)}:{evidence}",
                 evidence=evidence,
+                column=line_hits[0].start - line_starts[line - 1] + 1,
             )
         )
     return issues

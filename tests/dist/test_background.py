@@ -20,6 +20,7 @@ def _slow(values):  # type: ignore[no-untyped-def]
     return values
 
 
+@pytest.mark.long
 def test_spark_scan_in_the_background_then_cancelled(spark: Any) -> None:
     from pyspark.sql import functions as F
 
@@ -42,6 +43,7 @@ def test_spark_scan_in_the_background_then_cancelled(spark: Any) -> None:
     assert time.monotonic() - started < 25
 
 
+@pytest.mark.long
 def test_dask_scan_in_the_background_then_cancelled(dask_client: Any) -> None:
     import dask.dataframe as dd
 

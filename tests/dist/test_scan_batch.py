@@ -51,11 +51,22 @@ def test_parallel_and_cached_runs_find_what_one_process_finds(
     # one notebook edited: only that one is scanned again
     edited = sorted(root.rglob("*.ipynb"))[0]
     nb = json.loads(edited.read_text())
-    nb["cells"].append({"cell_type": "code", "metadata": {}, "source": "import pickle\npickle.loads(b)", "outputs": [], "execution_count": None})
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "source": "import pickle\npickle.loads(b)",
+            "outputs": [],
+            "execution_count": None,
+        }
+    )
     edited.write_text(json.dumps(nb))
     third = _scan(capsys, str(root))
     assert third["cache"] == {"hits": count - 1, "misses": 1}
-    assert any(f["location"]["path"] == str(edited) and f["rule"].startswith("NBS-PKL") for f in third["findings"])
+    assert any(
+        f["location"]["path"] == str(edited) and f["rule"].startswith("NBS-PKL")
+        for f in third["findings"]
+    )
 
 
 def test_a_broken_notebook_among_many_is_one_error(

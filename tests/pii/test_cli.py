@@ -69,7 +69,7 @@ def test_json_shape_and_directory_recursion(
             "qty": [],
         }
         entity = source["columns"]["mail"]["entities"][0]
-        assert set(entity) == {"type", "score", "fraction", "recognizer"}
+        assert set(entity) == {"type", "score", "fraction", "recognizer", "reason"}
     assert {"findings", "errors", "summary"} <= set(doc)
     rules = {(f["rule"], Path(f["location"]["path"]).name) for f in doc["findings"]}
     assert ("NBS-PII-001", "c.parquet") in rules

@@ -106,14 +106,6 @@ POSITIVES: list[tuple[str, list[object], list[str]]] = [
         ["LOCATION"],
     ),
     (
-        "city",
-        [
-            R.choice(["Berlin", "Paris", "Madrid", "Chicago", "Leeds", "Lyon", "Porto", "Mumbai"])
-            for _ in range(N)
-        ],
-        ["LOCATION"],
-    ),
-    (
         "dob",
         [
             (dt.date(1950, 1, 1) + dt.timedelta(days=R.randint(0, 18000))).isoformat()

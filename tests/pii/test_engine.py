@@ -59,14 +59,17 @@ def _nhs(rng: random.Random) -> str:
 
 
 @pytest.mark.slow  # importing presidio_analyzer (and spaCy) takes seconds
-def test_long_tail_entities_go_to_presidio() -> None:
+def test_presidio_recognizers_are_the_engine() -> None:
     rng = random.Random(4)
     frame = pd.DataFrame({"nhs_number": [_nhs(rng) for _ in range(40)]})
-    scan = scan_dataframe(frame, policy=policy_with(entities=("UK_NHS", "EMAIL_ADDRESS")))
-    hits = scan.columns["nhs_number"].entities
-    assert [(h.type, h.recognizer) for h in hits] == [("UK_NHS", "presidio")]
     default = scan_dataframe(frame, policy=policy_with())
-    assert "UK_NHS" not in default.columns["nhs_number"].entity_types
+    hits = default.columns["nhs_number"].entities
+    assert [(h.type, h.recognizer) for h in hits] == [("UK_NHS", "NhsRecognizer")]
+    assert "checksum" in hits[0].reason
+    only_email = scan_dataframe(frame, policy=policy_with(entities=("EMAIL_ADDRESS",)))
+    assert only_email.columns["nhs_number"].entities == []
+    denied = scan_dataframe(frame, policy=policy_with(deny_entities=("UK_NHS",)))
+    assert "UK_NHS" not in denied.columns["nhs_number"].entity_types
 
 
 def test_importing_nbsec_pii_stays_light() -> None:

@@ -1,0 +1,130 @@
+# ruff: noqa: RUF001 - column-name words in Turkish, Cyrillic and Greek on purpose
+"""Column names as context: which entities a column's name speaks of, in many languages.
+
+A column name is context, never proof: it lifts a weak match (bare digits that validate) and
+settles a tie, and it decides which low-scoring presidio patterns are worth running at all.
+``customerEmail``, ``cc_num``, ``Nachname``, ``фамилия`` and ``ni number`` are split into tokens
+(camel case, punctuation, underscores) and compared with each entity's context words: presidio's
+own, stdnum ids', and nbsec's multilingual lists in :mod:`nbsec.pii.entity_patterns`.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from nbsec.pii import entity_patterns as ep
+from nbsec.pii.recognizers import Registry
+
+_SPLIT = re.compile(r"[\W_]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+# column-name words too common to lift a pattern presidio itself scores below 0.3 ("account_id"
+# is not a bank account number, "member_since" not an insurance id)
+GENERIC_CONTEXT = frozenset(
+    [
+        "account",
+        "id",
+        "number",
+        "no",
+        "nr",
+        "check",
+        "save",
+        "member",
+        "policy",
+        "claim",
+        "billing",
+        "tax",
+        "us",
+        "united",
+        "states",
+        "code",
+        "card",
+        "reference",
+        "ref",
+        "registration",
+        "license",
+        "licence",
+        "document",
+        "id_number",
+        "identification",
+        "auth",
+        "approval",
+        "provider",
+        "specialty",
+        "pharmacy",
+        "medication",
+        "vehicle",
+        "plate",
+        "permit",
+        "individual",
+        "payer",
+    ]
+)
+
+
+@lru_cache(maxsize=4096)
+def name_tokens(column: str) -> tuple[frozenset[str], str]:
+    spaced = _CAMEL.sub("_", column).lower()
+    tokens = frozenset(t for t in _SPLIT.split(spaced) if t)
+    return tokens, "".join(sorted(tokens, key=spaced.find))
+
+
+def name_context(column: str, registry: Registry | None = None) -> frozenset[str]:
+    """Entities whose context words appear in a column name (``customerEmail``, ``cc_num``,
+    ``Nachname``, ``фамилия``)."""
+    tokens, joined = name_tokens(column)
+    if not tokens:
+        return frozenset()
+    out = set()
+    table: dict[str, frozenset[str]] = dict(registry.context) if registry else {}
+    for spec in ep.SPECS.values():
+        table[spec.entity] = table.get(spec.entity, frozenset()) | frozenset(spec.context)
+    for entity, words in table.items():
+        for word in words:
+            parts = word.split()
+            if len(parts) > 1:
+                if all(p in tokens for p in parts):
+                    out.add(entity)
+                    break
+            elif word in tokens or (len(word) >= 5 and word in joined):
+                out.add(entity)
+                break
+    return frozenset(out)
+
+
+def specific_context(column: str, entity: str, registry: Registry) -> bool:
+    tokens, joined = name_tokens(column)
+    for word in registry.context.get(entity, ()):
+        parts = word.split()
+        if len(parts) > 1 and all(p in tokens for p in parts):
+            return True
+        if (
+            len(parts) == 1
+            and word not in GENERIC_CONTEXT
+            and (word in tokens or (len(word) >= 5 and word in joined))
+        ):
+            return True
+    return False
+
+
+# column-name words that say "a person's name" on their own (``name`` alone says it only when it
+# is the whole column name: ``product_name`` and ``file_name`` are not people)
+_PERSON_TEXT = (
+    "fullname full_name firstname lastname surname forename givenname given familyname "
+    "customer patient employee person author owner contact passenger student member client "
+    "vorname nachname nom prénom prenom nombre apellido apellidos nome cognome sobrenome "
+    "imię imie nazwisko naam achternaam voornaam efternamn förnamn fornavn etternavn sukunimi "
+    "etunimi ad soyad soyadı adı имя фамилия отчество фио ім'я прізвище όνομα επώνυμο "
+    "jméno příjmení"
+)
+_PERSON_WORDS = frozenset(_PERSON_TEXT.split())
+
+
+def strong_person_context(column: str) -> bool:
+    tokens, joined = name_tokens(column)
+    if joined in ("name", "names", "fullname", "firstname", "lastname"):
+        return True
+    if "name" in tokens and tokens & {"first", "last", "full", "given", "family", "middle"}:
+        return True
+    return bool(tokens & _PERSON_WORDS)

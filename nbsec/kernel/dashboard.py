@@ -8,11 +8,12 @@ the view only re-renders when the session state changed. All text is escaped.
 from __future__ import annotations
 
 import html
-import weakref
 from typing import TYPE_CHECKING, Any
 
+from nbsec.kernel.command_table import MagicCommand, parser
+
 if TYPE_CHECKING:
-    from nbsec.kernel.extension import NbsecExtension
+    from nbsec.kernel.context import FrontEndContext
 
 
 def _table(columns: list[str], rows: list[list[str]]) -> str:
@@ -30,10 +31,10 @@ def _table(columns: list[str], rows: list[list[str]]) -> str:
 
 
 class Dashboard:
-    def __init__(self, extension: NbsecExtension) -> None:
+    def __init__(self, context: FrontEndContext) -> None:
         import ipywidgets as widgets
 
-        self._ext = extension
+        self._ctx = context
         self._version = -1
         self.findings = widgets.HTML()
         self.frames = widgets.HTML()
@@ -52,11 +53,11 @@ class Dashboard:
         for i, title in enumerate(("Findings", "PII per frame", "Models & pickles", "Lineage")):
             tabs.set_title(i, title)
         self.widget = widgets.VBox([widgets.HTML("<b>nbsec</b>"), tabs])
-        extension.dashboards.add(self)
+        context.live_views.add(self)
         self.refresh(force=True)
 
     def refresh(self, force: bool = False) -> None:
-        state = self._ext.state
+        state = self._ctx.state
         if not force and state.version == self._version:
             return
         self._version = state.version
@@ -66,6 +67,7 @@ class Dashboard:
             [
                 [f["severity"], f["rule"], f["message"], f.get("evidence") or ""]
                 for f in data["findings"]
+                if f["waiver"] is None
             ],
         )
         rows = []
@@ -104,10 +106,10 @@ class Dashboard:
         self._update_variables()
 
     def _update_variables(self) -> None:
-        tracker = self._ext.lineage_tracker()
-        if tracker is None:
+        lineage = self._ctx.services.lineage
+        if lineage is None:
             return
-        names = sorted({n for r in tracker.records for n in r.defines})
+        names = sorted({n for r in lineage.records for n in r.defines})
         if list(self.variable.options) != names:
             current = self.variable.value
             self.variable.options = names
@@ -116,21 +118,24 @@ class Dashboard:
         self._render_lineage()
 
     def _render_lineage(self) -> None:
-        from nbsec.kernel.magics import _ancestors
+        from nbsec.kernel.lineage_commands import ancestor_rows
 
-        tracker = self._ext.lineage_tracker()
+        lineage = self._ctx.services.lineage
         name = self.variable.value
-        if tracker is None or not name:
+        if lineage is None or not name:
             self.lineage.value = "<p><i>choose a variable</i></p>"
             return
         try:
-            rows = _ancestors(tracker.graph().to_json(), name)
+            rows = ancestor_rows(lineage.graph(), name)
         except ValueError as exc:
             self.lineage.value = f"<p>{html.escape(str(exc))}</p>"
             return
         self.lineage.value = _table(["kind", "node"], [[r["kind"], r["node"]] for r in rows])
 
 
-def refresh_all(dashboards: weakref.WeakSet[Any]) -> None:
-    for board in list(dashboards):
-        board.refresh()
+def dashboard(context: FrontEndContext, argv: list[str]) -> Any:
+    parser("dashboard").parse_args(argv)
+    return Dashboard(context).widget
+
+
+MAGICS: dict[str, MagicCommand] = {"dashboard": dashboard}

@@ -1,49 +1,56 @@
-"""``%load_ext nbsec``: the wiring between IPython and nbsec's engines.
+"""``%load_ext nbsec``: the one place where nbsec's kernel parts are built and wired.
 
-Loading registers the ``%nbsec`` magics, one ``pre_run_cell`` and one ``post_run_cell`` handler, and
-the ``nbsec`` comm target. The handlers dispatch to *engines* (objects with optional
-``pre_run_cell(info)``, ``post_run_cell(result)`` and ``close()`` methods): the static source check,
-the load guard, the lineage tracker, the DataFrame scanner. Each engine call is guarded: an
-exception inside nbsec is reported once, as an nbsec error naming the engine and hook, and the
-user's cell runs and returns exactly as it would without nbsec.
+Nothing in nbsec imports this module except ``nbsec.load_ipython_extension``. Loading builds:
+
+* the session: :class:`SessionState` (what was found) and :class:`SessionPolicy` (the policy file
+  plus the session's mode, on/off and waivers), and :class:`InternalErrors` (the guarded call);
+* the **watchers**, in the order of :data:`WATCHERS`, each given a :class:`KernelContext`; a
+  watcher has optional ``loaded()`` (once, after every watcher started: look at what the kernel
+  already holds), ``pre_run_cell(info)``, ``post_run_cell(result)``, ``set_enabled(on)`` and
+  ``close()`` methods and may fill a slot of :class:`Services` for the other parts;
+* the **front ends**, each given a :class:`FrontEndContext`: the ``%nbsec`` magics, the ``nbsec``
+  comm target, and live views (``%nbsec dashboard``).
+
+It registers one ``pre_run_cell`` and one ``post_run_cell`` handler that call the watchers through
+the guarded call: an exception inside nbsec is reported once, naming the watcher and hook, and the
+user's cell runs and returns exactly as it would without nbsec. After each cell the live views are
+refreshed and the panels get an ``update``.
 
 Unloading removes every event handler, magic and comm target that loading added and closes the
-engines, which remove their own wrappers. Loading twice is harmless (the second load is a no-op).
+watchers, which remove their own wrappers. Loading twice is harmless (the second load is a no-op).
+
+To add a watcher: write a class taking a ``KernelContext`` (see ``frame_watch.py``) and add it to
+:data:`WATCHERS`. Magic subcommands and comm requests are added in their area's module (see
+``command_table.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import importlib
-import logging
 import sys
 import weakref
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from nbsec.errors import NbsecError
-from nbsec.kernel.session_state import SessionState, SessionWaiver
-from nbsec.policy import Policy, Waiver, load_policy
+from nbsec.kernel import notebook_file
+from nbsec.kernel.context import FrontEndContext, KernelContext, LiveView, Services
+from nbsec.kernel.internal_errors import InternalErrors
+from nbsec.kernel.jobs import JobRunner
+from nbsec.kernel.session_policy import SessionPolicy
+from nbsec.kernel.session_state import SessionState
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from IPython.core.interactiveshell import InteractiveShell
 
     from nbsec.kernel.comm_target import PanelChannel
 
-log = logging.getLogger("nbsec")
-
-
-class Engine(Protocol):
-    """What the extension calls; every method is optional (looked up with ``getattr``)."""
-
-    name: str
-
-
-# Engines in the order their pre_run_cell hooks run (post_run_cell runs in the same order):
-# the source check first so its warnings sit above the cell's own output.
-ENGINE_FACTORIES = (
+# Watchers in the order their pre_run_cell hooks run (post_run_cell runs in the same order):
+# the source check first so its warnings sit above the cell's own output; lineage before the
+# guard so a load is attributed to the running cell.
+WATCHERS = (
     "nbsec.kernel.source_watch:SourceWatch",
     "nbsec.kernel.lineage_watch:LineageWatch",
     "nbsec.kernel.load_watch:LoadWatch",
@@ -54,112 +61,80 @@ _current: NbsecExtension | None = None
 
 
 def current() -> NbsecExtension | None:
-    """The extension loaded in this process, if any."""
+    """The extension loaded in this process, if any (for debugging and tests)."""
     return _current
 
 
 class NbsecExtension:
-    """The state of nbsec in one IPython shell."""
+    """nbsec in one IPython shell: builds the parts and dispatches cell events to watchers."""
 
     def __init__(self, shell: InteractiveShell) -> None:
         self.shell = shell
-        self.enabled = True
-        self.engines: list[Any] = []
-        self.policy_error: str | None = None
-        self.policy = self._load_policy()
-        self.errors_reported: set[tuple[str, str, str]] = set()
-        self.internal_errors = 0
+        notebook = notebook_file.notebook_path(shell.user_ns)
+        base_dir = notebook.parent if notebook else Path.cwd()
+        self.state = SessionState(base_dir)
+        self.services = Services()
+        self.errors = InternalErrors()
+        self.session = SessionPolicy(self.state, self.services, base_dir)
+        self.session.on_enabled.append(self._tell_watchers)
+        self.watchers: list[Any] = []
         self.cells_seen = 0
+        self._cell_open = True  # the cell running %load_ext: its post_run_cell is dispatched
         self.channel: PanelChannel | None = None
+        self.live_views: weakref.WeakSet[LiveView] = weakref.WeakSet()
         self._handlers: list[tuple[str, Callable[..., None]]] = []
-        self.state = SessionState()
-        self.dashboards: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._effective: Policy | None = None
-        self._broadcast_version = -1
-
-    # -- policy ----------------------------------------------------------------------------------
-    def _load_policy(self) -> Policy:
-        try:
-            self.policy_error = None
-            return load_policy(Path.cwd())
-        except NbsecError as exc:
-            # A broken policy must not break the kernel; it is shown on load and in the status,
-            # and the defaults apply until it is fixed and reloaded with %nbsec policy --reload.
-            self.policy_error = str(exc)
-            return Policy()
-
-    def reload_policy(self) -> Policy:
-        self.policy = self._load_policy()
-        self._effective = None
-        return self.policy
-
-    def effective_policy(self) -> Policy:
-        """The policy file's settings plus the waivers given in this session (``%nbsec allow``)."""
-        if self._effective is None:
-            extra_paths = tuple(w.target for w in self.state.waivers if w.kind == "path")
-            extra_sha = tuple(w.target for w in self.state.waivers if w.kind == "sha256")
-            extra_waivers = tuple(
-                Waiver(reason=w.reason, rule=w.target)
-                for w in self.state.waivers
-                if w.kind == "rule"
-            )
-            self._effective = dataclasses.replace(
-                self.policy,
-                allow_paths=self.policy.allow_paths + extra_paths,
-                allow_sha256=self.policy.allow_sha256 + extra_sha,
-                waivers=self.policy.waivers + extra_waivers,
-            )
-        return self._effective
-
-    def set_mode(self, mode: str) -> None:
-        if mode not in ("warn", "block"):
-            raise ValueError(f"mode must be warn or block, not {mode!r}")
-        self.policy = dataclasses.replace(self.policy, mode=mode)
-        self._effective = None
-        self.state.touch()
-
-    def allow(self, target: str, reason: str) -> SessionWaiver:
-        """Record a waiver for a rule (or family), a path glob or a sha256 in this session."""
-        import re
-
-        target = target.strip()
-        if not reason.strip():
-            raise ValueError("a waiver needs a reason (--reason ...)")
-        if re.fullmatch(r"NBS-(PII|SEC|PKL|MDL|SRC|LIN)(-\d{3})?", target):
-            kind = "rule"
-        elif re.fullmatch(r"(sha256:)?[0-9a-fA-F]{64}", target):
-            kind, target = "sha256", target.lower().removeprefix("sha256:")
-        elif target:
-            kind = "path"
-        else:
-            raise ValueError("nothing to allow: give a rule id, a path or a sha256")
-        waiver = SessionWaiver(target=target, kind=kind, reason=reason.strip())
-        self.state.add_waiver(waiver)
-        self._effective = None
-        tracker = self.lineage_tracker()
-        if tracker is not None:
-            self.call(tracker, "record_waiver", waiver.to_dict())
-        return waiver
+        self.jobs = JobRunner(self.state, self.errors, self._job_progress, self.publish)
+        self.context = KernelContext(
+            shell=shell,
+            state=self.state,
+            policy=self.session,
+            guarded=self.errors,
+            services=self.services,
+            notebook=notebook,
+        )
+        self.front_end = FrontEndContext(
+            shell=shell,
+            state=self.state,
+            policy=self.session,
+            guarded=self.errors,
+            services=self.services,
+            notebook=notebook,
+            session=self.session,
+            status=self.status,
+            publish=self.publish,
+            live_views=self.live_views,
+            jobs=self.jobs,
+        )
 
     # -- lifecycle -------------------------------------------------------------------------------
     def register(self) -> None:
         from nbsec.kernel.comm_target import PanelChannel
         from nbsec.kernel.magics import NbsecMagics
 
-        self.shell.register_magics(NbsecMagics(self.shell, extension=self))
+        self.shell.register_magics(NbsecMagics(self.shell, self.front_end))
         for event, handler in (
             ("pre_run_cell", self._pre_run_cell),
             ("post_run_cell", self._post_run_cell),
         ):
             self.shell.events.register(event, handler)
             self._handlers.append((event, handler))
-        channel = PanelChannel(self)
+        channel = PanelChannel(self.front_end)
         if channel.register():
             self.channel = channel
-        for factory in ENGINE_FACTORIES:
-            self._start_engine(factory)
-        if self.policy_error:
-            print(f"nbsec: policy error: {self.policy_error} (using defaults)", file=sys.stderr)
+        for factory in WATCHERS:
+            self._start_watcher(factory)
+        if self.session.policy_error:
+            print(
+                f"nbsec: policy error: {self.session.policy_error} (using defaults)",
+                file=sys.stderr,
+            )
+        saved = notebook_file.saved_metadata(self.context.notebook).get("waivers")
+        if isinstance(saved, list):
+            for problem in self.session.restore(saved)[:3]:
+                print(f"nbsec: ignored a saved waiver: {problem}", file=sys.stderr)
+        for watcher in list(self.watchers):
+            self._call(watcher, "loaded")
+        self.publish()
 
     def unregister(self) -> None:
         for event, handler in self._handlers:
@@ -169,124 +144,90 @@ class NbsecExtension:
         magics = self.shell.magics_manager.magics
         for kind in ("line", "cell"):
             owner = getattr(magics[kind].get("nbsec"), "__self__", None)
-            if getattr(owner, "extension", None) is self:
+            if getattr(owner, "context", None) is self.front_end:
                 del magics[kind]["nbsec"]
         registry = self.shell.magics_manager.registry
-        for key in [k for k, v in registry.items() if getattr(v, "extension", None) is self]:
+        for key in [
+            k for k, v in registry.items() if getattr(v, "context", None) is self.front_end
+        ]:
             del registry[key]
         if self.channel is not None:
             self.channel.unregister()
             self.channel = None
-        for engine in reversed(self.engines):
-            self.call(engine, "close")
-        self.engines.clear()
+        for watcher in reversed(self.watchers):
+            self._call(watcher, "close")
+        self.watchers.clear()
 
-    # -- engines ---------------------------------------------------------------------------------
-    def _start_engine(self, factory: str) -> None:
+    # -- watchers --------------------------------------------------------------------------------
+    def _start_watcher(self, factory: str) -> None:
         module_name, _, class_name = factory.partition(":")
         try:
             module = importlib.import_module(module_name)
-            self.engines.append(getattr(module, class_name)(self))
+            self.watchers.append(getattr(module, class_name)(self.context))
         except Exception as exc:
-            self.report_internal_error(f"starting {class_name}", exc)
+            self.errors.report(f"starting {class_name}", exc)
 
-    def add_engine(self, engine: Any) -> None:
-        self.engines.append(engine)
+    def add_engine(self, watcher: Any) -> None:
+        """Add a watcher after loading (tests use it to inject faults)."""
+        self.watchers.append(watcher)
 
     def engine(self, name: str) -> Any:
-        return next((e for e in self.engines if getattr(e, "name", None) == name), None)
+        """The running watcher called ``name`` (for debugging and tests)."""
+        return next((w for w in self.watchers if getattr(w, "name", None) == name), None)
 
-    def lineage_tracker(self) -> Any:
-        watch = self.engine("lineage")
-        return getattr(watch, "tracker", None)
+    def _call(self, watcher: Any, hook: str, *args: Any) -> None:
+        method = getattr(watcher, hook, None)
+        if method is not None:
+            name = getattr(watcher, "name", type(watcher).__name__)
+            self.errors(f"{name}.{hook}", method, *args)
 
-    def call(self, engine: Any, hook: str, *args: Any) -> Any:
-        """Call ``engine.hook(*args)`` if it exists; never raise."""
-        method = getattr(engine, hook, None)
-        if method is None:
-            return None
-        try:
-            return method(*args)
-        except Exception as exc:
-            name = getattr(engine, "name", type(engine).__name__)
-            self.report_internal_error(f"{name}.{hook}", exc)
-            return None
-
-    def report_internal_error(self, where: str, exc: BaseException) -> None:
-        """Tell the user once per (place, error type, message) that nbsec failed there."""
-        self.internal_errors += 1
-        key = (where, type(exc).__name__, str(exc)[:200])
-        log.debug("nbsec internal error in %s", where, exc_info=exc)
-        if key in self.errors_reported:
-            return
-        self.errors_reported.add(key)
-        first = str(exc).splitlines()[0][:200] if str(exc) else ""
-        print(
-            f"nbsec: internal error in {where} ({type(exc).__name__}: {first}); "
-            "your cell was not affected.",
-            file=sys.stderr,
-        )
+    def _tell_watchers(self, enabled: bool) -> None:
+        for watcher in self.watchers:
+            self._call(watcher, "set_enabled", enabled)
 
     def _pre_run_cell(self, info: Any) -> None:
-        if not self.enabled:
+        self._cell_open = self.session.enabled
+        if not self._cell_open:
             return
         self.cells_seen += 1
-        for engine in list(self.engines):
-            self.call(engine, "pre_run_cell", info)
+        for watcher in list(self.watchers):
+            self._call(watcher, "pre_run_cell", info)
 
     def _post_run_cell(self, result: Any) -> None:
-        if not self.enabled:
-            return
-        for engine in list(self.engines):
-            self.call(engine, "post_run_cell", result)
-        if self.dashboards:
-            from nbsec.kernel.dashboard import refresh_all
+        # a cell's post_run_cell goes to the watchers exactly when its pre_run_cell did: the
+        # cell that ran %nbsec off is closed properly, the one that ran %nbsec on is not
+        # mistaken for a cell they watched from the start
+        if self._cell_open:
+            self._cell_open = False
+            for watcher in list(self.watchers):
+                self._call(watcher, "post_run_cell", result)
+        self.publish()
 
-            try:
-                refresh_all(self.dashboards)
-            except Exception as exc:
-                self.report_internal_error("dashboard", exc)
-        self.push_update()
+    # -- front ends ------------------------------------------------------------------------------
+    def _job_progress(self, job: dict[str, Any]) -> None:
+        if self.channel is not None:
+            self.channel.broadcast("scan_progress", {"job": job})
 
-    def update_payload(self) -> dict[str, Any]:
-        """What the panel gets after a cell: the state and the summary for metadata.nbsec."""
-        state = self.state.to_state()
-        policy = self.effective_policy()
-        state["status"] = {
-            "mode": policy.mode,
-            "enabled": self.enabled,
-            "policy_file": str(policy.source) if policy.source else None,
-        }
-        return {"state": state, "metadata": self.state.summary()}
-
-    def push_update(self) -> None:
-        """Send the state to every panel now (after a change made outside a cell)."""
-        if self.channel is None or self.state.version == self._broadcast_version:
-            return
-        try:
-            self._broadcast_version = self.state.version
-            self.channel.broadcast("update", self.update_payload())
-        except Exception as exc:
-            self.report_internal_error("panel update", exc)
-
-    def set_enabled(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.state.touch()
-        for engine in self.engines:
-            self.call(engine, "set_enabled", enabled)
+    def publish(self) -> None:
+        """Refresh the live views and push the state to every panel (if it changed)."""
+        for view in list(self.live_views):
+            self.errors("dashboard", view.refresh)
+        if self.channel is not None:
+            self.errors("panel update", self.channel.push_update)
 
     def status(self) -> dict[str, Any]:
         from nbsec._version import __version__
 
+        policy = self.session.file_policy
         return {
             "version": __version__,
-            "enabled": self.enabled,
-            "mode": self.policy.mode,
-            "policy_file": str(self.policy.source) if self.policy.source else None,
-            "policy_error": self.policy_error,
-            "engines": [getattr(e, "name", type(e).__name__) for e in self.engines],
+            "enabled": self.session.enabled,
+            "mode": policy.mode,
+            "policy_file": str(policy.source) if policy.source else None,
+            "policy_error": self.session.policy_error,
+            "engines": [getattr(w, "name", type(w).__name__) for w in self.watchers],
             "cells_seen": self.cells_seen,
-            "internal_errors": self.internal_errors,
+            "internal_errors": self.errors.count,
             "panel_connections": self.channel.open_comms if self.channel else 0,
             "in_kernel": self.channel is not None,
         }

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from nbsec.findings import Finding, Location
 
 if TYPE_CHECKING:
-    from nbsec.kernel.extension import NbsecExtension
+    from nbsec.kernel.context import KernelContext, ScanJob
 
 INLINE_SAMPLE_ROWS = 2_000
 _FRAME_TYPES = {("pandas", "DataFrame"), ("polars", "DataFrame")}
@@ -39,15 +39,16 @@ def frame_signature(value: Any) -> tuple[Any, ...]:
 class FrameWatch:
     name = "frames"
 
-    def __init__(self, extension: NbsecExtension) -> None:
-        self._ext = extension
+    def __init__(self, context: KernelContext) -> None:
+        self._ctx = context
         self._seen: dict[str, tuple[Any, ...]] = {}
-        self._cells: dict[str, str] = {}  # frame name -> the cell it was first seen after
+        self._cells: dict[str, dict[str, Any] | None] = {}  # frame name -> the cell that made it
         self.pending: list[str] = []
+        context.services.frames = self
 
     def _user_frames(self) -> dict[str, Any]:
-        ns = self._ext.shell.user_ns
-        hidden = getattr(self._ext.shell, "user_ns_hidden", {})
+        ns = self._ctx.shell.user_ns
+        hidden = getattr(self._ctx.shell, "user_ns_hidden", {})
         frames = {}
         for name, value in list(ns.items()):
             # the class name first: one string compare per variable keeps 10,000 names cheap
@@ -60,75 +61,159 @@ class FrameWatch:
                 frames[name] = value
         return frames
 
+    def loaded(self) -> None:
+        """``%load_ext nbsec`` in a kernel that already holds frames: scan them now, within the
+        budget (the rest on the next cell or on demand). Their cell is not known."""
+        self._scan_changed(None)
+
     def post_run_cell(self, result: Any) -> None:
+        self._scan_changed(result)
+
+    def _scan_changed(self, result: Any) -> None:
         frames = self._user_frames()
         for gone in set(self._seen) - set(frames):
             del self._seen[gone]
             self._cells.pop(gone, None)
-            self._ext.state.drop_frame(gone)
+            self._ctx.state.drop_frame(gone)
         changed = [
             name for name, value in frames.items() if self._seen.get(name) != frame_signature(value)
         ]
         changed += [n for n in self.pending if n in frames and n not in changed]
         if not changed:
             return
-        budget = self._ext.effective_policy().pii.inline_budget_ms / 1000.0
+        made, cell = self._made_by_this_cell(result)
+        for name in changed:
+            if made is None or name in made:
+                self._cells[name] = cell
+            else:
+                self._cells.setdefault(name, None)
+        budget = self._ctx.policy.effective_policy().pii.inline_budget_ms / 1000.0
         changed.sort(key=lambda n: _size(frames[n]))
         start = time.perf_counter()
-        findings: list[Finding] = []
+        news: list[Finding] = []
         self.pending = []
-        cell_id = getattr(getattr(result, "info", None), "cell_id", None)
         for name in changed:
             if time.perf_counter() - start > budget:
                 self.pending.append(name)
                 continue
-            findings += self.scan(name, frames[name], inline=True, cell_id=cell_id)
-        if findings:
+            news += self.scan(name, frames[name], inline=True)
+        if news:
             from nbsec.kernel.display import heading_for, show_findings
 
-            news = self._ext.state.add_findings(findings)
-            news = [f for f in news if not self._ext.state.waived(f)]
-            show_findings(news, heading_for(news, "personal data") if news else "")
+            show_findings(news, heading_for(news, "personal data"))
 
+    def _made_by_this_cell(self, result: Any) -> tuple[set[str] | None, dict[str, Any] | None]:
+        """The names the cell that just ran defined or changed (``None``: any name), and that
+        cell. From the lineage record when there is one (precise); a cell that was not
+        recorded (nbsec was off when it started, or this is the load) made nothing known."""
+        if result is None:
+            return set(), None
+        lineage = self._ctx.services.lineage
+        if lineage is None:
+            return None, {
+                "cell_id": getattr(getattr(result, "info", None), "cell_id", None),
+                "cell_index": None,
+                "execution_count": getattr(result, "execution_count", None),
+            }
+        record = lineage.last_record
+        if record is None:
+            return set(), None
+        cell = {
+            "cell_id": record.cell_id,
+            "cell_index": record.cell_index,
+            "execution_count": record.execution_count,
+        }
+        return {*record.defines, *record.mutated}, cell
+
+    def close(self) -> None:
+        if self._ctx.services.frames is self:
+            self._ctx.services.frames = None
+
+    # -- FrameService ----------------------------------------------------------------------------
     def scan(
         self, name: str, frame: Any, *, inline: bool, cell_id: str | None = None
     ) -> list[Finding]:
-        """Scan one frame and record its summary; returns its findings (not yet shown)."""
+        """Scan one frame and record its summary and findings in the session; returns the
+        findings to show (new or changed, not waived)."""
         from nbsec.pii import scan_dataframe
 
-        policy = self._ext.effective_policy()
+        policy = self._ctx.policy.effective_policy()
         sample = min(policy.pii.sample, INLINE_SAMPLE_ROWS) if inline else None
         started = time.perf_counter()
         scan = scan_dataframe(frame, sample=sample, exhaustive=not inline, policy=policy)
-        elapsed = time.perf_counter() - started
+        return self._record(name, frame, scan, time.perf_counter() - started)
+
+    def full_scan(self, name: str, frame: Any) -> ScanJob:
+        """A complete pass as a job (one step until the engine offers resumable scans)."""
+        return _OneStepScan(self, name, frame)
+
+    def _record(self, name: str, frame: Any, scan: Any, elapsed: float) -> list[Finding]:
+        from nbsec.policy import Subject
+
+        policy = self._ctx.policy.effective_policy()
         self._seen[name] = frame_signature(frame)
         columns = scan.to_dict()["columns"]
         pii_columns = {c: v for c, v in columns.items() if v["entities"]}
-        self._ext.state.set_frame(
+        cell = self._cells.get(name)
+        self._ctx.state.set_frame(
             name,
             {
                 "rows": scan.rows,
                 "rows_scanned": scan.rows_scanned,
                 "exhaustive": scan.exhaustive,
+                "partial": bool(getattr(scan, "partial", False)),
                 "columns": len(columns),
                 "pii_columns": pii_columns,
                 "seconds": round(elapsed, 4),
+                "cell": cell,
             },
         )
-        if cell_id:
-            self._cells.setdefault(name, cell_id)
         # the fingerprint follows the frame (not the cell), so a full scan later updates the
-        # same findings; the location names the cell the frame was first seen after
+        # same findings; the location names the cell that made the frame, when known
         location = Location(cell_id=f"frame:{name}")
         findings = [
-            f
-            for f in scan.findings(location, frame_name=name)
-            if policy.rule_enabled(f.rule) and policy.waiver_for(f) is None
+            f for f in scan.findings(location, frame_name=name) if policy.rule_enabled(f.rule)
         ]
-        first_cell = self._cells.get(name)
-        if first_cell:
-            findings = [f.with_location(cell_id=first_cell) for f in findings]
-        return findings
+        # one finding per column holding PII, in column order: what each one is about
+        with_pii = [c for c, col in scan.columns.items() if col.entities]
+        subjects = {}
+        if len(with_pii) == len(findings):
+            subjects = {
+                f.fingerprint: Subject(frame=name, column=str(column))
+                for f, column in zip(findings, with_pii, strict=True)
+            }
+        if cell:
+            findings = [
+                f.with_location(
+                    cell_id=cell.get("cell_id") or f"frame:{name}",
+                    cell_index=cell.get("cell_index"),
+                    execution_count=cell.get("execution_count"),
+                )
+                for f in findings
+            ]
+        return self._ctx.state.add_findings(findings, subjects)
+
+
+class _OneStepScan:
+    """A full scan run in one step (implements :class:`nbsec.kernel.context.ScanJob`)."""
+
+    def __init__(self, watch: FrameWatch, name: str, frame: Any) -> None:
+        self._watch, self._name, self._frame = watch, name, frame
+        self._done = False
+        self._cancelled = False
+
+    @property
+    def progress(self) -> float:
+        return 1.0 if self._done else 0.0
+
+    def cancel(self) -> None:
+        self._cancelled = True
+
+    def run(self, deadline: float | None = None) -> bool:
+        if not self._done and not self._cancelled:
+            self._watch.scan(self._name, self._frame, inline=False)
+            self._done = True
+        return self._done
 
 
 def _size(frame: Any) -> int:

@@ -1,47 +1,110 @@
-"""Lineage per cell: the tracker of :mod:`nbsec.lineage` as a kernel engine.
+"""Lineage per cell: the tracker of :mod:`nbsec.lineage` as a kernel watcher.
 
 The tracker records a CellRecord per execution and appends it to the hash-chained ledger; this
-engine keeps the session's lineage summary (data sources with hashes, ledger path and head) up to
-date for ``metadata.nbsec``, the panel and the dashboard.
+watcher keeps the session's lineage summary (data sources with hashes, the ledger anchor) and a
+compact record of each cell up to date for ``metadata.nbsec``, the panel and the dashboard, and
+offers the tracker to the other parts as the ``lineage`` service
+(:class:`nbsec.kernel.context.LineageService`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from nbsec.kernel.extension import NbsecExtension
+    from nbsec.kernel.context import KernelContext
+    from nbsec.lineage.graph import LineageGraph
+    from nbsec.lineage.records import Access, CellRecord
     from nbsec.lineage.tracker import LineageTracker
+
+MAX_LIST = 50
 
 
 class LineageWatch:
     name = "lineage"
 
-    def __init__(self, extension: NbsecExtension) -> None:
+    def __init__(self, context: KernelContext) -> None:
         from nbsec.lineage.tracker import LineageTracker
 
-        self._ext = extension
+        self._ctx = context
         self.tracker: LineageTracker = LineageTracker(
-            extension.shell, extension.effective_policy, notebook_path=_notebook_path(extension)
+            context.shell, context.policy.effective_policy, notebook_path=context.notebook
         )
-        self.last_record: Any = None
+        self._last: CellRecord | None = None
+        context.services.lineage = self
+        context.state.set_lineage(self.tracker.summary(), None)
 
     def pre_run_cell(self, info: Any) -> None:
         self.tracker.pre_run_cell(info)
 
     def post_run_cell(self, result: Any) -> None:
-        self.last_record = self.tracker.post_run_cell(result)
-        self._ext.state.set_lineage(self.tracker.summary())
+        self._last = self.tracker.post_run_cell(result)
+        cell = self._compact(self._last) if self._last is not None else None
+        self._ctx.state.set_lineage(self.tracker.summary(), cell)
 
     def close(self) -> None:
+        if self._ctx.services.lineage is self:
+            self._ctx.services.lineage = None
         self.tracker.close()
 
+    # -- LineageService --------------------------------------------------------------------------
+    @property
+    def records(self) -> Sequence[CellRecord]:
+        return self.tracker.records
 
-def _notebook_path(extension: NbsecExtension) -> Path | None:
-    """The notebook file, when the client told the kernel (JupyterLab sets ``__session__``)."""
-    session = extension.shell.user_ns.get("__session__")
-    if isinstance(session, str) and session.endswith(".ipynb"):
-        path = Path(session)
-        return path if path.is_absolute() else Path.cwd() / path.name
-    return None
+    @property
+    def last_record(self) -> CellRecord | None:
+        return self._last
+
+    def graph(self) -> LineageGraph:
+        return self.tracker.graph()
+
+    def record_model(self, event: Mapping[str, Any]) -> None:
+        self.tracker.record_model(event)
+
+    def record_event(self, kind: str, data: Mapping[str, Any]) -> None:
+        self.tracker.record_event(kind, data)
+
+    def written_by(self, sha256: str) -> dict[str, Any] | None:
+        record = self.tracker.written_by(sha256)
+        return cell_ref(record) if record is not None else None
+
+    # -- the panel's view of one cell ------------------------------------------------------------
+    def _compact(self, record: CellRecord) -> dict[str, Any]:
+        reads, writes = record.reads[:MAX_LIST], record.writes[:MAX_LIST]
+        more = len(record.reads) - len(reads) + len(record.writes) - len(writes)
+        defines = list(record.defines[: 2 * MAX_LIST])
+        more += len(record.defines) - len(defines)
+        cell: dict[str, Any] = {
+            "seq": record.seq,
+            "cell": cell_ref(record),
+            "reads": [self._access(a) for a in reads],
+            "writes": [self._access(a) for a in writes],
+            "defines": defines,
+            "models": [
+                str(self._ctx.state.display_path(str(m.get("source"))))
+                for m in record.models[:MAX_LIST]
+            ],
+        }
+        if more:
+            cell["more"] = more
+        return cell
+
+    def _access(self, access: Access) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "uri": self._ctx.state.display_path(access.uri) or "",
+            "kind": access.kind,
+            "sha256": access.sha256,
+        }
+        if access.partial:
+            out["partial"] = True
+        return out
+
+
+def cell_ref(record: CellRecord) -> dict[str, Any]:
+    return {
+        "cell_id": record.cell_id,
+        "cell_index": record.cell_index,
+        "execution_count": record.execution_count,
+    }

@@ -2,16 +2,22 @@
 
 The guard (:mod:`nbsec.models.guard`) scans a file or buffer before any byte is unpickled and warns
 or blocks per policy. Each load or download it records goes to the session state (models list and
-findings), to the lineage tracker (attributed to the running cell) and, when warned or blocked,
-inline into the cell's output.
+findings), to the lineage service (attributed to the running cell) and, when warned or blocked,
+inline into the cell's output. The watcher offers ``block_mode`` to ``%%nbsec`` as the ``guard``
+service (:class:`nbsec.kernel.context.GuardService`).
+
+``%nbsec off`` does not disarm the guard: it keeps judging every load under the policy's mode, so
+what the policy blocks stays blocked (a ``dangerous`` file never loads because nbsec was turned
+off); while off, loads that go ahead are neither shown nor recorded.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from nbsec.kernel.extension import NbsecExtension
+    from nbsec.kernel.context import KernelContext
     from nbsec.models.guard import Guard
     from nbsec.models.guard_event import LoadEvent
 
@@ -19,17 +25,19 @@ if TYPE_CHECKING:
 class LoadWatch:
     name = "guard"
 
-    def __init__(self, extension: NbsecExtension) -> None:
+    def __init__(self, context: KernelContext) -> None:
         from nbsec.models.guard import install
 
-        self._ext = extension
+        self._ctx = context
+        self._enabled = True
         self._cell: dict[str, Any] | None = None
-        self.guard: Guard = install(extension.effective_policy, self._report)
+        self.guard: Guard = install(context.policy.effective_policy, self._report)
+        context.services.guard = self
 
     def pre_run_cell(self, info: Any) -> None:
         self._cell = {
             "cell_id": getattr(info, "cell_id", None),
-            "execution_count": getattr(self._ext.shell, "execution_count", None),
+            "execution_count": getattr(self._ctx.shell, "execution_count", None),
         }
 
     def post_run_cell(self, result: Any) -> None:
@@ -38,29 +46,56 @@ class LoadWatch:
         self.guard.events.clear()
 
     def set_enabled(self, enabled: bool) -> None:
-        self.guard.enabled = enabled
+        self._enabled = enabled  # the guard itself stays armed (see the module docstring)
 
     def close(self) -> None:
+        if self._ctx.services.guard is self:
+            self._ctx.services.guard = None
         self.guard.uninstall()
 
+    # -- GuardService ----------------------------------------------------------------------------
+    def block_mode(self) -> AbstractContextManager[Any]:
+        return self.guard.block_mode()
+
+    # -- events from the guard -------------------------------------------------------------------
     def _report(self, event: LoadEvent) -> None:
-        try:
-            self._record(event)
-        except Exception as exc:  # the load itself goes on as the guard decided
-            self._ext.report_internal_error("guard.report", exc)
+        # the load itself goes on as the guard decided, whatever happens here
+        if self._enabled or event.action == "blocked":
+            self._ctx.guarded("guard.report", self._record, event)
 
     def _record(self, event: LoadEvent) -> None:
         from nbsec.kernel.display import heading_for, show_findings
+        from nbsec.policy import Subject
 
         event.cell = dict(self._cell) if self._cell else None
         data = event.to_dict()
         data.pop("findings", None)
-        self._ext.state.add_model(data)
-        tracker = self._ext.lineage_tracker()
-        if tracker is not None:
-            self._ext.call(tracker, "record_model", data)
-        findings = [f for f in event.findings if self._ext.effective_policy().rule_enabled(f.rule)]
-        news = self._ext.state.add_findings(findings)
+        state = self._ctx.state
+        lineage = self._ctx.services.lineage
+        if lineage is not None:
+            self._ctx.guarded("lineage.record_model", lineage.record_model, data)
+        own = None
+        if lineage is not None and event.sha256:
+            own = self._ctx.guarded("lineage.written_by", lineage.written_by, event.sha256)
+        policy = self._ctx.policy.effective_policy()
+        path = state.display_path(event.path)
+        cell = self._cell or {}
+        # the findings name the file by its path relative to the notebook and the cell that
+        # loaded it (the fingerprint stays the guard's)
+        findings = [
+            f.with_location(
+                path=path,
+                cell_id=cell.get("cell_id"),
+                execution_count=cell.get("execution_count"),
+            )
+            for f in event.findings
+            if policy.rule_enabled(f.rule)
+        ]
+        state.add_load(data, findings, own)
+        subject = Subject(sha256=event.sha256, path=path)
+        news = state.add_findings(findings, {f.fingerprint: subject for f in findings})
         if event.action != "allowed":
-            shown = news or findings
+            shown = news or [f for f in findings if not state.is_waived(f)]
+            if event.action == "blocked" and not shown:
+                shown = findings
             show_findings(shown, heading_for(shown, f"{event.action} load") if shown else "")

@@ -1,150 +1,269 @@
 """The kernel-to-panel protocol: a fixed, versioned message table over the comm target ``nbsec``.
 
-Every message is a JSON object ``{"type": str, "v": int, "payload": object}``; replies add
-``"success": bool`` and ``"error": str | null``. Only data travels: no message carries code, and
-nothing received is evaluated. Both ends validate each message against the table below and answer
-anything else with an error reply. ARCHITECTURE.md documents the table for people.
+The table is data: ``protocol.schema.json`` beside this module holds the envelopes and, per
+message type, the JSON Schema (draft-07) of its request, reply or event payload. This module
+interprets that file to validate what the panel sends (and, in the tests, everything the kernel
+sends); the panel's TypeScript validators are checked against the same file and the shared
+examples in ``protocol.examples.json``. ARCHITECTURE.md documents the table for people.
 
-Version 1:
+Every message is ``{"type", "v", "payload"}``; requests may carry an ``id`` that the reply echoes;
+replies add ``"success"``, ``"error"`` and, on failure, an ``"error_code"``. Only data travels: no
+message carries code, and nothing received is evaluated. A panel speaking another protocol
+version gets a reply in *its* envelope version (so an old panel can read it) with
+``error_code: "version"`` and a sentence saying which side to upgrade.
 
-============  ==========  ===================================================================
-type          direction   payload
-============  ==========  ===================================================================
-handshake     panel →     ``{client: str, client_version: str, protocol: int}`` (comm open data)
-handshake     ← kernel    ``{nbsec_version, protocol, enabled, mode, policy_file}`` (reply)
-get_state     panel →     ``{}``
-get_state     ← kernel    ``{state: State, metadata: Summary}`` (reply)
-scan_frame    panel →     ``{name: str}`` (a complete PII pass over one DataFrame)
-scan_frame    ← kernel    ``{name, frame: FrameSummary, findings: [Finding]}`` (reply)
-set_mode      panel →     ``{mode: "warn" | "block"}`` and/or ``{enabled: bool}``
-set_mode      ← kernel    ``{mode, enabled}`` (reply)
-allow         panel →     ``{target: str, reason: str}`` (rule id, path glob or sha256)
-allow         ← kernel    ``{waiver: {target, kind, reason, at}}`` (reply)
-report        panel →     ``{path?: str}``
-report        ← kernel    error reply until the report builder exists
-update        ← kernel    ``{state: State, metadata: Summary}`` after a cell changed anything
-============  ==========  ===================================================================
-
-``State`` is ``{version, counts, findings, frames, models, waivers, lineage}`` and ``Summary`` the
-object the panel writes to the notebook's ``metadata.nbsec`` on save (see ARCHITECTURE.md).
-
-A panel speaking another major protocol version gets ``success: false`` with the reason, so it can
-tell the user to upgrade one side instead of misreading messages.
+The validator supports the part of JSON Schema the table uses: ``type``, ``enum``, ``const``,
+``properties``, ``required``, ``additionalProperties``, ``pattern``, ``minLength``,
+``maxLength``, ``minimum``, ``maximum``, ``items``, ``maxItems``, ``maxProperties``, ``$ref`` to
+``#/...``, ``oneOf`` and ``anyOf``. The tests check it agrees with the ``jsonschema`` package.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import functools
+import json
+import math
+import re
+from collections.abc import Mapping
+from importlib import resources
 from typing import Any
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 TARGET_NAME = "nbsec"
-MAX_MESSAGE_BYTES = 1 << 20
+SCHEMA_FILE = "protocol.schema.json"
+EXAMPLES_FILE = "protocol.examples.json"
+
+REQUEST_TYPES = frozenset(
+    ("handshake", "get_state", "set_mode", "allow", "revoke", "write_waiver")
+) | frozenset(("scan_frame", "cancel_scan", "report"))
+EVENT_TYPES = frozenset(("update", "scan_progress"))
 
 
 class ProtocolError(ValueError):
-    """A message that does not match the table; the text is safe to send back to the panel."""
+    """A message that does not match the table; the text is safe to send back to the panel.
+
+    ``code`` is the reply's ``error_code``; ``client_v`` the envelope version to answer in."""
+
+    def __init__(self, text: str, *, code: str = "invalid", client_v: int = PROTOCOL_VERSION):
+        super().__init__(text)
+        self.code = code
+        self.client_v = client_v
 
 
-FieldCheck = Callable[[Any], bool]
+@functools.cache
+def schema() -> dict[str, Any]:
+    """The message table (``protocol.schema.json``), read once."""
+    text = resources.files("nbsec.kernel").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
 
 
-def _is_str(value: Any) -> bool:
-    return isinstance(value, str) and len(value) <= 1024
+def limits() -> dict[str, int]:
+    return dict(schema()["limits"])
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+MAX_MESSAGE_BYTES = 1 << 20
 
 
-@dataclass(frozen=True)
-class MessageSpec:
-    """The payload fields a request of one type must (and may) carry."""
-
-    required: Mapping[str, FieldCheck]
-    optional: Mapping[str, FieldCheck]
+# -- the schema interpreter -------------------------------------------------------------------
 
 
-def _is_mode(value: Any) -> bool:
-    return value in ("warn", "block")
+def validate(node: Mapping[str, Any], value: Any, where: str = "payload") -> None:
+    """Raise :class:`ProtocolError` naming the first place where ``value`` breaks ``node``."""
+    problem = _check(node, value, where, schema())
+    if problem is not None:
+        raise ProtocolError(problem)
 
 
-def _is_bool(value: Any) -> bool:
-    return isinstance(value, bool)
+def is_valid(node: Mapping[str, Any], value: Any) -> bool:
+    return _check(node, value, "", schema()) is None
 
 
-def _is_name(value: Any) -> bool:
-    return isinstance(value, str) and value.isidentifier() and len(value) <= 200
-
-
-def _is_reason(value: Any) -> bool:
-    return isinstance(value, str) and 0 < len(value.strip()) <= 1024
-
-
-REQUESTS: dict[str, MessageSpec] = {
-    "handshake": MessageSpec(
-        required={"client": _is_str, "protocol": _is_int},
-        optional={"client_version": _is_str},
+_TYPES = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "integer": lambda v: (
+        not isinstance(v, bool)
+        and (isinstance(v, int) or (isinstance(v, float) and math.isfinite(v) and v.is_integer()))
     ),
-    "get_state": MessageSpec(required={}, optional={}),
-    "scan_frame": MessageSpec(required={"name": _is_name}, optional={}),
-    "set_mode": MessageSpec(required={}, optional={"mode": _is_mode, "enabled": _is_bool}),
-    "allow": MessageSpec(required={"target": _is_str, "reason": _is_reason}, optional={}),
-    "report": MessageSpec(required={}, optional={"path": _is_str}),
+    "number": lambda v: not isinstance(v, bool) and isinstance(v, int | float),
 }
 
 
-def validate_request(message: Any) -> tuple[str, dict[str, Any]]:
-    """Check one message from the panel; returns ``(type, payload)`` or raises ProtocolError."""
+@functools.cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _resolve(ref: str, root: Mapping[str, Any]) -> Mapping[str, Any]:
+    if not ref.startswith("#/"):
+        raise ValueError(f"only local $ref are supported, not {ref!r}")
+    node: Any = root
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node  # type: ignore[no-any-return]
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality: booleans are not numbers."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    return bool(a == b)
+
+
+def _check(node: Mapping[str, Any], value: Any, where: str, root: Mapping[str, Any]) -> str | None:
+    if "$ref" in node:  # draft-07: keywords beside $ref are ignored
+        return _check(_resolve(node["$ref"], root), value, where, root)
+    kinds = node.get("type")
+    if kinds is not None:
+        names = [kinds] if isinstance(kinds, str) else list(kinds)
+        if not any(_TYPES[k](value) for k in names):
+            return f"{where}: expected {' or '.join(names)}"
+    if "const" in node and not _same(node["const"], value):
+        return f"{where}: must be {json.dumps(node['const'])}"
+    if "enum" in node and not any(_same(option, value) for option in node["enum"]):
+        shown = ", ".join(json.dumps(o) for o in node["enum"][:8])
+        return f"{where}: must be one of {shown}"
+    if isinstance(value, str):
+        if len(value) < node.get("minLength", 0):
+            return f"{where}: too short"
+        if "maxLength" in node and len(value) > node["maxLength"]:
+            return f"{where}: longer than {node['maxLength']} characters"
+        if "pattern" in node and not _regex(node["pattern"]).search(value):
+            return f"{where}: has the wrong form"
+    if _TYPES["number"](value):
+        if "minimum" in node and value < node["minimum"]:
+            return f"{where}: less than {node['minimum']}"
+        if "maximum" in node and value > node["maximum"]:
+            return f"{where}: more than {node['maximum']}"
+    if isinstance(value, list):
+        if "maxItems" in node and len(value) > node["maxItems"]:
+            return f"{where}: more than {node['maxItems']} items"
+        if "items" in node:
+            for i, item in enumerate(value):
+                problem = _check(node["items"], item, f"{where}[{i}]", root)
+                if problem is not None:
+                    return problem
+    if isinstance(value, dict):
+        problem = _check_object(node, value, where, root)
+        if problem is not None:
+            return problem
+    for keyword in ("anyOf", "oneOf"):
+        if keyword in node:
+            matches = sum(_check(option, value, where, root) is None for option in node[keyword])
+            if matches == 0 or (keyword == "oneOf" and matches > 1):
+                return f"{where}: matches none of the allowed forms"
+    return None
+
+
+def _check_object(
+    node: Mapping[str, Any], value: dict[str, Any], where: str, root: Mapping[str, Any]
+) -> str | None:
+    if "maxProperties" in node and len(value) > node["maxProperties"]:
+        return f"{where}: more than {node['maxProperties']} keys"
+    for key in node.get("required", ()):
+        if key not in value:
+            return f"{where}: missing {key!r}"
+    properties = node.get("properties", {})
+    extra = node.get("additionalProperties", True)
+    for key, item in value.items():
+        sub = f"{where}.{str(key)[:40]}"
+        if key in properties:
+            problem = _check(properties[key], item, sub, root)
+        elif extra is False:
+            return f"{where}: unexpected key {str(key)[:40]!r}"
+        elif isinstance(extra, dict):
+            problem = _check(extra, item, sub, root)
+        else:
+            problem = None
+        if problem is not None:
+            return problem
+    return None
+
+
+# -- messages -----------------------------------------------------------------------------------
+
+
+def message_schema(kind: str, part: str) -> Mapping[str, Any]:
+    """The schema of the ``part`` ("request", "reply" or "event") payload of message ``kind``."""
+    entry: Mapping[str, Any] = schema()["messages"][kind]
+    return entry[part]  # type: ignore[no-any-return]
+
+
+def validate_request(message: Any) -> tuple[str, dict[str, Any], str | None]:
+    """Check one message from the panel; returns ``(type, payload, id)`` or raises
+    :class:`ProtocolError`."""
     if not isinstance(message, dict):
         raise ProtocolError("message must be a JSON object")
     kind = message.get("type")
-    if not isinstance(kind, str) or kind not in REQUESTS:
+    if not isinstance(kind, str) or kind not in REQUEST_TYPES:
         shown = kind if isinstance(kind, str) and len(kind) <= 40 else "?"
         raise ProtocolError(f"unknown message type {shown!r}")
     version = message.get("v")
-    if not _is_int(version):
+    if not isinstance(version, int | float) or not _TYPES["integer"](version):
         raise ProtocolError("message has no integer version 'v'")
     if version != PROTOCOL_VERSION:
-        raise ProtocolError(
-            f"protocol version {version} is not supported (kernel speaks {PROTOCOL_VERSION})"
-        )
-    extra = set(message) - {"type", "v", "payload"}
-    if extra:
-        raise ProtocolError(f"unexpected keys: {', '.join(sorted(extra))[:80]}")
-    payload = message.get("payload", {})
-    if not isinstance(payload, dict):
-        raise ProtocolError("payload must be a JSON object")
-    spec = REQUESTS[kind]
-    for name, check in spec.required.items():
-        if name not in payload:
-            raise ProtocolError(f"{kind}: payload is missing {name!r}")
-        if not check(payload[name]):
-            raise ProtocolError(f"{kind}: payload field {name!r} has the wrong type")
-    for name, value in payload.items():
-        if name in spec.required:
-            continue
-        if name not in spec.optional:
-            raise ProtocolError(f"{kind}: unexpected payload field {name[:40]!r}")
-        if not spec.optional[name](value):
-            raise ProtocolError(f"{kind}: payload field {name!r} has the wrong type")
-    return kind, payload
+        raise version_error(int(version))
+    validate(schema()["envelopes"]["request"], message, "message")
+    payload: dict[str, Any] = message["payload"]
+    validate(message_schema(kind, "request"), payload, f"{kind}: payload")
+    request_id = message.get("id")
+    return kind, payload, request_id if isinstance(request_id, str) else None
+
+
+def version_error(client_version: int) -> ProtocolError:
+    older = "panel" if client_version < PROTOCOL_VERSION else "kernel's nbsec"
+    return ProtocolError(
+        f"protocol version {client_version} is not supported: this kernel's nbsec speaks "
+        f"protocol {PROTOCOL_VERSION}. Upgrade the {older} (pip install -U nbsec in both "
+        "environments, then reload the page and restart the kernel).",
+        code="version",
+        client_v=client_version if 0 < client_version < 1000 else PROTOCOL_VERSION,
+    )
 
 
 def reply(
-    kind: str, payload: Mapping[str, Any] | None = None, *, error: str | None = None
+    kind: str,
+    payload: Mapping[str, Any] | None = None,
+    *,
+    error: str | None = None,
+    code: str | None = None,
+    request_id: str | None = None,
+    v: int = PROTOCOL_VERSION,
 ) -> dict[str, Any]:
     """A reply to a request of type ``kind``: success with a payload, or an error."""
-    return {
-        "type": kind,
-        "v": PROTOCOL_VERSION,
-        "success": error is None,
-        "error": error,
-        "payload": dict(payload or {}),
-    }
+    message: dict[str, Any] = {"type": kind, "v": v}
+    if request_id is not None:
+        message["id"] = request_id
+    message.update(
+        {
+            "success": error is None,
+            "error": error,
+            "payload": dict(payload or {}) if not error else {},
+        }
+    )
+    if error is not None and v >= 2:
+        message["error_code"] = code or "failed"
+    return message
 
 
 def event(kind: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """A message the kernel sends on its own (for example after a cell ran)."""
+    """A message the kernel sends on its own (an update after a cell, scan progress)."""
     return {"type": kind, "v": PROTOCOL_VERSION, "payload": dict(payload)}
+
+
+def check_outgoing(message: Mapping[str, Any]) -> None:
+    """Validate a reply or event the kernel sends (the tests run every message through it)."""
+    kind = message.get("type")
+    if "success" in message:
+        validate(schema()["envelopes"]["reply"], message, "reply")
+        if message["success"] and isinstance(kind, str) and kind in REQUEST_TYPES:
+            validate(message_schema(kind, "reply"), message["payload"], f"{kind}: reply payload")
+        return
+    validate(schema()["envelopes"]["event"], message, "event")
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
+        raise ProtocolError(f"unknown event type {kind!r}")
+    validate(message_schema(kind, "event"), message["payload"], f"{kind}: event payload")

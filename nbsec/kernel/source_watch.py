@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from nbsec.findings import Location
 
 if TYPE_CHECKING:
-    from nbsec.kernel.extension import NbsecExtension
+    from nbsec.kernel.context import KernelContext
 
 
 def cell_key(info: Any) -> tuple[str | None, str]:
@@ -27,10 +27,10 @@ def cell_key(info: Any) -> tuple[str | None, str]:
 class SourceWatch:
     name = "source"
 
-    def __init__(self, extension: NbsecExtension) -> None:
+    def __init__(self, context: KernelContext) -> None:
         from nbsec.source.names import NameScope
 
-        self._ext = extension
+        self._ctx = context
         self._scope = NameScope()
 
     def pre_run_cell(self, info: Any) -> None:
@@ -41,12 +41,15 @@ class SourceWatch:
         if not source.strip():
             return
         cell_id, fallback = cell_key(info)
-        policy = self._ext.effective_policy()
-        location = Location(cell_id=cell_id or fallback)
+        policy = self._ctx.policy.effective_policy()
+        location = Location(
+            cell_id=cell_id or fallback,
+            execution_count=getattr(self._ctx.shell, "execution_count", None),
+        )
         findings = [
             f
             for f in check_cell_source(source, policy=policy, location=location, scope=self._scope)
-            if policy.rule_enabled(f.rule) and policy.waiver_for(f) is None
+            if policy.rule_enabled(f.rule)
         ]
-        news = [f for f in self._ext.state.add_findings(findings) if not self._ext.state.waived(f)]
+        news = self._ctx.state.add_findings(findings)
         show_findings(news, heading_for(news, "code") if news else "")

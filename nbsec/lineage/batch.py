@@ -234,9 +234,10 @@ def recorded_ledger(notebook: Path, meta: Mapping[str, Any]) -> Path | None:
     """The ledger a kernel session of ``notebook`` left: the one ``metadata.nbsec`` (``meta``)
     points to, else the newest under ``.nbsec/ledger/`` whose session header names the notebook."""
     lineage = meta.get("lineage")
+    anchor = meta.get("ledger")  # a path, or the ledger anchor {"path", "head", ...}
     for pointer in (
         lineage.get("ledger") if isinstance(lineage, Mapping) else None,
-        meta.get("ledger"),
+        anchor.get("path") if isinstance(anchor, Mapping) else anchor,
     ):
         if isinstance(pointer, str) and pointer:
             candidate = (notebook.parent / pointer).resolve()
@@ -258,7 +259,8 @@ def _newest_ledger_for(path: Path) -> Path | None:
         except (OSError, ValueError):
             continue
         data = header.get("data") if isinstance(header, dict) else None
-        ours = isinstance(data, dict) and data.get("notebook") == str(path)
+        # the header names the notebook by file name (older ledgers: by absolute path)
+        ours = isinstance(data, dict) and data.get("notebook") in (path.name, str(path))
         if ours and (best is None or mtime > best[0]):
             best = (mtime, candidate)
     return best[1] if best else None

@@ -127,19 +127,34 @@ class LineageGraph:
         return [e["dst"] for e in self.edges if e["src"] == node]
 
     def reachable(self, start: str) -> set[str]:
-        """Every node reachable by following edges from ``start`` (excluding ``start``)."""
-        adjacency: dict[str, list[str]] = {}
-        for edge in self.edges:
-            adjacency.setdefault(edge["src"], []).append(edge["dst"])
-        seen: set[str] = set()
-        queue = deque(adjacency.get(start, []))
-        while queue:
-            node = queue.popleft()
-            if node in seen:
-                continue
-            seen.add(node)
-            queue.extend(adjacency.get(node, []))
-        return seen
+        """Every node reachable by following edges from ``start``: what was derived from it
+        (``start`` itself only through a cycle, a cell that rewrote the file it read)."""
+        return _closure(start, self.edges, "src", "dst")
+
+    def ancestors(self, start: str) -> set[str]:
+        """Every node from which ``start`` can be reached: what it was derived from."""
+        return _closure(start, self.edges, "dst", "src")
+
+    def latest_var(self, name: str) -> str | None:
+        """The node id of the newest version of variable ``name``, or ``None``."""
+        latest: tuple[int, str] | None = None
+        prefix = f"var:{name}@"
+        for node in self.nodes:
+            if node.startswith(prefix):
+                key = (_version_order(node[len(prefix) :]), node)
+                if latest is None or key > latest:
+                    latest = key
+        return latest[1] if latest else None
+
+    def var_ancestors(self, name: str) -> list[str]:
+        """Everything the newest version of variable ``name`` was derived from, itself
+        included, sorted by node kind then id. Raises ``KeyError`` when no version of it was
+        recorded."""
+        latest = self.latest_var(name)
+        if latest is None:
+            raise KeyError(name)
+        found = self.ancestors(latest) | {latest}
+        return sorted(found, key=lambda n: (n.split(":", 1)[0], n))
 
     # -- exports ---------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
@@ -198,6 +213,27 @@ class LineageGraph:
         from nbsec.lineage.prov_export import to_prov
 
         return to_prov(self)
+
+
+def _closure(start: str, edges: Iterable[Mapping[str, Any]], near: str, far: str) -> set[str]:
+    adjacency: dict[str, list[str]] = {}
+    for edge in edges:
+        adjacency.setdefault(edge[near], []).append(edge[far])
+    seen: set[str] = set()
+    queue = deque(adjacency.get(start, []))
+    while queue:
+        node = queue.popleft()
+        if node in seen:
+            continue
+        seen.add(node)
+        queue.extend(adjacency.get(node, []))
+    return seen
+
+
+def _version_order(version: str) -> int:
+    """``var:x@12`` sorts by execution count; ``@s3`` (no count) by sequence number."""
+    digits = version.removeprefix("s")
+    return int(digits) if digits.isdigit() else -1
 
 
 def _access_json(access: Access) -> dict[str, Any]:

@@ -90,6 +90,11 @@ class LedgerWriter:
         """The chain value of the last line written (``genesis`` before the first)."""
         return self._prev
 
+    @property
+    def lines(self) -> int:
+        """How many lines the file holds (the next line's sequence number)."""
+        return self._seq
+
     def append(self, kind: str, data: Mapping[str, Any]) -> int:
         """Write one line; return its sequence number."""
         if self._fd is None:

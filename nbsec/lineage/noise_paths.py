@@ -1,6 +1,7 @@
-"""Files a running cell opens that are not data: the interpreter, installed packages, caches,
-kernel plumbing and a few system files read by name resolution or time zones. Reads and writes
-under these are left out of lineage. Data, not logic: extend the tuples."""
+"""Files a running cell opens that are not data: the interpreter, installed packages (and nbsec's
+own files, wherever nbsec is installed from), package metadata read by the import machinery,
+caches, kernel plumbing and a few system files read by name resolution or time zones. Reads and
+writes under these are left out of lineage. Data, not logic: extend the tuples."""
 
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ SYSTEM_FILES = frozenset(
         "/etc/os-release",
     )
 )
-CODE_SUFFIXES = (".py", ".pyc", ".pyi", ".pyd", ".so", ".pth", ".dist-info")
+CODE_SUFFIXES = (".py", ".pyc", ".pyi", ".pyd", ".so", ".pth", ".dist-info", ".egg-info")
+# package metadata the import machinery reads (importlib.metadata, entry points, editable finders)
+CODE_PARTS = ("/__pycache__/", ".dist-info/", ".egg-info/", "/__editable__.")
 HOME_CACHES = (  # not all of ~/.cache: models and data sets live there (huggingface, torch)
     "~/.cache/matplotlib/",
     "~/.cache/fontconfig/",
@@ -69,6 +72,8 @@ def noise_prefixes(extra: tuple[str, ...] = ()) -> tuple[str, ...]:
         if os.environ.get(env):
             roots.add(os.environ[env])
     roots.update(os.path.expanduser(p) for p in HOME_CACHES)
+    # nbsec's own rules and data files are read on first use, inside the user's cell
+    roots.add(os.path.dirname(os.path.abspath(__file__)).rsplit(os.sep, 1)[0])
     roots.update(extra)
     out = [r if r.endswith(("/", "_")) else r + os.sep for r in roots if r]
     return tuple(sorted(set(out))) + SYSTEM_PREFIXES
@@ -79,5 +84,5 @@ def is_noise(path: str, prefixes: tuple[str, ...]) -> bool:
         path.startswith(prefixes)
         or path.endswith(CODE_SUFFIXES)
         or path in SYSTEM_FILES
-        or "/__pycache__/" in path
+        or any(part in path for part in CODE_PARTS)
     )

@@ -48,14 +48,15 @@ _MODEL_KEYS = (
 )  # fmt: skip
 _MAX_EVENTS = 10_000  # I/O events kept per cell; more are counted, not stored
 _FUNCTION_DEPTH = 3
-_WAIVER_KEYS = ("kind", "target", "reason", "at", "expires")
+_EVENT_KINDS = ("waiver", "revoke", "waiver_written", "mode", "enabled", "refused")
 SESSION_ENV = "NBSEC_LINEAGE_SESSION"  # a batch runner names the session (and so the ledger file)
 _MAX_SOURCES = 200
 
 
 def new_session_id() -> str:
+    """A sortable, random session id (no host details: no pid, user or host name)."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    return f"{stamp}-{uuid.uuid4().hex[:10]}"
 
 
 @dataclass
@@ -97,6 +98,7 @@ class LineageTracker:
         policy = policy_provider()
         self._hasher = FileHasher(policy.lineage.hash_max_bytes)
         base = self.notebook_path.parent if self.notebook_path else Path.cwd()
+        self.base_dir = base
         self.ledger_file: Path | None = None
         self._ledger: LedgerWriter | None = None
         if policy.lineage.ledger:
@@ -113,6 +115,7 @@ class LineageTracker:
         # cell reuses them instead of fingerprinting again before it runs
         self._fingerprints: dict[str, tuple[int, str | None]] = {}
         self._post_fingerprints: dict[str, tuple[int, str | None]] = {}
+        self._writers: dict[str, CellRecord] = {}  # sha256 -> the last cell that wrote it
         self._closed = False
         audit_hook.activate(self)
         io_wrappers.install()
@@ -239,6 +242,9 @@ class LineageTracker:
             error=_error_name(result),
         )
         self.records.append(record)
+        for access in writes:
+            if access.sha256 and not access.partial:
+                self._writers[access.sha256] = record
         if self._ledger is not None and not self._ledger.closed:
             self._ledger.append("cell", record.to_dict())
         return record
@@ -307,12 +313,18 @@ class LineageTracker:
 
         return LineageGraph.from_records(self.records)
 
-    def record_waiver(self, waiver: Mapping[str, Any]) -> None:
-        """A waiver given in the session (``%nbsec allow``): kept in the ledger for the audit."""
+    def record_event(self, kind: str, data: Mapping[str, Any]) -> None:
+        """A decision taken in the session (a waiver given or revoked, a mode switched or
+        refused): kept in the ledger for the audit, as plain JSON values."""
+        if kind not in _EVENT_KINDS:
+            raise ValueError(f"unknown ledger event {kind!r}")
         if self._closed or self._ledger is None or self._ledger.closed:
             return
-        entry = {k: str(waiver[k]) for k in _WAIVER_KEYS if waiver.get(k) is not None}
-        self._ledger.append("waiver", entry)
+        self._ledger.append(kind, _plain(data))
+
+    def written_by(self, sha256: str) -> CellRecord | None:
+        """The last cell of this session that wrote a file with exactly this content."""
+        return self._writers.get(sha256.lower().removeprefix("sha256:"))
 
     def summary(self) -> dict[str, Any]:
         """A small summary for ``metadata.nbsec`` of the saved notebook: the session, the ledger
@@ -330,8 +342,10 @@ class LineageTracker:
                     }
         return {
             "session_id": self.session_id,
-            "ledger": _relative(self.ledger_file, self.notebook_path),
-            "ledger_head": self._ledger.head if self._ledger is not None else None,
+            "ledger": _relative(self.ledger_file, self.base_dir),
+            "ledger_head": _hex(self._ledger.head) if self._ledger is not None else None,
+            "ledger_lines": self._ledger.lines if self._ledger is not None else 0,
+            "ledger_keyed": False,
             "sources": list(sources.values()),
             "cells_recorded": len(self.records),
             "reads": sum(len(r.reads) for r in self.records),
@@ -365,9 +379,7 @@ class LineageTracker:
 
         return {
             "session_id": self.session_id,
-            "notebook": str(self.notebook_path) if self.notebook_path else None,
-            "cwd": os.getcwd(),
-            "pid": os.getpid(),
+            "notebook": self.notebook_path.name if self.notebook_path else None,
             "nbsec": __version__,
             "python": platform.python_version(),
         }
@@ -541,12 +553,31 @@ def _error_name(result: Any) -> str | None:
     return type(error).__name__ if error is not None else None
 
 
-def _relative(path: Path | None, notebook: Path | None) -> str | None:
+def _plain(value: Any, depth: int = 0) -> Any:
+    """JSON values only, bounded: nested mappings and lists, strings cut at 1,000 characters."""
+    if depth > 6:
+        return None
+    if isinstance(value, Mapping):
+        return {str(k)[:100]: _plain(v, depth + 1) for k, v in list(value.items())[:100]}
+    if isinstance(value, list | tuple):
+        return [_plain(v, depth + 1) for v in list(value)[:100]]
+    if isinstance(value, str):
+        return value[:1000]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)[:1000]
+
+
+def _hex(chain_value: str) -> str | None:
+    """``sha256:<hex>`` -> ``<hex>``; ``None`` for the genesis marker (nothing written yet)."""
+    return chain_value.removeprefix("sha256:") if chain_value.startswith("sha256:") else None
+
+
+def _relative(path: Path | None, base: Path) -> str | None:
+    """``path`` relative to ``base`` (the notebook's directory), never absolute."""
     if path is None:
         return None
-    if notebook is not None:
-        try:
-            return path.relative_to(notebook.parent).as_posix()
-        except ValueError:
-            pass
-    return str(path)
+    try:
+        return Path(os.path.relpath(path, base)).as_posix()
+    except ValueError:  # another drive
+        return path.name

@@ -332,10 +332,10 @@ class Guard:
         )
         if event.trusted or result.verdict == "safe" or not policy.rule_enabled(entry.rule):
             return event
+        # a waiver that covers this finding (a rule, a family, the finding itself) changes how
+        # it is reported, never whether the file loads: only a file allow (sha256 or path,
+        # ``trusted`` above) admits a file
         finding = _load_finding(entry, event, result, reason=_reason(result))
-        if policy.waiver_for(finding) is not None:
-            event.trusted = True
-            return event
         # the scanner names in-memory data "<pickle.loads data>"; findings point at the real path
         scanned = [f.with_location(path=event.path) for f in result.findings]
         event.findings = [finding, *scanned]

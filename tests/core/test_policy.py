@@ -110,11 +110,19 @@ expires = 2030-01-31
         ('[tool.nbsec.pii]\nregion = ["US"]\n', r"pii.region: unknown key"),
         ('[tool.nbsec]\ndisable_rules = ["PKL"]\n', r"disable_rules: invalid entry"),
         ('[[tool.nbsec.waivers]]\nrule = "NBS-PII-001"\n', r"waivers\[0\].reason"),
-        ('[[tool.nbsec.waivers]]\nreason = "x"\n', r"must name a rule, a path or a fingerprint"),
+        ('[[tool.nbsec.waivers]]\nreason = "x"\n', r"must name a rule, a path, a fingerprint"),
         (
             '[[tool.nbsec.waivers]]\nrule = "NBS-PII-001"\nreason = "x"\nexpires = "soon"\n',
             r"waivers\[0\].expires",
         ),
+        (
+            '[[tool.nbsec.waivers]]\nsha256 = "%s"\nrule = "NBS-PKL"\nreason = "x"\n' % ("a" * 64),
+            r"a file waiver \(sha256 or file\) names that file and nothing else",
+        ),
+        ('[[tool.nbsec.waivers]]\nsha256 = "abc"\nreason = "x"\n', r"waivers\[0\].sha256"),
+        ('[[tool.nbsec.waivers]]\nframe = "df"\nreason = "x"\n', r"needs both frame and column"),
+        ('[tool.nbsec]\nlocked = "yes"\n', r"locked: expected true or false"),
+        ('[tool.nbsec.lineage]\nledger_key_env = "A B"\n', r"ledger_key_env: expected an env"),
         ("[tool.nbsec\n", r"not valid TOML"),
     ],
 )
@@ -182,3 +190,61 @@ def test_trusted_sources_match_whole_segments(
     trusted: list[str], source: str, expected: bool
 ) -> None:
     assert Policy(trusted_sources=tuple(trusted)).source_trusted(source) is expected
+
+
+SHA_A, SHA_B = "a" * 64, "b" * 64
+
+
+@pytest.mark.parametrize(
+    ("waiver", "sha256", "path", "admitted"),
+    [
+        # a rule or family waiver never admits a file, whatever it is
+        ({"rule": "NBS-PKL-001"}, SHA_A, "models/rf.pkl", False),
+        ({"rule": "NBS-PKL"}, SHA_A, "models/rf.pkl", False),
+        ({"fingerprint": "sha256:" + "c" * 64}, SHA_A, "models/rf.pkl", False),
+        ({"frame": "df", "column": "email"}, SHA_A, "models/rf.pkl", False),
+        # a file waiver admits that file and no other
+        ({"sha256": SHA_A}, SHA_A, "models/rf.pkl", True),
+        ({"sha256": SHA_A}, SHA_A, "elsewhere/renamed.pkl", True),
+        ({"sha256": SHA_A}, SHA_B, "models/rf.pkl", False),
+        ({"sha256": SHA_A}, None, "models/rf.pkl", False),
+        ({"file": "models/*.pkl"}, SHA_B, "models/rf.pkl", True),
+        ({"file": "models/*.pkl"}, SHA_B, "downloads/evil.pkl", False),
+        ({"sha256": SHA_A, "expires": dt.date(2020, 1, 1)}, SHA_A, "models/rf.pkl", False),
+    ],
+)
+def test_only_file_waivers_admit_files(
+    waiver: dict[str, object], sha256: str | None, path: str, admitted: bool
+) -> None:
+    from nbsec.policy import Waiver
+
+    policy = Policy(waivers=(Waiver(reason="r", **waiver),))  # type: ignore[arg-type]
+    assert (policy.file_waiver(sha256, path) is not None) is admitted
+    allowed = (sha256 is not None and policy.sha256_allowed(sha256)) or policy.path_allowed(path)
+    assert allowed is admitted
+
+
+def test_column_waiver_covers_that_column_only() -> None:
+    from nbsec.policy import Subject, Waiver
+
+    waiver = Waiver(reason="synthetic", frame="customers", column="email")
+    f = finding("NBS-PII-001", "a.ipynb")
+    assert waiver.matches(f, subject=Subject(frame="customers", column="email"))
+    assert not waiver.matches(f, subject=Subject(frame="customers", column="iban"))
+    assert not waiver.matches(f, subject=Subject(frame="orders", column="email"))
+    assert not waiver.matches(f)  # a finding about nothing known is not covered
+
+
+def test_file_waivers_and_lock_from_a_policy_file(tmp_path: Path) -> None:
+    text = (
+        '[tool.nbsec]\nmode = "block"\nlocked = true\n'
+        f'[[tool.nbsec.waivers]]\nsha256 = "SHA256:{SHA_A.upper()}"\nreason = "our model"\n'
+        '[[tool.nbsec.waivers]]\nframe = "df"\ncolumn = "email"\nreason = "synthetic"\n'
+    )
+    policy = load_policy_file(write(tmp_path / "pyproject.toml", text))
+    assert (policy.mode, policy.locked) == ("block", True)
+    assert policy.sha256_allowed(SHA_A) and not policy.sha256_allowed(SHA_B)
+    assert [w.describe() for w in policy.waivers] == [
+        f"loads of the one file with sha256 {SHA_A[:16]}... (no other file)",
+        "personal-data findings on column 'email' of frame 'df'",
+    ]

@@ -46,6 +46,7 @@ class Kernel:
             p for p in (str(REPO), full_env.get("PYTHONPATH", "")) if p
         )
         full_env.pop("NBSEC_POLICY", None)
+        full_env["NBSEC_PROTOCOL_CHECK"] = "1"  # every message the kernel sends is validated
         full_env.update(env or {})
         self.km.start_kernel(cwd=str(cwd), env=full_env)
         self.kc = self.km.client()
@@ -58,8 +59,10 @@ class Kernel:
         self.km.shutdown_kernel(now=True)
 
     # -- execution -------------------------------------------------------------------------------
-    def execute(self, code: str, timeout: float = 60) -> Execution:
-        msg_id = self.kc.execute(code, store_history=True)
+    def execute(self, code: str, timeout: float = 60, silent: bool = False) -> Execution:
+        """Run ``code`` as a cell (``silent``: as JupyterLab runs hidden code, without the
+        pre/post_run_cell events and history)."""
+        msg_id = self.kc.execute(code, store_history=not silent, silent=silent)
         out = Execution(status="?")
         deadline = time.monotonic() + timeout
         while True:

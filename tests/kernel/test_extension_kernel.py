@@ -11,8 +11,9 @@ pytestmark = pytest.mark.kernel
 
 HANDSHAKE = {
     "type": "handshake",
-    "v": 1,
-    "payload": {"client": "test-frontend", "client_version": "0", "protocol": 1},
+    "v": 2,
+    "id": "hs-1",
+    "payload": {"client": "test-frontend", "client_version": "0", "protocol": 2},
 }
 
 
@@ -34,19 +35,39 @@ def test_handshake_over_the_comm_as_the_panel_does(kernel: Kernel) -> None:
     assert kind == "comm_msg"
     assert data == {
         "type": "handshake",
-        "v": 1,
+        "v": 2,
+        "id": "hs-1",
         "success": True,
         "error": None,
         "payload": {
             "nbsec_version": nbsec.__version__,
-            "protocol": 1,
-            "enabled": True,
-            "mode": "warn",
-            "policy_file": None,
+            "protocol": 2,
+            "status": {
+                "mode": "warn",
+                "enabled": True,
+                "locked": False,
+                "policy_file": None,
+                "policy_error": None,
+            },
+            "state_version": data["payload"]["state_version"],
+            "limits": {"max_message_bytes": 1 << 20, "max_update_items": 400},
+            "features": ["full_scan_jobs", "write_waiver", "subshell_requests"],
         },
     }
     # the connection is visible in the status
     assert "panel connections  1" in kernel.execute("%nbsec").text()
+
+
+def test_a_protocol_1_panel_gets_a_version_error_it_can_read(kernel: Kernel) -> None:
+    kernel.execute("%load_ext nbsec")
+    old = {"type": "handshake", "v": 1, "payload": {"client": "old", "protocol": 1}}
+    kind, data = kernel.comm_next(kernel.comm_open("nbsec", old))
+    assert kind == "comm_msg"
+    # in the old panel's own envelope version, so it shows the reason instead of dropping it
+    assert (data["type"], data["v"], data["success"]) == ("handshake", 1, False)
+    assert "error_code" not in data  # protocol 1 had no error codes
+    assert "protocol version 1 is not supported" in data["error"]
+    assert "Upgrade the panel" in data["error"]
 
 
 def test_kernel_without_nbsec_closes_the_comm(kernel: Kernel) -> None:
@@ -58,13 +79,28 @@ def test_kernel_without_nbsec_closes_the_comm(kernel: Kernel) -> None:
 @pytest.mark.parametrize(
     ("message", "error"),
     [
-        ({"type": "exec", "v": 1, "payload": {"code": "import os"}}, "unknown message type 'exec'"),
-        ({"type": "handshake", "v": 2, "payload": {}}, "protocol version 2 is not supported"),
+        ({"type": "exec", "v": 2, "payload": {"code": "import os"}}, "unknown message type 'exec'"),
+        ({"type": "handshake", "v": 3, "payload": {}}, "protocol version 3 is not supported"),
         (
-            {"type": "handshake", "v": 1, "payload": {"client": "x", "protocol": 7}},
-            "panel speaks protocol 7",
+            {"type": "handshake", "v": 2, "payload": {"client": "x", "protocol": 7}},
+            "protocol version 7 is not supported",
         ),
-        ({"type": "handshake", "v": 1, "payload": {"client": 3, "protocol": 1}}, "wrong type"),
+        (
+            {"type": "handshake", "v": 2, "payload": {"client": 3, "protocol": 2}},
+            "handshake: payload.client: expected string",
+        ),
+        (
+            {"type": "allow", "v": 2, "payload": {"scope": {"kind": "rule"}, "reason": "x"}},
+            "allow: payload.scope: matches none of the allowed forms",
+        ),
+        (
+            {"type": "allow", "v": 2, "payload": {"scope": {"kind": "rule", "rule": "NBS-PKL"}}},
+            "allow: payload: missing 'reason'",
+        ),
+        (
+            {"type": "get_state", "v": 2, "payload": {}, "code": "import os"},
+            "unexpected key 'code'",
+        ),
         ("not an object", "must be a JSON object"),
     ],
 )
@@ -127,9 +163,9 @@ def test_policy_from_the_notebook_directory(kernel: Kernel, tmp_path) -> None:  
     out = kernel.execute("%nbsec policy").text()
     assert "mode" in out and "block" in out
     comm_id = kernel.comm_open("nbsec", HANDSHAKE)
-    payload = kernel.comm_next(comm_id)[1]["payload"]
-    assert payload["mode"] == "block"
-    assert payload["policy_file"].endswith("nbsec.toml")
+    status = kernel.comm_next(comm_id)[1]["payload"]["status"]
+    assert (status["mode"], status["locked"]) == ("block", False)
+    assert status["policy_file"] == "nbsec.toml"  # relative to the notebook: no host details
 
 
 def test_broken_policy_is_reported_and_the_kernel_keeps_working(kernel: Kernel, tmp_path) -> None:  # type: ignore[no-untyped-def]

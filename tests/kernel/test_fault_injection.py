@@ -8,6 +8,7 @@ from tests.kernel.harness import Kernel
 
 pytestmark = pytest.mark.kernel
 
+HANDSHAKE = {"type": "handshake", "v": 2, "payload": {"client": "t", "protocol": 2}}
 BOOM = "def boom(*a, **k):\n    raise RuntimeError('injected fault')\n"
 
 # (what breaks, code that breaks it inside the kernel, the engine.hook named in the report)
@@ -31,12 +32,7 @@ FAULTS = [
     ),
     (
         "panel update",
-        "from nbsec.kernel.extension import current\ncurrent().update_payload = boom\n"
-        "class FakeChannel:\n"
-        "    open_comms = 1\n"
-        "    def broadcast(self, *a): pass\n"
-        "    def unregister(self): pass\n"
-        "current().channel = FakeChannel()",
+        "from nbsec.kernel.session_state import SessionState as m\nm.delta = boom",
         "panel update",
     ),
 ]
@@ -52,6 +48,9 @@ int(frame.assign(total=frame.n.sum())["total"].iloc[0]) + data["a"]
 @pytest.mark.parametrize(("what", "inject", "where"), FAULTS, ids=[f[0] for f in FAULTS])
 def test_cell_runs_when_a_hook_fails(kernel: Kernel, what: str, inject: str, where: str) -> None:
     kernel.execute("%load_ext nbsec")
+    # with a panel connected, so every cell also pushes an update
+    comm = kernel.comm_open("nbsec", HANDSHAKE)
+    assert kernel.comm_next(comm)[1]["success"] is True
     setup = kernel.execute(BOOM + inject)
     assert setup.status == "ok", setup.error
     out = kernel.execute(CELL)

@@ -3,6 +3,7 @@ panel's request table; restoring the kernel on unload."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from tests.kernel.harness import Kernel
 
 pytestmark = pytest.mark.kernel
 
-HANDSHAKE = {"type": "handshake", "v": 1, "payload": {"client": "t", "protocol": 1}}
+HANDSHAKE = {"type": "handshake", "v": 2, "payload": {"client": "t", "protocol": 2}}
 
 FRAME_CELL = """\
 import pandas as pd
@@ -123,11 +124,13 @@ def test_block_mode_for_one_cell(kernel: Kernel, tmp_path: Path) -> None:
 
 def test_allow_waives_and_is_visible_in_policy(kernel: Kernel) -> None:
     kernel.execute("%load_ext nbsec")
-    allow = kernel.execute('%nbsec allow NBS-PII-001 --reason "synthetic data"')
+    allow = kernel.execute('%nbsec allow --rule NBS-PII-001 --reason "synthetic data"')
     assert "synthetic data" in allow.text()
+    assert "every NBS-PII-001 finding (never admits a file)" in allow.text()
     out = kernel.execute(FRAME_CELL)
     assert nbsec_outputs(out.results) == []
-    assert "NBS-PII-001: synthetic data" in kernel.execute("%nbsec policy").text()
+    policy = kernel.execute("%nbsec policy").text()
+    assert "every NBS-PII-001 finding (never admits a file): synthetic data" in policy
 
 
 @pytest.mark.parametrize(
@@ -146,43 +149,69 @@ def test_request_table_over_the_comm(kernel: Kernel) -> None:
     kernel.execute("%load_ext nbsec")
     kernel.execute(FRAME_CELL)
     comm = kernel.comm_open("nbsec", HANDSHAKE)
-    assert kernel.comm_next(comm)[1]["success"] is True
+    hello = kernel.comm_next(comm)[1]
+    assert hello["success"] is True
+    version = hello["payload"]["state_version"]
 
-    updates: list[dict[str, object]] = []
+    events: list[dict[str, object]] = []
 
-    def ask(kind: str, payload: dict[str, object]) -> dict[str, object]:
-        kernel.comm_send(comm, {"type": kind, "v": 1, "payload": payload})
+    def ask(kind: str, payload: dict[str, object], request_id: str) -> dict[str, object]:
+        kernel.comm_send(comm, {"type": kind, "v": 2, "id": request_id, "payload": payload})
         while True:
             data = kernel.comm_next(comm)[1]
-            if data["type"] != "update":
+            if "success" in data:
+                assert data["id"] == request_id
                 return data
-            updates.append(data)
+            events.append(data)
 
-    state = ask("get_state", {})
+    state = ask("get_state", {}, "r1")
     assert state["success"] is True
     payload = state["payload"]
+    assert payload["state"]["version"] == version  # type: ignore[index]
     assert payload["state"]["frames"]["customers"]["pii_columns"]  # type: ignore[index]
     assert payload["metadata"]["frames_with_pii"] == ["customers"]  # type: ignore[index]
-    scanned = ask("scan_frame", {"name": "customers"})
-    assert scanned["payload"]["frame"]["exhaustive"] is True  # type: ignore[index]
-    assert ask("scan_frame", {"name": "nope"})["error"] == "no DataFrame named 'nope' in the kernel"
-    assert ask("set_mode", {"mode": "block"})["payload"] == {"mode": "block", "enabled": True}
-    # a change made from one panel is pushed to every panel, with the mode in the state
-    pushed = kernel.comm_next(comm)[1]
-    assert pushed["type"] == "update"
-    assert pushed["payload"]["state"]["status"]["mode"] == "block"  # type: ignore[index]
-    assert ask("set_mode", {"mode": "panic"})["success"] is False
-    waiver = ask("allow", {"target": "NBS-SRC-001", "reason": "reviewed"})
-    assert waiver["payload"]["waiver"]["kind"] == "rule"  # type: ignore[index]
-    assert ask("report", {})["success"] is False
-    assert ask("exec", {"code": "1"})["error"] == "unknown message type 'exec'"
-    # an update is pushed after a cell that changes the state
+    job = ask("scan_frame", {"name": "customers"}, "r2")["payload"]["job"]  # type: ignore[index]
+    assert (job["kind"], job["target"]) == ("full_scan", "customers")
+    missing = ask("scan_frame", {"name": "nope"}, "r3")
+    assert (missing["error"], missing["error_code"]) == (
+        "no DataFrame named 'nope' in the kernel",
+        "not_found",
+    )
+    mode = ask("set_mode", {"mode": "block"}, "r4")
+    assert mode["payload"]["status"]["mode"] == "block"  # type: ignore[index]
+    assert ask("set_mode", {"mode": "panic"}, "r5")["error_code"] == "invalid"
+    waiver = ask("allow", {"scope": {"kind": "rule", "rule": "NBS-SRC-001"}, "reason": "ok"}, "r6")
+    assert waiver["payload"]["waiver"]["scope"] == {"kind": "rule", "rule": "NBS-SRC-001"}  # type: ignore[index]
+    assert waiver["payload"]["waiver"]["admits_file"] is False  # type: ignore[index]
+    report = ask("report", {}, "r7")
+    assert (report["success"], report["error_code"]) == (False, "unavailable")
+    assert ask("exec", {"code": "1"}, "r8")["error"] == "unknown message type 'exec'"
+    # the full scan finished between messages: its progress, then an update with the frame
+    while not any(
+        e["type"] == "scan_progress" and e["payload"]["job"]["state"] == "done"  # type: ignore[index]
+        for e in events
+    ):
+        events.append(kernel.comm_next(comm)[1])
+    # every change made from the panel reached it as a delta from the version it had
+    updates = [e["payload"] for e in events if e["type"] == "update"]
+    assert updates and updates[0]["base"] == version  # type: ignore[index]
+    for before, after in itertools.pairwise(updates):
+        assert after["base"] == before["version"]  # type: ignore[index]
+    assert any(
+        u.get("frames", {}).get("upsert", {}).get("customers", {}).get("exhaustive")  # type: ignore[union-attr]
+        for u in updates
+    )
+    assert updates[-1]["status"]["mode"] == "block"  # type: ignore[index]
+    # an update is pushed after a cell that changes the state, with only what changed
     kernel.execute("import pandas as pd\nmore = pd.DataFrame({'phone': ['+1 415 555 0100'] * 5})")
     kind, update = kernel.comm_next(comm)
-    while update["type"] == "update" and "more" not in update["payload"]["state"]["frames"]:
-        kind, update = kernel.comm_next(comm)  # pushes from the requests above
+    while update["type"] != "update" or "more" not in update["payload"].get("frames", {}).get(
+        "upsert", {}
+    ):
+        kind, update = kernel.comm_next(comm)
     assert kind == "comm_msg"
-    assert "more" in update["payload"]["state"]["frames"]
+    assert list(update["payload"]["frames"]["upsert"]) == ["more"]
+    assert update["payload"]["frames"]["remove"] == []
 
 
 def test_unload_restores_the_kernel(kernel: Kernel) -> None:

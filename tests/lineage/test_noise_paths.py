@@ -8,10 +8,12 @@ import sysconfig
 
 import pytest
 
+import nbsec
 from nbsec.lineage.noise_paths import is_noise, noise_prefixes
 
 HOME = os.path.expanduser("~")
 PURELIB = sysconfig.get_paths()["purelib"]
+NBSEC = os.path.dirname(os.path.abspath(nbsec.__file__))
 
 
 @pytest.mark.parametrize(
@@ -26,6 +28,10 @@ PURELIB = sysconfig.get_paths()["purelib"]
         (f"{HOME}/.ipython/profile_default/startup/x.txt", True),
         ("/work/project/module.py", True),  # code, not data
         ("/data/ledger/.nbsec/ledger/s.jsonl", True),  # nbsec's own ledger (extra prefix)
+        (f"{NBSEC}/models/pickle_globals.toml", True),  # nbsec's own rules, read on first use
+        (f"{NBSEC}/pii/data/first_names.txt", True),
+        ("/work/src/pkg-1.0.dist-info/entry_points.txt", True),  # importlib.metadata
+        ("/work/src/__editable___pkg_1_0_finder.py", True),
         (f"{HOME}/.cache/huggingface/hub/models--org--m/blobs/abc", False),
         ("/etc/passwd", False),
         ("/data/customers.csv", False),

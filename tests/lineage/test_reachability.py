@@ -179,3 +179,30 @@ def test_json_contract_shape(make_session: Any, tmp_path: Path) -> None:
     assert {"id", "kind"} <= set(data["nodes"][0])
     rebuilt = LineageGraph.from_json(data)
     assert rebuilt.edges == session.tracker.graph().edges
+
+
+def test_var_ancestors_follow_the_newest_version(make_session: Any, tmp_path: Path) -> None:
+    for name, text in CSV.items():
+        (tmp_path / name).write_text(text)
+    session = make_session(
+        [
+            "import pandas as pd",
+            "a = pd.read_csv('a.csv')\nb = pd.read_csv('b.csv')",
+            "m = a.merge(b, on='k')",
+            "c = pd.read_csv('c.csv')",
+            "m = c.copy()",
+        ]
+    )
+    session.run_all([0, 1, 2, 3])
+    graph = session.tracker.graph()
+    first = _labels(graph, set(graph.var_ancestors("m")))
+    assert {"a.csv", "b.csv", "var:a", "var:b", "var:m"} <= first
+    assert "c.csv" not in first
+    session.run(4)  # m rebuilt from c: its newest version no longer derives from a or b
+    graph = session.tracker.graph()
+    assert graph.latest_var("m") == "var:m@5"
+    second = _labels(graph, set(graph.var_ancestors("m")))
+    assert {"c.csv", "var:c", "var:m"} <= second
+    assert not {"a.csv", "b.csv"} & second
+    with pytest.raises(KeyError):
+        graph.var_ancestors("nothing")

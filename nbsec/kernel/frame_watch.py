@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from nbsec.findings import Finding, Location
+from nbsec.kernel.engine_frames import EngineFullScan, EngineScans, engine_kind, engine_signature
 
 if TYPE_CHECKING:
     from nbsec.kernel.context import KernelContext, ScanJob
@@ -23,11 +24,17 @@ _FRAME_TYPES = {("pandas", "DataFrame"), ("polars", "DataFrame")}
 
 def is_frame(value: Any) -> bool:
     cls = type(value)
-    return (cls.__module__.split(".")[0], cls.__name__) in _FRAME_TYPES
+    if (cls.__module__.split(".")[0], cls.__name__) in _FRAME_TYPES:
+        return True
+    return engine_kind(value) is not None  # Spark, pandas-on-Spark, Dask
 
 
 def frame_signature(value: Any) -> tuple[Any, ...]:
-    """Identity plus shape and column names: cheap, and changes on most edits."""
+    """Identity plus shape and column names: cheap, and changes on most edits (for Spark and
+    Dask frames: no row count, which would run a job)."""
+    kind = engine_kind(value)
+    if kind is not None:
+        return engine_signature(value, kind)
     try:
         columns = tuple(str(c) for c in list(value.columns)[:200])
         height = value.shape[0]
@@ -44,6 +51,7 @@ class FrameWatch:
         self._seen: dict[str, tuple[Any, ...]] = {}
         self._cells: dict[str, dict[str, Any] | None] = {}  # frame name -> the cell that made it
         self.pending: list[str] = []
+        self._engine_scans = EngineScans()  # Spark / Dask frames scanned in the background
         context.services.frames = self
 
     def _user_frames(self) -> dict[str, Any]:
@@ -71,15 +79,18 @@ class FrameWatch:
 
     def _scan_changed(self, result: Any) -> None:
         frames = self._user_frames()
+        finished = self._engine_results(frames)
         for gone in set(self._seen) - set(frames):
             del self._seen[gone]
             self._cells.pop(gone, None)
+            self._engine_scans.forget(gone)
             self._ctx.state.drop_frame(gone)
         changed = [
             name for name, value in frames.items() if self._seen.get(name) != frame_signature(value)
         ]
         changed += [n for n in self.pending if n in frames and n not in changed]
         if not changed:
+            _show(finished)
             return
         made, cell = self._made_by_this_cell(result)
         for name in changed:
@@ -90,17 +101,29 @@ class FrameWatch:
         budget = self._ctx.policy.effective_policy().pii.inline_budget_ms / 1000.0
         changed.sort(key=lambda n: _size(frames[n]))
         start = time.perf_counter()
-        news: list[Finding] = []
+        news: list[Finding] = finished
         self.pending = []
         for name in changed:
             if time.perf_counter() - start > budget:
                 self.pending.append(name)
                 continue
             news += self.scan(name, frames[name], inline=True)
-        if news:
-            from nbsec.kernel.display import heading_for, show_findings
+        _show(news)
 
-            show_findings(news, heading_for(news, "personal data"))
+    def _engine_results(self, frames: dict[str, Any]) -> list[Finding]:
+        """Record the Spark / Dask scans that finished since the last cell; returns their
+        findings to show. A failed scan is one line, once; the frame is tried again on change."""
+        news: list[Finding] = []
+        for name, frame, job in self._engine_scans.finished():
+            if frames.get(name) is not frame:
+                continue  # the variable was rebound meanwhile: its new value has its own scan
+            if job.scan is None:
+                if job.error != "cancelled":
+                    print(f"nbsec: PII scan of {job.kind.name} frame {name!r} failed: {job.error}")
+                continue
+            elapsed = (job.finished or job.started) - job.started
+            news += self._record(name, frame, job.scan, elapsed)
+        return news
 
     def _made_by_this_cell(self, result: Any) -> tuple[set[str] | None, dict[str, Any] | None]:
         """The names the cell that just ran defined or changed (``None``: any name), and that
@@ -126,6 +149,7 @@ class FrameWatch:
         return {*record.defines, *record.mutated}, cell
 
     def close(self) -> None:
+        self._engine_scans.close()
         if self._ctx.services.frames is self:
             self._ctx.services.frames = None
 
@@ -134,17 +158,39 @@ class FrameWatch:
         self, name: str, frame: Any, *, inline: bool, cell_id: str | None = None
     ) -> list[Finding]:
         """Scan one frame and record its summary and findings in the session; returns the
-        findings to show (new or changed, not waived)."""
+        findings to show (new or changed, not waived). A Spark or Dask frame seen inline gets a
+        sampled scan in the background (its findings come after a later cell); a full pass of
+        one waits for its engine."""
         from nbsec.pii import scan_dataframe
 
         policy = self._ctx.policy.effective_policy()
+        kind = engine_kind(frame)
+        if kind is not None:
+            signature = engine_signature(frame, kind)
+            if inline:
+                if not self._engine_scans.running(name, signature):
+                    self._engine_scans.start(name, frame, kind, signature, policy)
+                self._seen[name] = signature
+                return []
+            job = EngineFullScan(name, frame, kind, policy, self._record)
+            try:
+                job.run()
+            except KeyboardInterrupt:
+                job.cancel()
+                raise
+            return job.findings
         sample = min(policy.pii.sample, INLINE_SAMPLE_ROWS) if inline else None
         started = time.perf_counter()
         scan = scan_dataframe(frame, sample=sample, exhaustive=not inline, policy=policy)
         return self._record(name, frame, scan, time.perf_counter() - started)
 
     def full_scan(self, name: str, frame: Any) -> ScanJob:
-        """A complete pass as a job (one step until the engine offers resumable scans)."""
+        """A complete pass as a job (one step until the engine offers resumable scans; Spark and
+        Dask frames: waits on the engine between the kernel's other messages)."""
+        kind = engine_kind(frame)
+        if kind is not None:
+            policy = self._ctx.policy.effective_policy()
+            return EngineFullScan(name, frame, kind, policy, self._record)
         return _OneStepScan(self, name, frame)
 
     def _record(self, name: str, frame: Any, scan: Any, elapsed: float) -> list[Finding]:
@@ -216,7 +262,16 @@ class _OneStepScan:
         return self._done
 
 
+def _show(news: list[Finding]) -> None:
+    if news:
+        from nbsec.kernel.display import heading_for, show_findings
+
+        show_findings(news, heading_for(news, "personal data"))
+
+
 def _size(frame: Any) -> int:
+    if engine_kind(frame) is not None:
+        return 0  # never a row count of a Spark / Dask frame (it would run a job)
     try:
         return int(frame.shape[0]) * max(1, int(frame.shape[1]))
     except Exception:

@@ -17,9 +17,10 @@ from nbsec.policy import PiiSettings
 def test_the_stated_threshold_is_the_engines_lowest() -> None:
     lowest = min(ep.SPECS.values(), key=lambda s: (s.min_fraction, -s.min_hits))
     assert lowest.min_fraction == ss.LOWEST_THRESHOLD
-    assert max(
-        s.min_hits for s in ep.SPECS.values() if s.min_fraction == lowest.min_fraction
-    ) == ss.LOWEST_MIN_HITS
+    assert (
+        max(s.min_hits for s in ep.SPECS.values() if s.min_fraction == lowest.min_fraction)
+        == ss.LOWEST_MIN_HITS
+    )
 
 
 def test_the_default_sample_meets_the_stated_confidence() -> None:

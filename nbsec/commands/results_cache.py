@@ -260,3 +260,28 @@ def jobs_for(args: Any, paths: list[Path]) -> int | None:
         except OSError:
             continue
     return None if total >= PARALLEL_MIN_BYTES and len(paths) > 1 else 1
+
+
+def run_cached(
+    args: Any,
+    command: str,
+    policy: Any,
+    paths: list[Path],
+    work: Callable[[Path], R],
+    encode: Callable[[R], Any],
+    decode: Callable[[Any, Path], R],
+) -> tuple[list[Any], dict[str, Any] | None, str | None]:
+    """Run ``work`` over ``paths`` on the shared batch runner with this command's cache:
+    ``(outcomes, {"hits", "misses"} or None without a cache, a one-line note or None)``."""
+    from nbsec.commands.batch_runner import run_batch
+
+    cache = cache_for(args, command, policy, encode, decode)
+    try:
+        outcomes = run_batch(
+            paths, work, jobs=jobs_for(args, paths), what=f"nbsec {command}", cache=cache
+        )
+    finally:
+        if cache is not None:
+            cache.close()
+    stats = None if cache is None else {"hits": cache.hits, "misses": cache.misses}
+    return outcomes, stats, None if cache is None else cache.note

@@ -67,9 +67,8 @@ def _decode(data: Any, path: Path) -> list[dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     from nbsec.commands import policy_for
-    from nbsec.commands.batch_runner import run_batch
     from nbsec.commands.findings_output import RunResult, finish
-    from nbsec.commands.results_cache import cache_for, jobs_for
+    from nbsec.commands.results_cache import run_cached
     from nbsec.findings import Finding
     from nbsec.source.output_pii import pii_engine
 
@@ -82,31 +81,22 @@ def run(args: argparse.Namespace) -> int:
             result.errors.append(f"{arg}: no such file or directory")
             continue
         notebooks.extend(iter_notebooks(root))
-    cache = cache_for(args, NAME, policy, list, _decode)
-    try:
-        outcomes = run_batch(
-            notebooks,
-            functools.partial(scan_one, policy=policy),
-            jobs=jobs_for(args, notebooks),
-            what="nbsec scan",
-            cache=cache,
-        )
-    finally:
-        if cache is not None:
-            cache.close()
+    outcomes, stats, note = run_cached(
+        args, NAME, policy, notebooks, functools.partial(scan_one, policy=policy), list, _decode
+    )
     for outcome in outcomes:
         result.scanned += 1
         if outcome.error is not None:
             result.errors.append(outcome.error)
             continue
         result.findings.extend(Finding.from_dict(f) for f in outcome.value or [])
-    if cache is not None and cache.note:
-        result.text_preamble.append(cache.note)
+    if note:
+        result.text_preamble.append(note)
     if pii_engine() is None:
         result.text_preamble.append("nbsec: note: PII engine not installed; outputs not checked")
     result.json_payload["pii_checked"] = pii_engine() is not None
-    if cache is not None:
-        result.json_payload["cache"] = {"hits": cache.hits, "misses": cache.misses}
+    if stats is not None:
+        result.json_payload["cache"] = stats
     return finish(result, args, policy, text_renderer=render_text)
 
 

@@ -86,25 +86,15 @@ def _model_scan(data: dict[str, Any]) -> ModelScan:
 
 def run(args: argparse.Namespace) -> int:
     from nbsec.commands import policy_for
-    from nbsec.commands.batch_runner import run_batch
     from nbsec.commands.findings_output import RunResult, finish
-    from nbsec.commands.results_cache import cache_for, jobs_for
+    from nbsec.commands.results_cache import run_cached
 
     policy = policy_for(args, args.paths[0] if args.paths else None)
     result = RunResult()
     paths = list(iter_files(list(args.paths), result.errors))
-    cache = cache_for(args, NAME, policy, dict, _decode)
-    try:
-        outcomes = run_batch(
-            paths,
-            functools.partial(scan_one, policy=policy),
-            jobs=jobs_for(args, paths),
-            what="nbsec scan-model",
-            cache=cache,
-        )
-    finally:
-        if cache is not None:
-            cache.close()
+    outcomes, stats, note = run_cached(
+        args, NAME, policy, paths, functools.partial(scan_one, policy=policy), dict, _decode
+    )
     files = []
     for outcome in outcomes:
         result.scanned += 1
@@ -122,9 +112,9 @@ def run(args: argparse.Namespace) -> int:
             continue
         result.findings.extend(scan.findings)
         result.text_preamble.append(f"{scan.verdict:<11} {scan.format:<20} {path}")
-    if cache is not None and cache.note:
-        result.text_preamble.append(cache.note)
+    if note:
+        result.text_preamble.append(note)
     result.json_payload = {"files": files}
-    if cache is not None:
-        result.json_payload["cache"] = {"hits": cache.hits, "misses": cache.misses}
+    if stats is not None:
+        result.json_payload["cache"] = stats
     return finish(result, args, policy)

@@ -204,9 +204,38 @@ def scan_local(source: Source, *, sample: int, exhaustive: bool, policy: Policy)
 # -- Spark and Dask engines ----------------------------------------------------------------------
 
 
-class SparkEngine:
+class _Engine:
+    """What the Spark and Dask engines share: read a source into a frame of the engine, then
+    scan it there (:func:`nbsec.pii.scan_dataframe` hands it to the engine's frame kind)."""
+
+    name = ""
+
+    def read(self, source: Source) -> Any:
+        raise NotImplementedError
+
+    def scan(self, source: Source, *, sample: int, exhaustive: bool, policy: Policy) -> FrameScan:
+        from nbsec.pii.frame_scan import scan_dataframe
+
+        try:
+            frame = self.read(source)
+        except Exception as exc:
+            raise InputError(
+                f"{source.path}: {self.name} cannot read it: {_one_line(exc)}"
+            ) from None
+        try:
+            return scan_dataframe(frame, sample=sample, exhaustive=exhaustive, policy=policy)
+        except InputError as exc:
+            raise InputError(f"{source.path}: {exc}") from None
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class SparkEngine(_Engine):
     """A SparkSession for the run (``master``: ``local[*]`` unless given), stopped at the end;
     without ``master``, a session already running in this process is used and left running."""
+
+    name = "Spark"
 
     def __init__(self, master: str | None) -> None:
         try:
@@ -242,25 +271,15 @@ class SparkEngine:
             return reader.option("header", True).option("sep", sep).csv(where)
         return reader.json(where)
 
-    def scan(self, source: Source, *, sample: int, exhaustive: bool, policy: Policy) -> FrameScan:
-        from nbsec.pii.spark_frames import scan_spark
-
-        try:
-            frame = self.read(source)
-        except Exception as exc:
-            raise InputError(f"{source.path}: Spark cannot read it: {_one_line(exc)}") from None
-        try:
-            return scan_spark(frame, sample=sample, exhaustive=exhaustive, policy=policy)
-        except InputError as exc:
-            raise InputError(f"{source.path}: {exc}") from None
-
     def close(self) -> None:
         if self.owned:
             self.session.stop()
 
 
-class DaskEngine:
+class DaskEngine(_Engine):
     """A Dask client for the run: the scheduler at ``address``, else a local cluster."""
+
+    name = "Dask"
 
     def __init__(self, address: str | None) -> None:
         try:
@@ -297,18 +316,6 @@ class DaskEngine:
             sep = "," if source.kind == "csv" else "\t"
             return dd.read_csv(files, sep=sep, dtype=str, blocksize="64MB", keep_default_na=True)
         return dd.read_json(files, lines=True, dtype=False, blocksize=64 * 2**20)
-
-    def scan(self, source: Source, *, sample: int, exhaustive: bool, policy: Policy) -> FrameScan:
-        from nbsec.pii.dask_frames import scan_dask
-
-        try:
-            frame = self.read(source)
-        except Exception as exc:
-            raise InputError(f"{source.path}: Dask cannot read it: {_one_line(exc)}") from None
-        try:
-            return scan_dask(frame, sample=sample, exhaustive=exhaustive, policy=policy)
-        except InputError as exc:
-            raise InputError(f"{source.path}: {exc}") from None
 
     def close(self) -> None:
         self.client.close()  # type: ignore[no-untyped-call]

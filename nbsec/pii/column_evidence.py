@@ -175,3 +175,23 @@ def evidence_from_json(text: str) -> list[ColumnEvidence]:
     from nbsec.pii.evidence import ColumnEvidence
 
     return [_decode(ColumnEvidence, item) for item in json.loads(text)]
+
+
+def scans_to_json(scans: dict[str, ColumnScan]) -> str:
+    """Judged columns for the trip to the driver (masked examples only, never a value)."""
+    return json.dumps([[name, _encode(scan)] for name, scan in scans.items()], ensure_ascii=False)
+
+
+def scans_from_json(text: str) -> dict[str, ColumnScan]:
+    return {str(name): _decode(ColumnScan, data) for name, data in json.loads(text)}
+
+
+def judge_on_worker(
+    parts: Iterable[Sequence[ColumnEvidence]], settings: EngineSettings
+) -> tuple[str, bool]:
+    """Merge and judge where the evidence already is (an executor, a worker), so the driver
+    never loads the recognizers: ``(judged columns as JSON, every column complete)``."""
+    merged = merge_columns(parts)
+    if merged is None:
+        return scans_to_json({}), True
+    return scans_to_json(judge_columns(merged, settings)), all(e.complete for e in merged)

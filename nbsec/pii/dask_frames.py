@@ -62,12 +62,14 @@ def _merge(a: Any, b: Any) -> Any:
     return merged, rows_a + rows_b, used_a + used_b
 
 
-def _to_wire(merged: Any) -> Any:
-    """The merged evidence as JSON for the trip to the client (nbsec never unpickles)."""
-    from nbsec.pii.column_evidence import evidence_to_json
+def _judge(merged: Any, settings: EngineSettings) -> Any:
+    """On a worker: the judged columns as JSON (masked examples only) and the counts, so the
+    client never loads the recognizers."""
+    from nbsec.pii.column_evidence import judge_on_worker
 
     evidence, rows, used = merged
-    return evidence_to_json(evidence), rows, used
+    judged, complete = judge_on_worker([evidence], settings)
+    return judged, rows, used, complete
 
 
 def scan_dask(
@@ -83,12 +85,7 @@ def scan_dask(
     a ``job_group``, the scan is a future that :func:`cancel_scan` can cancel."""
     from dask import compute, delayed  # type: ignore[attr-defined]
 
-    from nbsec.pii.column_evidence import (
-        engine_settings,
-        evidence_from_json,
-        judge_columns,
-        unique_names,
-    )
+    from nbsec.pii.column_evidence import engine_settings, scans_from_json, unique_names
 
     if not hasattr(ddf, "columns"):
         ddf = ddf.to_frame()
@@ -111,29 +108,28 @@ def scan_dask(
             if len(level) % 2:
                 paired.append(level[-1])
             level = paired
-        wire = delayed(_to_wire, pure=True)(level[0])
+        wire = delayed(_judge, pure=True)(level[0], settings)
         client = _client() if job_group else None
         if client is not None and job_group:
             future = client.compute(wire)
             _running[job_group] = future
             try:
-                text, counted, used = future.result()
+                text, counted, used, complete = future.result()
             finally:
                 _running.pop(job_group, None)
         else:
             computed = compute(wire)  # type: ignore[no-untyped-call]
-            text, counted, used = computed[0]
+            text, counted, used, complete = computed[0]
     except InputError:
         raise
     except Exception as exc:
         raise InputError(f"Dask could not scan the frame: {_first_line(exc)}") from None
-    evidence = evidence_from_json(text)
     result = FrameScan(
         rows=counted if full else int(total or counted),
         rows_scanned=used,
-        exhaustive=full and all(e.complete for e in evidence),
+        exhaustive=full and complete,
     )
-    result.columns = judge_columns(evidence, settings)
+    result.columns = scans_from_json(text)
     return result
 
 

@@ -8,11 +8,12 @@ The frame is never collected. Two Spark stages do the work on the executors:
    rows into the engine's per-column evidence (:mod:`nbsec.pii.column_evidence`: counts, a
    bounded hash sketch, masked examples), one row per column. A full pass skips the sample and
    collects evidence from every row;
-2. ``groupBy(column).applyInPandas``: the evidence of each column is merged on an executor.
+2. after ``repartition(1)``, one ``mapInPandas`` task merges every column's evidence and judges
+   the columns with the frame's row context, on an executor (the recognizers and name lists are
+   loaded there, never on the driver).
 
-Only the merged evidence of each column (a few kilobytes, no value) comes back to the driver,
-where the column judge decides with the frame's row context; the driver's memory does not depend
-on the frame's size. The row count is
+Only the judged columns (entity types, shares, masked examples: a few kilobytes) come back to the
+driver; its memory does not depend on the frame's size. The row count is
 Spark's own ``count()`` (for files, read from their metadata). Complex columns (structs, maps,
 arrays of structs, variants) are scanned as their JSON text.
 
@@ -34,14 +35,16 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nbsec.errors import InputError
-from nbsec.pii.results import FrameScan
+from nbsec.pii.results import ColumnScan, FrameScan
 from nbsec.pii.row_sample import SEED
 from nbsec.policy import Policy
 
 if TYPE_CHECKING:
+    from nbsec.pii.evidence import ColumnEvidence
     from nbsec.pii.scan_job import EngineSettings
 
 _EVIDENCE_SCHEMA = "column int, evidence string, rows long"
+_RESULT_SCHEMA = "scans string, rows long, complete boolean"
 _ATOMIC = {
     "StringType",
     "CharType",
@@ -138,21 +141,40 @@ class _Collector:
         )
 
 
-def _merge_column(group: Any) -> Any:
-    """``applyInPandas`` function: one column's evidence from every task, merged (executors)."""
-    import pandas as pd
+class _Judge:
+    """``mapInPandas`` function over every evidence row, gathered in one partition: merge each
+    column's evidence and judge the columns with their row context, on an executor, so the
+    driver never loads the recognizers; yields one row of judged columns (masked examples
+    only)."""
 
-    from nbsec.pii.column_evidence import evidence_from_json, evidence_to_json, merge_columns
+    def __init__(self, names: Sequence[str], settings: EngineSettings) -> None:
+        self.names = list(names)
+        self.settings = settings
 
-    merged = merge_columns(evidence_from_json(e) for e in group["evidence"])
-    assert merged is not None
-    return pd.DataFrame(
-        {
-            "column": [int(group["column"].iloc[0])],
-            "evidence": [evidence_to_json(merged)],
-            "rows": [int(group["rows"].sum())],
-        }
-    )
+    def __call__(self, batches: Iterator[Any]) -> Iterator[Any]:
+        import pandas as pd
+
+        from nbsec.pii.column_evidence import empty_evidence, evidence_from_json, judge_on_worker
+
+        merged: dict[int, ColumnEvidence] = {}
+        rows: dict[int, int] = {}
+        for batch in batches:
+            for column, text, counted in zip(
+                batch["column"], batch["evidence"], batch["rows"], strict=True
+            ):
+                i = int(column)
+                part = evidence_from_json(text)[0]
+                merged[i] = merged[i].merge(part) if i in merged else part
+                rows[i] = rows.get(i, 0) + int(counted)
+        if not merged:  # no evidence at all: the driver reports the columns itself
+            return
+        evidence = empty_evidence(self.names)
+        for i, ev in merged.items():
+            evidence[i] = ev
+        judged, complete = judge_on_worker([evidence], self.settings)
+        yield pd.DataFrame(
+            {"scans": [judged], "rows": [max(rows.values())], "complete": [complete]}
+        )
 
 
 def scan_spark(
@@ -168,12 +190,7 @@ def scan_spark(
     caller knows it (else Spark's ``count()`` is run). ``job_group`` names nbsec's Spark jobs
     (shown in the Spark UI) so :func:`cancel_jobs` can stop them; call from the thread that
     runs the scan."""
-    from nbsec.pii.column_evidence import (
-        engine_settings,
-        evidence_from_json,
-        judge_columns,
-        unique_names,
-    )
+    from nbsec.pii.column_evidence import engine_settings, scans_from_json, unique_names
 
     df = spark_frame_of(df)
     frame, raw_names = _scannable(df)
@@ -189,30 +206,20 @@ def scan_spark(
             frame = frame.sample(withReplacement=False, fraction=sample / total, seed=SEED)
         settings = engine_settings(policy, full)
         evidence = frame.mapInPandas(_Collector(names, settings), _EVIDENCE_SCHEMA)
-
-        def merge_column_group(group):  # type: ignore[no-untyped-def]
-            # a plain function: Spark reads its signature (one argument: the group's rows)
-            return _merge_column(group)
-
-        merged = evidence.groupBy("column").applyInPandas(merge_column_group, _EVIDENCE_SCHEMA)
-        results = merged.collect()
+        # the evidence rows (a few per column and partition) meet in one task to be judged
+        judged = evidence.repartition(1).mapInPandas(_Judge(names, settings), _RESULT_SCHEMA)
+        results = judged.collect()
     except Exception as exc:
         raise InputError(f"Spark could not scan the frame: {_spark_reason(exc)}") from None
-    by_column = {int(r["column"]): r for r in results}
-    merged_evidence = []
-    scanned = 0
-    for index, name in enumerate(names):
-        row = by_column.get(index)
-        if row is None:  # no task produced rows (an empty frame)
-            from nbsec.pii.column_evidence import empty_evidence
-
-            merged_evidence += empty_evidence([name])
-            continue
-        merged_evidence += evidence_from_json(row["evidence"])
-        scanned = max(scanned, int(row["rows"]))
-    result = FrameScan(rows=total, rows_scanned=scanned, exhaustive=False)
-    result.columns = judge_columns(merged_evidence, settings)
-    result.exhaustive = full and all(e.complete for e in merged_evidence)
+    result = FrameScan(rows=total, rows_scanned=0, exhaustive=False)
+    if results:
+        row = results[0]
+        result.columns = scans_from_json(row["scans"])
+        result.rows_scanned = int(row["rows"])
+        result.exhaustive = full and bool(row["complete"])
+    else:  # no task produced evidence (no partition at all): every column, none with PII
+        result.columns = {name: ColumnScan(name=name) for name in names}
+        result.exhaustive = full
     if full:
         result.rows = max(result.rows, result.rows_scanned)
     return result

@@ -116,6 +116,8 @@ class _Patched:
     original: Any
     wrapper: Any
     top_package: str
+    # the method was inherited: the wrapper shadows it on ``owner`` and is deleted to undo
+    inherited: bool = False
 
 
 _lock = threading.RLock()
@@ -156,7 +158,10 @@ def uninstall() -> None:
         _finder = None
         for patch in reversed(_patched):
             if patch.owner.__dict__.get(patch.name) is patch.wrapper:
-                setattr(patch.owner, patch.name, patch.original)
+                if patch.inherited:
+                    delattr(patch.owner, patch.name)
+                else:
+                    setattr(patch.owner, patch.name, patch.original)
             _restore_reexports(patch)
         _patched.clear()
 
@@ -185,14 +190,23 @@ def _wrap_module(module: ModuleType) -> None:
         try:
             for part in path:
                 owner = getattr(owner, part)
-            original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
-        except (AttributeError, KeyError):
+            # a class's method as defined, also when a base class defines it (dask's
+            # ``DataFrame.to_csv`` lives on ``FrameBase``): the wrapper then covers this class
+            original = (
+                inspect.getattr_static(owner, name)
+                if isinstance(owner, type)
+                else getattr(owner, name)
+            )
+        except AttributeError:
             continue  # this version of the library does not have it
         if not callable(original) or getattr(original, "__nbsec_original__", None) is not None:
             continue
+        inherited = isinstance(owner, type) and name not in owner.__dict__
         wrapper = _make_wrapper(original, spec)
         setattr(owner, name, wrapper)
-        _patched.append(_Patched(owner, name, original, wrapper, spec.module.split(".")[0]))
+        _patched.append(
+            _Patched(owner, name, original, wrapper, spec.module.split(".")[0], inherited)
+        )
 
 
 def _make_wrapper(original: Callable[..., Any], spec: WrapSpec) -> Callable[..., Any]:

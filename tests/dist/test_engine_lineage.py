@@ -38,7 +38,7 @@ def test_dask_reads_and_writes_name_their_paths(make_session: Any, lake: Path) -
             "import dask.dataframe as dd",
             "people = dd.read_parquet('lake')",
             "counts = dd.read_csv('*.csv')",
-            "counts.to_csv('out-*.csv', index=False)",
+            "counts.to_csv('out-*.csv', index=False, scheduler='threads')",
         ]
     )
     session.run(0)
@@ -52,7 +52,25 @@ def test_dask_reads_and_writes_name_their_paths(make_session: Any, lake: Path) -
     assert all(a.sha256 and len(a.sha256) == 64 for a in hashed)
     assert _uris(session.run(2).reads, lake) == ["*.csv", "a.csv", "b.csv"]
     # the local threaded scheduler writes in this process: the files themselves are recorded
-    assert {"out-0.csv", "out-1.csv"} <= set(_uris(session.run(3).writes, lake))
+    assert {"out-*.csv", "out-0.csv", "out-1.csv"} <= set(_uris(session.run(3).writes, lake))
+
+
+def test_dask_write_on_a_cluster_names_its_target(
+    make_session: Any,  # noqa: F811
+    lake: Path,
+    dask_client: Any,
+) -> None:
+    # the workers write (not this process): the path the call names is what is recorded
+    session = make_session(
+        [
+            "import dask.dataframe as dd\ncounts = dd.read_csv('*.csv')",
+            "counts.to_csv('cluster-*.csv', index=False)\ncounts.to_parquet('cluster.parquet')",
+        ]
+    )
+    session.run(0)
+    written = _uris(session.run(1).writes, lake)
+    assert {"cluster-*.csv", "cluster.parquet"} <= set(written)
+    assert (lake / "cluster-0.csv").is_file()
 
 
 def test_spark_reads_writes_and_tables(spark: Any, make_session: Any, lake: Path) -> None:  # noqa: F811

@@ -26,8 +26,9 @@ def _notebooks(tmp_path: Path, copies: int) -> Path:
 
 
 def _scan(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
-    main(["scan", *argv, "--format", "json", "--fail-on", "critical"])
-    out, _ = capsys.readouterr()
+    code = main(["scan", *argv, "--format", "json", "--fail-on", "critical"])
+    out, err = capsys.readouterr()
+    assert out, f"no report (exit {code}): {err}"
     return json.loads(out)
 
 

@@ -1,6 +1,7 @@
 # nbsec: every set-up step lives here, so a fresh machine needs only `make test` or `make demo`.
 #
 #   make test   install everything, then lint + type checks + all tests but the long ones
+#               (the panel's unit tests run with jest, the rest with pytest)
 #   make test-long  the long tests (fuzzers, scale): marked `long`, left out of `make test`
 #   make demo   install everything, then scan example_notebooks/ and write reports/
 #   make lab    install everything, then start JupyterLab with nbsec ready
@@ -22,7 +23,7 @@ STAMP := $(VENV)/.nbsec-installed
 LABEXT_SOURCES := $(wildcard labextension/src/*.ts labextension/src/*.tsx labextension/style/* labextension/schema/*)
 LABEXT_BUILT := nbsec/labextension/package.json
 
-.PHONY: install test test-long lint pytest demo lab bench clean
+.PHONY: install test test-long lint pytest jest demo lab bench clean
 
 install: $(STAMP) $(LABEXT_BUILT) chromium java
 
@@ -68,7 +69,11 @@ lint: install
 pytest: install
 	$(PY) -m pytest
 
-test: lint pytest
+# the panel's unit tests (view models, protocol parsing, React views in jsdom)
+jest: install
+	cd labextension && $(BIN)/jlpm run test
+
+test: lint jest pytest
 
 # fuzzers and scale tests: `@pytest.mark.long`, deselected by default (pyproject addopts)
 test-long: install

@@ -1,10 +1,15 @@
-"""``make demo``: run nbsec's main jobs on the example notebooks and write everything to reports/.
+"""``make demo``: nbsec's main jobs on the example notebooks, everything written to reports/.
 
-1. static scan of every example notebook (text table on screen; JSON and SARIF files),
-2. PII scan of the example data files,
-3. static scan of model files: a real scikit-learn pipeline saved with joblib and a pickle that
-   would run a shell command (made here, scanned, never loaded),
-4. lineage of the churn notebook, executed in a real kernel with nbsec loaded (JSON + Mermaid).
+1. the governance report of every example notebook: a governance notebook, an HTML page and the
+   attachments (report JSON, SARIF, CycloneDX ML-BOM, OpenLineage) each. The churn notebook runs
+   offline, so it is executed in a real kernel with nbsec loaded (``--execute``) and its report
+   shows what happened at run time; the other two need the network and ``%pip install``
+   packages, so they are reported from their saved state (executing them would change this
+   environment);
+2. static scan of the notebooks for CI (JSON and SARIF);
+3. PII scan of the example data files;
+4. static scan of model files: a real scikit-learn pipeline saved with joblib and a pickle that
+   would run a shell command (made here, scanned, never loaded).
 
 Each step runs the real ``nbsec`` command. Findings make a command exit 1, which is the point of a
 demo; an exit code of 2 (an input or usage error) fails the demo.
@@ -12,7 +17,6 @@ demo; an exit code of 2 (an input or usage error) fails the demo.
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 import subprocess
@@ -56,10 +60,20 @@ def make_models(folder: Path) -> None:
 
 def main() -> int:
     REPORTS.mkdir(exist_ok=True)
-    print("== nbsec scan example_notebooks/ ==")
-    nbsec("scan", "example_notebooks", show=True)
+    print("== nbsec report example_notebooks/customer_churn.ipynb --execute --html -o reports ==")
+    churn = "example_notebooks/customer_churn.ipynb"
+    nbsec("report", churn, "--execute", "--html", "-o", str(REPORTS), show=True)
+    print("\n== nbsec report (static) of the notebooks that need the network ==")
+    others = [
+        "example_notebooks/finetune_model.ipynb",
+        "example_notebooks/load_pickled_pipeline.ipynb",
+    ]
+    nbsec("report", *others, "--html", "-o", str(REPORTS), show=True)
+
+    print("\n== nbsec scan example_notebooks/ (the CI scan) ==")
     nbsec("scan", "example_notebooks", "--format", "json", output=REPORTS / "scan.json")
     nbsec("scan", "example_notebooks", "--format", "sarif", output=REPORTS / "scan.sarif")
+    print("written: reports/scan.json, reports/scan.sarif")
 
     print("\n== nbsec pii example_notebooks/data/ ==")
     nbsec("pii", "example_notebooks/data", show=True)
@@ -70,19 +84,17 @@ def main() -> int:
     nbsec("scan-model", "reports/models", show=True)
     nbsec("scan-model", "reports/models", "--format", "json", output=REPORTS / "models.json")
 
-    print("\n== nbsec lineage example_notebooks/customer_churn.ipynb --execute ==")
-    notebook = "example_notebooks/customer_churn.ipynb"
-    nbsec("lineage", notebook, "--execute", "--format", "json", output=REPORTS / "lineage.json")
-    from nbsec.lineage.graph import LineageGraph
-
-    graph = LineageGraph.from_json(json.loads((REPORTS / "lineage.json").read_text("utf-8")))
-    mermaid = graph.to_mermaid()
-    (REPORTS / "lineage.mmd").write_text(mermaid + "\n", encoding="utf-8")
-    print(mermaid)
-
-    print("Reports written to reports/:")
-    for path in sorted(REPORTS.glob("*.*")):
-        print(f"  {path.relative_to(ROOT)}  ({path.stat().st_size:,} bytes)")
+    print(
+        "\nGovernance reports (open the .nbsec.html in a browser, the .nbsec.ipynb in JupyterLab):"
+    )
+    for page in sorted(REPORTS.glob("*.nbsec.html")):
+        stem = page.name.removesuffix(".nbsec.html")
+        print(f"  {page.relative_to(ROOT)}")
+        for other in sorted(REPORTS.glob(f"{stem}.nbsec.*")):
+            if other != page:
+                print(f"    {other.relative_to(ROOT)}  ({other.stat().st_size:,} bytes)")
+    print("Other outputs: reports/scan.json, reports/scan.sarif, reports/pii.json, "
+          "reports/models.json")  # fmt: skip
     return 0
 
 

@@ -18,7 +18,10 @@ export default tseslint.config(
     files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       globals: { ...globals.browser },
-      parserOptions: { project: 'tsconfig.json', sourceType: 'module' }
+      parserOptions: {
+        project: ['tsconfig.json', 'tsconfig.test.json'],
+        sourceType: 'module'
+      }
     },
     rules: {
       '@typescript-eslint/naming-convention': [
@@ -40,9 +43,18 @@ export default tseslint.config(
           selector: "AssignmentExpression[left.property.name='innerHTML']",
           message:
             'Render kernel-provided text with textContent, never innerHTML.'
+        },
+        {
+          selector: "JSXAttribute[name.name='dangerouslySetInnerHTML']",
+          message: 'Render kernel-provided text as React text, never as HTML.'
         }
       ]
     }
+  },
+  {
+    // tests build malformed kernel messages on purpose
+    files: ['src/__tests__/**'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' }
   },
   prettierRecommended
 );

@@ -59,3 +59,8 @@ def unload_ipython_extension(ipython: InteractiveShell) -> None:
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "nbsec"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The Jupyter server extension (``nbsec.server``): REST API and pre-save hook."""
+    return [{"module": "nbsec.server"}]

@@ -22,6 +22,7 @@ from nbsec.errors import NbsecError
 
 COMMAND_MODULES = (
     "scan",
+    "redact",
     "scan_model",
     "pii",
     "report",

@@ -106,17 +106,35 @@ class Location:
         return cls(**{k: data.get(k) for k in _LOCATION_KEYS})
 
     def describe(self) -> str:
-        """A short human form: ``nb.ipynb cell 3 line 2 (output 0)``."""
+        """A short human form, numbered as people count: ``nb.ipynb cell 4 line 2 output 1``
+        for ``cell_index`` 3 and ``output_index`` 0 (see :func:`cell_label`)."""
         parts: list[str] = []
         if self.path:
             parts.append(self.path)
-        if self.cell_index is not None:
-            parts.append(f"cell {self.cell_index}")
+        if self.cell_index is not None or self.cell_id:
+            parts.append(cell_label(self.cell_index, self.cell_id))
         if self.line is not None:
             parts.append(f"line {self.line}")
         if self.output_index is not None:
-            parts.append(f"output {self.output_index}")
+            parts.append(output_label(self.output_index))
         return " ".join(parts) if parts else "-"
+
+
+def cell_label(cell_index: int | None, cell_id: str | None = None) -> str:
+    """How a person sees a cell: the 1-based position the notebook shows (``cell 4`` for
+    ``cell_index`` 3), or its id when the position is unknown. JSON fields keep ``cell_index``
+    0-based; every text meant for people (CLI, SARIF messages and names, lineage labels, magics,
+    panel, report) numbers cells through here."""
+    if cell_index is not None:
+        return f"cell {cell_index + 1}"
+    if cell_id:
+        return f"cell id {cell_id[:16]}"
+    return "cell ?"
+
+
+def output_label(output_index: int) -> str:
+    """``output 1`` for a cell's first output (``output_index`` 0)."""
+    return f"output {output_index + 1}"
 
 
 _LOCATION_KEYS = frozenset(

@@ -29,6 +29,16 @@ Example::
     sample = 10000
     inline_budget_ms = 50
 
+    [tool.nbsec.scan]
+    max_cell_chars = 200000            # longer code cells are searched as text only
+
+    [tool.nbsec.redact]
+    on_save = "redact"                 # pre-save hook: redact | refuse
+    only = ["PII", "SEC"]
+
+    [tool.nbsec.secrets]
+    env = ["WAREHOUSE_DSN"]            # environment variables whose values are secrets
+
     [[tool.nbsec.waivers]]
     rule = "NBS-PII-001"
     path = "notebooks/synthetic_*.ipynb"
@@ -205,6 +215,32 @@ class LineageSettings:
 
 
 @dataclass(frozen=True)
+class ScanSettings:
+    """Bounds of the static notebook scan (``[tool.nbsec.scan]``)."""
+
+    max_file_mb: int = 256  # larger notebooks are an input error
+    max_cell_chars: int = 200_000  # longer code cells are searched as text, never parsed
+
+
+@dataclass(frozen=True)
+class RedactSettings:
+    """``nbsec redact`` and the server's pre-save hook (``[tool.nbsec.redact]``)."""
+
+    # what the pre-save hook does when the server enables it with on_save = "policy":
+    # "redact" masks what it finds before the file is written, "refuse" fails the save
+    on_save: str = "redact"
+    only: tuple[str, ...] = ()  # families to mask: "PII", "SEC"; empty: both
+
+
+@dataclass(frozen=True)
+class SecretSettings:
+    """Secrets known by name (``[tool.nbsec.secrets]``)."""
+
+    # environment variables whose values are secrets whatever their name says
+    env: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Policy:
     """The effective policy. ``source`` is the file it came from, or ``None`` for defaults."""
 
@@ -220,6 +256,9 @@ class Policy:
     waivers: tuple[Waiver, ...] = ()
     pii: PiiSettings = field(default_factory=PiiSettings)
     lineage: LineageSettings = field(default_factory=LineageSettings)
+    scan: ScanSettings = field(default_factory=ScanSettings)
+    redact: RedactSettings = field(default_factory=RedactSettings)
+    secrets: SecretSettings = field(default_factory=SecretSettings)
     source: Path | None = None
 
     # -- questions the engines ask -----------------------------------------------------------
@@ -257,6 +296,17 @@ class Policy:
         if digest in self.allow_sha256:
             return True
         return any(w.sha256 is not None and w.admits(digest, None) for w in self.waivers)
+
+    def load_allowed(self, sha256: str | None, path: str | os.PathLike[str] | None) -> bool:
+        """May this exact file be loaded whatever the model scanner says about it?
+
+        Only an explicit allow of that file admits it: its sha256 in ``allow_sha256`` or its
+        path matched by ``allow_paths`` (the session's ``%nbsec allow <sha256|path>`` lands
+        there too). A waiver of a rule or family changes reporting only; it never admits a
+        file, and neither does a trusted source: a ``dangerous`` file stays blocked."""
+        if sha256 and self.sha256_allowed(sha256):
+            return True
+        return bool(path) and self.path_allowed(path)  # type: ignore[arg-type]
 
     def source_trusted(self, source: str) -> bool:
         """Is a URL, ``host/path`` or hub repo id (``org/name``) inside a trusted source?
@@ -305,6 +355,12 @@ class Policy:
                 "ledger_key_env": self.lineage.ledger_key_env,
                 "ledger_key_file": self.lineage.ledger_key_file,
             },
+            "scan": {
+                "max_file_mb": self.scan.max_file_mb,
+                "max_cell_chars": self.scan.max_cell_chars,
+            },
+            "redact": {"on_save": self.redact.on_save, "only": list(self.redact.only)},
+            "secrets": {"env": list(self.secrets.env)},
         }
 
 
@@ -429,6 +485,20 @@ _LINEAGE_SCHEMA: dict[str, Validator] = {
     "ledger_key_file": _string,
 }
 
+_SCAN_SCHEMA: dict[str, Validator] = {
+    "max_file_mb": _int_range(1, 1 << 20),
+    "max_cell_chars": _int_range(100, 1 << 30),
+}
+
+_REDACT_SCHEMA: dict[str, Validator] = {
+    "on_save": _choice(("redact", "refuse")),
+    "only": _string_list(re.compile(r"^(PII|SEC)$")),
+}
+
+_SECRETS_SCHEMA: dict[str, Validator] = {
+    "env": _string_list(re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")),
+}
+
 _TOP_SCHEMA: dict[str, Validator] = {
     "mode": _choice(MODES),
     "locked": _bool,
@@ -524,26 +594,37 @@ def policy_from_mapping(
 ) -> Policy:
     """Validate one ``[tool.nbsec]`` table (already parsed) and build the policy."""
     prefix = f"{source}: {where}" if source else where
-    nested = {"pii", "lineage", "waivers"}
+    nested = {"pii", "lineage", "waivers", "scan", "redact", "secrets"}
     top = {k: v for k, v in table.items() if k not in nested}
     values = _validate_table(top, _TOP_SCHEMA, prefix)
-    pii_table = table.get("pii", {})
-    lineage_table = table.get("lineage", {})
-    if not isinstance(pii_table, dict):
-        raise _fail(f"{prefix}.pii", "expected a table")
-    if not isinstance(lineage_table, dict):
-        raise _fail(f"{prefix}.lineage", "expected a table")
-    pii = PiiSettings(**_validate_table(pii_table, _PII_SCHEMA, f"{prefix}.pii"))
-    lineage = LineageSettings(
-        **_validate_table(lineage_table, _LINEAGE_SCHEMA, f"{prefix}.lineage")
-    )
+
+    def section(name: str, schema: Mapping[str, Validator]) -> dict[str, Any]:
+        sub = table.get(name, {})
+        if not isinstance(sub, dict):
+            raise _fail(f"{prefix}.{name}", "expected a table")
+        return _validate_table(sub, schema, f"{prefix}.{name}")
+
+    pii = PiiSettings(**section("pii", _PII_SCHEMA))
+    lineage = LineageSettings(**section("lineage", _LINEAGE_SCHEMA))
+    scan = ScanSettings(**section("scan", _SCAN_SCHEMA))
+    redact = RedactSettings(**section("redact", _REDACT_SCHEMA))
+    secrets = SecretSettings(**section("secrets", _SECRETS_SCHEMA))
     raw_waivers = table.get("waivers", [])
     if not isinstance(raw_waivers, list):
         raise _fail(f"{prefix}.waivers", "expected an array of tables ([[tool.nbsec.waivers]])")
     waivers = tuple(
         _parse_waiver(item, f"{prefix}.waivers[{i}]") for i, item in enumerate(raw_waivers)
     )
-    return Policy(**values, pii=pii, lineage=lineage, waivers=waivers, source=source)
+    return Policy(
+        **values,
+        pii=pii,
+        lineage=lineage,
+        scan=scan,
+        redact=redact,
+        secrets=secrets,
+        waivers=waivers,
+        source=source,
+    )
 
 
 def load_policy_file(path: str | os.PathLike[str]) -> Policy:

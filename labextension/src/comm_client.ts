@@ -8,9 +8,18 @@
  * table and resolves with its validated reply (replies are matched by type, so one request of a
  * type is in flight at a time), and `updated` carries each validated `update` event. Anything
  * else the kernel sends is dropped and reported through `rejected`. `dispose()` closes the comm.
+ *
+ * A kernel running a cell answers nothing until the cell is done: the comm's messages are queued
+ * behind it on the kernel's main shell (the comm is kept off JupyterLab's comm subshells, so
+ * nbsec never runs beside the user's cell). Every timeout here therefore counts only time the
+ * kernel was idle: a timer that runs out while the kernel is busy starts again.
  */
 
-import { Kernel, KernelMessage } from '@jupyterlab/services';
+import {
+  CommsOverSubshells,
+  Kernel,
+  KernelMessage
+} from '@jupyterlab/services';
 import { JSONObject } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
 
@@ -43,9 +52,10 @@ export const REQUEST_TIMEOUT_MS: { readonly [K in RequestType]: number } = {
 /** How a handshake attempt ended. */
 export type HandshakeOutcome =
   | { readonly kind: 'connected'; readonly info: IHandshakeInfo }
-  | { readonly kind: 'not-loaded'; readonly detail: string }
+  | { readonly kind: 'no-target' }
+  | { readonly kind: 'timeout'; readonly timeoutMs: number }
   | { readonly kind: 'refused'; readonly error: string }
-  | { readonly kind: 'invalid'; readonly error: string };
+  | { readonly kind: 'invalid'; readonly error: ProtocolError };
 
 export class NbsecCommClient {
   constructor(
@@ -64,7 +74,7 @@ export class NbsecCommClient {
   }
 
   /** Emitted with the reason when an incoming message is dropped as invalid. */
-  get rejected(): ISignal<this, string> {
+  get rejected(): ISignal<this, ProtocolError> {
     return this._rejected;
   }
 
@@ -91,20 +101,20 @@ export class NbsecCommClient {
           return;
         }
         settled = true;
-        window.clearTimeout(timer);
+        stopTimer();
         if (outcome.kind !== 'connected') {
           this._closeComm();
         }
         resolve(outcome);
       };
-      const timer = window.setTimeout(() => {
-        settle({
-          kind: 'not-loaded',
-          detail: `no handshake reply within ${this._options.timeoutMs} ms`
-        });
-      }, this._options.timeoutMs);
+      const timeoutMs = this._options.timeoutMs;
+      const stopTimer = this._idleTimer(timeoutMs, () =>
+        settle({ kind: 'timeout', timeoutMs })
+      );
 
       const comm = this._kernel.createComm(COMM_TARGET);
+      // On the kernel's main shell: never beside the user's running cell.
+      comm.commsOverSubshells = CommsOverSubshells.Disabled;
       this._comm = comm;
       comm.onMsg = (msg: KernelMessage.ICommMsgMsg) => {
         if (!settled) {
@@ -117,10 +127,7 @@ export class NbsecCommClient {
         this._comm = null;
         this._failPending('the kernel closed the nbsec comm');
         if (!settled) {
-          settle({
-            kind: 'not-loaded',
-            detail: 'the kernel has no "nbsec" comm target'
-          });
+          settle({ kind: 'no-target' });
         } else if (!this._isDisposed) {
           this._closed.emit();
         }
@@ -128,7 +135,10 @@ export class NbsecCommClient {
       try {
         comm.open(makeHandshake(this._options.clientVersion));
       } catch (reason) {
-        settle({ kind: 'invalid', error: describe(reason) });
+        settle({
+          kind: 'invalid',
+          error: new ProtocolError('open-failed', describe(reason))
+        });
       }
     });
   }
@@ -153,23 +163,19 @@ export class NbsecCommClient {
       );
     }
     return new Promise<IReply<IReplyPayloads[K]>>((resolve, reject) => {
-      const timer = window.setTimeout(() => {
+      const stopTimer = this._idleTimer(REQUEST_TIMEOUT_MS[type], () => {
         this._pending.delete(type);
-        reject(
-          new Error(
-            `no "${type}" reply within ${REQUEST_TIMEOUT_MS[type] / 1000} s`
-          )
-        );
-      }, REQUEST_TIMEOUT_MS[type]);
+        reject(new RequestTimeout(type, REQUEST_TIMEOUT_MS[type] / 1000));
+      });
       this._pending.set(type, {
-        timer,
+        stopTimer,
         accept: data => resolve(parseReply(type, data)),
         reject
       });
       try {
         comm.send(makeRequest(type, payload));
       } catch (reason) {
-        window.clearTimeout(timer);
+        stopTimer();
         this._pending.delete(type);
         reject(reason instanceof Error ? reason : new Error(String(reason)));
       }
@@ -187,6 +193,26 @@ export class NbsecCommClient {
     Signal.clearData(this);
   }
 
+  /**
+   * Calls `onExpire` after `ms` of kernel idleness: when the time is up while the kernel is busy
+   * (running a cell, with nbsec's message queued behind it), the wait starts again. Returns the
+   * function that stops the timer.
+   */
+  private _idleTimer(ms: number, onExpire: () => void): () => void {
+    let timer = 0;
+    const arm = (): void => {
+      timer = window.setTimeout(() => {
+        if (this._kernel.status === 'busy' && !this._kernel.isDisposed) {
+          arm();
+        } else {
+          onExpire();
+        }
+      }, ms);
+    };
+    arm();
+    return () => window.clearTimeout(timer);
+  }
+
   private _handshakeOutcome(data: unknown): HandshakeOutcome {
     try {
       const reply = parseReply('handshake', data);
@@ -196,7 +222,7 @@ export class NbsecCommClient {
       return { kind: 'connected', info: reply.payload };
     } catch (reason) {
       if (reason instanceof ProtocolError) {
-        return { kind: 'invalid', error: reason.message };
+        return { kind: 'invalid', error: reason };
       }
       throw reason;
     }
@@ -212,13 +238,11 @@ export class NbsecCommClient {
       }
       const pending = isRequestType(type) ? this._pending.get(type) : undefined;
       if (!pending || !isRequestType(type)) {
-        throw new ProtocolError(
-          typeof type === 'string' && type.length <= 40
-            ? `unexpected "${type}" message`
-            : 'unexpected message'
-        );
+        throw typeof type === 'string' && type.length <= 40
+          ? new ProtocolError('unexpected', type)
+          : new ProtocolError('unexpected', '?');
       }
-      window.clearTimeout(pending.timer);
+      pending.stopTimer();
       this._pending.delete(type);
       try {
         pending.accept(data);
@@ -232,13 +256,13 @@ export class NbsecCommClient {
         throw reason;
       }
       console.warn('nbsec: dropped a message from the kernel:', reason.message);
-      this._rejected.emit(reason.message);
+      this._rejected.emit(reason);
     }
   }
 
   private _failPending(reason: string): void {
     for (const pending of this._pending.values()) {
-      window.clearTimeout(pending.timer);
+      pending.stopTimer();
       pending.reject(new Error(reason));
     }
     this._pending.clear();
@@ -262,13 +286,13 @@ export class NbsecCommClient {
   private _isDisposed = false;
   private readonly _pending = new Map<RequestType, IPendingRequest>();
   private readonly _updated = new Signal<this, IStateUpdate>(this);
-  private readonly _rejected = new Signal<this, string>(this);
+  private readonly _rejected = new Signal<this, ProtocolError>(this);
   private readonly _closed = new Signal<this, void>(this);
 }
 
 /** A request waiting for its reply. */
 interface IPendingRequest {
-  readonly timer: number;
+  readonly stopTimer: () => void;
   /** Validates the reply and resolves the request (throws a ProtocolError when invalid). */
   readonly accept: (data: unknown) => void;
   readonly reject: (reason: Error) => void;
@@ -280,6 +304,17 @@ export namespace NbsecCommClient {
     readonly clientVersion: string;
     /** How long to wait for the handshake reply before treating nbsec as not loaded. */
     readonly timeoutMs: number;
+  }
+}
+
+/** No reply to a request within its time (counting only the kernel's idle time). */
+export class RequestTimeout extends Error {
+  constructor(
+    readonly type: RequestType,
+    readonly seconds: number
+  ) {
+    super(`no "${type}" reply within ${seconds} s`);
+    this.name = 'RequestTimeout';
   }
 }
 

@@ -69,6 +69,12 @@ export interface IFrameSummary {
   readonly piiColumns: readonly IPiiColumn[];
 }
 
+/** The cell a load happened in. */
+export interface IRunningCell {
+  readonly cellId: string | null;
+  readonly executionCount: number | null;
+}
+
 /** One guarded model or pickle load. */
 export interface IModelLoad {
   readonly api: string | null;
@@ -77,6 +83,12 @@ export interface IModelLoad {
   readonly sha256: string | null;
   readonly verdict: string | null;
   readonly action: string | null;
+  /** Why the guard warned or blocked (one line), or null. */
+  readonly reason: string | null;
+  /** The globals the file imports, as dotted names. */
+  readonly globals: readonly string[];
+  /** The cell the load ran in, when the kernel knew it. */
+  readonly cell: IRunningCell | null;
 }
 
 /** A session waiver (`%nbsec allow` or the panel's Allow). */
@@ -87,9 +99,18 @@ export interface IWaiver {
   readonly at: string;
 }
 
+/** What the kernel enforces right now (sent with every state). */
+export interface IKernelStatus {
+  readonly mode: string;
+  readonly enabled: boolean;
+  readonly policyFile: string | null;
+}
+
 export interface IKernelState {
   /** Bumped by the kernel on every change. */
   readonly version: number;
+  /** The mode and switch in force; null from a kernel that does not send them. */
+  readonly status: IKernelStatus | null;
   readonly counts: Readonly<Record<Severity, number>>;
   readonly findings: readonly IFinding[];
   /** Sorted by frame name. */
@@ -129,7 +150,9 @@ export function parseKernelState(value: unknown): IKernelState | null {
   const models = parseList(value.models, parseModelLoad);
   const waivers = parseList(value.waivers, parseWaiver);
   const lineageOk = value.lineage === undefined || isRecord(value.lineage);
+  const status = parseKernelStatus(value.status);
   if (
+    status === undefined ||
     counts === null ||
     findings === null ||
     frames === null ||
@@ -139,7 +162,34 @@ export function parseKernelState(value: unknown): IKernelState | null {
   ) {
     return null;
   }
-  return { version: value.version, counts, findings, frames, models, waivers };
+  return {
+    version: value.version,
+    status,
+    counts,
+    findings,
+    frames,
+    models,
+    waivers
+  };
+}
+
+/** `{mode, enabled, policy_file}`; null when absent, undefined when malformed. */
+function parseKernelStatus(value: unknown): IKernelStatus | null | undefined {
+  if (value === undefined || value === null) {
+    return null;
+  }
+  if (!isRecord(value)) {
+    return undefined;
+  }
+  const { mode, enabled, policy_file: policyFile } = value;
+  if (
+    typeof mode !== 'string' ||
+    typeof enabled !== 'boolean' ||
+    !isOptionalString(policyFile)
+  ) {
+    return undefined;
+  }
+  return { mode, enabled, policyFile: policyFile ?? null };
 }
 
 export function parseFinding(value: unknown): IFinding | null {
@@ -218,14 +268,19 @@ export function parseModelLoad(value: unknown): IModelLoad | null {
   if (!isRecord(value)) {
     return null;
   }
-  const { api, source, path, sha256, verdict, action } = value;
+  const { api, source, path, sha256, verdict, action, reason } = value;
+  const globals = value.globals ?? [];
+  const cell = parseRunningCell(value.cell);
   if (
     !isOptionalString(api) ||
     !isOptionalString(source) ||
     !isOptionalString(path) ||
     !isOptionalString(sha256) ||
     !isOptionalString(verdict) ||
-    !isOptionalString(action)
+    !isOptionalString(action) ||
+    !isOptionalString(reason) ||
+    !isStringList(globals) ||
+    cell === undefined
   ) {
     return null;
   }
@@ -235,8 +290,26 @@ export function parseModelLoad(value: unknown): IModelLoad | null {
     path: path ?? null,
     sha256: sha256 ?? null,
     verdict: verdict ?? null,
-    action: action ?? null
+    action: action ?? null,
+    reason: reason || null,
+    globals,
+    cell
   };
+}
+
+/** `{cell_id, execution_count}` or null; undefined when malformed. */
+function parseRunningCell(value: unknown): IRunningCell | null | undefined {
+  if (value === null || value === undefined) {
+    return null;
+  }
+  if (!isRecord(value)) {
+    return undefined;
+  }
+  const { cell_id: cellId, execution_count: executionCount } = value;
+  if (!isOptionalString(cellId) || !isOptionalInteger(executionCount)) {
+    return undefined;
+  }
+  return { cellId: cellId ?? null, executionCount: executionCount ?? null };
 }
 
 export function parseWaiver(value: unknown): IWaiver | null {
@@ -290,11 +363,7 @@ function parsePiiColumn(name: string, value: unknown): IPiiColumn | null {
   }
   const entities = parseList(value.entities, parseEntityHit);
   const examples = value.examples ?? [];
-  if (
-    entities === null ||
-    !Array.isArray(examples) ||
-    !examples.every(example => typeof example === 'string')
-  ) {
+  if (entities === null || !isStringList(examples)) {
     return null;
   }
   return { name, entities, examples };
@@ -426,4 +495,8 @@ function isOptionalInteger(value: unknown): value is number | null | undefined {
 
 function isOptionalString(value: unknown): value is string | null | undefined {
   return value === null || value === undefined || typeof value === 'string';
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every(item => typeof item === 'string');
 }

@@ -137,15 +137,18 @@ export function makeRequest(
  * Throws a ProtocolError when the message is not such an event.
  */
 export function parseUpdateEvent(data: unknown): IStateUpdate {
-  if (!isRecord(data) || data.type !== UPDATE_EVENT) {
-    throw new ProtocolError('expected an "update" event');
+  if (!isRecord(data)) {
+    throw new ProtocolError('not-object');
+  }
+  if (data.type !== UPDATE_EVENT) {
+    throw new ProtocolError('wrong-type', UPDATE_EVENT);
   }
   if (data.v !== PROTOCOL_VERSION) {
-    throw new ProtocolError('unsupported protocol version in "update" event');
+    throw new ProtocolError('wrong-version', UPDATE_EVENT);
   }
   const update = parseStateUpdate(data.payload);
   if (update === null) {
-    throw new ProtocolError('"update" event has a malformed payload');
+    throw new ProtocolError('bad-payload', UPDATE_EVENT);
   }
   return update;
 }
@@ -159,12 +162,52 @@ export function makeHandshake(clientVersion: string): JSONObject {
   });
 }
 
-/** Why an incoming message was rejected. */
+/** The ways an incoming message can break the protocol. */
+export type ProtocolErrorCode =
+  | 'not-object'
+  | 'wrong-type'
+  | 'wrong-version'
+  | 'no-success'
+  | 'bad-error'
+  | 'bad-payload'
+  | 'unexpected'
+  | 'open-failed';
+
+/** The English reason of each code; `%1` is the message type (or the failure, for open-failed). */
+export const PROTOCOL_ERRORS: { readonly [C in ProtocolErrorCode]: string } = {
+  'not-object': 'message is not a JSON object',
+  'wrong-type': 'expected a "%1" message',
+  'wrong-version': 'unsupported protocol version in "%1" message',
+  'no-success': '"%1" reply has no boolean "success"',
+  'bad-error': '"%1" reply has a non-text "error"',
+  'bad-payload': '"%1" message has a malformed payload',
+  unexpected: 'unexpected "%1" message',
+  'open-failed': 'could not open the comm: %1'
+};
+
+/**
+ * Why an incoming message was rejected: a code and the message type it concerns, so the panel
+ * can word it through the translator; `message` is the English sentence.
+ */
 export class ProtocolError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(
+    readonly code: ProtocolErrorCode,
+    readonly subject = ''
+  ) {
+    super(fillTemplate(PROTOCOL_ERRORS[code], [subject]));
     this.name = 'ProtocolError';
   }
+}
+
+/** `%1`, `%2`… replaced by the arguments, as the JupyterLab translator does. */
+export function fillTemplate(
+  template: string,
+  args: readonly string[]
+): string {
+  return template.replace(/%(\d+)/g, (whole, index: string) => {
+    const value = args[Number(index) - 1];
+    return value === undefined ? whole : value;
+  });
 }
 
 /**
@@ -178,22 +221,20 @@ export function parseReply<K extends RequestType>(
   data: unknown
 ): IReply<IReplyPayloads[K]> {
   if (!isRecord(data)) {
-    throw new ProtocolError('reply is not a JSON object');
+    throw new ProtocolError('not-object');
   }
   if (data.type !== expected) {
-    throw new ProtocolError(`expected a "${expected}" reply`);
+    throw new ProtocolError('wrong-type', expected);
   }
   if (data.v !== PROTOCOL_VERSION) {
-    throw new ProtocolError(
-      `unsupported protocol version in "${expected}" reply`
-    );
+    throw new ProtocolError('wrong-version', expected);
   }
   if (typeof data.success !== 'boolean') {
-    throw new ProtocolError(`"${expected}" reply has no boolean "success"`);
+    throw new ProtocolError('no-success', expected);
   }
   const error = data.error;
   if (error !== null && error !== undefined && typeof error !== 'string') {
-    throw new ProtocolError(`"${expected}" reply has a non-text "error"`);
+    throw new ProtocolError('bad-error', expected);
   }
   if (!data.success) {
     return {
@@ -208,7 +249,7 @@ export function parseReply<K extends RequestType>(
   >;
   const payload = parser(data.payload);
   if (payload === null) {
-    throw new ProtocolError(`"${expected}" reply has a malformed payload`);
+    throw new ProtocolError('bad-payload', expected);
   }
   return { type: expected, success: true, error: null, payload };
 }

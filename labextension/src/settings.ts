@@ -4,6 +4,8 @@
 
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
+import { GroupBy, isGroupBy } from './finding_rows';
+
 export interface IPanelSettings {
   /** Connect to the active notebook's kernel on its own; otherwise wait for a click. */
   readonly autoConnect: boolean;
@@ -11,12 +13,15 @@ export interface IPanelSettings {
   readonly handshakeTimeoutMs: number;
   /** Write the kernel's governance summary into `metadata.nbsec` when a notebook is saved. */
   readonly saveSummary: boolean;
+  /** How the panel groups findings (the panel's Group menu changes it). */
+  readonly groupBy: GroupBy;
 }
 
 export const DEFAULT_SETTINGS: IPanelSettings = {
   autoConnect: true,
   handshakeTimeoutMs: 5000,
-  saveSummary: true
+  saveSummary: true,
+  groupBy: 'severity'
 };
 
 const MIN_TIMEOUT_MS = 500;
@@ -29,6 +34,7 @@ export function readSettings(
   const autoConnect = settings.get('autoConnect').composite;
   const timeout = settings.get('handshakeTimeoutMs').composite;
   const saveSummary = settings.get('saveSummary').composite;
+  const groupBy = settings.get('groupBy').composite;
   return {
     autoConnect:
       typeof autoConnect === 'boolean'
@@ -41,6 +47,7 @@ export function readSettings(
     saveSummary:
       typeof saveSummary === 'boolean'
         ? saveSummary
-        : DEFAULT_SETTINGS.saveSummary
+        : DEFAULT_SETTINGS.saveSummary,
+    groupBy: isGroupBy(groupBy) ? groupBy : DEFAULT_SETTINGS.groupBy
   };
 }

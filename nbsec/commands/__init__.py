@@ -13,3 +13,15 @@ def policy_for(args: argparse.Namespace, start: str | Path | None = None) -> Pol
     if getattr(args, "policy", None):
         return load_policy_file(args.policy)
     return load_policy(start)
+
+
+def one_line_error(exc: BaseException) -> str:
+    """An unexpected failure on one input, as one line: ``internal error (ValueError: ...)``."""
+    if isinstance(exc, RecursionError | MemoryError):
+        return f"too complex to analyse ({type(exc).__name__})"
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return (
+        f"internal error ({type(exc).__name__}: {text})"
+        if text
+        else (f"internal error ({type(exc).__name__})")
+    )

@@ -179,7 +179,12 @@ def run(args: argparse.Namespace) -> int:
         for notebook, folder in zip(notebooks, _out_dirs(notebooks, args.output_dir), strict=True)
     ]
     outcomes = run_batch(
-        jobs, report_one, jobs=args.jobs, label=lambda j: j.notebook, what="nbsec report"
+        jobs,
+        report_one,
+        jobs=args.jobs,
+        label=lambda j: j.notebook,
+        what="nbsec report",
+        preload=("nbsec.report.generate", "nbsec.source.scanner", "nbsec.report.preload"),
     )
     failed = False
     for outcome in outcomes:

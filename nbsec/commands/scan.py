@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from nbsec.commands.findings_output import add_output_arguments
+from nbsec.findings import cell_label, output_label
 
 if TYPE_CHECKING:
     from nbsec.commands.findings_output import RunResult, Triage
@@ -52,17 +53,25 @@ def iter_notebooks(path: Path) -> Iterator[Path]:
                 yield Path(root) / name
 
 
-def scan_one(notebook: Path, *, policy: Policy) -> list[dict[str, Any]]:
-    """The findings of one notebook, as plain dicts (they cross process boundaries)."""
-    from nbsec.source.scanner import scan_notebook
+def scan_one(notebook: Path, *, policy: Policy) -> dict[str, list[Any]]:
+    """The findings of one notebook and the problems of its malformed parts, as plain data (it
+    crosses process boundaries and is cached)."""
+    from nbsec.source.scanner import scan_notebook_file
 
-    return [f.to_dict() for f in scan_notebook(notebook, policy=policy)]
+    scan = scan_notebook_file(notebook, policy=policy)
+    return {
+        "findings": [f.to_dict() for f in scan.findings],
+        "problems": [str(p) for p in scan.problems],
+    }
 
 
-def _decode(data: Any, path: Path) -> list[dict[str, Any]]:
-    if not isinstance(data, list):
-        raise ValueError("cached scan result is not a list")
-    return [dict(item) for item in data]
+def _decode(data: Any, path: Path) -> dict[str, list[Any]]:
+    if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
+        raise ValueError("cached scan result is not a notebook's findings")
+    return {
+        "findings": [dict(item) for item in data["findings"]],
+        "problems": [str(p) for p in data.get("problems", [])],
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,14 +91,21 @@ def run(args: argparse.Namespace) -> int:
             continue
         notebooks.extend(iter_notebooks(root))
     outcomes, stats, note = run_cached(
-        args, NAME, policy, notebooks, functools.partial(scan_one, policy=policy), list, _decode
+        args, NAME, policy, notebooks, functools.partial(scan_one, policy=policy), dict, _decode
     )
-    for outcome in outcomes:
+    for notebook, outcome in zip(notebooks, outcomes, strict=True):
         result.scanned += 1
         if outcome.error is not None:
             result.errors.append(outcome.error)
             continue
-        result.findings.extend(Finding.from_dict(f) for f in outcome.value or [])
+        scan = outcome.value or {}
+        result.findings.extend(Finding.from_dict(f) for f in scan.get("findings", []))
+        problems = scan.get("problems", [])
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            result.errors.append(
+                f"{notebook}: malformed notebook: {problems[0]}{more}; the rest of it was scanned"
+            )
     if note:
         result.text_preamble.append(note)
     if pii_engine() is None:
@@ -104,9 +120,10 @@ _COLORS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "
 
 
 def _where(cell: int | None, line: int | None, output: int | None) -> str:
-    parts = ["notebook" if cell is None else f"cell {cell}"]
+    """``cell 4 output 2 line 3``: cells and outputs counted from 1, as the notebook shows them."""
+    parts = ["notebook" if cell is None else cell_label(cell)]
     if output is not None:
-        parts.append(f"output {output}")
+        parts.append(output_label(output))
     if line is not None:
         parts.append(f"line {line}")
     return " ".join(parts)

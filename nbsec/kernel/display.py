@@ -17,7 +17,7 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from nbsec.findings import Finding, Severity
+from nbsec.findings import Finding, Severity, output_label
 
 MIME_TYPE = "application/vnd.nbsec.findings+json"
 MIME_VERSION = 1
@@ -37,7 +37,7 @@ def _where(finding: Finding) -> str:
     if loc.line is not None:
         parts.append(f"line {loc.line}")
     if loc.output_index is not None:
-        parts.append(f"output {loc.output_index}")
+        parts.append(output_label(loc.output_index))
     if not parts and loc.path:
         parts.append(loc.path)
     return ", ".join(parts) or "this cell"
@@ -91,10 +91,15 @@ def findings_bundle(findings: Sequence[Finding], heading: str) -> dict[str, Any]
     }
 
 
-def show_findings(findings: Sequence[Finding], heading: str) -> None:
-    """Display a block of findings in the running cell's output (nothing if there are none)."""
+def show_findings(findings: Sequence[Finding], what: str, *, note: str = "") -> None:
+    """Display a block of findings about ``what`` ("code", "personal data", "blocked load") in
+    the running cell's output, under a heading that counts them (and ``note``, when given);
+    nothing if there are none. ``info`` findings are not shown inline: they are in the panel and
+    ``%nbsec status``."""
+    findings = [f for f in findings if f.severity is not Severity.INFO]
     if not findings:
         return
+    heading = heading_for(findings, what) + note
     from IPython.display import display
 
     display(findings_bundle(findings, heading), raw=True)  # type: ignore[no-untyped-call]

@@ -39,6 +39,7 @@ from nbsec.kernel.internal_errors import InternalErrors
 from nbsec.kernel.jobs import JobRunner
 from nbsec.kernel.session_policy import SessionPolicy
 from nbsec.kernel.session_state import SessionState
+from nbsec.kernel.tracebacks import CleanTracebacks
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -83,6 +84,7 @@ class NbsecExtension:
         self.channel: PanelChannel | None = None
         self.live_views: weakref.WeakSet[LiveView] = weakref.WeakSet()
         self._handlers: list[tuple[str, Callable[..., None]]] = []
+        self.tracebacks = CleanTracebacks(shell)
         self.jobs = JobRunner(self.state, self.errors, self._job_progress, self.publish)
         self.context = KernelContext(
             shell=shell,
@@ -121,6 +123,7 @@ class NbsecExtension:
         channel = PanelChannel(self.front_end)
         if channel.register():
             self.channel = channel
+        self.tracebacks.install()
         for factory in WATCHERS:
             self._start_watcher(factory)
         if self.session.policy_error:
@@ -154,6 +157,7 @@ class NbsecExtension:
         if self.channel is not None:
             self.channel.unregister()
             self.channel = None
+        self.tracebacks.uninstall()
         for watcher in reversed(self.watchers):
             self._call(watcher, "close")
         self.watchers.clear()

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def scan(context: FrontEndContext, argv: list[str]) -> RowsView:
-    from nbsec.kernel.display import heading_for, show_findings
+    from nbsec.kernel.display import show_findings
     from nbsec.kernel.frame_watch import is_frame
 
     args = parser("scan")
@@ -51,7 +51,7 @@ def scan(context: FrontEndContext, argv: list[str]) -> RowsView:
             )
         if not summary["pii_columns"]:
             rows.append({"frame": name, "column": "-", "entities": "no PII", "examples": ""})
-    show_findings(news, heading_for(news, "personal data") if news else "")
+    show_findings(news, "personal data")
     return RowsView("nbsec scan", ["frame", "column", "entities", "examples"], rows)
 
 

@@ -1,10 +1,18 @@
 """After a cell runs: new or changed DataFrames in the namespace are scanned for PII.
 
-Only frames whose identity or cheap shape fingerprint (rows, column names) changed are scanned, in
-order of size, within the policy's ``inline_budget_ms`` (default 50 ms per cell). Frames larger
-than the inline sample get a sampled first pass; frames left over when the budget is spent are
-listed as pending and scanned by ``%nbsec scan NAME`` (a complete pass) or on the next cell.
-Nothing is shown when nothing is found.
+Scanning itself is the PII engine's :class:`~nbsec.pii.frame_queue.FrameScanQueue`: frames whose
+fingerprint (identity, shape, column names, dtypes) changed get a new scan job owned by the cell
+that created or changed them (from the lineage record when there is one), and the queue works on
+them smallest first within the policy's ``inline_budget_ms`` (default 50 ms), checking the deadline
+between bounded steps inside a frame. A first pass the budget cut short is shown as partial, with
+what it found so far; the rest goes on in a background thread, and what it finds is shown after a
+later cell under the cell that made the frame. ``%nbsec scan NAME`` and the panel's Full scan run a
+complete, cancellable pass with progress. DataFrame subclasses count as frames; the index and
+column names are scanned too. Nothing is shown when nothing is found.
+
+Spark, pandas-on-Spark and Dask frames (:mod:`nbsec.kernel.engine_frames`) stay out of that queue:
+noticing one runs nothing (no row count, no job), and its sampled scan runs inside its engine in
+the background; its findings are shown after a later cell.
 """
 
 from __future__ import annotations
@@ -16,31 +24,36 @@ from nbsec.findings import Finding, Location
 from nbsec.kernel.engine_frames import EngineFullScan, EngineScans, engine_kind, engine_signature
 
 if TYPE_CHECKING:
-    from nbsec.kernel.context import KernelContext, ScanJob
+    from nbsec.kernel.context import KernelContext
+    from nbsec.pii.frame_queue import FrameScanQueue
 
 INLINE_SAMPLE_ROWS = 2_000
 _FRAME_TYPES = {("pandas", "DataFrame"), ("polars", "DataFrame")}
+_FRAME_CLASSES: dict[type, bool] = {}
 
 
 def is_frame(value: Any) -> bool:
+    """A pandas or polars DataFrame or a subclass of one (decided once per class), or a Spark,
+    pandas-on-Spark or Dask frame."""
     cls = type(value)
-    if (cls.__module__.split(".")[0], cls.__name__) in _FRAME_TYPES:
-        return True
-    return engine_kind(value) is not None  # Spark, pandas-on-Spark, Dask
+    known = _FRAME_CLASSES.get(cls)
+    if known is None:
+        known = any(
+            (c.__module__.split(".")[0], c.__name__) in _FRAME_TYPES for c in cls.__mro__[:8]
+        )
+        _FRAME_CLASSES[cls] = known
+    return known or engine_kind(value) is not None
 
 
 def frame_signature(value: Any) -> tuple[Any, ...]:
-    """Identity plus shape and column names: cheap, and changes on most edits (for Spark and
+    """Identity, shape, column names and dtypes: cheap, and changes on most edits (for Spark and
     Dask frames: no row count, which would run a job)."""
     kind = engine_kind(value)
     if kind is not None:
         return engine_signature(value, kind)
-    try:
-        columns = tuple(str(c) for c in list(value.columns)[:200])
-        height = value.shape[0]
-    except Exception:
-        return (id(value),)
-    return (id(value), height, columns)
+    from nbsec.pii.frame_queue import fingerprint
+
+    return fingerprint(value)
 
 
 class FrameWatch:
@@ -50,36 +63,55 @@ class FrameWatch:
         self._ctx = context
         self._seen: dict[str, tuple[Any, ...]] = {}
         self._cells: dict[str, dict[str, Any] | None] = {}  # frame name -> the cell that made it
-        self.pending: list[str] = []
+        self._queue: FrameScanQueue | None = None
+        self._frames: dict[str, Any] = {}
         self._engine_scans = EngineScans()  # Spark / Dask frames scanned in the background
         context.services.frames = self
+
+    @property
+    def pending(self) -> list[str]:
+        return self._queue.pending() if self._queue is not None else []
+
+    def queue(self) -> FrameScanQueue:
+        if self._queue is None:
+            from nbsec.pii.frame_queue import FrameScanQueue
+
+            self._queue = FrameScanQueue(self._ctx.policy.effective_policy)
+        return self._queue
 
     def _user_frames(self) -> dict[str, Any]:
         ns = self._ctx.shell.user_ns
         hidden = getattr(self._ctx.shell, "user_ns_hidden", {})
         frames = {}
         for name, value in list(ns.items()):
-            # the class name first: one string compare per variable keeps 10,000 names cheap
-            if (
-                type(value).__name__ == "DataFrame"
-                and not name.startswith("_")
-                and name not in hidden
-                and is_frame(value)
-            ):
+            if not name.startswith("_") and name not in hidden and is_frame(value):
                 frames[name] = value
         return frames
 
     def loaded(self) -> None:
         """``%load_ext nbsec`` in a kernel that already holds frames: scan them now, within the
-        budget (the rest on the next cell or on demand). Their cell is not known."""
+        budget (the rest in the background). Their cell is not known."""
         self._scan_changed(None)
 
+    def pre_run_cell(self, info: Any) -> None:
+        # the user's cell has the interpreter to itself: background scans wait for its end
+        if self._queue is not None:
+            self._queue.pause()
+
     def post_run_cell(self, result: Any) -> None:
-        self._scan_changed(result)
+        try:
+            self._scan_changed(result)
+        finally:
+            if self._queue is not None:
+                self._queue.resume()
 
     def _scan_changed(self, result: Any) -> None:
+        from nbsec.pii.frame_queue import CellRef
+
+        start = time.perf_counter()
         frames = self._user_frames()
-        finished = self._engine_results(frames)
+        engine = {name for name, value in frames.items() if engine_kind(value) is not None}
+        news: list[Finding] = self._engine_results(frames)
         for gone in set(self._seen) - set(frames):
             del self._seen[gone]
             self._cells.pop(gone, None)
@@ -88,42 +120,49 @@ class FrameWatch:
         changed = [
             name for name, value in frames.items() if self._seen.get(name) != frame_signature(value)
         ]
-        changed += [n for n in self.pending if n in frames and n not in changed]
-        if not changed:
-            _show(finished)
-            return
-        made, cell = self._made_by_this_cell(result)
-        for name in changed:
-            if made is None or name in made:
-                self._cells[name] = cell
-            else:
-                self._cells.setdefault(name, None)
+        queue = self.queue()
+        if changed:
+            made, cell = self._made_by_this_cell(result)
+            for name in changed:
+                if made is None or name in made:
+                    self._cells[name] = cell
+                else:
+                    self._cells.setdefault(name, None)
+                self._seen[name] = frame_signature(frames[name])
+                if name in engine:
+                    self.scan(name, frames[name], inline=True)  # starts it in the background
+            ref = CellRef(
+                cell_id=(cell or {}).get("cell_id"),
+                execution_count=(cell or {}).get("execution_count"),
+            )
+            plain = {name: value for name, value in frames.items() if name not in engine}
+            queue.observe(plain, ref)
+        else:
+            plain = {name: value for name, value in frames.items() if name not in engine}
+            queue.observe(plain, CellRef())
+        self._frames = plain
         budget = self._ctx.policy.effective_policy().pii.inline_budget_ms / 1000.0
-        changed.sort(key=lambda n: _size(frames[n]))
-        start = time.perf_counter()
-        news: list[Finding] = finished
-        self.pending = []
-        for name in changed:
-            if time.perf_counter() - start > budget:
-                self.pending.append(name)
+        remaining = budget - (time.perf_counter() - start)
+        passes = queue.run(remaining) if queue.pending() else queue.finished()
+        partial: list[str] = []
+        for done in passes:
+            frame = frames.get(done.name)
+            if frame is None or done.error:
                 continue
-            news += self.scan(name, frames[name], inline=True)
-        _show(news)
+            news += self._record(done.name, frame, done.scan, done.seconds)
+            if done.partial and done.reason == "budget":
+                partial.append(done.name)
+        if news:
+            from nbsec.kernel.display import show_findings
 
-    def _engine_results(self, frames: dict[str, Any]) -> list[Finding]:
-        """Record the Spark / Dask scans that finished since the last cell; returns their
-        findings to show. A failed scan is one line, once; the frame is tried again on change."""
-        news: list[Finding] = []
-        for name, frame, job in self._engine_scans.finished():
-            if frames.get(name) is not frame:
-                continue  # the variable was rebound meanwhile: its new value has its own scan
-            if job.scan is None:
-                if job.error != "cancelled":
-                    print(f"nbsec: PII scan of {job.kind.name} frame {name!r} failed: {job.error}")
-                continue
-            elapsed = (job.finished or job.started) - job.started
-            news += self._record(name, frame, job.scan, elapsed)
-        return news
+            note = ""
+            if partial:
+                names = ", ".join(repr(n) for n in partial)
+                note = (
+                    f" — first pass over {names} was partial (the cell's budget); the rest goes"
+                    " on in the background, or run %nbsec scan for a complete pass"
+                )
+            show_findings(news, "personal data", note=note)
 
     def _made_by_this_cell(self, result: Any) -> tuple[set[str] | None, dict[str, Any] | None]:
         """The names the cell that just ran defined or changed (``None``: any name), and that
@@ -148,8 +187,25 @@ class FrameWatch:
         }
         return {*record.defines, *record.mutated}, cell
 
+    def _engine_results(self, frames: dict[str, Any]) -> list[Finding]:
+        """Record the Spark / Dask scans that finished since the last cell; returns their
+        findings to show. A failed scan is one line, once; the frame is tried again on change."""
+        news: list[Finding] = []
+        for name, frame, job in self._engine_scans.finished():
+            if frames.get(name) is not frame:
+                continue  # the variable was rebound meanwhile: its new value has its own scan
+            if job.scan is None:
+                if job.error != "cancelled":
+                    print(f"nbsec: PII scan of {job.kind.name} frame {name!r} failed: {job.error}")
+                continue
+            elapsed = (job.finished or job.started) - job.started
+            news += self._record(name, frame, job.scan, elapsed)
+        return news
+
     def close(self) -> None:
         self._engine_scans.close()
+        if self._queue is not None:
+            self._queue.close()
         if self._ctx.services.frames is self:
             self._ctx.services.frames = None
 
@@ -184,14 +240,19 @@ class FrameWatch:
         scan = scan_dataframe(frame, sample=sample, exhaustive=not inline, policy=policy)
         return self._record(name, frame, scan, time.perf_counter() - started)
 
-    def full_scan(self, name: str, frame: Any) -> ScanJob:
-        """A complete pass as a job (one step until the engine offers resumable scans; Spark and
-        Dask frames: waits on the engine between the kernel's other messages)."""
+    def full_scan(self, name: str, frame: Any) -> _FullScan | EngineFullScan:
+        """A complete pass over ``frame`` as a resumable, cancellable job with progress; its
+        findings and the frame's summary go to the session when it finishes (Spark and Dask
+        frames: waits on the engine between the kernel's other messages)."""
+        from nbsec.pii.scan_job import ScanJob as EngineJob
+
         kind = engine_kind(frame)
         if kind is not None:
             policy = self._ctx.policy.effective_policy()
             return EngineFullScan(name, frame, kind, policy, self._record)
-        return _OneStepScan(self, name, frame)
+
+        job = EngineJob(frame, exhaustive=True, policy=self._ctx.policy.effective_policy())
+        return _FullScan(self, name, frame, job)
 
     def _record(self, name: str, frame: Any, scan: Any, elapsed: float) -> list[Finding]:
         from nbsec.policy import Subject
@@ -240,38 +301,33 @@ class FrameWatch:
         return self._ctx.state.add_findings(findings, subjects)
 
 
-class _OneStepScan:
-    """A full scan run in one step (implements :class:`nbsec.kernel.context.ScanJob`)."""
+class _FullScan:
+    """A full scan as a kernel job (implements :class:`nbsec.kernel.context.ScanJob`): the
+    engine's resumable scan, recorded in the session when it completes."""
 
-    def __init__(self, watch: FrameWatch, name: str, frame: Any) -> None:
-        self._watch, self._name, self._frame = watch, name, frame
-        self._done = False
-        self._cancelled = False
+    def __init__(self, watch: FrameWatch, name: str, frame: Any, job: Any) -> None:
+        self._watch, self._name, self._frame, self._job = watch, name, frame, job
+        self._recorded = False
+        self.findings: list[Finding] = []
 
     @property
     def progress(self) -> float:
-        return 1.0 if self._done else 0.0
+        return float(self._job.progress)
 
     def cancel(self) -> None:
-        self._cancelled = True
+        self._job.cancel()
 
     def run(self, deadline: float | None = None) -> bool:
-        if not self._done and not self._cancelled:
-            self._watch.scan(self._name, self._frame, inline=False)
-            self._done = True
-        return self._done
-
-
-def _show(news: list[Finding]) -> None:
-    if news:
-        from nbsec.kernel.display import heading_for, show_findings
-
-        show_findings(news, heading_for(news, "personal data"))
+        done = bool(self._job.run(deadline=deadline))
+        if done and not self._recorded:
+            self._recorded = True
+            scan = self._job.result()
+            self._watch.queue().settle(self._name)
+            self.findings = self._watch._record(self._name, self._frame, scan, self._job.elapsed)
+        return done
 
 
 def _size(frame: Any) -> int:
-    if engine_kind(frame) is not None:
-        return 0  # never a row count of a Spark / Dask frame (it would run a job)
     try:
         return int(frame.shape[0]) * max(1, int(frame.shape[1]))
     except Exception:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from nbsec.findings import cell_label
 from nbsec.kernel.command_table import MagicCommand, RequestHandler, parser
 from nbsec.kernel.views import LineageView, RowsView
 
@@ -46,7 +47,7 @@ def lineage(context: FrontEndContext, argv: list[str]) -> Any:
         return LineageView("prov", graph.to_prov())
     rows = [
         {
-            "cell": cell.get("cell_index", cell.get("cell_id")),
+            "cell": cell_label(cell.get("cell_index"), cell.get("cell_id")),
             "run": cell.get("execution_count"),
             "reads": [r["uri"] for r in cell.get("reads", [])],
             "writes": [w["uri"] for w in cell.get("writes", [])],

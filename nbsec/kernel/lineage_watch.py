@@ -32,6 +32,10 @@ class LineageWatch:
             context.shell, context.policy.effective_policy, notebook_path=context.notebook
         )
         self._last: CellRecord | None = None
+        if self.tracker.key_problem:
+            import sys
+
+            print(f"nbsec: {self.tracker.key_problem}", file=sys.stderr)
         context.services.lineage = self
         context.state.set_lineage(self.tracker.summary(), None)
 

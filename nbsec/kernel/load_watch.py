@@ -64,7 +64,7 @@ class LoadWatch:
             self._ctx.guarded("guard.report", self._record, event)
 
     def _record(self, event: LoadEvent) -> None:
-        from nbsec.kernel.display import heading_for, show_findings
+        from nbsec.kernel.display import show_findings
         from nbsec.policy import Subject
 
         event.cell = dict(self._cell) if self._cell else None
@@ -98,4 +98,4 @@ class LoadWatch:
             shown = news or [f for f in findings if not state.is_waived(f)]
             if event.action == "blocked" and not shown:
                 shown = findings
-            show_findings(shown, heading_for(shown, f"{event.action} load") if shown else "")
+            show_findings(shown, f"{event.action} load")

@@ -100,15 +100,17 @@ class NbsecMagics(Magics):
         if guard is None:
             print("nbsec: the load guard is not running; cell not run", file=sys.stderr)
             return None
-        shell = self.context.shell
-        code = shell.transform_cell(cell)  # type: ignore[no-untyped-call]
-        tree = ast.parse(code, filename="<nbsec cell>")
+        shell: Any = self.context.shell
+        code = shell.transform_cell(cell)
+        # registered with IPython's compiler cache, so tracebacks show the cell's lines
+        name = shell.compile.cache(code, shell.execution_count, raw_code=cell)
+        tree = ast.parse(code, filename=name)
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             last = ast.Expression(tree.body.pop().value)
         ns = shell.user_ns
         with guard.block_mode():
-            exec(compile(tree, "<nbsec cell>", "exec"), ns)  # noqa: S102 - the user's own cell
+            exec(compile(tree, name, "exec"), ns)  # noqa: S102 - the user's own cell
             if last is not None:
-                return eval(compile(last, "<nbsec cell>", "eval"), ns)  # noqa: S307
+                return eval(compile(last, name, "eval"), ns)  # noqa: S307
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from nbsec.findings import cell_label
 from nbsec.kernel.command_table import MagicCommand, RequestHandler, parser
 from nbsec.kernel.views import RowsView
 
@@ -42,7 +43,7 @@ def _row(m: dict[str, Any]) -> dict[str, Any]:
 
 def _written_in(cell: dict[str, Any]) -> str:
     if cell.get("cell_index") is not None:
-        return f"written in cell {int(cell['cell_index']) + 1}"
+        return f"written in {cell_label(int(cell['cell_index']))}"
     if cell.get("execution_count") is not None:
         return f"written by run [{cell['execution_count']}]"
     return "written in this session"

@@ -34,7 +34,7 @@ class SourceWatch:
         self._scope = NameScope()
 
     def pre_run_cell(self, info: Any) -> None:
-        from nbsec.kernel.display import heading_for, show_findings
+        from nbsec.kernel.display import show_findings
         from nbsec.source.scanner import check_cell_source
 
         source = getattr(info, "raw_cell", "") or ""
@@ -52,4 +52,4 @@ class SourceWatch:
             if policy.rule_enabled(f.rule)
         ]
         news = self._ctx.state.add_findings(findings)
-        show_findings(news, heading_for(news, "code") if news else "")
+        show_findings(news, "code")

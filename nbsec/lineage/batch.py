@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from nbsec.errors import InputError, UsageError
+from nbsec.findings import cell_label
 from nbsec.lineage.graph import LineageGraph
 from nbsec.lineage.ledger import LEDGER_DIR, ledger_path, read_entries
 from nbsec.lineage.records import CellRecord
@@ -77,6 +78,7 @@ def execute_with_nbsec(
     notebooks without ids are matched by position and source hash. ``before_unload`` is code run
     silently after the last cell, before nbsec is unloaded (the report captures the session
     there); ``extra_env`` is added to the kernel's environment (``NBSEC_POLICY``, ...)."""
+    from jupyter_client.kernelspec import NoSuchKernel
     from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
     from nbclient.exceptions import DeadKernelError
@@ -94,6 +96,9 @@ def execute_with_nbsec(
         "timeout": timeout,
         "allow_errors": allow_errors,
         "resources": {"metadata": {"path": str(path.parent)}},
+        # the kernel app's own log lines (transport warnings, an interrupt at shutdown) are not
+        # about the notebook; a kernel that dies is reported as such
+        "extra_arguments": ["--IPKernelApp.log_level=CRITICAL"],
     }
     if kernel_name:
         options["kernel_name"] = kernel_name
@@ -102,9 +107,11 @@ def execute_with_nbsec(
         run_sync(_execute)(client, nb, env, timeout, before_unload)
     except _CellFailed as failed:
         # the exception type only: its message can hold data values
-        raise InputError(f"{path}: cell {failed.index} raised {failed.ename}") from None
+        raise InputError(f"{path}: {cell_label(failed.index)} raised {failed.ename}") from None
     except DeadKernelError:
         raise InputError(f"{path}: the kernel died during execution") from None
+    except NoSuchKernel as exc:
+        raise InputError(f"{path}: no kernel named {exc.name!r} is installed") from None
     except TimeoutError:
         raise InputError(f"{path}: a cell ran longer than {timeout} s") from None
     ledger = ledger_path(path.parent, session_id)
@@ -234,7 +241,7 @@ def recorded_ledger(notebook: Path, meta: Mapping[str, Any]) -> Path | None:
     """The ledger a kernel session of ``notebook`` left: the one ``metadata.nbsec`` (``meta``)
     points to, else the newest under ``.nbsec/ledger/`` whose session header names the notebook."""
     lineage = meta.get("lineage")
-    anchor = meta.get("ledger")  # a path, or the ledger anchor {"path", "head", ...}
+    anchor = meta.get("ledger")  # {"path", "head", ...}; older notebooks: the path alone
     for pointer in (
         lineage.get("ledger") if isinstance(lineage, Mapping) else None,
         anchor.get("path") if isinstance(anchor, Mapping) else anchor,

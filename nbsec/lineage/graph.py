@@ -6,6 +6,10 @@ what was made: ``file -> cell`` (``read``), ``url -> cell`` (``read``), ``model 
 (``loaded``), ``var -> cell`` (``used``), ``cell -> var`` (``defined`` or ``mutated``),
 ``cell -> file`` / ``cell -> url`` (``written``).
 
+A local model file is the same node as the file (``file:<absolute path>``, with the load's
+verdict on it): one node per file. A cell of line magics only (``%load_ext``, ``%matplotlib``)
+that touched nothing is left out of the graph, so it is not a loose node.
+
 Records are replayed in execution order, so each use links to the version of the variable that
 was current *when the cell ran* -- re-executed cells, cells run out of order and cells deleted
 since all get their true history. An in-place mutation makes a new version of the variable
@@ -15,6 +19,7 @@ known (a client that sent no id, a notebook not on disk) gets ``cell:?@<executio
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,7 +51,7 @@ class LineageGraph:
 
     @classmethod
     def from_records(cls, records: Iterable[CellRecord]) -> LineageGraph:
-        graph = cls(records=list(records))
+        graph = cls(records=[r for r in records if not (r.magic_only and r.empty)])
         graph._build()
         return graph
 
@@ -81,11 +86,16 @@ class LineageGraph:
                 self._edge(node, cell, "read", record, sha256=access.sha256)
             for model in record.models:
                 source = str(model.get("source"))
-                node = f"model:{source}"
-                self.nodes.setdefault(node, {"id": node, "kind": "model", "source": source})
+                if os.path.isabs(source):  # a local file: the file's own node
+                    node = f"file:{source}"
+                    self.nodes.setdefault(node, {"id": node, "kind": "file", "path": source})
+                else:
+                    node = f"model:{source}"
+                    self.nodes.setdefault(node, {"id": node, "kind": "model", "source": source})
                 self.nodes[node].update(
                     {k: model[k] for k in ("sha256", "verdict", "path") if model.get(k)}
                 )
+                self.nodes[node]["model"] = True
                 self._edge(node, cell, "loaded", record, sha256=model.get("sha256"))
             for name in record.uses:
                 if name in current:

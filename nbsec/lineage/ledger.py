@@ -6,12 +6,24 @@ line's bytes (without its newline) on every other line. Lines are written with o
 file opened in append mode before :meth:`LedgerWriter.append` returns, so a crash of the kernel
 (even ``SIGKILL``) loses nothing already recorded; ``fdatasync`` runs on a background thread right
 after, so the cell does not wait for the disk (only a crash of the whole machine in that moment can
-lose the newest line), and :meth:`LedgerWriter.close` syncs before it returns. Any edit, deletion
-or reordering breaks the chain at a line that :func:`verify_ledger` reports.
+lose the newest line), and :meth:`LedgerWriter.close` syncs before it returns.
 
-Kinds: ``session`` (first line: session id, notebook path, nbsec and Python version), ``cell``
-(a :class:`~nbsec.lineage.records.CellRecord`), ``close`` (the session ended cleanly). The ledger
-holds names, paths, hashes and counts -- never data values.
+Any edit, deletion or reordering breaks the chain, and :func:`verify_ledger` names the line that is
+wrong: an edited line (the next line holds a different hash for it), a missing or repeated line
+(the sequence numbers jump). Two things make rewriting the whole file detectable too:
+
+* the **anchor**: each time the notebook is saved, ``metadata.nbsec.ledger`` records the ledger's
+  line count and the hash of its last line; a ledger rewritten (chain recomputed) or cut short
+  since no longer matches it (:func:`verify_against_anchor`, ``nbsec ledger verify NB.ipynb``);
+* an optional **key** (``[tool.nbsec.lineage] ledger_key_env`` or ``ledger_key_file``): every line
+  then carries ``mac``, an HMAC-SHA256 of the line without it, so no line can be written or
+  changed without the key, and a changed line is found exactly.
+
+Kinds: ``session`` (first line: session id, notebook file name, nbsec and Python version),
+``cell`` (a :class:`~nbsec.lineage.records.CellRecord`), session decisions (``waiver``,
+``revoke``, ``waiver_written``, ``mode``, ``enabled``, ``refused``), ``close`` (the session ended
+cleanly). The ledger holds names, relative paths, hashes and counts -- never data values, host
+names, users or process ids.
 """
 
 from __future__ import annotations
@@ -19,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -50,6 +63,36 @@ def safe_session_id(session_id: str) -> str:
     return _SAFE_SESSION.sub("_", session_id)[:128] or "session"
 
 
+def entry_mac(key: bytes, entry: Mapping[str, Any]) -> str:
+    """The HMAC-SHA256 of a ledger entry without its ``mac`` (canonical JSON)."""
+    body = {k: v for k, v in entry.items() if k != "mac"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()
+    return hmac.new(key, text, hashlib.sha256).hexdigest()
+
+
+def read_key(env: str = "", file: str = "", base: Path | None = None) -> bytes | None:
+    """The ledger key named by a policy: the environment variable ``env`` or the file ``file``
+    (relative to ``base``); ``None`` when neither is set. Raises :class:`InputError` when one is
+    named but empty or unreadable."""
+    if env:
+        value = os.environ.get(env, "")
+        if not value:
+            raise InputError(f"the ledger key variable {env} is not set")
+        return value.encode()
+    if file:
+        path = Path(file) if Path(file).is_absolute() or base is None else base / file
+        try:
+            data = path.read_bytes().strip()
+        except OSError as exc:
+            raise InputError(
+                f"{path}: cannot read the ledger key ({exc.strerror or exc})"
+            ) from None
+        if not data:
+            raise InputError(f"{path}: the ledger key file is empty")
+        return data
+    return None
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -58,8 +101,9 @@ class LedgerWriter:
     """Appends chained lines to one ledger file; each :meth:`append` is in the file on return and
     on disk moments later (see the module docstring)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], key: bytes | None = None) -> None:
         self.path = Path(path)
+        self._key = key
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._prev = GENESIS
         self._seq = 0
@@ -91,6 +135,10 @@ class LedgerWriter:
         return self._prev
 
     @property
+    def keyed(self) -> bool:
+        return self._key is not None
+
+    @property
     def lines(self) -> int:
         """How many lines the file holds (the next line's sequence number)."""
         return self._seq
@@ -99,7 +147,7 @@ class LedgerWriter:
         """Write one line; return its sequence number."""
         if self._fd is None:
             raise ValueError(f"ledger {self.path} is closed")
-        entry = {
+        entry: dict[str, Any] = {
             "v": FORMAT_VERSION,
             "seq": self._seq,
             "prev": self._prev,
@@ -107,6 +155,8 @@ class LedgerWriter:
             "at": _now(),
             "data": data,
         }
+        if self._key is not None:
+            entry["mac"] = entry_mac(self._key, entry)
         line = json.dumps(entry, sort_keys=True, separators=(",", ":"), default=str).encode()
         view = memoryview(line + b"\n")
         while view:
@@ -152,21 +202,26 @@ def _last_line(path: Path) -> bytes | None:
 
 @dataclass
 class VerifyResult:
-    """Outcome of :func:`verify_ledger`. ``broken_line`` is 1-based; ``None`` when intact."""
+    """Outcome of :func:`verify_ledger`. ``broken_line`` is 1-based; ``None`` when intact.
+    ``keyed``: the lines carry MACs; ``authenticated``: they were checked with the key."""
 
     path: Path
     lines: int
     broken_line: int | None = None
     reason: str = ""
     kinds: dict[str, int] = field(default_factory=dict)
+    keyed: bool = False
+    authenticated: bool = False
+    hashes: list[str] = field(default_factory=list, repr=False)  # chain value of each line
 
     @property
     def ok(self) -> bool:
         return self.broken_line is None
 
 
-def verify_ledger(path: str | os.PathLike[str]) -> VerifyResult:
-    """Check the chain of a ledger file and report the first broken line.
+def verify_ledger(path: str | os.PathLike[str], key: bytes | None = None) -> VerifyResult:
+    """Check the chain (and, with ``key``, every line's MAC) of a ledger file and report the
+    first wrong line.
 
     Raises :class:`~nbsec.errors.InputError` if the file cannot be read at all."""
     target = Path(path)
@@ -184,7 +239,7 @@ def verify_ledger(path: str | os.PathLike[str]) -> VerifyResult:
         lines.pop()
     result.lines = len(lines)
     complete = lines[:-1] if torn else lines
-    if _chain_ok(complete, result) and torn:
+    if _chain_ok(complete, result, key) and torn:
         _broken(result, len(lines), "truncated final line (write interrupted)")
     return result
 
@@ -194,7 +249,7 @@ def _broken(result: VerifyResult, line_no: int, reason: str) -> VerifyResult:
     return result
 
 
-def _chain_ok(lines: list[bytes], result: VerifyResult) -> bool:
+def _chain_ok(lines: list[bytes], result: VerifyResult, key: bytes | None) -> bool:
     prev = GENESIS
     for number, line in enumerate(lines, start=1):
         try:
@@ -205,17 +260,91 @@ def _chain_ok(lines: list[bytes], result: VerifyResult) -> bool:
         if not isinstance(entry, dict) or "prev" not in entry or "seq" not in entry:
             _broken(result, number, "not a ledger entry")
             return False
-        if entry["prev"] != prev:
-            expected = "the genesis marker" if prev == GENESIS else "the previous line's hash"
-            _broken(result, number, f"'prev' does not match {expected}")
+        if "mac" in entry:
+            result.keyed = True
+        if key is not None:
+            if not isinstance(entry.get("mac"), str):
+                _broken(result, number, "no MAC (the ledger is keyed: every line must have one)")
+                return False
+            if not hmac.compare_digest(entry["mac"], entry_mac(key, entry)):
+                _broken(result, number, "this line was changed: its MAC does not match")
+                return False
+        seq = entry["seq"]
+        if seq != number - 1:
+            if isinstance(seq, int) and seq > number - 1:
+                reason = f"line(s) missing before this line (sequence jumps to {seq})"
+            else:
+                reason = f"line out of order or repeated (sequence number {seq!r})"
+            _broken(result, number, reason)
             return False
-        if entry["seq"] != number - 1:
-            _broken(result, number, f"sequence number {entry['seq']!r}, expected {number - 1}")
+        if entry["prev"] != prev:
+            if number == 1:
+                _broken(result, 1, "'prev' does not match the genesis marker")
+            else:
+                # the line before was changed after this one was written
+                _broken(
+                    result,
+                    number - 1,
+                    f"this line was changed after it was written (line {number} holds a "
+                    "different hash for it)",
+                )
             return False
         kind = str(entry.get("kind", ""))
         result.kinds[kind] = result.kinds.get(kind, 0) + 1
         prev = line_hash(line)
+        result.hashes.append(prev)
+    result.authenticated = key is not None
     return True
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """What a saved notebook recorded of its session's ledger (``metadata.nbsec.ledger``)."""
+
+    path: str
+    lines: int
+    head: str  # hex sha256 of the last line at save time
+    session_id: str = ""
+    keyed: bool = False
+
+    @classmethod
+    def from_metadata(cls, data: Any) -> Anchor | None:
+        if not isinstance(data, Mapping):
+            return None
+        path, lines, head = data.get("path"), data.get("lines"), data.get("head")
+        if not (isinstance(path, str) and isinstance(lines, int) and isinstance(head, str)):
+            return None
+        return cls(
+            path=path,
+            lines=lines,
+            head=head.removeprefix("sha256:"),
+            session_id=str(data.get("session_id") or ""),
+            keyed=bool(data.get("keyed")),
+        )
+
+
+def verify_against_anchor(result: VerifyResult, anchor: Anchor) -> VerifyResult:
+    """Check a verified ledger against the anchor its notebook saved: the ledger must still hold
+    the line the notebook saw last, unchanged (it may have grown since)."""
+    if not result.ok:
+        return result
+    if anchor.lines < 1:
+        return result
+    if result.lines < anchor.lines:
+        return _broken(
+            result,
+            result.lines + 1,
+            f"records were removed: the notebook was saved when the ledger had {anchor.lines} "
+            f"lines, it now has {result.lines}",
+        )
+    if result.hashes[anchor.lines - 1].removeprefix("sha256:") != anchor.head:
+        return _broken(
+            result,
+            anchor.lines,
+            "the ledger was rewritten: this line (the last one when the notebook was saved) "
+            "no longer matches the hash saved in the notebook; a line at or before it changed",
+        )
+    return result
 
 
 def read_entries(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from nbsec.findings import cell_label
+
 if TYPE_CHECKING:
     from nbsec.lineage.graph import LineageGraph
 
@@ -34,8 +36,9 @@ def _escape(text: str) -> str:
 def _label(node: dict[str, Any]) -> str:
     kind = node.get("kind")
     if kind == "cell":
-        index = "?" if node.get("cell_index") is None else node["cell_index"]
-        return f"cell {index} [{node.get('execution_count')}]"
+        # the notebook's 1-based position, then the run: cell 4 [7]
+        label = cell_label(node.get("cell_index"), node.get("cell_id"))
+        return f"{label} [{node.get('execution_count')}]"
     if kind == "var":
         return f"{node.get('name')}@{node.get('execution_count')}"
     if kind == "file":

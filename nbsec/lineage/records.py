@@ -111,9 +111,19 @@ class CellRecord:
     unobserved: list[str] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None  # exception type name only, never its message
+    magic_only: bool = False  # every line a line magic (%load_ext, %nbsec, %matplotlib, ...)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing read, written, loaded, made, changed, used or removed."""
+        return not (
+            self.reads or self.writes or self.models or self.defines or self.mutated
+            or self.uses or self.deleted
+        )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        extra: dict[str, Any] = {"magic_only": True} if self.magic_only else {}
+        return extra | {
             "cell_index": self.cell_index,
             "cell_id": self.cell_id,
             "execution_count": self.execution_count,
@@ -166,4 +176,5 @@ class CellRecord:
             unobserved=names("unobserved"),
             findings=[dict(f) for f in data.get("findings") or []],
             error=data.get("error"),
+            magic_only=bool(data.get("magic_only", False)),
         )

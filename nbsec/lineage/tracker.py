@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nbsec.errors import InputError
 from nbsec.lineage import audit_hook, io_wrappers
 from nbsec.lineage.cell_names import CellNames, analyse
 from nbsec.lineage.fingerprint import describe, fingerprint, kind_of, type_name
 from nbsec.lineage.hashing import FileHasher
-from nbsec.lineage.ledger import LEDGER_DIR, LedgerWriter, ledger_path
+from nbsec.lineage.ledger import LEDGER_DIR, LedgerWriter, ledger_path, read_key
 from nbsec.lineage.namespace_diff import Snapshot, diff, snapshot
 from nbsec.lineage.noise_paths import is_noise, noise_prefixes
 from nbsec.lineage.notebook_cells import NotebookCells, source_sha256
@@ -101,9 +102,21 @@ class LineageTracker:
         self.base_dir = base
         self.ledger_file: Path | None = None
         self._ledger: LedgerWriter | None = None
+        # a policy that asks for a keyed ledger and whose key is missing still gets a ledger,
+        # unkeyed, and the problem is said once (``key_problem``)
+        self.key_problem: str | None = None
+        key = None
+        try:
+            key = read_key(
+                policy.lineage.ledger_key_env,
+                policy.lineage.ledger_key_file,
+                policy.source.parent if policy.source else None,
+            )
+        except InputError as exc:
+            self.key_problem = f"{exc}; the session ledger is not keyed"
         if policy.lineage.ledger:
             self.ledger_file = ledger_path(base, self.session_id)
-            self._ledger = LedgerWriter(self.ledger_file)
+            self._ledger = LedgerWriter(self.ledger_file, key=key)
             self._ledger.append("session", self._session_header())
         self._noise = noise_prefixes((str(base / LEDGER_DIR),))
         self._cells = NotebookCells(self.notebook_path) if self.notebook_path else None
@@ -240,6 +253,7 @@ class LineageTracker:
             unobserved=unobserved,
             findings=self._findings(unobserved, cell_index, cell_id, execution_count),
             error=_error_name(result),
+            magic_only=_magic_only(running.raw_cell),
         )
         self.records.append(record)
         for access in writes:
@@ -345,7 +359,7 @@ class LineageTracker:
             "ledger": _relative(self.ledger_file, self.base_dir),
             "ledger_head": _hex(self._ledger.head) if self._ledger is not None else None,
             "ledger_lines": self._ledger.lines if self._ledger is not None else 0,
-            "ledger_keyed": False,
+            "ledger_keyed": self._ledger.keyed if self._ledger is not None else False,
             "sources": list(sources.values()),
             "cells_recorded": len(self.records),
             "reads": sum(len(r.reads) for r in self.records),
@@ -380,6 +394,7 @@ class LineageTracker:
         return {
             "session_id": self.session_id,
             "notebook": self.notebook_path.name if self.notebook_path else None,
+            "keyed": self._ledger.keyed if self._ledger is not None else False,
             "nbsec": __version__,
             "python": platform.python_version(),
         }
@@ -546,6 +561,13 @@ def _writes_globals(value: Any, ns: Mapping[str, Any]) -> bool:
             if isinstance(f, types.FunctionType)
         )
     return False
+
+
+def _magic_only(source: str) -> bool:
+    """Is every line of the cell a line magic (or blank, or a comment)?"""
+    lines = [ln.strip() for ln in source.splitlines()]
+    code = [ln for ln in lines if ln and not ln.startswith("#")]
+    return bool(code) and all(ln.startswith("%") and not ln.startswith("%%") for ln in code)
 
 
 def _error_name(result: Any) -> str | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import bz2
 import lzma
+import mmap
+import tempfile
 import zlib
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +23,41 @@ _CHUNK = 1 << 20
 _STEP = 8 << 20
 
 
+_SPILL = 32 << 20  # decompressed output beyond this goes to a temporary file, not memory
+
+
+class _Sink:
+    """Decompressed output: in memory up to ``_SPILL`` bytes, then in an anonymous temporary
+    file that is memory-mapped for scanning (pages the scan does not touch cost no memory)."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.file: Any = None
+        self.length = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.length += len(chunk)
+        if self.file is None and len(self.buf) + len(chunk) <= _SPILL:
+            self.buf += chunk
+            return
+        if self.file is None:
+            self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in result()
+            self.file.write(self.buf)
+            self.buf = bytearray()
+        self.file.write(chunk)
+
+    def result(self) -> Any:
+        if self.file is None:
+            return bytes(self.buf)
+        self.file.flush()
+        mapped = mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_READ)
+        self.file.close()  # the mapping keeps the (already unlinked) file alive
+        return mapped
+
+
 def _decompressor(kind: str) -> Any:
+    if kind == "deflate":
+        return zlib.decompressobj(-15)
     if kind == "gzip":
         return zlib.decompressobj(16 + zlib.MAX_WBITS)
     if kind in ("zlib", "zlib-joblib-legacy"):
@@ -43,17 +79,17 @@ def decompress_bounded(
     limit: int,
     max_ratio: int = 0,
     ratio_floor: int = 0,
-) -> tuple[bytes, bool]:
+) -> tuple[Any, bool]:
     """Decompress ``data[start:end]``; returns (output, cut_short). Stops early (cut short) at
     ``limit`` bytes, or once the output passes ``ratio_floor`` at a ratio above ``max_ratio``.
     Raises ValueError if the stream is corrupt before any output."""
-    out = bytearray()
+    out = _Sink()
     pos = start
     if kind == "zlib-joblib-legacy":
         # "ZF" + 0x-hex length padded to 16 bytes, then a zlib stream
         pos += 18
     dec = _decompressor(kind)
-    zlib_like = kind in ("gzip", "zlib", "zlib-joblib-legacy")
+    zlib_like = kind in ("gzip", "zlib", "zlib-joblib-legacy", "deflate")
     try:
         while True:
             if zlib_like and dec.unconsumed_tail:
@@ -65,13 +101,13 @@ def decompress_bounded(
                 pos += len(chunk)
             else:
                 break
-            room = limit - len(out)
+            room = limit - out.length
             if room <= 0:
-                return bytes(out), True
+                return out.result(), True
             # bounded steps, so a bomb is noticed after a few MiB, not after all of it
-            out += dec.decompress(chunk, min(room, _STEP))
-            if max_ratio and len(out) > ratio_floor and len(out) > max_ratio * (pos - start):
-                return bytes(out), True
+            out.write(dec.decompress(chunk, min(room, _STEP)))
+            if max_ratio and out.length > ratio_floor and out.length > max_ratio * (pos - start):
+                return out.result(), True
             if dec.eof:
                 rest = dec.unused_data
                 if kind == "gzip" and rest[:2] == b"\x1f\x8b":
@@ -80,10 +116,10 @@ def decompress_bounded(
                     continue
                 break
     except (zlib.error, OSError, lzma.LZMAError, EOFError) as exc:
-        if out:
-            return bytes(out), False
+        if out.length:
+            return out.result(), False
         raise ValueError(str(exc)) from None
-    return bytes(out), False
+    return out.result(), False
 
 
 def scan_compressed(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -17,8 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from nbsec.policy import Policy
 
-DEFAULT_PROFILE = "default"
-# Profiles switched on by the container format rather than by the policy.
+# Lists switched on by the container format rather than by the policy.
 FORMAT_PROFILES = ("torchscript",)
 
 
@@ -30,61 +30,87 @@ class Judgement(enum.StrEnum):
 
 @dataclass(frozen=True)
 class GlobalLists:
-    """The parsed data file: allow profiles (exact names and module prefixes) and the deny-list."""
+    """The parsed data files: the allowlist by family (exact names), the format-bound lists
+    (exact names and the TorchScript class prefix) and the deny-list."""
 
-    allow_exact: dict[str, frozenset[str]]
-    allow_prefixes: dict[str, tuple[str, ...]]
+    families: dict[str, frozenset[str]]
+    reasons: dict[str, str]
+    format_exact: dict[str, frozenset[str]]
+    format_prefixes: dict[str, tuple[str, ...]]
     deny_modules: frozenset[str]
     deny_names: frozenset[str]
 
     @property
+    def allowed(self) -> frozenset[str]:
+        return frozenset().union(*self.families.values())
+
+    @property
     def profiles(self) -> tuple[str, ...]:
-        """The profiles a policy can opt into (not the default, not the format-bound ones)."""
-        return tuple(sorted(set(self.allow_exact) - {DEFAULT_PROFILE, *FORMAT_PROFILES}))
+        """Family names (all on by default; kept so older policies naming them stay valid)."""
+        return tuple(sorted(self.families))
 
 
 @cache
 def global_lists() -> GlobalLists:
-    text = resources.files("nbsec.models").joinpath("pickle_globals.toml").read_text("utf-8")
-    data = tomllib.loads(text)
-    exact: dict[str, frozenset[str]] = {}
-    prefixes: dict[str, tuple[str, ...]] = {}
-    for profile, body in data["allow"].items():
-        exact[profile] = frozenset(body.get("exact", ()))
-        prefixes[profile] = tuple(body.get("prefixes", ()))
+    files = resources.files("nbsec.models")
+    data = tomllib.loads(files.joinpath("pickle_globals.toml").read_text("utf-8"))
+    allow = tomllib.loads(files.joinpath("pickle_allowlist.toml").read_text("utf-8"))
+    families = {k: frozenset(v["names"]) for k, v in allow["family"].items()}
+    reasons = {k: str(v["reason"]) for k, v in allow["family"].items()}
     return GlobalLists(
-        allow_exact=exact,
-        allow_prefixes=prefixes,
+        families=families,
+        reasons=reasons,
+        format_exact={k: frozenset(v.get("exact", ())) for k, v in data["allow"].items()},
+        format_prefixes={k: tuple(v.get("prefixes", ())) for k, v in data["allow"].items()},
         deny_modules=frozenset(data["deny"]["modules"]),
         deny_names=frozenset(data["deny"]["names"]),
     )
 
 
+_main_resolver: Callable[[str], str | None] | None = None
+
+
+def set_main_resolver(resolver: Callable[[str], str | None] | None) -> None:
+    """Set by the runtime guard in a live kernel: how to see what ``__main__.<name>`` is (a class
+    the user defined, or an object bound from another module)."""
+    global _main_resolver
+    _main_resolver = resolver
+
+
 class GlobalsJudge:
-    """Judges ``module`` + ``qualname`` pairs for one policy (its profiles and allow_globals)."""
+    """Judges ``module`` + ``qualname`` pairs for one policy (its ``allow_globals``).
+
+    ``extra_profiles`` switches on format-bound lists (``torchscript``); ``allowlist=False``
+    judges by the deny-list alone (used to build and check the allowlist itself)."""
 
     def __init__(
-        self, policy: Policy | None = None, *, extra_profiles: tuple[str, ...] = ()
+        self,
+        policy: Policy | None = None,
+        *,
+        extra_profiles: tuple[str, ...] = (),
+        allowlist: bool = True,
     ) -> None:
         lists = global_lists()
-        profiles = [DEFAULT_PROFILE, *extra_profiles]
-        extra: tuple[str, ...] = ()
-        if policy is not None:
-            profiles += [p for p in policy.allow_profiles if p in lists.allow_exact]
-            extra = policy.allow_globals
-        exact: set[str] = set()
+        exact: set[str] = set(lists.allowed) if allowlist else set()
         prefixes: list[str] = []
-        for profile in profiles:
-            exact |= lists.allow_exact[profile]
-            prefixes += lists.allow_prefixes[profile]
+        for profile in extra_profiles:
+            exact |= lists.format_exact.get(profile, frozenset())
+            prefixes += lists.format_prefixes.get(profile, ())
         self._exact = frozenset(exact)
         self._prefixes = tuple(p + "." for p in prefixes)
-        self._policy_exact = frozenset(extra)
+        self._policy_exact = frozenset(policy.allow_globals if policy is not None else ())
         self._deny_modules = lists.deny_modules
         self._deny_names = lists.deny_names
         self._cache: dict[tuple[str, str], Judgement] = {}
 
     def judge(self, module: str, qualname: str) -> Judgement:
+        if module == "__main__" and _main_resolver is not None:
+            # in a live kernel a notebook global is judged as what it is, now
+            real = _main_resolver(qualname)
+            if real == "class":
+                return Judgement.ALLOWED
+            if real is not None and not real.startswith("__main__."):
+                return self.judge_name(real)
         key = (module, qualname)
         found = self._cache.get(key)
         if found is None:
@@ -99,12 +125,18 @@ class GlobalsJudge:
 
     def _judge(self, module: str, qualname: str) -> Judgement:
         full = f"{module}.{qualname}" if qualname else module
-        if full in self._policy_exact or full in self._exact:
+        if full in self._policy_exact:
+            return Judgement.ALLOWED
+        if full in self._deny_names:
+            return Judgement.DENIED
+        # a reviewed exact name may sit in a denied module (`torch.serialization._get_layout`
+        # only maps a layout name to a constant); a denied name never is on the allowlist
+        if full in self._exact:
             return Judgement.ALLOWED
         if self._denied(module, qualname):
             return Judgement.DENIED
-        # A prefix admits module-level names only: `torch.nn.modules.linear` + `Linear`, not an
-        # attribute path walked from an allowed module to somewhere else.
+        # the TorchScript prefix admits archive classes (`__torch__.Net`), never an attribute
+        # path walked from them
         if "." not in qualname and full.startswith(self._prefixes):
             return Judgement.ALLOWED
         return Judgement.UNKNOWN

@@ -57,6 +57,7 @@ from nbsec.errors import BlockedLoad, UsageError
 from nbsec.findings import Finding, Location
 from nbsec.models import guard_audit
 from nbsec.models.downloads import current_download, run_download
+from nbsec.models.globals_judge import set_main_resolver
 from nbsec.models.guard_entrypoints import PREDICATES, EntryPoint, EntryTable, argument, entry_table
 from nbsec.models.guard_event import LoadEvent
 from nbsec.models.guard_imports import PostImportFinder
@@ -67,6 +68,7 @@ from nbsec.models.guard_scan import (
     judge_global,
     prepare_pickle_input,
     prepare_yaml_input,
+    prepare_yaml_node,
 )
 from nbsec.policy import Policy
 
@@ -129,6 +131,8 @@ class Guard:
         self._patches = PatchSet()
         self._finder = PostImportFinder(table.modules, self._patch_module)
         self._downloads: dict[str, LoadEvent] = {}
+        # set by the kernel: (path, sha256) -> did this session write that file itself?
+        self.session_written: Callable[[str | None, str | None], bool] | None = None
 
     # -- public -----------------------------------------------------------------------------------
     @property
@@ -154,6 +158,8 @@ class Guard:
                 return
             self._installed = False
             guard_audit.set_listener(None)
+            guard_audit.set_exec_listener(None)
+            set_main_resolver(None)
             self._finder.uninstall()
             self._patches.restore_all()
             if _active is self:
@@ -197,6 +203,8 @@ class Guard:
     def _install(self) -> None:
         guard_audit.ensure_installed()
         guard_audit.set_listener(self._on_find_class)
+        guard_audit.set_exec_listener(self._on_exec_of_marshal)
+        set_main_resolver(resolve_main_global)
         self._installed = True
         self._finder.install()
         for name in sorted(self._table.modules):
@@ -241,6 +249,12 @@ class Guard:
             return guard._dispatch(entry, func, args, kwargs)
 
         setattr(wrapper, WRAPPED_ATTR, func)
+        if len(entry.owner_path) == 1:
+            # pickle finds a function by __module__ + __qualname__ and insists on getting the
+            # same object back: name the wrapper where it is installed, so pickling
+            # ``pickle.loads`` by reference keeps working (``_pickle.loads`` is its own wrapper)
+            wrapper.__module__ = entry.module
+            wrapper.__qualname__ = entry.attribute
         return staticmethod(wrapper) if isinstance(raw, staticmethod) else wrapper
 
     def _dispatch(
@@ -250,11 +264,14 @@ class Guard:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> Any:
-        if not self._live():
+        if not self._installed:
             return original(*args, **kwargs)
         if entry.kind == "download":
+            if not self.enabled:
+                return original(*args, **kwargs)
             return run_download(self, entry, original, args, kwargs)
-        return self._guarded_load(entry, original, args, kwargs)
+        # with the guard switched off (%nbsec off) a dangerous load is still blocked
+        return self._guarded_load(entry, original, args, kwargs, quiet=not self.enabled)
 
     # -- loads ----------------------------------------------------------------------------------
     def _guarded_load(
@@ -263,6 +280,8 @@ class Guard:
         original: Callable[..., Any],
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
+        *,
+        quiet: bool = False,
     ) -> Any:
         if _current_load.get() is not None:
             return original(*args, **kwargs)  # nested inside a load already judged
@@ -273,10 +292,12 @@ class Guard:
             prepared = self._prepare(entry, args, kwargs, policy)
             if prepared.replaced:
                 args, kwargs = _substitute(entry, args, kwargs, prepared.replacement)
-            event = self._judge_load(entry, prepared.result, policy)
             block = self.blocking(policy)
-            if event.action == "warned" and block:
-                event.action = "blocked"
+            event = self._judge_load(entry, prepared.result, policy, block)
+            if quiet and event.action != "blocked":
+                event.action, event.findings = "allowed", []
+            if quiet and event.action == "allowed":
+                return original(*args, **kwargs)
             self.events.append(event)
             reported = event.action != "allowed"
             if reported:
@@ -302,6 +323,8 @@ class Guard:
         try:
             if entry.handler == "yaml":
                 return prepare_yaml_input(value, entry.api, policy, self._table.yaml_global_tags)
+            if entry.handler == "yaml_node":
+                return prepare_yaml_node(value, policy, self._table.yaml_global_tags)
             return prepare_pickle_input(value, entry.handler, entry.api, policy)
         except BlockedLoad:
             raise
@@ -309,7 +332,13 @@ class Guard:
             first = (str(exc).splitlines() or [type(exc).__name__])[0]
             return Prepared(StaticResult("error", note=f"scan failed: {first[:200]}"))
 
-    def _judge_load(self, entry: EntryPoint, result: StaticResult, policy: Policy) -> LoadEvent:
+    def _judge_load(
+        self, entry: EntryPoint, result: StaticResult, policy: Policy, block: bool
+    ) -> LoadEvent:
+        """One decision per load (TEAM contract): ``dangerous`` is blocked in every mode unless
+        that exact file is allowed; anything else not safe is warned (``warn``) or blocked
+        (``block``), and stays quiet for an allowed file, a file from a trusted source, a file
+        this session wrote itself, or a waived rule."""
         event = LoadEvent(
             kind="load",
             api=entry.api,
@@ -325,12 +354,18 @@ class Guard:
             event.revision = download.revision
             event.resolved_revision = download.resolved_revision
             event.pinned = download.pinned
-        event.trusted = bool(
-            (result.path and policy.path_allowed(result.path))
-            or (result.sha256 and policy.sha256_allowed(result.sha256))
-            or (download is not None and download.trusted)
+        allowed = policy.load_allowed(result.sha256, result.path)
+        dangerous = result.verdict == "dangerous"
+        event.trusted = allowed or (
+            not dangerous
+            and (
+                (download is not None and download.trusted)
+                or self._written_by_session(result.path, result.sha256)
+            )
         )
-        if event.trusted or result.verdict == "safe" or not policy.rule_enabled(entry.rule):
+        if event.trusted or result.verdict == "safe":
+            return event
+        if not dangerous and not policy.rule_enabled(entry.rule):
             return event
         # a waiver that covers this finding (a rule, a family, the finding itself) changes how
         # it is reported, never whether the file loads: only a file allow (sha256 or path,
@@ -340,18 +375,47 @@ class Guard:
         scanned = [f.with_location(path=event.path) for f in result.findings]
         event.findings = [finding, *scanned]
         event.reason = _reason(result)
-        event.action = "warned"
+        event.action = "blocked" if dangerous or block else "warned"
         return event
+
+    def _written_by_session(self, path: str | None, sha256: str | None) -> bool:
+        hook = self.session_written
+        if hook is None or not (path or sha256):
+            return False
+        try:
+            return bool(hook(path, sha256))
+        except Exception:  # a broken hook answers "no"
+            return False
 
     # -- the audit hook ---------------------------------------------------------------------------
     def _on_find_class(self, module: str, name: str) -> None:
-        if not self._live():
+        if not self._installed:
             return
         context = _current_load.get()
         if context is not None:
             self._check_wrapped(context, module, name)
         else:
             self._check_unwrapped(module, name)
+
+    def _on_exec_of_marshal(self, digest: str) -> None:
+        """``exec``/``eval`` of a code object that ``marshal.loads`` made from bytes: code
+        nobody can read before it runs. Dangerous: refused in every mode unless those exact
+        bytes are allowed by sha256."""
+        policy = self.current_policy()
+        if policy.load_allowed(digest, None):
+            return
+        entry = _MARSHAL_ENTRY
+        event = LoadEvent(
+            kind="load",
+            api=entry.api,
+            sha256=digest,
+            verdict="dangerous",
+            reason="exec of a code object made by marshal.loads",
+            action="blocked",
+        )
+        event.findings = [_load_finding(entry, event, StaticResult("dangerous"), event.reason)]
+        self.record(event)
+        raise BlockedLoad(event.message, path=None, verdict="dangerous")
 
     def _check_wrapped(self, context: _LoadContext, module: str, name: str) -> None:
         full = f"{module}.{name}"
@@ -361,7 +425,7 @@ class Guard:
         if event.trusted or event.action != "allowed":
             return
         verdict = judge_global(module, name, context.policy)
-        if verdict == "safe":
+        if verdict == "safe" or (verdict != "dangerous" and not self.enabled):
             return
         # the static scan called this input safe, yet the unpickler resolves a global outside
         # the allowlist: a scanner bypass, caught before the global is called
@@ -371,21 +435,23 @@ class Guard:
         event.findings.append(
             _load_finding(context.entry, event, StaticResult(verdict, globals=[full]), reason)
         )
-        event.action = "blocked" if context.block else "warned"
-        if context.block:
+        block = context.block or verdict == "dangerous"
+        event.action = "blocked" if block else "warned"
+        if block:
             raise BlockedLoad(event.message, path=event.path, verdict=verdict)
 
     def _check_unwrapped(self, module: str, name: str) -> None:
         full = f"{module}.{name}"
         policy = self.current_policy()
         verdict = judge_global(module, name, policy)
-        if verdict == "safe":
+        if verdict == "safe" or (verdict != "dangerous" and not self.enabled):
             return
         path = guard_audit.last_opened_path()
-        if path and policy.path_allowed(path):
+        if path and policy.load_allowed(None, path):
             return
         entry = _UNWRAPPED_ENTRY
-        block = self.blocking(policy)
+        # a dangerous global is refused before it is called, in every mode
+        block = self.blocking(policy) or verdict == "dangerous"
         reason = f"an unpickler outside the guarded entry points resolved {full}"
         event = LoadEvent(
             kind="load",
@@ -428,6 +494,46 @@ _UNWRAPPED_ENTRY = EntryPoint(
     position=0,
     rule="NBS-PKL-001",
 )
+
+
+_MARSHAL_ENTRY = EntryPoint(
+    kind="load",
+    module="marshal",
+    attribute="loads",
+    api="exec(marshal.loads(...))",
+    handler="bytes",
+    arg="data",
+    position=0,
+    rule="NBS-SRC-001",
+)
+
+
+def resolve_main_global(qualname: str) -> str | None:
+    """What ``__main__.<qualname>`` is in this live kernel, read without running anything:
+    ``"class"`` for a class the user defined in the notebook, the real ``module.qualname`` of
+    an object bound from elsewhere (``system = os.system`` is ``posix.system``), else None."""
+    obj: Any = sys.modules.get("__main__")
+    for part in qualname.split("."):
+        try:
+            namespace = vars(obj)
+        except TypeError:
+            return None
+        if part not in namespace:
+            return None
+        obj = namespace[part]
+    module = getattr(type(obj), "__module__", None) if not callable(obj) else None
+    real_module = obj.__dict__.get("__module__") if isinstance(obj, type) else None
+    if isinstance(obj, type) and real_module == "__main__":
+        return "class"
+    if isinstance(obj, type):
+        return f"{real_module}.{obj.__qualname__}" if real_module else None
+    if callable(obj):
+        mod = getattr(obj, "__module__", None)
+        name = getattr(obj, "__qualname__", None)
+        if isinstance(mod, str) and isinstance(name, str) and mod != "__main__":
+            return f"{mod}.{name}"
+        return None
+    return f"{module}.{type(obj).__qualname__}" if module else None
 
 
 def _reason(result: StaticResult) -> str:

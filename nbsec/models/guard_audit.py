@@ -53,6 +53,78 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
             _remember_open(args)
     elif event == "pickle.find_class":
         _dispatch_find_class(args)
+    elif event == "marshal.loads":
+        _remember_marshal(args)
+    elif event == "exec" and _marshalled:
+        _dispatch_exec(args)
+
+
+# code objects recent marshal.loads calls (outside the import system) made, with the sha256 of
+# the bytes they came from (code objects compare and hash by content)
+_marshalled: dict[Any, str] = {}
+_exec_listener: Callable[[str], None] | None = None
+
+
+def _called_by_importlib() -> bool:
+    """Is the code that raised the event (above this module's own frames) the import system?"""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back  # type: ignore[assignment]
+    name = str(frame.f_globals.get("__name__", "")) if frame is not None else ""
+    return name.startswith(("importlib", "_frozen_importlib"))
+
+
+def _remember_marshal(args: tuple[Any, ...]) -> None:
+    if _exec_listener is None or getattr(_local, "busy", False):
+        return
+    _local.busy = True
+    try:
+        if _called_by_importlib():
+            return
+        import hashlib
+        import marshal
+        import types
+
+        data = bytes(args[0])
+        made = marshal.loads(data)  # noqa: S302 - the same code object by content, never run
+        if isinstance(made, types.CodeType):
+            _marshalled[made] = hashlib.sha256(data).hexdigest()
+            while len(_marshalled) > 64:
+                _marshalled.pop(next(iter(_marshalled)))
+    except Exception:  # noqa: S110 - bookkeeping must not break marshal.loads
+        pass
+    finally:
+        _local.busy = False
+
+
+def _dispatch_exec(args: tuple[Any, ...]) -> None:
+    listener = _exec_listener
+    if listener is None or getattr(_local, "busy", False):
+        return
+    _local.busy = True
+    try:
+        import types
+
+        code = args[0]
+        if not isinstance(code, types.CodeType) or _called_by_importlib():
+            return
+        digest = _marshalled.get(code)
+        if digest is not None:
+            listener(digest)
+    except BlockedLoad:
+        raise
+    except Exception:  # noqa: S110 - see the module docstring
+        pass
+    finally:
+        _local.busy = False
+
+
+def set_exec_listener(listener: Callable[[str], None] | None) -> None:
+    """Route ``exec`` of code objects made by ``marshal.loads`` to ``listener`` (sha256 of the
+    marshal bytes); ``None`` turns the check off."""
+    global _exec_listener
+    _exec_listener = listener
+    _marshalled.clear()
 
 
 def _remember_open(args: tuple[Any, ...]) -> None:

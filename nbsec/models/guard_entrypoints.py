@@ -17,7 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-LOAD_HANDLERS = frozenset({"bytes", "stream", "source", "yaml"})
+LOAD_HANDLERS = frozenset({"bytes", "stream", "source", "yaml", "yaml_node"})
 DOWNLOAD_HANDLERS = frozenset(
     {"hf_file", "hf_snapshot", "torch_hub", "urlretrieve", "urlopen", "http_get", "from_pretrained"}
 )
@@ -162,6 +162,15 @@ def _yaml_unsafe_loader(
     return not any(name in names for name in _YAML_SAFE_CONSTRUCTORS)
 
 
+def _yaml_unsafe_constructor(
+    args: tuple[Any, ...], kwargs: Mapping[str, Any], original: Callable[..., Any]
+) -> bool:
+    """``construct_document(self, node)`` of a constructor that can build arbitrary objects."""
+    constructor = args[0] if args else None
+    multi = getattr(constructor, "yaml_multi_constructors", {})
+    return any("python/object/apply" in str(tag) for tag in multi)
+
+
 def _keras_unsafe(
     args: tuple[Any, ...], kwargs: Mapping[str, Any], original: Callable[..., Any]
 ) -> bool:
@@ -176,4 +185,5 @@ PREDICATES: dict[str, Predicate] = {
     "torch_unsafe": _torch_unsafe,
     "yaml_unsafe_loader": _yaml_unsafe_loader,
     "keras_unsafe": _keras_unsafe,
+    "yaml_unsafe_constructor": _yaml_unsafe_constructor,
 }

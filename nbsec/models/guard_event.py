@@ -67,7 +67,14 @@ class LoadEvent:
         if self.action == "warned":
             text += " - loaded anyway because the policy mode is warn"
         elif self.action == "blocked":
-            text += " - blocked"
+            text += " - blocked before anything was unpickled"
+            if self.sha256:
+                text += (
+                    f"; to load this exact file anyway: %nbsec allow {self.sha256} --reason "
+                    "'...' (or allow_sha256 in nbsec.toml)"
+                )
+            elif self.path:
+                text += "; to load it anyway, add its path to allow_paths in nbsec.toml"
         return text
 
     def to_dict(self) -> dict[str, Any]:

@@ -192,6 +192,20 @@ def prepare_yaml_input(
     return Prepared(result, replacement, replaced)
 
 
+def prepare_yaml_node(node: Any, policy: Policy, tag_prefixes: tuple[str, ...]) -> Prepared:
+    """Judge a composed YAML document (what ``construct_document`` gets) by its python/ tags."""
+    names: set[str] = set()
+    _collect_yaml_globals(node, tag_prefixes, names)
+    digest = hashlib.sha256(repr(sorted(names)).encode()).hexdigest()
+    if not names:
+        return Prepared(StaticResult("safe", sha256=digest))
+    verdicts = [judge_global_name(n, policy) for n in sorted(names)]
+    verdict = "dangerous" if "dangerous" in verdicts else "suspicious"
+    if all(v == "safe" for v in verdicts):
+        verdict = "safe"
+    return Prepared(StaticResult(verdict, sha256=digest, globals=sorted(names)))
+
+
 def judge_yaml(content: str | bytes, policy: Policy, tag_prefixes: tuple[str, ...]) -> StaticResult:
     import yaml
 

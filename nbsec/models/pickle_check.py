@@ -1,33 +1,80 @@
-"""Turn what a pickle stream would do (:mod:`nbsec.models.pickle_walker`) into findings.
+"""Judge a pickle stream by what the loaders' own unpicklers do with it.
+
+:func:`check_pickle_stream` runs CPython's C unpickler over the stream with inert stand-ins
+(:mod:`nbsec.models.pickle_replay`): that is the reading of ``pickle.load``/``loads``,
+``torch.load``, ``numpy.load``, ``pandas.read_pickle``, dill and cloudpickle. When that run stops
+before ``STOP`` (pandas then re-reads the stream with the pure-Python unpickler) or the stream
+holds joblib array wrappers (``joblib.load`` reads array bytes from the stream), the
+pure-Python unpickler is run too, as those loaders run it. Each reading's findings are reported:
 
 * a denied global                              -> NBS-PKL-010 (critical: dangerous)
 * a global not on the allowlist                -> NBS-PKL-011 (high: suspicious)
 * an import whose name is computed at load     -> NBS-PKL-012 (critical)
-* a broken stream that imports or calls a non-allowed global before the break
-                                               -> NBS-PKL-013 (critical)
+* a broken stream that imports a non-allowed global before the break -> NBS-PKL-013 (critical)
 * a broken or truncated stream otherwise       -> NBS-PKL-014 (medium)
-* an object from the extension registry        -> NBS-PKL-019 (high)
-* byte strings that hold another pickle or archive are scanned as files of their own
-  (NBS-PKL-015 records that they were, their findings are reported like any other).
+* bytes inside that hold another pickle or archive (also base64 / hex text) are scanned as files
+  of their own                                 -> NBS-PKL-015 (info) + their own findings
+* a limit reached (memo bomb, huge frame...)   -> NBS-PKL-018 (high)
+* an extension-registry code                   -> NBS-PKL-019 (high)
+* state set on an imported object              -> NBS-PKL-022 (critical)
+* a frame-boundary differential                -> NBS-PKL-023 (critical)
+* a joblib side file                           -> NBS-PKL-024 (critical)
+* a torch persistent id of the wrong shape     -> NBS-PKL-025 (medium)
 
-Consecutive pickles in one stream (what ``pickle.load`` called in a loop, or torch's legacy
-format, would read) are scanned too: a second pickle after ``STOP`` is not a hiding place.
+Pickles that follow a ``STOP`` (what ``pickle.load`` in a loop, or torch's legacy format, reads)
+are scanned too. A stream with more opcodes than one unpickler run may hold in memory is judged
+by the symbolic walker (:mod:`nbsec.models.pickle_walker`), whose agreement with the unpickler
+the differential fuzzer checks.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import base64
+import binascii
+import contextlib
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from nbsec.findings import Severity
+from nbsec.models import inert
 from nbsec.models.globals_judge import Judgement
-from nbsec.models.pickle_walker import JOBLIB_ARRAY_WRAPPERS, WalkResult, walk
+from nbsec.models.pickle_replay import Replay, ReplayLimits, replay_c, replay_python
+from nbsec.models.pickle_walker import WalkResult, walk
 
 if TYPE_CHECKING:
     from nbsec.models.pickle_walker import Buffer
     from nbsec.models.scan_context import ScanContext
 
-# What a following pickle can start with: PROTO, or the usual first opcodes of protocols 0-1.
-_PICKLE_STARTS = frozenset(b"\x80c(i]}")
 MAX_CONSECUTIVE = 1000
+_MUTATIONS = frozenset(("build", "setitem", "append", "add"))
+_PICKLE_HEADS = frozenset((b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"))
+_TORCH_STORAGE_KEYS = ("storage", "module")
+_B64 = re.compile(rb"^[A-Za-z0-9+/_-]{16,}={0,2}$")
+_HEX = re.compile(rb"^(?:[0-9a-fA-F]{2}){8,}$")
+_MAX_DECODED = 16 << 20
+_MODULE_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
+def looks_embedded(head: bytes, last: int) -> bool:
+    """Do these first bytes (and last byte) start a pickle, a zip, a gzip or a zlib stream?"""
+    if head[:2] in _PICKLE_HEADS or head == b"PK\x03\x04" or head[:2] == b"\x1f\x8b":
+        return True
+    if len(head) >= 2 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0:
+        return True  # zlib, as joblib and codecs.decode(..., "zlib") read it
+    return head[:1] in (b"c", b"(", b"i", b"}", b"]") and last == 0x2E
+
+
+@dataclass
+class StreamResult:
+    """What the checker learnt about one stream (the first pickle in it)."""
+
+    start: int
+    end: int
+    ok: bool
+    globals: list[str] = field(default_factory=list)
+    error: str | None = None
+    value: int | None = None  # the unpickled value, when it is a plain int (record counts)
 
 
 def check_pickle_stream(
@@ -40,38 +87,349 @@ def check_pickle_stream(
     *,
     strict: bool = True,
     max_pickles: int = MAX_CONSECUTIVE,
-) -> WalkResult:
-    """Scan the pickle at ``start`` and any pickles that follow it up to ``end``.
+    persistent: bool = False,
+    following: bool = True,
+) -> StreamResult:
+    """Scan the pickle at ``start`` and the pickles that follow it up to ``end``.
 
-    ``strict``: a first pickle that breaks is reported (a raw pickle file, a ``data.pkl``). When
-    not strict (bytes that merely start like a pickle), a break with nothing imported is silence.
-    Returns the walk of the first pickle.
+    ``strict``: this must be a pickle (a raw pickle file, a ``data.pkl``): a stream that breaks
+    is reported. When not strict (bytes that merely may be a pickle), only what the stream would
+    import or do is reported. ``persistent``: the loader answers persistent ids (torch).
     """
-    first = walk(data, start, end)
-    report_walk(ctx, data, first, where, depth, strict=strict)
-    if any(g.name in JOBLIB_ARRAY_WRAPPERS for g in first.globals):
-        # joblib.load steps over inline array bytes; pickle.load / torch.load would run them
-        # as opcodes. Opcodes smuggled into "array data" are caught by the second reading.
-        plain = walk(data, start, end, joblib_arrays=False)
-        report_walk(ctx, data, plain, f"{where} (read as a plain pickle)", depth, strict=False)
+    first = _check_one(ctx, data, start, end, where, depth, strict, persistent)
     pos = first.end
     n = 1
-    while first.ok and pos < end and n < max_pickles and data[pos] in _PICKLE_STARTS:
-        nxt = walk(data, pos, end)
-        report_walk(ctx, data, nxt, f"{where} (pickle #{n + 1})", depth, strict=False)
-        if not nxt.ok:
+    while following and first.ok and pos < end and n < max_pickles:
+        nxt = _check_one(
+            ctx, data, pos, end, f"{where} (pickle #{n + 1})", depth, False, persistent
+        )
+        if not nxt.ok or nxt.end <= pos:
             break
         pos = nxt.end
         n += 1
     return first
 
 
+def _check_one(
+    ctx: ScanContext,
+    data: Buffer,
+    start: int,
+    end: int,
+    where: str,
+    depth: int,
+    strict: bool,
+    persistent: bool,
+) -> StreamResult:
+    limits = ReplayLimits()
+    first = replay_c(data, start, end, limits=limits, persistent=persistent)
+    if first.stop_kind == "limit" and "opcodes" in (first.error or ""):
+        # too many opcodes to hold their objects in memory: the symbolic walker judges it
+        walked = walk(data, start, end)
+        report_walk(ctx, data, walked, where, depth, strict=strict)
+        return StreamResult(
+            start, walked.end, walked.ok, [g.name for g in walked.globals], walked.error
+        )
+    readings: list[tuple[Replay, str]] = [(first, where)]
+    names = _imported(first)
+    if not first.ok:
+        # pandas.read_pickle re-reads such a stream with the pure-Python unpickler, which also
+        # reads on where the C one gives up (a short FRAME, a last line without its newline)
+        readings.append(
+            (
+                replay_python(data, start, end, limits=limits, persistent=persistent),
+                f"{where} (as the pure-Python unpickler reads it)",
+            )
+        )
+    if any(n in _JOBLIB_NAMES for n in names):
+        readings.append(
+            (
+                replay_python(data, start, end, joblib=True, limits=limits),
+                f"{where} (as joblib.load reads it)",
+            )
+        )
+    quiet = not strict
+    if quiet and not any(_worth_reporting(ctx, r) for r, _ in readings):
+        # nothing worth a finding, but what a loader would import stays on the file's list
+        for replay, _ in readings:
+            for name in _imported(replay):
+                ctx.add_global(name)
+        return StreamResult(start, first.end, first.ok, names, first.error)
+    joblib_ok = any(r.engine == "joblib" and r.ok for r, _ in readings)
+    result = StreamResult(start, first.end, first.ok, names, first.error, first.value)
+    for replay, label in readings:
+        # a joblib file is not meant for pickle.load: that reading breaking is no news
+        report_replay(
+            ctx,
+            data,
+            replay,
+            label,
+            where,
+            depth,
+            strict=strict and not (joblib_ok and replay.engine != "joblib"),
+            persistent=persistent,
+        )
+    return result
+
+
+_JOBLIB_NAMES = frozenset(
+    (
+        "joblib.numpy_pickle.NumpyArrayWrapper",
+        "sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper",
+        "joblib.numpy_pickle_compat.NDArrayWrapper",
+        "joblib.numpy_pickle_compat.ZNDArrayWrapper",
+    )
+)
+
+
+def _imported(replay: Replay) -> list[str]:
+    return [f"{e.args[0]}.{e.args[1]}" for e in replay.events if e.kind == "import"]
+
+
+def _worth_reporting(ctx: ScanContext, replay: Replay) -> bool:
+    """For bytes that may not be a pickle at all: does this reading do anything worth a word?"""
+    if replay.anomalies or replay.computed or replay.side_files:
+        return True
+    judge = ctx.judge
+    imports = [e.args for e in replay.events if e.kind == "import"]
+    verdicts = {judge.judge(a[0], a[1]) for a in imports}
+    if Judgement.DENIED in verdicts:
+        return True
+    # an unknown name counts once the reading goes on to use it or reaches STOP, or when it is
+    # spelled like a Python module (importing runs the module); garbage from bytes that are not a
+    # pickle at all (a CSV header read as GLOBAL) does not
+    acts = replay.ok or any(e.kind in ("call", "new") for e in replay.events)
+    return any(
+        judge.judge(a[0], a[1]) is Judgement.UNKNOWN and (acts or _MODULE_NAME.match(a[0]))
+        for a in imports
+    )
+
+
+def report_replay(
+    ctx: ScanContext,
+    data: Buffer,
+    replay: Replay,
+    label: str,
+    where: str,
+    depth: int,
+    *,
+    strict: bool,
+    persistent: bool = False,
+) -> None:
+    """Findings for one unpickler run. Keys use ``where`` (not the reading), so two readings
+    that see the same thing report it once."""
+    judge = ctx.judge
+    bad: list[str] = []
+    denied = False
+    for event in replay.events:
+        if event.kind == "import":
+            module, name = event.args[0], event.args[1]
+            full = f"{module}.{name}"
+            ctx.add_global(full)
+            verdict = judge.judge(module, name)
+            if len(event.args) > 3:  # the stream's own spelling, before Python 2 name mapping
+                raw_mod, _, raw_name = str(event.args[3]).rpartition(".")
+                verdict = _worse(verdict, judge.judge(raw_mod, raw_name))
+            if verdict is Judgement.ALLOWED:
+                continue
+            bad.append(full)
+            at = f"{label} at byte {event.offset}" if event.offset >= 0 else label
+            if verdict is Judgement.DENIED:
+                denied = True
+                ctx.report(
+                    "NBS-PKL-010",
+                    f"{at}: imports {full}, which can run code",
+                    key=f"{where}:{full}",
+                    evidence=full,
+                )
+            else:
+                ctx.report(
+                    "NBS-PKL-011",
+                    f"{at}: imports {full}, which is not on the allowlist",
+                    key=f"{where}:{full}",
+                    evidence=full,
+                )
+        elif event.kind in _MUTATIONS:
+            target = inert.global_name(event.target)
+            if target is not None:
+                bad.append(target)
+                ctx.report(
+                    "NBS-PKL-022",
+                    f"{label}: {_verb(event.kind)} the imported object {target}",
+                    key=f"{where}:mutate:{target}",
+                    evidence=target,
+                )
+        elif event.kind == "persistent" and persistent and not _torch_pid_ok(ctx, event.args):
+            ctx.report(
+                "NBS-PKL-025",
+                f"{label} at byte {event.offset}: persistent id is not a torch storage reference",
+                key=f"{where}:pid",
+            )
+    for what, offset in replay.computed:
+        bad.append("<computed>")
+        ctx.report("NBS-PKL-012", f"{label} at byte {offset}: {what}", key=f"{where}:dynamic")
+    for code, offset in replay.extensions:
+        ctx.report(
+            "NBS-PKL-019",
+            f"{label} at byte {offset}: loads object {code} from the copyreg extension registry",
+            key=f"{where}:ext:{code}",
+        )
+    for offset, reason in replay.anomalies:
+        bad.append("<frame>")
+        ctx.report(
+            "NBS-PKL-023", f"{label} at byte {offset}: {reason}", key=f"{where}:frame:{offset}"
+        )
+    for offset, reason in replay.limits:
+        ctx.report(
+            "NBS-PKL-018",
+            f"{label} at byte {offset}: {reason}; not read further",
+            key=f"{where}:limit:{offset}",
+        )
+    for kind, name, offset in replay.side_files:
+        bad.append(kind)
+        ctx.report(
+            "NBS-PKL-024",
+            f"{label} at byte {offset}: {kind} makes joblib load the side file "
+            f"{name!r} with allow_pickle=True",
+            key=f"{where}:side:{name}",
+            evidence=name[:200],
+        )
+        ctx.side_file(name, where, depth)
+    if replay.stop_kind == "desync":
+        bad.append("<desync>")
+        ctx.report(
+            "NBS-PKL-023",
+            f"{label} at byte {replay.error_offset}: {replay.error} (nbsec cannot read "
+            "this stream as its loader does)",
+            key=f"{where}:desync",
+        )
+    elif not replay.ok and replay.stop_kind in ("malformed", "truncated"):
+        if bad and (strict or denied):
+            ctx.report(
+                "NBS-PKL-013",
+                f"{label}: stream breaks at byte {replay.error_offset} ({replay.error}) "
+                f"after importing {', '.join(sorted(set(bad)))}",
+                key=f"{where}:broken",
+            )
+        elif strict:
+            ctx.report(
+                "NBS-PKL-014",
+                f"{label}: malformed pickle stream at byte {replay.error_offset}: {replay.error}",
+                key=f"{where}:malformed",
+            )
+    _scan_payloads(ctx, data, replay, where, depth)
+
+
+def _worse(a: Judgement, b: Judgement) -> Judgement:
+    order = {Judgement.ALLOWED: 0, Judgement.UNKNOWN: 1, Judgement.DENIED: 2}
+    return a if order[a] >= order[b] else b
+
+
+def _verb(kind: str) -> str:
+    return {
+        "build": "BUILD sets state on",
+        "setitem": "SETITEM writes into",
+        "append": "APPEND adds to",
+        "add": "ADDITEMS adds to",
+    }[kind]
+
+
+def _torch_pid_ok(ctx: ScanContext, pid: Any) -> bool:
+    if not isinstance(pid, tuple) or not pid or pid[0] not in _TORCH_STORAGE_KEYS:
+        return False
+    if len(pid) not in (4, 5, 6):
+        return False
+    storage = inert.global_name(pid[1])
+    if storage is None:
+        return False
+    module, _, name = storage.rpartition(".")
+    return ctx.judge.judge(module, name) is Judgement.ALLOWED
+
+
+def _scan_payloads(ctx: ScanContext, data: Buffer, replay: Replay, where: str, depth: int) -> None:
+    """Byte strings in the stream that hold a pickle, zip or gzip stream (also as base64 or hex
+    text) are scanned as files: what ``pickle.loads(...)``, ``torch.load(io.BytesIO(...))`` or a
+    decoder chain in the stream would load."""
+    seen: set[int] = set()
+    for offset, length, text in replay.payloads:
+        if offset in seen:
+            continue
+        seen.add(offset)
+        if text and data[offset - 1] in b"SV" and length <= _MAX_DECODED:
+            # a protocol 0 STRING / UNICODE line: scan what it decodes to
+            raw = _decode_line(data[offset - 1], bytes(data[offset : offset + length]))
+            if raw is not None and len(raw) >= 4 and looks_embedded(raw[:4], raw[-1]):
+                inner = f"{where} > text at {offset}"
+                fmt = ctx.scan_member(raw, 0, len(raw), inner, depth + 1)
+                ctx.report(
+                    "NBS-PKL-015",
+                    f"{inner}: a string embedded in the pickle holds a {fmt} file; scanned",
+                    key=f"{inner}:nested",
+                )
+                continue
+        head = bytes(data[offset : offset + 4])
+        last = data[offset + length - 1]
+        if looks_embedded(head, last):
+            inner = f"{where} > bytes at {offset}"
+            fmt = ctx.scan_member(data, offset, offset + length, inner, depth + 1)
+            if fmt != "unknown":
+                ctx.report(
+                    "NBS-PKL-015",
+                    f"{inner}: {length} bytes embedded in the pickle hold a {fmt} file; scanned",
+                    key=f"{inner}:nested",
+                )
+        elif text and 16 <= length <= _MAX_DECODED:
+            decoded = _decode_text(bytes(data[offset : offset + length]))
+            if decoded is not None:
+                encoding, raw = decoded
+                inner = f"{where} > {encoding} text at {offset}"
+                fmt = ctx.scan_member(raw, 0, len(raw), inner, depth + 1)
+                ctx.report(
+                    "NBS-PKL-015",
+                    f"{inner}: {length} characters of {encoding} decode to a {fmt} file; scanned",
+                    key=f"{inner}:nested",
+                    severity=Severity.INFO,
+                )
+
+
+def _decode_line(op: int, text: bytes) -> bytes | None:
+    """The bytes a protocol 0 STRING (``S``) or UNICODE (``V``) line stands for (latin-1)."""
+    import codecs
+
+    try:
+        if op == ord("S"):
+            if len(text) < 2 or text[:1] not in b"'\"" or text[-1:] != text[:1]:
+                return None
+            return bytes(codecs.escape_decode(text[1:-1])[0])
+        return str(codecs.decode(text, "raw_unicode_escape")).encode("latin-1")
+    except (UnicodeError, ValueError):
+        return None
+
+
+def _decode_text(raw: bytes) -> tuple[str, bytes] | None:
+    """base64 or hex text that decodes to something that starts like a pickle or an archive."""
+    stripped = raw.strip()
+    candidates: list[tuple[str, bytes]] = []
+    if _HEX.match(stripped):
+        with contextlib.suppress(binascii.Error):
+            candidates.append(("hex", binascii.unhexlify(stripped)))
+    if _B64.match(stripped):
+        padded = stripped + b"=" * (-len(stripped) % 4)
+        urlsafe = b"-" in stripped or b"_" in stripped
+        with contextlib.suppress(binascii.Error, ValueError):
+            candidates.append(("base64", base64.b64decode(padded, b"-_" if urlsafe else None)))
+    for encoding, decoded in candidates:
+        if len(decoded) >= 4 and (
+            looks_embedded(decoded[:4], decoded[-1]) or decoded[:1] == b"\x78"
+        ):
+            return encoding, decoded
+    return None
+
+
 def report_walk(
     ctx: ScanContext, data: Buffer, res: WalkResult, where: str, depth: int, *, strict: bool
 ) -> None:
+    """Findings from the symbolic walker (used for streams with too many opcodes for a run)."""
     judge = ctx.judge
-    # Bytes that merely start like a pickle (a tensor record, trailing data) and do not parse:
-    # random data can look like anything, so only a denied import is worth a word.
     if (
         not strict
         and not res.ok
@@ -86,21 +444,14 @@ def report_walk(
         if verdict is Judgement.ALLOWED:
             continue
         bad_before_break.append(name)
-        if verdict is Judgement.DENIED:
-            ctx.report(
-                "NBS-PKL-010",
-                f"{where} at byte {ref.offset}: {ref.opcode} imports {name}, which can run code",
-                key=f"{where}:{name}",
-                evidence=name,
-            )
-        else:
-            ctx.report(
-                "NBS-PKL-011",
-                f"{where} at byte {ref.offset}: {ref.opcode} imports {name}, "
-                "which is not on the allowlist",
-                key=f"{where}:{name}",
-                evidence=name,
-            )
+        rule = "NBS-PKL-010" if verdict is Judgement.DENIED else "NBS-PKL-011"
+        tail = "which can run code" if rule == "NBS-PKL-010" else "which is not on the allowlist"
+        ctx.report(
+            rule,
+            f"{where} at byte {ref.offset}: {ref.opcode} imports {name}, {tail}",
+            key=f"{where}:{name}",
+            evidence=name,
+        )
     for offset in res.dynamic_globals:
         bad_before_break.append("<computed>")
         ctx.report(
@@ -125,12 +476,10 @@ def report_walk(
         )
     if not res.ok:
         if bad_before_break:
-            calls = [c.target or "<computed>" for c in res.calls]
             ctx.report(
                 "NBS-PKL-013",
-                f"{where}: stream breaks at byte {res.error_offset} ({res.error}) after importing "
-                f"{', '.join(sorted(set(bad_before_break)))}"
-                + (f" and calling {', '.join(sorted(set(calls)))}" if calls else ""),
+                f"{where}: stream breaks at byte {res.error_offset} ({res.error}) after "
+                f"importing {', '.join(sorted(set(bad_before_break)))}",
                 key=f"{where}:broken",
             )
         elif strict:

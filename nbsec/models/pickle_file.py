@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nbsec.models.pickle_check import check_pickle_stream, report_walk
-from nbsec.models.pickle_walker import walk
+from nbsec.models.pickle_check import check_pickle_stream
+from nbsec.models.pickle_replay import replay_c
 
 if TYPE_CHECKING:
     from nbsec.models.pickle_walker import Buffer
@@ -28,16 +28,27 @@ def scan_pickle_file(
     ctx: ScanContext, data: Buffer, start: int, end: int, where: str, depth: int, *, text: bool
 ) -> str:
     if text:
-        probe = walk(data, start, end)
-        if not probe.ok and not probe.globals and not probe.calls:
-            return "unknown"
-        if not probe.ok:
-            report_walk(ctx, data, probe, where, depth, strict=True)
-            return "pickle"
+        probe = replay_c(data, start, end)
+        if not probe.ok and not probe.events and not probe.anomalies and not probe.limits:
+            # not a pickle to the C unpickler; the pure-Python one may still read something
+            before = len(ctx.findings)
+            check_pickle_stream(
+                ctx,
+                data,
+                start,
+                end,
+                f"{where} (as pickle.load reads it)",
+                depth,
+                strict=False,
+                following=False,
+            )
+            return "pickle" if len(ctx.findings) > before else "unknown"
     if bytes(data[start : start + len(TORCH_LEGACY_MAGIC)]) == TORCH_LEGACY_MAGIC:
-        check_pickle_stream(ctx, data, start, end, where, depth, max_pickles=_LEGACY_PICKLES)
+        check_pickle_stream(
+            ctx, data, start, end, where, depth, max_pickles=_LEGACY_PICKLES, persistent=True
+        )
         return "pytorch-legacy"
-    first = check_pickle_stream(ctx, data, start, end, where, depth)
-    if any(g.name.startswith("joblib.numpy_pickle") for g in first.globals):
+    first = check_pickle_stream(ctx, data, start, end, where, depth, persistent=True)
+    if any(name.startswith("joblib.numpy_pickle") for name in first.globals):
         return "joblib"
     return "pickle"

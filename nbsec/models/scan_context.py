@@ -47,6 +47,8 @@ class ScanContext:
     findings: list[Finding] = field(default_factory=list)
     globals: list[str] = field(default_factory=list)
     decompressed: int = 0
+    base_dir: str | None = None
+    _side_files: set[str] = field(default_factory=set)
     _seen_globals: set[str] = field(default_factory=set)
     _seen_keys: set[tuple[str, str]] = field(default_factory=set)
 
@@ -91,7 +93,37 @@ class ScanContext:
                 key=f"depth:{where}",
             )
             return "unknown"
-        return self.scan_member_fn(self, data, start, end, where, depth)
+        try:
+            return self.scan_member_fn(self, data, start, end, where, depth)
+        except (MemoryError, RecursionError) as exc:
+            reason = type(exc).__name__
+        except Exception as exc:  # a corrupt member (LZMAError, overflowing sizes...) is a
+            reason = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:160]}"
+        # finding, and the rest of the file is still scanned
+        self.report(
+            "NBS-PKL-021",
+            f"{where}: could not be read ({reason}); not scanned",
+            key=f"{where}:unreadable",
+        )
+        return "unknown"
+
+    def side_file(self, name: str, where: str, depth: int) -> None:
+        """A file another file's loader would open by name (a joblib side file): scan it when
+        it exists next to the scanned file."""
+        import os
+
+        if not self.base_dir or not name or depth >= self.limits.max_depth:
+            return
+        path = os.path.join(self.base_dir, name)
+        if path in self._side_files or not os.path.isfile(path):
+            return
+        self._side_files.add(path)
+        try:
+            with open(path, "rb") as fh:
+                body = fh.read(self.limits.max_member_bytes)
+        except OSError:
+            return
+        self.scan_member(body, 0, len(body), f"{where} > side file {name}", depth + 1)
 
     def charge(self, nbytes: int, where: str) -> bool:
         """Account decompressed bytes; False (and a finding) once the per-file budget is spent."""

@@ -47,23 +47,39 @@ def scan_model(
     pay for it twice."""
     display = os.fspath(path)
     try:
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
-            if size == 0:
-                return _scan(b"", display, policy, limits, sha256=hashlib.sha256().hexdigest())
-            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                if not sha256:
-                    return _scan(mm, display, policy, limits, sha256="")
-                return _scan_mapped(mm, display, policy, limits)
+        return _scan_path(path, display, policy, limits, sha256)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        return ModelScan(
-            path=display,
-            format="unknown",
-            sha256="",
-            verdict="error",
-            error=f"{display}: cannot read: {reason}",
-        )
+        return _error_scan(display, f"{display}: cannot read: {reason}")
+    except Exception as exc:  # a scanner bug must not lose the file: it is reported, not safe
+        return _error_scan(display, f"{display}: scan failed: {_one_line(exc)}")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = (str(exc).splitlines() or [""])[0][:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _error_scan(display: str, message: str, sha256: str = "") -> ModelScan:
+    return ModelScan(path=display, format="unknown", sha256=sha256, verdict="error", error=message)
+
+
+def _scan_path(
+    path: str | os.PathLike[str],
+    display: str,
+    policy: Policy | None,
+    limits: ScanLimits | None,
+    sha256: bool,
+) -> ModelScan:
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        base_dir = os.path.dirname(os.path.abspath(display))
+        if size == 0:
+            return _scan(b"", display, policy, limits, sha256=hashlib.sha256().hexdigest())
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            if not sha256:
+                return _scan(mm, display, policy, limits, sha256="", base_dir=base_dir)
+            return _scan_mapped(mm, display, policy, limits, base_dir=base_dir, fd=fh.fileno())
 
 
 def scan_bytes(
@@ -75,7 +91,11 @@ def scan_bytes(
 ) -> ModelScan:
     """Scan a byte string as if it were a file named ``name``."""
     buf = bytes(data) if isinstance(data, memoryview) else data
-    return _scan(buf, name, policy, limits, sha256=hashlib.sha256(buf).hexdigest())
+    digest = hashlib.sha256(buf).hexdigest()
+    try:
+        return _scan(buf, name, policy, limits, sha256=digest)
+    except Exception as exc:  # never raises: a failure is an error verdict, not safe
+        return _error_scan(name, f"{name}: scan failed: {_one_line(exc)}", digest)
 
 
 def scan_stream(
@@ -107,7 +127,7 @@ def scan_stream(
     try:
         if fileno >= 0 and os.fstat(fileno).st_size > position:
             with mmap.mmap(fileno, 0, access=mmap.ACCESS_READ) as mm:
-                return _scan_mapped(mm, label, policy, limits, start=position)
+                return _scan_mapped(mm, label, policy, limits, start=position, fd=fileno)
         data = fileobj.read()
         return scan_bytes(data, name=label, policy=policy, limits=limits)
     finally:
@@ -120,26 +140,44 @@ def _scan_mapped(
     policy: Policy | None,
     limits: ScanLimits | None,
     start: int = 0,
+    base_dir: str | None = None,
+    fd: int = -1,
 ) -> ModelScan:
     digest: list[str] = []
-    hasher = threading.Thread(target=_hash_into, args=(mm, digest, start), daemon=True)
+    hasher = threading.Thread(target=_hash_into, args=(mm, digest, start, fd), daemon=True)
     hasher.start()
     try:
-        scan = _scan(mm, display, policy, limits, sha256="", start=start)
+        scan = _scan(mm, display, policy, limits, sha256="", start=start, base_dir=base_dir)
+    except Exception as exc:
+        scan = _error_scan(display, f"{display}: scan failed: {_one_line(exc)}")
     finally:
         hasher.join()
     scan.sha256 = digest[0] if digest else ""
     return scan
 
 
-def _hash_into(data: mmap.mmap | bytes, out: list[str], start: int = 0) -> None:
+def _hash_into(data: mmap.mmap | bytes, out: list[str], start: int = 0, fd: int = -1) -> None:
+    """SHA-256 of ``data[start:]``. From a file descriptor it is read with ``pread`` into one
+    reused buffer, so hashing a 10 GB file does not map 10 GB into the process."""
     h = hashlib.sha256()
-    view = memoryview(data)
+    if fd >= 0:
+        buffer = bytearray(_HASH_CHUNK)
+        view = memoryview(buffer)
+        pos = start
+        while True:
+            n = os.preadv(fd, [view], pos)
+            if n <= 0:
+                break
+            h.update(view[:n])
+            pos += n
+        out.append(h.hexdigest())
+        return
+    whole = memoryview(data)
     try:
-        for i in range(start, len(view), _HASH_CHUNK):
-            h.update(view[i : i + _HASH_CHUNK])
+        for i in range(start, len(whole), _HASH_CHUNK):
+            h.update(whole[i : i + _HASH_CHUNK])
     finally:
-        view.release()
+        whole.release()
     out.append(h.hexdigest())
 
 
@@ -150,6 +188,7 @@ def _scan(
     limits: ScanLimits | None,
     sha256: str,
     start: int = 0,
+    base_dir: str | None = None,
 ) -> ModelScan:
     ctx = ScanContext(
         path=display,
@@ -157,8 +196,13 @@ def _scan(
         judge=GlobalsJudge(policy),
         scan_member_fn=scan_buffer,
         limits=limits or ScanLimits(),
+        base_dir=base_dir,
     )
-    fmt = scan_buffer(ctx, data, start, len(data), Path(display).name or display, 0)
+    where = Path(display).name or display
+    if len(data) - start <= 0:
+        ctx.report("NBS-PKL-014", f"{where}: empty file; no loader can read it, so it is not "
+                   "judged safe", key=f"{where}:empty")  # fmt: skip
+    fmt = ctx.scan_member(data, start, len(data), where, 0)
     findings = ctx.findings
     verdict = verdict_for(findings)
     if fmt == "unknown" and verdict == "safe":
@@ -174,6 +218,30 @@ def _scan(
     )
 
 
+def _read_as_pickle(
+    ctx: ScanContext, data: Buffer, start: int, end: int, where: str, depth: int
+) -> bool:
+    """Every file is also what ``pickle.load``, ``numpy.load(allow_pickle=True)`` or torch's
+    legacy loader would make of it from its first byte: a polyglot is judged by each loader that
+    accepts it, not by the first format sniffed. Quiet unless that reading does something."""
+    from nbsec.models.pickle_check import check_pickle_stream
+    from nbsec.models.pickle_replay import first_opcode_ok
+
+    if not first_opcode_ok(data, start, end):
+        return False
+    result = check_pickle_stream(
+        ctx,
+        data,
+        start,
+        end,
+        f"{where} (as pickle.load reads it)",
+        depth,
+        strict=False,
+        following=False,
+    )
+    return result.ok  # fmt: skip
+
+
 def scan_buffer(
     ctx: ScanContext, data: Buffer, start: int, end: int, where: str, depth: int
 ) -> str:
@@ -184,6 +252,8 @@ def scan_buffer(
         from nbsec.models.pickle_file import scan_pickle_file
 
         return scan_pickle_file(ctx, data, start, end, where, depth, text=(kind == "pickle-text"))
+    if _read_as_pickle(ctx, data, start, end, where, depth) and kind == "unknown":
+        return "pickle"  # whatever its first bytes, the unpickler reads it to STOP
     if kind == "unknown" and data.rfind(b"PK\x05\x06", max(start, end - 0x10000 - 22), end) >= 0:
         kind = "zip"  # a zip with bytes prepended: loaders find it from the end, so do we
     if kind == "zip":

@@ -9,7 +9,9 @@ the raw tensor data between them is stepped over.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import io
+import tarfile
+from typing import TYPE_CHECKING, Any
 
 from nbsec.models.pickle_check import check_pickle_stream
 
@@ -40,45 +42,58 @@ def _octal(field: bytes) -> int:
         raise TarFormatError("bad numeric field in tar header") from None
 
 
+class _HeaderReader(io.RawIOBase):
+    """A read-only file over ``data[start:end]`` for :mod:`tarfile`, which reads headers (and pax
+    header bodies) through it. Member data is never read here: reads beyond ``max_read`` are
+    refused, so a pax header declaring gigabytes cannot exhaust memory."""
+
+    def __init__(self, data: Buffer, start: int, end: int, max_read: int) -> None:
+        self._data, self._start, self._end, self._max = data, start, end, max_read
+        self._pos = start
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos - self._start
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: self._start, io.SEEK_CUR: self._pos, io.SEEK_END: self._end}[whence]
+        self._pos = max(self._start, base + offset)
+        return self._pos - self._start
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        n = min(view.nbytes, self._end - self._pos)
+        if n > self._max:
+            raise TarFormatError(f"a tar header of more than {self._max} bytes")
+        view[:n] = self._data[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+
 def iter_tar(data: Buffer, start: int, end: int, max_members: int) -> list[tuple[str, int, int]]:
-    """(name, data offset, size) of each regular file member."""
+    """(name, data offset, size) of each regular file member, as :mod:`tarfile` reads the
+    archive (torch's legacy loader uses it): GNU long names, pax headers, and pax *global*
+    headers applied to every later member, exactly as ``tarfile`` applies them."""
     members: list[tuple[str, int, int]] = []
-    pos = start
-    long_name: str | None = None
-    while pos + _BLOCK <= end:
-        header = bytes(data[pos : pos + _BLOCK])
-        if header == b"\x00" * _BLOCK:
-            break
-        checksum = _octal(header[148:156])
-        computed = sum(header[:148]) + 8 * 32 + sum(header[156:])
-        if checksum != computed:
-            raise TarFormatError(f"bad tar header checksum at byte {pos - start}")
-        size = _octal(header[124:136])
-        typeflag = header[156:157]
-        name = header[:100].split(b"\x00", 1)[0].decode("utf-8", "replace")
-        prefix = header[345:500].split(b"\x00", 1)[0].decode("utf-8", "replace")
-        if header[257:262] == b"ustar" and prefix:
-            name = f"{prefix}/{name}"
-        body = pos + _BLOCK
-        if body + size > end:
-            raise TarFormatError(f"member {name!r} runs past the end of the archive")
-        if typeflag == b"L":
-            long_name = (
-                bytes(data[body : body + size]).split(b"\x00", 1)[0].decode("utf-8", "replace")
-            )
-        elif typeflag in (b"x", b"g"):
-            for line in bytes(data[body : body + min(size, 1 << 20)]).split(b"\n"):
-                _, _, rec = line.partition(b" ")
-                key, _, value = rec.partition(b"=")
-                if key == b"path":
-                    long_name = value.decode("utf-8", "replace")
-        else:
-            if typeflag in (b"0", b"\x00", b"7"):
-                members.append((long_name or name, body, size))
-                if len(members) > max_members:
-                    break
-            long_name = None
-        pos = body + (size + _BLOCK - 1) // _BLOCK * _BLOCK
+    reader = io.BufferedReader(_HeaderReader(data, start, end, 1 << 20), 1 << 16)
+    try:
+        with tarfile.open(fileobj=reader, mode="r:") as archive:
+            for info in archive:
+                if info.isreg():
+                    if start + info.offset_data + info.size > end:
+                        raise TarFormatError(f"member {info.name!r} runs past the end")
+                    members.append((info.name, start + info.offset_data, info.size))
+                    if len(members) > max_members:
+                        break
+                vars(archive)["members"].clear()  # memory stays flat with many members
+    except (tarfile.TarError, EOFError, OSError, ValueError, UnicodeError) as exc:
+        if not members:
+            raise TarFormatError(str(exc) or type(exc).__name__) from None
     return members
 
 
@@ -125,26 +140,32 @@ def _element_size(global_names: list[str]) -> int:
 def _scan_legacy_records(
     ctx: ScanContext, data: Buffer, start: int, end: int, where: str, depth: int, kind: str
 ) -> None:
-    """``storages``: count pickle, then per storage an args pickle, an int64 element count and the
-    raw elements. ``tensors``: count pickle, then per tensor an args pickle and a fixed-layout
-    binary record (ndim, sizes, strides, offset)."""
-    first = check_pickle_stream(ctx, data, start, end, where, depth, max_pickles=1)
+    """What torch's legacy tar loader reads, in its order. ``storages``: a count pickle, then per
+    storage an args pickle, an int64 element count and the raw elements, then the
+    ``storage_views`` pickle. ``tensors``: a count pickle, then per tensor an args pickle and a
+    fixed-layout binary record (ndim, sizes, strides, offset). Every pickle is scanned; a count
+    that cannot be read means every following pickle-looking record is scanned."""
+    first = check_pickle_stream(ctx, data, start, end, where, depth, following=False)
     pos = first.end
-    n = 1
-    while first.ok and pos < end:
+    count = first.value if first.value is not None and first.value >= 0 else None
+    n = 0
+    while first.ok and pos < end and (count is None or n < count):
+        n += 1
         args = check_pickle_stream(
-            ctx, data, pos, end, f"{where} (record {n})", depth, max_pickles=1
+            ctx, data, pos, end, f"{where} (record {n})", depth, following=False
         )
         if not args.ok:
             return
         pos = args.end
         if kind == "storages":
-            element = _element_size([g.name for g in args.globals])
-            count = int.from_bytes(bytes(data[pos : pos + 8]), "little")
-            pos += 8 + count * element
+            element = _element_size(args.globals)
+            elements = int.from_bytes(bytes(data[pos : pos + 8]), "little")
+            pos += 8 + elements * element
         else:
             ndim = int.from_bytes(bytes(data[pos : pos + 4]), "little", signed=True)
             if ndim < 0 or ndim > 64:
                 return
             pos += 8 + 16 * ndim + 8
-        n += 1
+    if kind == "storages" and first.ok and pos < end:
+        # the storage_views pickle that follows the storages
+        check_pickle_stream(ctx, data, pos, end, f"{where} (storage views)", depth)

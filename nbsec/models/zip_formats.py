@@ -23,7 +23,20 @@ if TYPE_CHECKING:
     from nbsec.models.scan_context import ScanContext
 
 _PEEK_FORMATS = frozenset(
-    ("pickle", "zip", "npy", "gzip", "bz2", "xz", "lzma", "zlib", "tar", "7z", "hdf5")
+    (
+        "pickle",
+        "pickle-text",
+        "zip",
+        "npy",
+        "gzip",
+        "bz2",
+        "xz",
+        "lzma",
+        "zlib",
+        "tar",
+        "7z",
+        "hdf5",
+    )
 )
 
 
@@ -42,6 +55,13 @@ def scan_zip(ctx: ScanContext, data: Buffer, start: int, end: int, where: str, d
             key=f"{where}:members",
         )
         members = members[: limits.max_members]
+    if directory.disagreement:
+        ctx.report(
+            "NBS-PKL-023",
+            f"{where}: two central directories: zipfile (numpy.load, Keras) and miniz (torch.load) "
+            "read different member lists; both are scanned",
+            key=f"{where}:two-directories",
+        )
     if directory.overlapping:
         ctx.report(
             "NBS-PKL-018",
@@ -64,8 +84,12 @@ def scan_zip(ctx: ScanContext, data: Buffer, start: int, end: int, where: str, d
 
 
 def _zip_kind(names: list[str]) -> str:
-    has_data_pkl = any(n == "data.pkl" or n.endswith("/data.pkl") for n in names)
-    if has_data_pkl and any(n.endswith("/constants.pkl") or "/code/__torch__/" in n for n in names):
+    # torch's reader (miniz) looks records up case-insensitively: DATA.PKL is data.pkl
+    lowered = [n.lower() for n in names]
+    has_data_pkl = any(n == "data.pkl" or n.endswith("/data.pkl") for n in lowered)
+    if has_data_pkl and any(
+        n.endswith("/constants.pkl") or "/code/__torch__/" in n for n in lowered
+    ):
         return "torchscript"
     if has_data_pkl:
         return "pytorch-zip"
@@ -105,7 +129,7 @@ def _scan_zip_member(
             "(beyond the limits); scanned up to the limit",
             key=f"{where}:bomb",
         )
-    name = member.name.rsplit("/", 1)[-1]
+    name = member.name.rsplit("/", 1)[-1].lower()
     if archive_kind == "keras" and name == "config.json" and member.size > limits.max_header_bytes:
         ctx.report(
             "NBS-PKL-018",
@@ -136,7 +160,9 @@ def _scan_zip_member(
             if detect(head, member.size) not in _PEEK_FORMATS:
                 return
         budget = limits.max_member_bytes
-        body, truncated = read_member(data, member, end, budget)
+        body, truncated = read_member(
+            data, member, end, budget, limits.max_ratio, limits.ratio_floor
+        )
     except ZipFormatError as exc:
         ctx.report("NBS-PKL-021", f"{where}: {exc}", key=f"{where}:corrupt")
         return
@@ -160,7 +186,7 @@ def _dispatch(
     ctx: ScanContext, data: Buffer, start: int, end: int, where: str, depth: int, *, strict: bool
 ) -> None:
     head = bytes(data[start : min(end, start + HEAD_BYTES)])
-    if strict or detect(head, end - start) != "pickle":
+    if strict or detect(head, end - start) not in ("pickle", "pickle-text"):
         ctx.scan_member(data, start, end, where, depth + 1)
         return
     # A member that merely starts like a pickle (it may be tensor data): report it only if it

@@ -15,9 +15,8 @@ import bz2
 import itertools
 import lzma
 import struct
-import zlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nbsec.models.pickle_walker import Buffer
@@ -56,19 +55,23 @@ class ZipDirectory:
     members: list[ZipMember]
     overlapping: bool = False
     from_local_headers: bool = False
+    disagreement: bool = False  # two readable central directories list different members
 
 
 def read_directory(data: Buffer, start: int, end: int, max_members: int) -> ZipDirectory:
     """The members of the zip in ``data[start:end]``; raises :class:`ZipFormatError`."""
+    disagreement = False
     try:
-        members = _from_central_directory(data, start, end, max_members)
+        members, disagreement = _from_central_directory(data, start, end, max_members)
         from_local = False
     except ZipFormatError:
         members = _from_local_headers(data, start, end, max_members)
         from_local = True
     spans = sorted((m.data_offset, m.data_offset + m.compressed_size) for m in members)
     overlapping = any(b[0] < a[1] for a, b in itertools.pairwise(spans) if a[1] > a[0])
-    return ZipDirectory(members, overlapping=overlapping, from_local_headers=from_local)
+    return ZipDirectory(
+        members, overlapping=overlapping, from_local_headers=from_local, disagreement=disagreement
+    )
 
 
 def _find_eocd(data: Buffer, start: int, end: int) -> int:
@@ -85,7 +88,7 @@ def _find_eocd(data: Buffer, start: int, end: int) -> int:
 
 def _from_central_directory(
     data: Buffer, start: int, end: int, max_members: int
-) -> list[ZipMember]:
+) -> tuple[list[ZipMember], bool]:
     eocd = _find_eocd(data, start, end)
     (_, _, _, _, count, cd_size, cd_offset, _) = struct.unpack(
         "<4s4H2LH", bytes(data[eocd : eocd + 22])
@@ -103,22 +106,67 @@ def _from_central_directory(
                 count, _, cd_size, cd_offset = struct.unpack("<QQQQ", rec[24:56])
                 cd_end = rec_at
                 break
-    # Data prepended to the archive shifts every offset; find the real start like zipfile does.
-    cd_start = -1
-    for candidate in (start + cd_offset, cd_end - cd_size):
-        if start <= candidate < end and bytes(data[candidate : candidate + 4]) == _CENTRAL:
-            cd_start = candidate
-            break
-    if cd_start < 0:
+    # Where the directory is: at its declared offset (miniz, torch.load) or right before the
+    # end record (zipfile, which so tolerates data prepended to the archive). When both places
+    # hold a directory and they differ, loaders disagree: both are read.
+    found = [
+        c
+        for c in dict.fromkeys((start + cd_offset, cd_end - cd_size))
+        if start <= c < end and bytes(data[c : c + 4]) == _CENTRAL
+    ]
+    if not found:
         if count == 0:
-            return []
+            return [], False
         raise ZipFormatError("central directory not found")
-    shift = cd_start - (start + cd_offset)
+    # miniz reads as many entries as the end record counts; zipfile reads entries until the
+    # directory's declared size is used up
+    sizes = {c: (cd_size if c == cd_end - cd_size else None) for c in found}
+    members = _read_entries(
+        data,
+        start,
+        end,
+        found[0],
+        found[0] - (start + cd_offset),
+        count,
+        max_members,
+        sizes[found[0]],
+    )
+    if len(found) == 1:
+        return members, False
+    other = _read_entries(
+        data,
+        start,
+        end,
+        found[1],
+        found[1] - (start + cd_offset),
+        count,
+        max_members,
+        sizes[found[1]],
+    )
+    known = {(m.name, m.data_offset) for m in members}
+    extra = [m for m in other if (m.name, m.data_offset) not in known]
+    return members + extra, bool(extra)
+
+
+def _read_entries(
+    data: Buffer,
+    start: int,
+    end: int,
+    cd_start: int,
+    shift: int,
+    count: int,
+    max_members: int,
+    directory_size: int | None = None,
+) -> list[ZipMember]:
+    if directory_size is not None:
+        count = max_members + 1  # bounded by the directory size below
     if count > max_members:
         count = max_members + 1
     members: list[ZipMember] = []
     pos = cd_start
     for _ in range(count):
+        if directory_size is not None and pos + 46 > cd_start + directory_size:
+            break
         head = bytes(data[pos : pos + 46])
         if len(head) < 46 or head[:4] != _CENTRAL:
             break
@@ -193,7 +241,14 @@ def _from_local_headers(data: Buffer, start: int, end: int, max_members: int) ->
     return members
 
 
-def read_member(data: Buffer, member: ZipMember, end: int, max_bytes: int) -> tuple[bytes, bool]:
+def read_member(
+    data: Buffer,
+    member: ZipMember,
+    end: int,
+    max_bytes: int,
+    max_ratio: int = 0,
+    ratio_floor: int = 0,
+) -> tuple[Any, bool]:
     """Up to ``max_bytes`` of the member's uncompressed data, and whether it was cut short.
 
     Stored members are sliced (the caller may also use offsets directly); unknown compression
@@ -204,14 +259,17 @@ def read_member(data: Buffer, member: ZipMember, end: int, max_bytes: int) -> tu
     if member.method == STORED:
         chunk = bytes(raw[:max_bytes])
         return chunk, len(raw) > max_bytes
-    if member.method == DEFLATED:
-        dec = zlib.decompressobj(-15)
+    if member.method in (DEFLATED, BZIP2):
+        from nbsec.models.compressed_format import decompress_bounded
+
+        kind = "deflate" if member.method == DEFLATED else "bz2"
         try:
-            out = dec.decompress(bytes(raw), max_bytes)
-        except zlib.error as exc:
-            raise ZipFormatError(f"deflate data is corrupt ({exc})") from None
-        return out, bool(dec.unconsumed_tail)
-    if member.method in (BZIP2, LZMA):
+            return decompress_bounded(
+                data, member.data_offset, stop, kind, max_bytes, max_ratio, ratio_floor
+            )
+        except ValueError as exc:
+            raise ZipFormatError(f"compressed data is corrupt ({exc})") from None
+    if member.method == LZMA:
         return _decompress_other(bytes(raw), member.method, max_bytes)
     raise ZipFormatError(f"compression method {member.method} is not supported")
 

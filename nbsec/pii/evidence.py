@@ -38,7 +38,7 @@ from nbsec.pii.column_values import ColumnValues
 
 MAX_EXAMPLES = 3
 SKETCH_SIZE = 1024
-PROBE_VALUES = 160
+PROBE_VALUES = 80
 CHUNK_CHARS = 2_000_000
 # recognizers always run over every distinct value: the entities that hide in free text
 CORE_ENTITIES = frozenset(
@@ -50,6 +50,7 @@ _PAIR = re.compile(
 )
 _TITLED = re.compile(r"(?<!\w)(?:Mr|Mrs|Ms|Miss|Dr|Prof|Master|Mme|Mlle|Herr|Frau|Sr|Sra)\.?\s")
 _HASH_SPACE = 1 << 64
+_DECIMAL = re.compile(r"^[+-]?\d+\.\d+(?:[eE][+-]?\d+)?$|^[+-]?\d+[eE][+-]?\d+$")
 BOOL_WORDS = frozenset(
     [
         "true",
@@ -277,6 +278,9 @@ class CollectOptions:
     entities: frozenset[str] | None = None  # None: every recognizer
     # presidio NER over free text (when a spaCy model is configured): texts -> entity types
     ner: Callable[[list[str]], list[set[str]]] | None = None
+    # proper-noun evidence from the name and place lists (off in a kernel's first pass while
+    # the lists are still loading in the background)
+    shape: bool = True
 
 
 def collect(
@@ -310,9 +314,19 @@ def collect(
     ev.sketch = sorted({_hash(d) for d in distinct})[:SKETCH_SIZE]
     ev.digit_texts = sum(c for d, c in counts.items() if d.isdigit())
     ev.chars = sum(len(d) * c for d, c in counts.items())
+    # decimal numbers written as text (a CSV read as strings) hold no identifier
+    decimals = [d for d in distinct if _DECIMAL.match(d)]
+    if decimals:
+        ev.fractional += sum(counts[d] for d in decimals)
+        if len(decimals) == len(distinct):
+            return ev
+        if len(decimals) >= 0.5 * len(distinct):
+            skip = set(decimals)
+            distinct = [d for d in distinct if d not in skip]
     ev.booleans += sum(c for d, c in counts.items() if len(d) <= 5 and d.lower() in BOOL_WORDS)
     _collect_entities(name, distinct, counts, registry, opts, ev.entities)
-    _collect_shape(distinct, counts, opts, ev.shape)
+    if opts.shape:
+        _collect_shape(distinct, counts, opts, ev.shape)
     if opts.ner is not None:
         _collect_ner(distinct, counts, opts.ner, ev.shape)
     return ev
@@ -396,8 +410,8 @@ def _active_recognizers(
     The core set always runs (it finds e-mails or cards hidden in free text). A recognizer
     without a checksum that is not in the core set can only ever label a column together with
     its column name (the judge's rule), so it runs only when the name speaks of its entity, the
-    policy lists the entity, or it is the team's own; a checksum recognizer runs when one value of
-    a spread probe validates."""
+    policy lists the entity, or it is the team's own; a checksum recognizer runs when a good
+    share of its candidates in a spread probe validate."""
     from nbsec.pii.column_names import specific_context
 
     wanted = opts.entities
@@ -420,12 +434,19 @@ def _active_recognizers(
         step = max(1.0, len(distinct) / PROBE_VALUES)
         probe_values = [distinct[int(i * step)] for i in range(min(PROBE_VALUES, len(distinct)))]
         probe = "\n".join(d.replace("\n", " ") for d in probe_values)
-        valid = {
-            m.recognizer
-            for m in rz.find(probe, candidates, max_validations=PROBE_VALUES)
-            if m.validated
-        }
-        keep += [r for r in candidates if r.name in valid]
+        tally: dict[str, list[int]] = {}
+        per_recognizer: dict[str, list[int]] = {}
+        for m in rz.find(probe, candidates, max_validations=40, tally=tally):
+            seen = per_recognizer.setdefault(m.recognizer, [0, 0])
+            seen[0] += 1
+            seen[1] += int(bool(m.validated))
+        # the judge wants most candidates valid: numbers that pass at chance rate are not ids
+        keep += [
+            r
+            for r in candidates
+            if r.name in per_recognizer
+            and per_recognizer[r.name][1] >= 0.3 * per_recognizer[r.name][0]
+        ]
     return core + keep
 
 
@@ -449,6 +470,51 @@ def _collect_entities(
     out: dict[str, EntityTally],
 ) -> None:
     recs = _active_recognizers(name, distinct, registry, opts)
+    cap = opts.max_lexicon_values
+    if cap is not None and len(distinct) > cap:
+        # a sampled scan reads a spread of the distinct values and scales the counts
+        pool = _spread(distinct, cap)
+        found: dict[str, EntityTally] = {}
+        _entities_of(pool, counts, recs, opts, found)
+        row_w = sum(counts.values()) / max(1, sum(counts[v] for v in pool))
+        distinct_w = len(distinct) / len(pool)
+        for entity, t in found.items():
+            mine = out.get(entity)
+            scaled = _scaled(t, row_w, distinct_w)
+            out[entity] = mine.merge(scaled) if mine else scaled
+        return
+    _entities_of(distinct, counts, recs, opts, out)
+
+
+_ROW_FIELDS = (
+    "rows",
+    "whole_rows",
+    "strong_rows",
+    "validated_rows",
+    "unchecked_rows",
+    "unchecked_strong_rows",
+    "unchecked_whole_rows",
+    "low_octet_rows",
+)
+_DISTINCT_FIELDS = ("distinct", "strong_distinct", "unchecked_distinct")
+
+
+def _scaled(t: EntityTally, row_w: float, distinct_w: float) -> EntityTally:
+    out = EntityTally(**{k: getattr(t, k) for k in t.__dataclass_fields__})
+    for name in _ROW_FIELDS:
+        setattr(out, name, round(getattr(t, name) * row_w))
+    for name in _DISTINCT_FIELDS:
+        setattr(out, name, round(getattr(t, name) * distinct_w))
+    return out
+
+
+def _entities_of(
+    distinct: list[str],
+    counts: Counter[str],
+    recs: list[rz.Recognizer],
+    opts: CollectOptions,
+    out: dict[str, EntityTally],
+) -> None:
     tally: dict[str, list[int]] = {}
     seen: set[tuple[str, int, str]] = set()
     for offset, chunk in _chunks(distinct):
@@ -549,8 +615,6 @@ def _collect_shape(
                 rows["full"] += c
         elif len(value) > 20 and " " in value:
             rows["free"] += c
-            if ep.STREET.search(value):
-                continue  # a street address: streets are named after people
             hit = _TITLED.search(value)
             found = hit.group(0) if hit and _PAIR.search(value, hit.end() - 1) else None
             if found is None:
@@ -563,6 +627,8 @@ def _collect_shape(
                     ):
                         found = m.group(0)
                         break
+            if found is not None and ep.STREET.search(value):
+                found = None  # a street address: streets are named after people
             if found is not None:
                 rows["pairs"] += c
                 rows["pairs_d"] += 1

@@ -87,6 +87,11 @@ def minor_places() -> frozenset[str]:
     return _load("places_minor")
 
 
+def is_loaded() -> bool:
+    """Are the lists in memory (so reading them costs nothing)?"""
+    return _load.cache_info().currsize >= 4
+
+
 def warm() -> None:
     """Load every list (a background thread calls this so a kernel's first scan is fast)."""
     first_names(), surnames(), places(), minor_places()

@@ -97,14 +97,17 @@ def _has_at(value: str) -> bool:
     return "@" in value
 
 
+_IP_HINT = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:")
+
+
 def _has_ip_separator(value: str) -> bool:
-    return "." in value or ":" in value
+    return (value.count(".") >= 3 or value.count(":") >= 2) and bool(_IP_HINT.search(value))
 
 
 _VALUE_FILTERS: dict[str, Callable[[str], bool]] = {
     "EMAIL_ADDRESS": _has_at,
     "IP_ADDRESS": _has_ip_separator,
-    "MAC_ADDRESS": _has_ip_separator,
+    "MAC_ADDRESS": lambda value: value.count(":") >= 5 or value.count("-") >= 5,
     "URL": lambda value: "." in value,
 }
 
@@ -466,6 +469,32 @@ def _registry(regions: tuple[str, ...], yaml_files: tuple[tuple[str, float], ...
         return Registry(recs)
 
 
+@lru_cache(maxsize=8)
+def core_registry(regions: tuple[str, ...]) -> Registry:
+    """nbsec's own recognizers for the core entities, without presidio: instant to build, used
+    by a kernel scan while presidio's recognizers are still loading in the background."""
+
+    def own(name: str, entity: str, pattern: re.Pattern[str], validate: Validator) -> Recognizer:
+        return Recognizer(
+            name=name,
+            entity=entity,
+            source="nbsec",
+            patterns=((pattern, 0.5),),
+            context=ep.SPECS[entity].context,
+            validate=validate,
+            checksum=entity in _CHECKSUM_ENTITIES,
+            value_filter=_VALUE_FILTERS.get(entity),
+        )
+
+    recs = [
+        own("nbsec.email", "EMAIL_ADDRESS", ep.EMAIL, v.valid_email),
+        own("nbsec.iban", "IBAN_CODE", ep.IBAN, v.valid_iban),
+        own("nbsec.ssn", "US_SSN", ep.SSN, v.valid_ssn),
+        own("nbsec.ipv4", "IP_ADDRESS", ep.IPV4, v.valid_ip),
+    ]
+    return Registry(recs + _nbsec_own(regions))
+
+
 _BUILT: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
 _BUILDING: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
 
@@ -561,7 +590,11 @@ def find(
                     continue
                 if token in verdicts:
                     verdict = verdicts[token]
-                elif max_validations is not None and len(verdicts) >= max_validations:
+                elif (
+                    rec.validate is not None
+                    and max_validations is not None
+                    and len(verdicts) >= max_validations
+                ):
                     found.append(
                         Match(rec.entity, start, end, score, None, score >= 0.5, rec.name, False)
                     )

@@ -170,6 +170,8 @@ class ScanJob:
         self.elapsed = 0.0
         self._registry: rz.Registry | None = None
         self._options: evm.CollectOptions | None = None
+        self.step_chars = STEP_CHARS  # smaller in a kernel, so a step fits in a cell's budget
+        self.core = False  # True while only nbsec's core recognizers are used (see ``run``)
 
     # -- planning ---------------------------------------------------------------------------
     def _sample_order(self) -> Any:
@@ -193,7 +195,21 @@ class ScanJob:
     # -- state ------------------------------------------------------------------------------
     @property
     def done(self) -> bool:
+        """Every planned read made with the whole recognizer set."""
+        return self._round >= len(self._bounds) and not self.core
+
+    @property
+    def _plan_done(self) -> bool:
         return self._round >= len(self._bounds)
+
+    def _restart(self) -> None:
+        self.core = False
+        self._registry = None
+        self.evidence = {}
+        self._round = self._cursor = self._offset = 0
+        for column in self.columns:
+            column.settled = False
+            column.rows_read = 0
 
     @property
     def cancelled(self) -> bool:
@@ -227,17 +243,32 @@ class ScanJob:
         with self._lock:
             began = time.perf_counter()
             try:
+                if self.core and self.ready():
+                    self._restart()  # presidio's recognizers arrived: a full pass from the start
                 if self._registry is None:
                     if deadline is not None and not self.ready():
+                        # never wait seconds for presidio inside a cell: nbsec's own core
+                        # recognizers now, the whole set when the background build is done
                         rz.build_in_background(self.settings.regions, self.settings.yaml_files)
-                        return False
-                    self._registry = self.settings.registry()
+                        self._registry = rz.core_registry(self.settings.regions)
+                        self.core = True
+                    else:
+                        self._registry = self.settings.registry()
                     self._options = self.settings.collect_options()
+                    if self.core:
+                        from dataclasses import replace
+
+                        from nbsec.pii import lexicons
+
+                        self._options = replace(self._options, shape=lexicons.is_loaded())
                 # one bounded step at least, so every call makes progress; then the deadline
-                while not self.done and not self.cancelled:
+                while not self._plan_done and not self.cancelled:
                     self._step()
                     if deadline is not None and time.perf_counter() >= deadline:
                         return self.done
+                if self.core and self._plan_done and deadline is None:
+                    self._restart()
+                    return self.run(None)
                 return self.done
             finally:
                 self.elapsed += time.perf_counter() - began
@@ -277,9 +308,9 @@ class ScanJob:
     def _step_rows(self, column: _Column, remaining: int) -> int:
         ev = self.evidence.get(column.key)
         if ev is None or not ev.values:
-            return min(remaining, ROUNDS[0])
+            return min(remaining, ROUNDS[0], max(20, self.step_chars // 200))
         chars = max(8, ev.chars // max(ev.texts, 1)) if ev.texts else 8
-        return max(50, min(remaining, STEP_CHARS // chars))
+        return max(20, min(remaining, self.step_chars // chars))
 
     def _positions(self, start: int, stop: int) -> Any:
         import numpy as np
@@ -314,7 +345,9 @@ class ScanJob:
     # -- results ----------------------------------------------------------------------------
     def result(self) -> FrameScan:
         """The verdicts so far (``partial`` until the job is done)."""
-        registry = self._registry or self.settings.registry()
+        registry = self._registry or (
+            rz.core_registry(self.settings.regions) if self.core else self.settings.registry()
+        )
         with self._lock:
             evidence = dict(self.evidence)
         verdicts = jm.judge_frame(evidence, registry, self.settings.judge)

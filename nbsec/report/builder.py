@@ -183,6 +183,8 @@ def build_model(evidence: Evidence, options: BuildOptions | None = None) -> Repo
         gaps.append("expired waiver(s) in the policy")
     if evidence.ledger.intact is False:
         gaps.append("ledger integrity check failed")
+    if who.ledger.anchor_found is False:
+        gaps.append("the ledger does not hold the head saved in the notebook")
     summary = ps.summary(judged, policy, gaps)
     notes = limitations(evidence, data, environment, lineage, list(options.missing_attachments))
     return Report(

@@ -94,7 +94,8 @@ class Reference:
         return self.kind in ("load", "download") or looks_like_model_file(self.target)
 
 
-def _dotted(node: ast.AST) -> str:
+def dotted_name(node: ast.AST) -> str:
+    """``np.random.seed`` for the expression ``np.random.seed`` (names and attributes only)."""
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -146,14 +147,14 @@ class _Finder(ast.NodeVisitor):
     def visit_With(self, node: ast.With) -> None:
         for item in node.items:
             call = item.context_expr
-            if isinstance(call, ast.Call) and _dotted(call.func) in ("open", "io.open"):
+            if isinstance(call, ast.Call) and dotted_name(call.func) in ("open", "io.open"):
                 target = self._argument(call, 0, "file")
                 if target and isinstance(item.optional_vars, ast.Name):
                     self._open_targets[item.optional_vars.id] = target
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
-        name = _dotted(node.func)
+        name = dotted_name(node.func)
         last = name.rsplit(".", 1)[-1]
         module = name.split(".", 1)[0] if "." in name else ""
         if name in ("open", "io.open"):

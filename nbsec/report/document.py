@@ -21,7 +21,7 @@ class Tag:
     """A short value shown as a coloured label: a severity, a verdict, pass/fail."""
 
     text: str
-    tone: str  # critical | high | medium | low | info | ok | bad | warn | muted
+    tone: str  # critical | high | medium | low | info | ok | bad | warn | muted | rule
 
 
 Cell = str | Tag
@@ -95,6 +95,11 @@ _VERDICT_TONES = {
 
 def severity(value: str) -> Tag:
     return Tag(value, value if value in _TONES else "muted")
+
+
+def rule(value: str) -> Tag:
+    """A rule id, kept on one line."""
+    return Tag(value, "rule")
 
 
 def verdict(value: str | None) -> Cell:
@@ -178,7 +183,10 @@ def _summary(report: Report) -> Section:
         Subheading("Fix first"),
         Table(
             ["Severity", "Rule", "What", "Where", "How to fix"],
-            [[severity(f.severity), f.rule, f.title, f.where, f.remediation] for f in s.fix_first],
+            [
+                [severity(f.severity), rule(f.rule), f.title, f.where, f.remediation]
+                for f in s.fix_first
+            ],
             empty="Nothing to fix: no open findings.",
         ),
         Subheading("Gaps"),
@@ -474,7 +482,7 @@ def _secrets(report: Report) -> Section:
                 [
                     [
                         severity(s.severity),
-                        s.rule,
+                        rule(s.rule),
                         s.title,
                         s.where,
                         s.hash,
@@ -583,7 +591,8 @@ def _policy(report: Report) -> Section:
             ("resolved", "ok", pol.diff.resolved),
         ):
             changes += [
-                [Tag(label, tone), severity(d.severity), d.rule, d.title, d.where] for d in entries
+                [Tag(label, tone), severity(d.severity), rule(d.rule), d.title, d.where]
+                for d in entries
             ]
         blocks.append(
             Table(
@@ -628,7 +637,7 @@ def _findings(report: Report) -> Section:
         rows.append(
             [
                 severity(str(f["severity"])),
-                str(f["rule"]),
+                rule(str(f["rule"])),
                 str(f["where"])
                 if f["location"].get("path") in (None, report.identity.notebook.path)
                 else f"{f['location'].get('path')}",

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata as metadata
+import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # `%pip install x==1.2 y` / `!pip install ...` / `%conda install ...`: declared requirements
 _PIP_LINE = re.compile(
@@ -146,6 +148,54 @@ def _requirements(dist: metadata.Distribution) -> list[str]:
     return names
 
 
+@dataclass
+class _Index:
+    """What the installed distributions provide, read once per state of ``sys.path``."""
+
+    by_module: Mapping[str, list[str]]
+    dists: dict[str, metadata.Distribution]
+    packages: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
+    requirements: dict[str, list[str]] = field(default_factory=dict)
+
+    def package(self, dist: metadata.Distribution) -> tuple[str, str | None, str | None]:
+        key = _canonical(_field(dist, "Name") or "?")
+        if key not in self.packages:
+            self.packages[key] = (_field(dist, "Name") or "?", dist.version, license_of(dist))
+        return self.packages[key]
+
+    def requires(self, dist: metadata.Distribution) -> list[str]:
+        key = _canonical(_field(dist, "Name") or "?")
+        if key not in self.requirements:
+            self.requirements[key] = _requirements(dist)
+        return self.requirements[key]
+
+
+def _path_state() -> tuple[tuple[str, int], ...]:
+    """The package directories on ``sys.path`` with their modification times: installing or
+    removing a package changes them, and with them the index. (Other entries, like the working
+    directory, change all the time and say nothing about what is installed.)"""
+    state = []
+    for entry in sys.path:
+        if not entry.rstrip("/\\").endswith(("site-packages", "dist-packages")):
+            continue
+        try:
+            state.append((entry, os.stat(entry).st_mtime_ns))
+        except OSError:
+            state.append((entry, -1))
+    return tuple(state)
+
+
+@lru_cache(maxsize=2)
+def _index(state: tuple[tuple[str, int], ...]) -> _Index:
+    del state  # the cache key
+    dists: dict[str, metadata.Distribution] = {}
+    for dist in metadata.distributions():
+        name = _field(dist, "Name")
+        if name:
+            dists.setdefault(_canonical(name), dist)
+    return _Index(by_module=metadata.packages_distributions(), dists=dists)
+
+
 def resolve_packages(
     modules: Iterable[str], *, dependencies: bool = True
 ) -> tuple[list[ResolvedPackage], list[str]]:
@@ -153,12 +203,8 @@ def resolve_packages(
     (with ``dependencies``) what they require, recursively; and the modules no installed
     distribution provides (local modules, or packages missing here)."""
     wanted = sorted({top_level(m) for m in modules if m and not is_stdlib(m)})
-    by_module = metadata.packages_distributions()
-    dists: dict[str, metadata.Distribution] = {}
-    for dist in metadata.distributions():
-        name = _field(dist, "Name")
-        if name:
-            dists.setdefault(_canonical(name), dist)
+    index = _index(_path_state())
+    by_module, dists = index.by_module, index.dists
     packages: dict[str, ResolvedPackage] = {}
     unresolved: list[str] = []
     for module in wanted:
@@ -173,7 +219,7 @@ def resolve_packages(
                 continue
             entry = packages.get(key)
             if entry is None:
-                entry = packages[key] = _package(found, direct=True)
+                entry = packages[key] = _package(index, found, direct=True)
             entry.direct = True
             if module not in entry.imported_as:
                 entry.imported_as.append(module)
@@ -184,23 +230,19 @@ def resolve_packages(
             provider = dists.get(_canonical(current.name))
             if provider is None:
                 continue
-            for required in _requirements(provider):
+            for required in index.requires(provider):
                 key = _canonical(required)
                 if key in packages or key not in dists:
                     continue
-                packages[key] = _package(dists[key], direct=False)
+                packages[key] = _package(index, dists[key], direct=False)
                 queue.append(packages[key])
     ordered = sorted(packages.values(), key=lambda p: (not p.direct, p.name.lower()))
     return ordered, unresolved
 
 
-def _package(dist: metadata.Distribution, *, direct: bool) -> ResolvedPackage:
-    return ResolvedPackage(
-        name=_field(dist, "Name") or "?",
-        version=dist.version,
-        license=license_of(dist),
-        direct=direct,
-    )
+def _package(index: _Index, dist: metadata.Distribution, *, direct: bool) -> ResolvedPackage:
+    name, version, licence = index.package(dist)
+    return ResolvedPackage(name=name, version=version, license=licence, direct=direct)
 
 
 def python_description() -> tuple[str, str]:

@@ -75,6 +75,13 @@ class Evidence:
         return list(self.ledger.records)
 
     @property
+    def anchor(self) -> str | None:
+        """The ledger head saved in ``metadata.nbsec`` (``ledger.head``; older: ``ledger_head``)."""
+        ledger = self.meta.get("ledger")
+        head = ledger.get("head") if isinstance(ledger, Mapping) else self.meta.get("ledger_head")
+        return head if isinstance(head, str) and head else None
+
+    @property
     def governance(self) -> dict[str, str]:
         out: dict[str, str] = {}
         saved = self.meta.get("governance")
@@ -117,10 +124,12 @@ def gather(
     policy_error: str | None = None,
     executed_errors: list[str] | None = None,
     started: float | None = None,
+    name: str = "notebook.ipynb",
 ) -> Evidence:
+    """``name`` is how a notebook that is not a file (``path`` is None) is shown."""
     from nbsec.source.scanner import scan_parsed
 
-    shown = display_path(path) if path is not None else "notebook.ipynb"
+    shown = display_path(path) if path is not None else name
     notebook = parse_notebook(raw, shown)
     meta = notebook.metadata.get("nbsec")
     meta = dict(meta) if isinstance(meta, Mapping) else {}

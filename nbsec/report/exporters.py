@@ -101,13 +101,12 @@ class NbsecExporter(Exporter):
     def from_notebook_node(  # type: ignore[override]
         self, nb: Any, resources: dict[str, Any] | None = None, **kw: Any
     ) -> tuple[str, dict[str, Any]]:
-        import nbformat
+        from nbsec.report.render_notebook import notebook_json
 
         nb_copy, resources = super().from_notebook_node(nb, resources, **kw)
         files = self._build(nb_copy, resources, html=False)
         resources = self._with_attachments(files, resources)
-        text: str = nbformat.writes(files.notebook)  # type: ignore[no-untyped-call]
-        return text + "\n", resources
+        return notebook_json(files.notebook), resources
 
 
 class NbsecHtmlExporter(NbsecExporter):

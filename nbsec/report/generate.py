@@ -68,7 +68,7 @@ class ReportFiles:
 
     stem: str
     model: Report
-    notebook: Any  # nbformat.NotebookNode
+    notebook: dict[str, Any]  # nbformat 4.5 JSON
     html: str | None
     attachments: dict[str, bytes] = field(default_factory=dict)
 
@@ -85,10 +85,9 @@ class ReportFiles:
 
     def files(self) -> dict[str, bytes]:
         """Every file of the report by name, as it is written."""
-        import nbformat
+        from nbsec.report.render_notebook import notebook_json
 
-        text = nbformat.writes(self.notebook)  # type: ignore[no-untyped-call]
-        out = {self.notebook_name(): text.encode("utf-8") + b"\n"}
+        out = {self.notebook_name(): notebook_json(self.notebook).encode("utf-8")}
         if self.html is not None:
             out[self.html_name()] = self.html.encode("utf-8")
         out.update(self.attachments)
@@ -183,6 +182,7 @@ def generate(
         session=session,
         executed_errors=executed_errors,
         started=started,
+        name=path.name,
     )
     stem = output_stem(path)
     folder = Path(out_dir) if out_dir is not None else path.resolve().parent
@@ -311,5 +311,10 @@ def write(files: ReportFiles, out_dir: str | os.PathLike[str]) -> list[Path]:
 def build_report(path: str | os.PathLike[str], execute: bool = False, **options: Any) -> Any:
     """The governance notebook of ``path`` (an ``nbformat.NotebookNode``); nothing is written.
     Options are those of :func:`generate` (``policy``, ``policy_file``, ``previous``, ...)."""
+    import nbformat
+
+    from nbsec.report.render_notebook import notebook_json
+
     options.setdefault("html", False)
-    return generate(path, execute=execute, **options).notebook
+    text = notebook_json(generate(path, execute=execute, **options).notebook)
+    return nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]

@@ -93,8 +93,7 @@ def _ledger(evidence: Evidence) -> LedgerInfo:
     path = ledger.path
     if session is not None and session.ledger:
         path = Path(session.ledger)
-    anchor = evidence.meta.get("ledger_head")
-    anchor = anchor if isinstance(anchor, str) and anchor else None
+    anchor = evidence.anchor
     if session is not None and session.ledger_head:
         anchor = session.ledger_head
     anchor_found = None

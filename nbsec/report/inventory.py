@@ -362,20 +362,47 @@ def models_section(
         )
         for e in entries
     ]
+    dataset_cells = {
+        (r.cell_index, r.cell_id) for r in references if r.api.endswith("load_dataset")
+    }
     for finding in evidence.findings:
         family = finding.rule.split("-")[1]
         if family not in ("PKL", "MDL") or finding.location.cell_index is None:
             continue
-        label = cell_label(finding.location.cell_index, finding.location.cell_id)
+        place = (finding.location.cell_index, finding.location.cell_id)
+        if family == "MDL" and place in dataset_cells:
+            continue  # a dataset download: in the data inventory
+        label = cell_label(*place)
         if any(label in item.where and finding.rule in item.rules for item in items):
             continue
         for item in items:
-            if label in item.where and item.kind != "download" and family == "PKL":
+            if label in item.where and (item.kind == "download") == (family == "MDL"):
                 item.rules = sorted({*item.rules, finding.rule})
                 break
-            if label in item.where and item.kind == "download" and family == "MDL":
-                item.rules = sorted({*item.rules, finding.rule})
-                break
+        else:
+            # a load or download the code makes that names no file or hub repo nbsec can follow
+            # (bytes, a stream, a computed path, a shell command): one row per finding's call
+            items.append(
+                ModelItem(
+                    kind="download" if family == "MDL" else "call",
+                    api=None,
+                    what=finding.message
+                    if len(finding.message) <= 120
+                    else finding.message[:119] + "…",
+                    source=None,
+                    revision=None,
+                    pinned=False if "pin" in finding.title.lower() else None,
+                    sha256=None,
+                    format=None,
+                    verdict=None,
+                    globals=[],
+                    action=None,
+                    waivers=[],
+                    where=[label],
+                    rules=[finding.rule],
+                    current=None,
+                )
+            )
     if evidence.session is not None or evidence.records:
         checked = (
             f"every model or pickle load and model download the {_run_name(evidence)} made "

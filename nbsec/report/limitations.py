@@ -36,9 +36,9 @@ def limitations(
             f"The ledger failed its integrity check ({evidence.ledger.problem}); its records "
             "were used but cannot be trusted."
         )
-    anchor = evidence.meta.get("ledger_head")
+    anchor = evidence.anchor
     hashes = evidence.ledger.line_hashes
-    if isinstance(anchor, str) and anchor and hashes and anchor not in hashes:
+    if anchor and hashes and anchor not in hashes:
         out.append(
             "The ledger head anchored in metadata.nbsec is not in the ledger found: the "
             "ledger was rewritten, truncated or belongs to another session."

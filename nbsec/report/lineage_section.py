@@ -13,6 +13,10 @@ from nbsec.report.evidence import Evidence, relative_uri
 from nbsec.report.model import Derivation, LineageSection
 
 _FLAGGED_VERDICTS = ("dangerous", "suspicious")
+# names bound to code rather than data (imported classes and functions): left out of the picture
+_CODE_TYPES = frozenset(
+    {"type", "ABCMeta", "function", "builtin_function_or_method", "module", "method"}
+)
 
 
 def _label(node: dict[str, Any], base: Path) -> tuple[str, str]:
@@ -71,6 +75,7 @@ def lineage_section(evidence: Evidence) -> LineageSection:
                 "uri": relative_uri(str(uri), base) if uri else None,
                 "output": node["id"] in written,
                 "flagged": node.get("verdict") in _FLAGGED_VERDICTS,
+                "code": node["kind"] == "var" and node.get("type") in _CODE_TYPES,
             }
         )
     edges = [{"src": e["src"], "dst": e["dst"], "kind": e["kind"]} for e in graph.edges]

@@ -111,9 +111,13 @@ def render_svg(
     """The SVG text and a note when the graph had to be reduced (``None`` otherwise).
 
     ``nodes`` carry ``id``, ``kind`` (file, url, cell, var, model), ``label`` and optionally
-    ``title`` (tooltip), ``output`` (a written file) and ``flagged``; ``edges`` carry ``src``,
-    ``dst`` and ``kind``."""
+    ``title`` (tooltip), ``output`` (a written file), ``flagged`` and ``code`` (an imported class
+    or function, left out); ``edges`` carry ``src``, ``dst`` and ``kind``."""
     note = None
+    code = {str(n["id"]) for n in nodes if n.get("code")}
+    if code:  # imported classes and functions: code, not data
+        nodes = [n for n in nodes if str(n["id"]) not in code]
+        edges = [e for e in edges if str(e["src"]) not in code and str(e["dst"]) not in code]
     if len(nodes) > MAX_NODES:
         nodes, edges = fold_variables(nodes, edges)
         note = "variables folded into cell-to-cell edges to keep the picture readable"
@@ -327,7 +331,7 @@ def _draw(
             f'stroke="{stroke}"/><text x="{x + 16}" y="{MARGIN + 10}" fill="#374151">'
             f"{escape(text)}</text>"
         )
-        x += 24 + 6 * len(text)
+        x += 30 + 7 * len(text)
     for path, kind in links:
         points: list[tuple[float, float]] = []
         for i, node_id in enumerate(path):

@@ -10,6 +10,7 @@ The cells get fixed ids, so the same report gives the same notebook.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from typing import Any
 
@@ -27,17 +28,29 @@ from nbsec.report.document import (
     Tag,
 )
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:<>])")
+# characters that mean something anywhere in a line of markdown (GFM, as JupyterLab renders it):
+# emphasis, code, links and images, tables, math, strikethrough, e-mail autolinks
+_MD_INLINE = re.compile(r"([\\`*_\[\]|$~@])")
+# what starts a block when it opens a line: headings, lists, quotes, setext and thematic breaks
+_MD_BLOCK_START = re.compile(r"^(\s*)([#+=-]|\d+(?=[.)]))")
 _STRONG = {"critical", "high", "bad"}
 
 
 def md(text: str) -> str:
-    """Plain text as inert markdown on one line."""
+    """Plain text as inert markdown on one line: no markup, link, image, math or HTML can form."""
     text = " ".join(str(text).split())
-    text = text.replace("&", "&amp;")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    # after escaping, `<` and `>` are `\<` `\>`: make them entities so no tag can form
-    return text.replace("\\<", "&lt;").replace("\\>", "&gt;")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_INLINE.sub(r"\\\1", text)
+    # bare URLs would become links: break the scheme and the www. prefix
+    text = text.replace("://", "\\://").replace("www.", "www\\.")
+    return _MD_BLOCK_START.sub(_escape_block_start, text)
+
+
+def _escape_block_start(match: re.Match[str]) -> str:
+    lead, marker = match.group(1), match.group(2)
+    if marker.isdigit():  # "1." / "1)": escape the punctuation, a digit cannot be escaped
+        return lead + marker + "\\"
+    return lead + "\\" + marker
 
 
 def _cell(value: Cell) -> str:
@@ -92,17 +105,25 @@ def section_markdown(section: Section) -> str:
     return "\n\n".join(parts)
 
 
-def render_notebook(document: Document, metadata: dict[str, Any]) -> Any:
-    """The governance notebook (nbformat 4.5, validated by the caller's tests)."""
-    import nbformat
-    from nbformat.v4 import new_markdown_cell, new_notebook
+def _markdown_cell(cell_id: str, text: str) -> dict[str, Any]:
+    return {
+        "cell_type": "markdown",
+        "id": cell_id,
+        "metadata": {},
+        "source": text.splitlines(keepends=True),
+    }
 
-    cells = [new_markdown_cell(f"# {md(document.title)}\n\n**{md(document.subtitle)}**")]  # type: ignore[no-untyped-call]
-    cells[0]["id"] = "nbsec-title"
-    for section in document.sections:
-        cell = new_markdown_cell(section_markdown(section))  # type: ignore[no-untyped-call]
-        cell["id"] = f"nbsec-{section.id}"
-        cells.append(cell)
-    nb = new_notebook(cells=cells, metadata=metadata)  # type: ignore[no-untyped-call]
-    nbformat.validate(nb)
-    return nb
+
+def render_notebook(document: Document, metadata: dict[str, Any]) -> dict[str, Any]:
+    """The governance notebook as nbformat 4.5 JSON (a plain dict: building it needs no
+    ``nbformat`` import, which costs seconds; the tests validate it with ``nbformat``)."""
+    cells = [
+        _markdown_cell("nbsec-title", f"# {md(document.title)}\n\n**{md(document.subtitle)}**")
+    ]
+    cells += [_markdown_cell(f"nbsec-{s.id}", section_markdown(s)) for s in document.sections]
+    return {"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}
+
+
+def notebook_json(notebook: dict[str, Any]) -> str:
+    """The notebook as Jupyter writes it (sorted keys, one-space indent, UTF-8 as is)."""
+    return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"

@@ -16,10 +16,15 @@ import ast
 import builtins
 import hashlib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from nbsec.report.cell_labels import cell_label
+from nbsec.report.code_references import dotted_name
 from nbsec.report.evidence import Evidence
 from nbsec.report.model import ModelItem, ReproducibilitySection, ReproIssue
+
+if TYPE_CHECKING:
+    from nbsec.source.notebook import Output
 
 # calls that set a seed for the rest of the notebook
 SEED_CALLS = frozenset(
@@ -68,16 +73,6 @@ _IPYTHON_NAMES = frozenset(
 )
 
 
-def _dotted(node: ast.AST) -> str:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
 def _python_cells(evidence: Evidence) -> list[tuple[int, str | None, ast.Module]]:
     from nbsec.source.magics import transform_cell
 
@@ -100,7 +95,7 @@ def _seed_issues(cells: list[tuple[int, str | None, ast.Module]]) -> list[ReproI
         calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
         calls.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
         for call in calls:
-            name = _dotted(call.func)
+            name = dotted_name(call.func)
             last = name.rsplit(".", 1)[-1]
             if name in SEED_CALLS or last in ("manual_seed", "set_seed", "seed_everything"):
                 seeded = True
@@ -233,8 +228,7 @@ def reproducibility_section(
         for cell in code:
             for output in cell.outputs:
                 if output.output_type == "error":
-                    ename = (output.texts[0].text.rsplit("\n", 1)[-1].split(":")[0]
-                             if output.texts else "an exception")  # fmt: skip
+                    ename = _error_name(output)
                     issues.append(
                         ReproIssue("error", cell_label(cell.index, cell.id), f"raised {ename}")
                     )
@@ -323,3 +317,14 @@ def _record_issues(evidence: Evidence, records: list[object]) -> list[ReproIssue
             )
         )
     return issues
+
+
+def _error_name(output: Output) -> str:
+    """The exception class an error output names (its ``ename``), or "an exception"."""
+    for site in output.sites:
+        if site.kind != "error":
+            continue
+        for piece in site.pieces:
+            if piece.path[-1:] == ("ename",):
+                return str(site.text[piece.start : piece.end]) or "an exception"
+    return "an exception"

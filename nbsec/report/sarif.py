@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nbsec._version import __version__
-from nbsec.findings import Finding, Severity
+from nbsec.findings import Finding, Severity, cell_label, output_label
 from nbsec.rules import Rule, all_rules
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -78,9 +78,10 @@ def _location(finding: Finding) -> dict[str, Any]:
         physical["region"] = region
     location: dict[str, Any] = {"physicalLocation": physical}
     if loc.cell_index is not None:
-        name = f"cell[{loc.cell_index}]"
+        # people read these names: cells and outputs numbered as the notebook shows them
+        name = cell_label(loc.cell_index)
         if loc.output_index is not None:
-            name += f".outputs[{loc.output_index}]"
+            name += f" {output_label(loc.output_index)}"
         location["logicalLocations"] = [
             {"name": name, "fullyQualifiedName": f"{_artifact_uri(loc.path)}#{name}"}
         ]

@@ -23,6 +23,46 @@ class ArgRef:
 
 
 @dataclass(frozen=True)
+class DefaultSafe:
+    """An argument whose default became the safe value in a version of a package."""
+
+    kwarg: str
+    package: str
+    since: tuple[int, ...]
+    severity: Severity
+    unless_env: str = ""
+
+    def applies(self) -> str | None:
+        """The installed version when its default is the safe one (and no environment
+        variable restores the old default), else ``None``. Never imports the package."""
+        import os
+
+        version = installed_version(self.package)
+        if version is None or _version_tuple(version) < self.since:
+            return None
+        if self.unless_env and os.environ.get(self.unless_env, "").strip() not in ("", "0"):
+            return None
+        return version
+
+
+@cache
+def installed_version(package: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    import re
+
+    parts = re.findall(r"\d+", text.split("+")[0])[:3]
+    return tuple(int(p) for p in parts)
+
+
+@dataclass(frozen=True)
 class CallRule:
     rule: str
     names: frozenset[str]
@@ -33,6 +73,7 @@ class CallRule:
     unless_in: ArgRef | None = None
     when_nonliteral: ArgRef | None = None
     literal_severity: ArgRef | None = None
+    default_safe: DefaultSafe | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +93,19 @@ class UrlFetch:
     url_kwargs: tuple[str, ...]
     dest_position: int | None
     dest_kwargs: tuple[str, ...]
+    extract_kwargs: tuple[str, ...] = ()
+    hash_kwargs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LocalWrite:
+    """A call that writes a local directory (``model.save_pretrained("out")``): the directory is
+    the argument at ``position`` or one of ``kwargs``."""
+
+    names: frozenset[str]
+    methods: frozenset[str]
+    position: int | None
+    kwargs: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -70,6 +124,10 @@ class CallRules:
     torch_hub_repo_kwargs: tuple[str, ...]
     url_fetches: tuple[UrlFetch, ...]
     model_extensions: tuple[str, ...]
+    archive_extensions: tuple[str, ...]
+    archive_model_words: tuple[str, ...]
+    local_writes: tuple[LocalWrite, ...]
+    local_dir_kwargs: frozenset[str]
     shell_fetchers: frozenset[str]
     shell_interpreters: frozenset[str]
     pip_commands: frozenset[str]
@@ -85,6 +143,18 @@ def _arg(data: Any) -> ArgRef | None:
         position=data.get("position"),
         values=frozenset(data.get("values", ())),
         severity=Severity.parse(data["severity"]) if "severity" in data else None,
+    )
+
+
+def _default_safe(data: Any) -> DefaultSafe | None:
+    if data is None:
+        return None
+    return DefaultSafe(
+        kwarg=data["kwarg"],
+        package=data["package"],
+        since=_version_tuple(data["since"]),
+        severity=Severity.parse(data["severity"]),
+        unless_env=data.get("unless_env", ""),
     )
 
 
@@ -112,6 +182,7 @@ def load_call_rules() -> CallRules:
             unless_in=_arg(c.get("unless_in")),
             when_nonliteral=_arg(c.get("when_nonliteral")),
             literal_severity=_arg(c.get("literal_severity")),
+            default_safe=_default_safe(c.get("default_safe")),
         )
         for c in data["call"]
     )
@@ -147,10 +218,24 @@ def load_call_rules() -> CallRules:
                 url_kwargs=tuple(u["url_kwargs"]),
                 dest_position=u.get("dest_position"),
                 dest_kwargs=tuple(u.get("dest_kwargs", ())),
+                extract_kwargs=tuple(u.get("extract_kwargs", ())),
+                hash_kwargs=tuple(u.get("hash_kwargs", ())),
             )
             for u in data["url_fetch"]
         ),
         model_extensions=tuple(sorted(data["models"]["extensions"], key=len, reverse=True)),
+        archive_extensions=tuple(data["models"]["archive_extensions"]),
+        archive_model_words=tuple(data["models"]["archive_model_words"]),
+        local_writes=tuple(
+            LocalWrite(
+                names=frozenset(w.get("names", ())),
+                methods=frozenset(w.get("methods", ())),
+                position=w.get("position"),
+                kwargs=tuple(w.get("kwargs", ())),
+            )
+            for w in data["local_dirs"]["write"]
+        ),
+        local_dir_kwargs=frozenset(data["local_dirs"]["kwargs"]),
         shell_fetchers=frozenset(data["shell"]["fetchers"]),
         shell_interpreters=frozenset(data["shell"]["interpreters"]),
         pip_commands=frozenset(data["shell"]["pip_commands"]),

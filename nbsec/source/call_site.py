@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from nbsec.findings import Severity
 from nbsec.policy import Policy
 from nbsec.source.call_rules import ArgRef, CallRules
 from nbsec.source.issue import Issue
@@ -26,8 +27,8 @@ class CallSite:
     rules: CallRules
     issues: list[Issue] = field(default_factory=list)
 
-    def report(self, rule: str, message: str, key: str) -> None:
-        self.issues.append(Issue(rule, message, self.line, key=key))
+    def report(self, rule: str, message: str, key: str, severity: Severity | None = None) -> None:
+        self.issues.append(Issue(rule, message, self.line, key=key, severity=severity))
 
     def kwarg(self, *names: str) -> ast.expr | None:
         return kwarg(self.node, *names)

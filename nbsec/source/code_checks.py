@@ -20,11 +20,18 @@ from collections.abc import Callable
 from nbsec.findings import Severity
 from nbsec.policy import Policy
 from nbsec.source.archive_checks import tar_extract
-from nbsec.source.call_rules import CallRule, CallRules, load_call_rules
+from nbsec.source.call_rules import ArgRef, CallRule, CallRules, load_call_rules
 from nbsec.source.call_site import CallSite, argument
 from nbsec.source.issue import Issue
 from nbsec.source.model_source_checks import MODEL_SOURCE_CHECKS
-from nbsec.source.names import NameScope, constant_value, is_literal, resolve, string_shape
+from nbsec.source.names import (
+    NameScope,
+    brief,
+    constant_value,
+    is_literal,
+    resolve,
+    string_shape,
+)
 from nbsec.source.shell_checks import check_shell_command
 
 # checks that look at every call (beyond the call-table rules of calls.toml)
@@ -146,7 +153,7 @@ class CodeChecker(ast.NodeVisitor):
             candidates.extend(self.rules.by_name.get(name, ()))
         if method is not None:
             candidates.extend(self.rules.by_method.get(method, ()))
-        arg_key = ast.unparse(node.args[0])[:120] if node.args else ""
+        arg_key = brief(node.args[0]) if node.args else ""
         target = constant_value(node.args[0], self.scope) if node.args else None
         on = f" on {target[:80]!r}" if isinstance(target, str) else ""
         for rule in candidates:
@@ -170,11 +177,34 @@ class CodeChecker(ast.NodeVisitor):
             self.policy,
             self.rules,
         )
+        self._note_local_dirs(node, name, method)
         for check in CALL_CHECKS:
             check(site)
         self.issues.extend(site.issues)
         if name in _SUBPROCESS:
             self._check_literal_command(node)
+
+    def _note_local_dirs(self, node: ast.Call, name: str | None, method: str | None) -> None:
+        """Remember directories this call writes, so a later load from them is local."""
+        rules = self.rules
+        for kw in node.keywords:
+            if kw.arg in rules.local_dir_kwargs:
+                value = constant_value(kw.value, self.scope)
+                if isinstance(value, str):
+                    self.scope.add_dir(value)
+        for write in rules.local_writes:
+            if not (
+                (name is not None and name in write.names)
+                or (method is not None and method in write.methods)
+            ):
+                continue
+            arg = argument(node, ArgRef(kwarg=None, position=write.position))
+            for kw in node.keywords:
+                if kw.arg in write.kwargs:
+                    arg = kw.value
+            value = constant_value(arg, self.scope) if arg is not None else None
+            if isinstance(value, str):
+                self.scope.add_dir(value)
 
     def _evaluate(self, rule: CallRule, node: ast.Call) -> tuple[str, Severity | None] | None:
         """``None`` if the rule does not apply, else (message suffix, severity override)."""
@@ -196,13 +226,19 @@ class CodeChecker(ast.NodeVisitor):
             if arg is not None and constant_value(arg, scope) is True:
                 return None
             detail = f" without {rule.unless_true.kwarg}=True"
+            safe = rule.default_safe
+            splat = any(k.arg is None for k in node.keywords)  # **kwargs may hold it
+            version = safe.applies() if safe is not None and arg is None and not splat else None
+            if safe is not None and version is not None:
+                severity = safe.severity
+                detail += f" ({safe.package} {version} defaults to {safe.kwarg}=True)"
         if rule.unless_in is not None:
             arg = argument(node, rule.unless_in)
             if arg is not None and resolve(arg, scope) in rule.unless_in.values:
                 return None
             detail = f" without a safe {rule.unless_in.kwarg}" if rule.unless_in.kwarg else ""
             if arg is not None:
-                detail = f" with {rule.unless_in.kwarg}={ast.unparse(arg)[:40]}"
+                detail = f" with {rule.unless_in.kwarg}={brief(arg, 40)}"
         if rule.when_nonliteral is not None:
             arg = argument(node, rule.when_nonliteral)
             if arg is None or is_literal(arg, scope):

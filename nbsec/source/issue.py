@@ -3,6 +3,10 @@
 Checks of code and text do not know which file or cell they look at; they return issues with a
 line number relative to the text they were given. :mod:`nbsec.source.scanner` turns issues into
 :class:`~nbsec.findings.Finding` objects with full locations.
+
+An issue about a value found in a text (a secret, an e-mail address) also carries the exact
+:class:`Span`\\ s of that value in the text it was given, so redaction can mask it in place. Spans
+live in memory only; nothing derived from them but masked evidence and hashes is ever written.
 """
 
 from __future__ import annotations
@@ -10,6 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nbsec.findings import Confidence, Severity
+
+
+@dataclass(frozen=True)
+class Span:
+    """``text[start:end]`` is a found value; ``label`` names what it is (``EMAIL_ADDRESS``,
+    ``SECRET``) and becomes the mask (``[EMAIL_ADDRESS]``)."""
+
+    start: int
+    end: int
+    label: str
 
 
 @dataclass(frozen=True)
@@ -22,3 +36,7 @@ class Issue:
     severity: Severity | None = None
     confidence: Confidence | None = None
     column: int | None = None
+    spans: tuple[Span, ...] = ()
+    # values the issue stands for that are not located by spans (the cells of a table column),
+    # with the label each is masked as
+    values: tuple[tuple[str, str], ...] = ()

@@ -123,16 +123,44 @@ def _transform_escapes(lines: list[str]) -> str | None:
             consumed += 1
             logical = logical.rstrip()[:-1] + " " + lines[i + consumed].strip()
         indent = match.group(1)
-        try:
-            python = _manager().transform_cell(logical[len(indent) :]).strip("\n")
-        except Exception:  # odd input: fall back to the whole-cell transform
-            return None
+        python = simple_escape(logical[len(indent) :])
+        if python is None:
+            try:
+                python = _manager().transform_cell(logical[len(indent) :]).strip("\n")
+            except Exception:  # odd input: fall back to the whole-cell transform
+                return None
         if "\n" in python:
             return None
         out.append(indent + python)
         out.extend([""] * consumed)
         i += consumed + 1
     return "\n".join(out) + "\n"
+
+
+_SIMPLE_ESCAPE = re.compile(r"^(?P<target>[\w.\[\], ]+?\s*=\s*)?(?P<esc>!!|!|%)(?P<rest>[^\n]*)$")
+_MAGIC_NAME = re.compile(r"^\w+$")
+
+
+def simple_escape(line: str) -> str | None:
+    """The Python IPython's transformer makes of one escape line (``!cmd``, ``!!cmd``,
+    ``x = !cmd``, ``%magic args``, ``x = %magic args``), without importing IPython; ``None`` for
+    anything else (help syntax, odd magic names), which goes to IPython itself."""
+    match = _SIMPLE_ESCAPE.match(line.rstrip())
+    if match is None:
+        return None
+    target, esc, rest = match.group("target") or "", match.group("esc"), match.group("rest")
+    if rest.endswith("?") or "\\\n" in rest:
+        return None
+    if esc == "%":
+        name, _, args = rest.partition(" ")
+        if not _MAGIC_NAME.match(name):
+            return None
+        return f"{target}get_ipython().run_line_magic({name!r}, {args.rstrip()!r})"
+    if esc == "!!" and target:
+        return f"{target}get_ipython().getoutput({'!' + rest!r})"
+    if esc == "!!" or target:
+        return f"{target}get_ipython().getoutput({rest!r})"
+    return f"get_ipython().system({rest!r})"
 
 
 def _transform_lines(source: str, offset: int) -> TransformedCell:

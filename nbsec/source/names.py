@@ -35,9 +35,27 @@ class NameScope:
     aliases: dict[str, str] = field(default_factory=dict)
     constants: dict[str, Constant] = field(default_factory=dict)
     tar_objects: set[str] = field(default_factory=set)
+    # directories the notebook wrote (save_pretrained, output_dir=, os.makedirs ...), normalised
+    local_dirs: set[str] = field(default_factory=set)
 
     def copy(self) -> NameScope:
-        return NameScope(dict(self.aliases), dict(self.constants), set(self.tar_objects))
+        return NameScope(
+            dict(self.aliases),
+            dict(self.constants),
+            set(self.tar_objects),
+            set(self.local_dirs),
+        )
+
+    # -- directories the notebook writes ---------------------------------------------------
+    def add_dir(self, path: str) -> None:
+        normal = _normal_dir(path)
+        if normal:
+            self.local_dirs.add(normal)
+
+    def wrote_dir(self, path: str) -> bool:
+        """Is ``path`` a directory the notebook wrote, or inside one?"""
+        normal = _normal_dir(path)
+        return any(normal == d or normal.startswith(d + "/") for d in self.local_dirs)
 
     # -- binding ------------------------------------------------------------------------------
     def bind_import(self, node: ast.Import | ast.ImportFrom) -> None:
@@ -84,6 +102,13 @@ class NameScope:
             self.aliases.pop(name, None)
         else:
             self.aliases[name] = target
+
+
+def _normal_dir(path: str) -> str:
+    text = path.strip().replace("\\", "/")
+    while text.startswith("./"):
+        text = text[2:]
+    return text.rstrip("/")
 
 
 def rules() -> CallRules:
@@ -192,6 +217,18 @@ def string_shape(node: ast.expr, scope: NameScope) -> str | None:
         if left is not None or right is not None:
             return (left or "{}") + (right or "{}")
     return None
+
+
+def brief(node: ast.AST, limit: int = 120) -> str:
+    """``ast.unparse(node)`` cut to ``limit`` characters, in bounded time: an expression of more
+    than a few hundred nodes (or too deep to unparse) is named by its type instead."""
+    for count, _ in enumerate(ast.walk(node)):
+        if count >= 400:
+            return f"<{type(node).__name__}>"
+    try:
+        return ast.unparse(node)[:limit]
+    except (RecursionError, ValueError):
+        return f"<{type(node).__name__}>"
 
 
 def is_literal(node: ast.expr, scope: NameScope) -> bool:

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from nbsec.masking import mask
 from nbsec.policy import Policy
 from nbsec.source.html_tables import Table
-from nbsec.source.issue import Issue
+from nbsec.source.issue import Issue, Span
 from nbsec.source.text_tables import parse_text_tables
 
 TEXT_BUDGET = 32_000
@@ -84,6 +84,7 @@ def table_issues(table: Table, policy: Policy, engine: _PiiEngine) -> list[Issue
             for e in sorted(entities, key=lambda e: -float(e.fraction))
         )
         examples = [str(x) for x in list(getattr(column, "examples", []) or [])[:2]]
+        label = str(max(entities, key=lambda e: float(e.fraction)).type)
         issues.append(
             Issue(
                 "NBS-PII-002",
@@ -91,6 +92,7 @@ def table_issues(table: Table, policy: Policy, engine: _PiiEngine) -> list[Issue
                 None,
                 key=f"column:{name}:{','.join(sorted(str(e.type) for e in entities))}",
                 evidence=", ".join(examples) or None,
+                values=tuple((v, label) for v in table.columns.get(name, ()) if v),
             )
         )
     return issues
@@ -183,6 +185,7 @@ def _line_issues(text: str, policy: Policy, engine: _PiiEngine) -> list[Issue]:
                 key=f"text:{','.join(kinds)}:{evidence}",
                 evidence=evidence,
                 column=line_hits[0].start - line_starts[line - 1] + 1,
+                spans=tuple(Span(h.start, h.end, str(h.type)) for h in line_hits),
             )
         )
     return issues

@@ -25,17 +25,40 @@ from functools import cache
 from importlib import resources
 
 from nbsec.masking import secret_evidence, secret_hash
-from nbsec.source.issue import Issue
+from nbsec.source.issue import Issue, Span
 
 _DATA_URI = re.compile(r"data:[\w/+.\-]+;base64,[A-Za-z0-9+/=\s\\n]{16,}")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _ASSIGNMENT = re.compile(
-    r"""(?P<name>[A-Za-z_][\w\-.]{0,60})['"]?\s*(?::=|=|:)\s*[rbuRBU]{0,2}"""
+    r"""(?P<name>[A-Za-z_][\w\-.]{0,60})['"]?\]?\s*(?::=|=|:)\s*[rbuRBU]{0,2}"""
     r"""(?P<q>['"])(?P<value>[^'"\n]{4,256})(?P=q)"""
 )
-_OPTION = re.compile(r"""--(?P<name>[\w\-]{2,40})[= ](?P<value>[^\s'"]{6,256})""")
-_ENV_LINE = re.compile(r"""\b(?P<name>[A-Z][A-Z0-9_]{2,60})=(?P<value>[^\s'"]{6,256})""")
+# os.putenv("NAME", "value"), os.environ.setdefault("NAME", "value")
+_ENV_CALL = re.compile(
+    r"""(?:putenv|setdefault|setenv)\(\s*['"](?P<name>[\w.\-]{1,60})['"]\s*,\s*[rbuRBU]{0,2}"""
+    r"""(?P<q>['"])(?P<value>[^'"\n]{4,256})(?P=q)"""
+)
+# %env NAME=value, %env NAME value, %set_env NAME value
+_ENV_MAGIC = re.compile(
+    r"""%(?:set_)?env\s+(?P<name>[A-Za-z_]\w{0,60})(?:\s*=\s*|\s+)(?P<value>[^\s'"]{4,256})"""
+)
+_OPTION = re.compile(r"""--(?P<name>[\w\-]{2,40})[= ](?P<value>[^\s'"]{4,256})""")
+_ENV_LINE = re.compile(r"""\b(?P<name>[A-Z][A-Z0-9_]{2,60})=(?P<value>[^\s'"]{4,256})""")
+# a line that is only "Name: value" (a printed config, a log line)
+_LABEL_LINE = re.compile(
+    r"""(?m)^[ \t>#*\-]*(?P<name>[A-Za-z][\w \-]{0,40}?)[ \t]*[:=][ \t]*"""
+    r"""(?P<value>[^\s'"]{4,128})[ \t]*$"""
+)
+_KEYWORD_PATTERNS = (
+    (_ASSIGNMENT, "hard-coded {tier}"),
+    (_ENV_CALL, "{tier} set in the environment"),
+    (_ENV_MAGIC, "{tier} set in the environment"),
+    (_OPTION, "{tier} on a command line"),
+    (_ENV_LINE, "hard-coded {tier}"),
+    (_LABEL_LINE, "{tier} shown in the notebook"),
+)
+_TIER_NAMES = {"password": "password", "credential": "secret", "token": "token"}
 _QUOTED = re.compile(r"""(['"])(?P<value>[A-Za-z0-9+/=_\-.~]{20,512})\1""")
 
 
@@ -46,16 +69,24 @@ class _Detector:
     pattern: re.Pattern[str]
     min_entropy: float | None
     hints: tuple[str, ...] = ()
+    # a provider's own format (placeholders are only the unambiguous markers), as opposed to a
+    # generic shape (a credential in a URL or header) that needs the strict placeholder test
+    provider: bool = True
 
 
 @dataclass(frozen=True)
 class _SecretData:
     detectors: tuple[_Detector, ...]
-    assignment_keywords: tuple[str, ...]
+    password_words: frozenset[str]
+    credential_keywords: tuple[str, ...]
+    token_qualifiers: frozenset[str]
+    name_hints: tuple[str, ...]
     entropy_keywords: tuple[str, ...]
+    entropy_not_near: tuple[str, ...]
     not_secret_names: tuple[str, ...]
     placeholder_substrings: tuple[str, ...]
     placeholder_exact: frozenset[str]
+    placeholder_shapes: tuple[re.Pattern[str], ...]
     min_length: int
     base64_threshold: float
     hex_threshold: float
@@ -72,16 +103,23 @@ def _data() -> _SecretData:
             pattern=re.compile(d["pattern"]),
             min_entropy=d.get("min_entropy"),
             hints=tuple(d.get("hints", ())),
+            provider=bool(d.get("provider", True)),
         )
         for d in data["detector"]
     )
+    words = data["names"]
     return _SecretData(
         detectors=detectors,
-        assignment_keywords=tuple(data["keywords"]["assignment"]),
-        entropy_keywords=tuple(data["keywords"]["entropy"]),
-        not_secret_names=tuple(data["keywords"]["not_secret_names"]),
+        password_words=frozenset(words["password_words"]),
+        credential_keywords=tuple(words["credential_keywords"]),
+        token_qualifiers=frozenset(words["token_qualifiers"]),
+        name_hints=tuple(words["hints"]),
+        entropy_keywords=tuple(data["entropy"]["keywords"]),
+        entropy_not_near=tuple(data["entropy"]["not_near"]),
+        not_secret_names=tuple(words["not_secret_names"]),
         placeholder_substrings=tuple(data["placeholders"]["substrings"]),
         placeholder_exact=frozenset(data["placeholders"]["exact"]),
+        placeholder_shapes=tuple(re.compile(p) for p in data["placeholders"]["shapes"]),
         min_length=int(data["entropy"]["min_length"]),
         base64_threshold=float(data["entropy"]["base64_threshold"]),
         hex_threshold=float(data["entropy"]["hex_threshold"]),
@@ -105,13 +143,15 @@ class SecretHit:
         return secret_evidence(self.secret, self.kind)
 
     def to_issue(self) -> Issue:
+        placed = any(w in self.kind for w in ("notebook", "environment", "command line"))
         return Issue(
             self.rule,
-            f"{self.kind} stored in the notebook",
+            self.kind if placed else f"{self.kind} stored in the notebook",
             self.line,
             key=secret_hash(self.secret),
             evidence=self.evidence,
             column=self.column,
+            spans=(Span(self.start, self.end, "SECRET"),),
         )
 
 
@@ -126,13 +166,16 @@ def shannon_entropy(text: str) -> float:
 
 def is_placeholder(value: str, strict: bool = True) -> bool:
     """A value that stands for a secret rather than being one (``YOUR_API_KEY``, ``<token>``,
-    ``xxxx``, ``changeme``). ``strict=False`` (for provider formats) only applies the
-    unambiguous markers, not common words like ``example``."""
+    ``xxxx``, ``changeme``, ``[REDACTED]``). ``strict=False`` (for provider formats) only applies
+    the unambiguous markers, not common words like ``example``. Weak real passwords
+    (``hunter2``, ``qwerty``, ``123456``) are not placeholders."""
     data = _data()
     lowered = value.lower().strip()
     if lowered in data.placeholder_exact:
         return True
-    if len(set(lowered)) < 6:
+    if len(set(lowered)) < 3:
+        return True
+    if any(shape.match(value.strip()) for shape in data.placeholder_shapes):
         return True
     markers = data.placeholder_substrings if strict else ("xxxx", "****", "<", "your_", "${")
     return any(marker in lowered for marker in markers)
@@ -154,99 +197,156 @@ class _LineIndex:
         return line, offset - self.starts[line - 1] + 1
 
 
-def _name_holds_secret(name: str) -> bool:
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def name_tier(name: str) -> str | None:
+    """What a name says it holds: ``"password"`` (any real value counts, weak ones too),
+    ``"credential"`` (a key, secret or auth token), ``"token"`` (a bare ``token``: a word in NLP
+    code as often as a credential), or ``None``."""
     data = _data()
     lowered = name.lower()
-    if not any(k in lowered for k in data.assignment_keywords):
+    if any(n in lowered for n in data.not_secret_names):
+        return None
+    words = [w.lower() for w in _WORD.findall(name)]
+    if any(w in data.password_words for w in words):
+        return "password"
+    joined = "_".join(words)
+    if any(k in joined or k in lowered for k in data.credential_keywords):
+        return "credential"
+    if "token" in words or lowered.endswith("token"):
+        qualified = any(q in words for q in data.token_qualifiers)
+        return "credential" if qualified else "token"
+    return None
+
+
+def value_fits(tier: str, value: str) -> bool:
+    """Is ``value`` what a name of ``tier`` holding a real secret would hold?"""
+    if is_placeholder(value) or _looks_like_code_or_text(value) or _UUID.match(value):
         return False
-    return not any(n in lowered for n in data.not_secret_names)
+    if tier == "password":
+        return len(value) >= 4
+    if tier == "credential":
+        plain_word = value.isalpha() and (value.islower() or value.isupper()) and len(value) < 16
+        return len(value) >= 8 and not plain_word
+    has_letters = any(c.isalpha() for c in value)
+    has_digits = any(c.isdigit() for c in value)
+    return len(value) >= 16 and has_letters and has_digits and shannon_entropy(value) >= 3.0
 
 
 def _looks_like_code_or_text(value: str) -> bool:
     """Values that are clearly not secrets: sentences, calls, paths, URLs, format strings."""
     if value.count(" ") >= 2 or value.startswith(("http://", "https://", "/", "./", "os.")):
         return True
+    if value.startswith(("{", "$", "%")) and value.endswith(("}", ")", "%", "s")):
+        return True
     return "(" in value and ")" in value
 
 
-def find_secrets(text: str) -> list[SecretHit]:
-    """Every secret in ``text``, most specific detector first, never two on one span."""
+class _Taken:
+    """Non-overlapping spans already reported, kept sorted (overlap test in log time)."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.starts, end)
+        return i > 0 and self.ends[i - 1] > start
+
+    def add(self, start: int, end: int) -> None:
+        i = bisect.bisect_left(self.starts, start)
+        self.starts.insert(i, start)
+        self.ends.insert(i, end)
+
+
+def find_secrets(text: str, *, providers_only: bool = False) -> list[SecretHit]:
+    """Every secret in ``text``, most specific detector first, never two on one span.
+    ``providers_only``: only the formats of ``secrets.toml`` (no keyword rules)."""
     if not text:
         return []
     data = _data()
     text = _blank_data_uris(text)
     index: _LineIndex | None = None
     hits: list[SecretHit] = []
-    taken: list[tuple[int, int]] = []
-
-    def overlaps(start: int, end: int) -> bool:
-        return any(start < e and s < end for s, e in taken)
+    taken = _Taken()
 
     def add(rule: str, kind: str, secret: str, start: int, end: int) -> None:
         nonlocal index
-        if overlaps(start, end):
+        if taken.overlaps(start, end):
             return
         if index is None:
             index = _LineIndex(text)
         line, column = index.position(start)
-        taken.append((start, end))
+        taken.add(start, end)
         hits.append(SecretHit(rule, kind, secret, line, column, start, end))
 
     for det in data.detectors:
+        if providers_only and not det.provider:
+            continue
         if det.hints and not any(hint in text for hint in det.hints):
             continue
         for match in det.pattern.finditer(text):
             group = "secret" if "secret" in det.pattern.groupindex else 0
             secret = match.group(group)
             start, end = match.span(group)
-            if is_placeholder(secret, strict=det.rule == "NBS-SEC-004"):
+            if is_placeholder(secret, strict=not det.provider):
                 continue
             if det.min_entropy is not None and shannon_entropy(secret) < det.min_entropy:
                 continue
             add(det.rule, det.kind, secret, start, end)
 
+    if providers_only:
+        hits.sort(key=lambda h: h.start)
+        return hits
     lowered = text.lower()
-    if any(k in lowered for k in data.assignment_keywords):
-        for pattern in (_ASSIGNMENT, _OPTION, _ENV_LINE):
+    if any(k in lowered for k in data.name_hints):
+        for pattern, kind in _KEYWORD_PATTERNS:
             for match in pattern.finditer(text):
                 value = match.group("value").strip()
-                if not _name_holds_secret(match.group("name")):
+                tier = name_tier(match.group("name"))
+                if tier is None or not value_fits(tier, value):
                     continue
-                if is_placeholder(value) or _looks_like_code_or_text(value) or _UUID.match(value):
-                    continue
-                start, end = match.span("value")
-                add("NBS-SEC-005", "hard-coded secret", value, start, end)
+                raw = match.group("value")
+                start = match.start("value") + len(raw) - len(raw.lstrip())
+                label = kind
+                if "environ" in text[max(0, match.start() - 12) : match.start()]:
+                    label = "{tier} set in the environment"
+                label = label.format(tier=_TIER_NAMES[tier])
+                add("NBS-SEC-005", label, value, start, start + len(value))
 
     if any(k in lowered for k in data.entropy_keywords):
         for match in _QUOTED.finditer(text):
             value = match.group("value")
             start, end = match.span("value")
-            if overlaps(start, end) or not _high_entropy(value, data):
+            if taken.overlaps(start, end) or not _high_entropy(value, data):
                 continue
             line_start = text.rfind("\n", 0, start) + 1
             line_end = text.find("\n", end)
             line_text = text[line_start : line_end if line_end != -1 else len(text)].lower()
             if not any(k in line_text for k in data.entropy_keywords):
                 continue
-            if any(
-                n in line_text
-                for n in (
-                    "sha",
-                    "md5",
-                    "hash",
-                    "checksum",
-                    "digest",
-                    "revision",
-                    "commit",
-                    "uuid",
-                    "etag",
-                    "integrity",
-                )
-            ):
+            if any(n in line_text for n in data.entropy_not_near):
                 continue
             add("NBS-SEC-006", "high-entropy string", value, start, end)
     hits.sort(key=lambda h: h.start)
     return hits
+
+
+def looks_random(value: str) -> bool:
+    """A string of 20+ characters mixing upper case, lower case and digits with high entropy
+    and few separators: a key or token rather than a word, a version or a model name."""
+    if len(value) < 20:
+        return False
+    if not (
+        sum(c.isdigit() for c in value) >= 2
+        and any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+    ):
+        return False
+    if sum(value.count(sep) for sep in "-_.") > 2:
+        return False
+    return shannon_entropy(value) >= 4.0
 
 
 def _high_entropy(value: str, data: _SecretData) -> bool:

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from nbsec.policy import Policy
 from nbsec.source.call_rules import CallRules, load_call_rules
 from nbsec.source.issue import Issue
-from nbsec.source.url_shape import has_model_extension, is_commit, is_url, safe_url, url_path
+from nbsec.source.url_shape import has_model_extension, is_commit, is_url, shown, url_path
 
 _SEPARATORS = {"&&", "||", ";", "&"}
 _OUTPUT_FLAGS = {"-O", "-o", "--output", "--output-document", "--out"}
@@ -117,13 +117,13 @@ def _check_fetch(
         )
         if not is_model:
             continue
-        shown = safe_url(url)
+        where = shown(url)
         issues.append(
-            Issue("NBS-MDL-004", f"{program} downloads a model file from {shown}", line, key=shown)
+            Issue("NBS-MDL-004", f"{program} downloads a model file from {where}", line, key=where)
         )
         if policy.trusted_sources and not policy.source_trusted(url):
             issues.append(
-                Issue("NBS-MDL-006", f"model file from untrusted source {shown}", line, key=shown)
+                Issue("NBS-MDL-006", f"model file from untrusted source {where}", line, key=where)
             )
     return issues
 
@@ -144,18 +144,18 @@ def _check_pip(args: list[str], line: int, policy: Policy, rules: CallRules) -> 
         target = requirement
         for prefix in rules.vcs_prefixes:
             target = target.removeprefix(prefix)
-        shown = safe_url(target)
+        where = shown(target)
         issues.append(
             Issue(
                 "NBS-MDL-005",
-                f"package installed from {'a VCS URL' if vcs else 'a URL'}: {shown}",
+                f"package installed from {'a VCS URL' if vcs else 'a URL'}: {where}",
                 line,
-                key=shown,
+                key=where,
             )
         )
         if policy.trusted_sources and not policy.source_trusted(target):
             issues.append(
-                Issue("NBS-MDL-006", f"package from untrusted source {shown}", line, key=shown)
+                Issue("NBS-MDL-006", f"package from untrusted source {where}", line, key=where)
             )
     return issues
 
@@ -176,13 +176,18 @@ def _check_hf_cli(args: list[str], line: int, policy: Policy) -> list[Issue]:
         issues.append(
             Issue(
                 "NBS-MDL-002",
-                f"huggingface-cli download of {repo} without a pinned commit revision",
+                f"huggingface-cli download of {shown(repo)} without a pinned commit revision",
                 line,
                 key=f"hf-cli:{repo}",
             )
         )
     if policy.trusted_sources and not policy.source_trusted(repo):
         issues.append(
-            Issue("NBS-MDL-006", f"hub repository {repo} is not a trusted source", line, key=repo)
+            Issue(
+                "NBS-MDL-006",
+                f"hub repository {shown(repo)} is not a trusted source",
+                line,
+                key=repo,
+            )
         )
     return issues

@@ -34,6 +34,33 @@ def safe_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else parts.path
 
 
+def shown(text: str, limit: int = 120) -> str:
+    """A source (URL, repo id, path) as nbsec may print it: URL credentials, query strings and
+    anything that looks like a secret are removed, so a token pasted into a repo id or a path
+    never reaches a message."""
+    from nbsec.source.secret_scan import find_secrets, looks_random
+
+    text = text.strip()
+    if is_url(text):
+        text = safe_url(text)
+    elif "@" in text and "://" in text:
+        text = re.sub(r"://[^/@\s]*@", "://", text)
+    pieces: list[str] = []
+    pos = 0
+    for hit in find_secrets(text):
+        pieces.append(text[pos : hit.start] + "***")
+        pos = hit.end
+    pieces.append(text[pos:])
+    text = "".join(pieces)
+    # a ref or path segment that looks like a credential
+    text = re.sub(
+        r"[^/:@?&=#\s'\"]{20,}",
+        lambda m: "***" if looks_random(m.group(0)) else m.group(0),
+        text,
+    )
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _has_port(netloc: str) -> bool:
     return bool(re.search(r":\d+$", netloc.rsplit("@", 1)[-1]))
 

@@ -19,69 +19,38 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import nbsec
-from tests.browser.jupyterlab import SCREENSHOTS, LabServer, open_notebook, write_notebook
+from tests.browser.jupyterlab import LabServer, open_notebook, write_notebook
+from tests.browser.panel_page import (
+    NOT_LOADED,
+    PANEL,
+    PLUGIN_ID,
+    cell_output,
+    open_sidebar,
+    open_with_panel,
+    panel_text,
+    part,
+    run_cell,
+    save,
+    saved_metadata,
+    screenshot,
+    wait_for_status,
+    wait_for_testid,
+)
 
 pytestmark = pytest.mark.browser
 
-PANEL_TAB = ".jp-SideBar .lm-TabBar-tab[data-id='nbsec-panel']"
-PANEL = "#nbsec-panel"
-PLUGIN_ID = "nbsec:plugin"
-NOT_LOADED = "nbsec not loaded in this kernel"
-
-
-def _testid(name: str) -> str:
-    return f"{PANEL} [data-testid='{name}']"
-
-
-def _open_sidebar(page: Any) -> None:
-    tab = page.locator(PANEL_TAB)
-    tab.wait_for(state="visible")
-    if not page.locator(PANEL).is_visible():
-        tab.click()
-    page.locator(PANEL).wait_for(state="visible")
-
-
-def _wait_for_status(page: Any, text: str) -> None:
-    status = page.locator(_testid("nbsec-status"))
-    status.filter(has_text=re.compile(f"^{re.escape(text)}$")).wait_for(state="visible")
-
-
-def _run_cell(page: Any, notebook: Any, index: int) -> None:
-    """Run one cell with Shift+Enter and wait until it has an execution count."""
-    cell = notebook.locator(".jp-Cell").nth(index)
-    cell.locator(".cm-content").click()
-    page.keyboard.press("Shift+Enter")
-    prompt = cell.locator(".jp-InputPrompt")
-    prompt.filter(has_text=re.compile(r"\[\d+\]")).wait_for(state="visible")
-
-
-def _screenshot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
-
-
-def _open(page: Any, server: LabServer, name: str, sources: list[str]) -> Any:
-    """Write a notebook, open it, show the nbsec sidebar and wait for "not loaded"."""
-    write_notebook(server.root_dir, name, sources)
-    notebook = open_notebook(page, name)
-    _open_sidebar(page)
-    _wait_for_status(page, NOT_LOADED)
-    assert page.locator(_testid("nbsec-notebook")).inner_text() == name
-    return notebook
-
 
 def _load_by_cell_magic(page: Any, notebook: Any) -> None:
-    _run_cell(page, notebook, 0)
+    run_cell(page, notebook, 0)
 
 
 def _load_by_button(page: Any, notebook: Any) -> None:
-    page.locator(_testid("nbsec-load-button")).click()
+    page.locator(part("nbsec-load-button")).click()
 
 
 # how nbsec gets loaded into the kernel -> the notebook's cells and the action that loads it
@@ -97,21 +66,21 @@ def test_panel_connects_once_nbsec_is_loaded(
 ) -> None:
     page = lab_page
     sources, load = LOADERS[how]
-    notebook = _open(page, lab_server, f"panel-{how}.ipynb", sources)
-    assert page.locator(_testid("nbsec-load-button")).is_visible()
-    _screenshot(page, f"panel-{how}-not-loaded")
+    notebook = open_with_panel(page, lab_server, f"panel-{how}.ipynb", sources)
+    assert page.locator(part("nbsec-load-button")).is_visible()
+    screenshot(page, f"panel-{how}-not-loaded")
 
     load(page, notebook)
 
     try:
-        _wait_for_status(page, "connected")
+        wait_for_status(page, "connected")
     finally:
-        _screenshot(page, f"panel-{how}-connected")
-    assert page.locator(_testid("nbsec-version")).inner_text() == f"nbsec {nbsec.__version__}"
-    assert page.locator(_testid("nbsec-mode")).inner_text() == "warn"
-    assert page.locator(_testid("nbsec-enabled")).inner_text() == "on"
-    assert page.locator(_testid("nbsec-policy")).inner_text() == "defaults (no policy file)"
-    assert page.locator(_testid("nbsec-load-button")).count() == 0
+        screenshot(page, f"panel-{how}-connected")
+    assert page.locator(part("nbsec-version")).inner_text() == f"nbsec {nbsec.__version__}"
+    assert page.locator(part("nbsec-mode")).inner_text() == "warn"
+    assert page.locator(part("nbsec-enabled")).inner_text() == "on"
+    assert page.locator(part("nbsec-policy")).inner_text() == "defaults (no policy file)"
+    assert page.locator(part("nbsec-load-button")).count() == 0
 
 
 # A stand-in `nbsec` comm target that answers the handshake with whatever REPLY holds, so the
@@ -130,28 +99,32 @@ MARKUP = '<img src=x onerror="document.body.dataset.injected=1">'
 GOOD_PAYLOAD = {"protocol": 1, "enabled": False, "mode": "block", "policy_file": None}
 
 # handshake reply the kernel sends -> status line and detail (or version line) the panel shows
+NOT_UNDERSTOOD = (
+    "The kernel\u2019s nbsec answered in a way this panel does not understand ({}). Are the "
+    "panel and the kernel\u2019s nbsec the same version?"
+)
 FAKE_REPLIES = [
-    ("just text", "error", "invalid handshake reply: reply is not a JSON object"),
-    ({}, "error", 'invalid handshake reply: expected a "handshake" reply'),
+    ("just text", "error", NOT_UNDERSTOOD.format("message is not a JSON object")),
+    ({}, "error", NOT_UNDERSTOOD.format('expected a "handshake" message')),
     (
         {"type": "handshake", "v": 1, "success": True, "error": None, "payload": {"x": 1}},
         "error",
-        'invalid handshake reply: "handshake" reply has a malformed payload',
+        NOT_UNDERSTOOD.format('"handshake" message has a malformed payload'),
     ),
     (
         {"type": "handshake", "v": 2, "success": True, "error": None, "payload": {}},
         "error",
-        'invalid handshake reply: unsupported protocol version in "handshake" reply',
+        NOT_UNDERSTOOD.format('unsupported protocol version in "handshake" message'),
     ),
     (
         {"type": "handshake", "v": 1, "success": False, "error": "kernel speaks 2", "payload": {}},
         "error",
-        "the kernel refused the handshake: kernel speaks 2",
+        "The kernel refused the connection: kernel speaks 2",
     ),
     (
         None,
         NOT_LOADED,
-        "no handshake reply within 5000 ms. Load it here or run %load_ext nbsec in a cell.",
+        "The kernel did not answer within 5 s. Load nbsec here, or run %load_ext nbsec in a cell.",
     ),
     (
         {
@@ -174,47 +147,47 @@ def test_panel_validates_handshake_replies_and_renders_them_as_text(
     replies = [json.dumps(reply) for reply, _, _ in FAKE_REPLIES]
     sources = [FAKE_TARGET.format(first=replies[0])]
     sources += [f"REPLY = json.loads(r'''{reply}''')" for reply in replies[1:]]
-    notebook = _open(page, lab_server, "panel-fake-replies.ipynb", sources)
+    notebook = open_with_panel(page, lab_server, "panel-fake-replies.ipynb", sources)
 
     # Each cell sets the next reply (None: stay silent). After a cell ran, the panel retries on
     # its own when it showed "not loaded"; after an error it retries through its Retry button.
     previous = NOT_LOADED
     for index, (_reply, status, shown) in enumerate(FAKE_REPLIES):
-        _run_cell(page, notebook, index)
+        run_cell(page, notebook, index)
         if previous == "error":
-            page.locator(_testid("nbsec-connect-button")).click()
+            page.locator(part("nbsec-connect-button")).click()
         previous = status
-        target = _testid("nbsec-version" if status == "connected" else "nbsec-detail")
+        target = part("nbsec-version" if status == "connected" else "nbsec-detail")
         try:
             page.locator(target).filter(has_text=shown).wait_for(state="visible")
         except Exception:
-            _screenshot(page, f"panel-fake-reply-{index}-failure")
+            screenshot(page, f"panel-fake-reply-{index}-failure")
             raise
-        assert page.locator(_testid("nbsec-status")).inner_text() == status
+        assert page.locator(part("nbsec-status")).inner_text() == status
         assert page.locator(target).inner_text() == shown
 
-    _screenshot(page, "panel-markup-as-text")
+    screenshot(page, "panel-markup-as-text")
     assert page.locator(f"{PANEL} img").count() == 0
     assert page.evaluate("document.body.dataset.injected") is None
-    assert page.locator(_testid("nbsec-mode")).inner_text() == "block"
-    assert page.locator(_testid("nbsec-enabled")).inner_text() == "off"
+    assert page.locator(part("nbsec-mode")).inner_text() == "block"
+    assert page.locator(part("nbsec-enabled")).inner_text() == "off"
 
 
 def test_panel_reconnects_after_kernel_restart(lab_page: Any, lab_server: LabServer) -> None:
     page = lab_page
-    notebook = _open(page, lab_server, "panel-restart.ipynb", ["%load_ext nbsec"])
-    _run_cell(page, notebook, 0)
-    _wait_for_status(page, "connected")
+    notebook = open_with_panel(page, lab_server, "panel-restart.ipynb", ["%load_ext nbsec"])
+    run_cell(page, notebook, 0)
+    wait_for_status(page, "connected")
 
     # A restarted kernel has lost the extension: the panel must notice and say so.
     # (not awaited: the command waits for the confirmation dialog clicked below)
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:restart-kernel'); }")
     page.locator(".jp-Dialog .jp-mod-accept").click()
-    _wait_for_status(page, NOT_LOADED)
+    wait_for_status(page, NOT_LOADED)
 
-    _run_cell(page, notebook, 0)
-    _wait_for_status(page, "connected")
-    assert page.locator(_testid("nbsec-version")).inner_text() == f"nbsec {nbsec.__version__}"
+    run_cell(page, notebook, 0)
+    wait_for_status(page, "connected")
+    assert page.locator(part("nbsec-version")).inner_text() == f"nbsec {nbsec.__version__}"
 
 
 @pytest.fixture
@@ -235,14 +208,14 @@ def test_panel_waits_for_connect_click_when_auto_connect_is_off(
     name = "panel-manual.ipynb"
     write_notebook(lab_server.root_dir, name, ["%load_ext nbsec"])
     notebook = open_notebook(page, name)
-    _open_sidebar(page)
-    _wait_for_status(page, "not connected")
-    assert page.locator(_testid("nbsec-load-button")).count() == 0
+    open_sidebar(page)
+    wait_for_status(page, "not connected")
+    assert page.locator(part("nbsec-load-button")).count() == 0
 
-    page.locator(_testid("nbsec-connect-button")).click()
-    _wait_for_status(page, NOT_LOADED)
-    _run_cell(page, notebook, 0)
-    _wait_for_status(page, "connected")
+    page.locator(part("nbsec-connect-button")).click()
+    wait_for_status(page, NOT_LOADED)
+    run_cell(page, notebook, 0)
+    wait_for_status(page, "connected")
 
 
 # --- the live panel: kernel state, actions, metadata.nbsec ------------------------------------
@@ -269,57 +242,29 @@ with open("weights.pkl", "rb") as f:
 LIVE_SOURCES = ["%load_ext nbsec", FRAME_CELL, RISKY_CELL, "%nbsec", "%nbsec mode warn"]
 
 
-def _panel_text(page: Any) -> str:
-    text: str = page.locator(PANEL).inner_text()
-    return text
-
-
-def _wait_for_testid(page: Any, testid: str, text: str) -> Any:
-    locator = page.locator(_testid(testid)).filter(has_text=text)
-    locator.first.wait_for(state="visible")
-    return locator
-
-
-def _cell_output(notebook: Any, index: int) -> str:
-    output = notebook.locator(".jp-Cell").nth(index).locator(".jp-OutputArea-output")
-    output.first.wait_for(state="visible")
-    text: str = output.first.inner_text()
-    return text
-
-
-def _save(page: Any) -> None:
-    """Save the current notebook (the command resolves once the file is written)."""
-    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-
-
-def _saved_metadata(path: Path) -> dict[str, Any]:
-    metadata: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))["metadata"]
-    return metadata
-
-
 def test_panel_shows_the_kernel_state_and_saves_it_in_metadata(
     lab_page: Any, lab_server: LabServer
 ) -> None:
     page = lab_page
     name = "panel-live.ipynb"
-    notebook = _open(page, lab_server, name, LIVE_SOURCES)
+    notebook = open_with_panel(page, lab_server, name, LIVE_SOURCES)
     path = lab_server.root_dir / name
 
     # not connected to nbsec: a save leaves metadata.nbsec out
-    _save(page)
-    assert "nbsec" not in _saved_metadata(path)
+    save(page)
+    assert "nbsec" not in saved_metadata(path)
 
-    _run_cell(page, notebook, 0)
-    _wait_for_status(page, "connected")
-    _wait_for_testid(page, "nbsec-findings", "No active findings.")
+    run_cell(page, notebook, 0)
+    wait_for_status(page, "connected")
+    wait_for_testid(page, "nbsec-findings", "No active findings.")
 
     # (a) a new DataFrame with e-mail columns: frame, column, entity and masked examples
-    _run_cell(page, notebook, 1)
+    run_cell(page, notebook, 1)
     frame = page.locator(f"{PANEL} [data-testid='nbsec-frame'][data-frame='customers']")
     try:
         frame.wait_for(state="visible")
     except Exception:
-        _screenshot(page, "panel-live-failure")
+        screenshot(page, "panel-live-failure")
         raise
     columns = frame.locator("[data-testid='nbsec-column-name']").all_inner_texts()
     assert sorted(columns) == sorted(["email", MARKUP_COLUMN])
@@ -329,28 +274,28 @@ def test_panel_shows_the_kernel_state_and_saves_it_in_metadata(
     assert sorted(examples) == ["a***@e***.com", "b***@e***.org", "c***@e***.net"]
     finding = page.locator(f"{PANEL} [data-testid='nbsec-finding'][data-rule='NBS-PII-001']")
     assert finding.count() == 2
-    assert page.locator(_testid("nbsec-count-medium")).inner_text().split() == ["2", "medium"]
+    assert page.locator(part("nbsec-count-medium")).inner_text().split() == ["2", "medium"]
 
     # a large frame is sampled as the cell runs; "Full scan" asks the kernel for every row
     size = frame.locator(".jp-NbsecPanel-frameSize")
     assert size.inner_text() == "3000 rows, 3 columns, sampled 2000 rows"
     frame.locator("[data-testid='nbsec-scan-button']").click()
     size.filter(has_text="3000 rows, 3 columns, complete scan").wait_for()
-    assert page.locator(_testid("nbsec-notice")).inner_text() == ""
+    assert page.locator(part("nbsec-notice")).inner_text() == ""
 
     # (b) markup from the kernel is text: shown verbatim, no element made of it
-    assert MARKUP_COLUMN in _panel_text(page)
+    assert MARKUP_COLUMN in panel_text(page)
     assert page.locator(f"{PANEL} img").count() == 0
     assert page.evaluate("document.body.dataset.injected") is None
 
     # a finding about a cell names it by position and, clicked, activates it
-    _run_cell(page, notebook, 2)
+    run_cell(page, notebook, 2)
     risky = page.locator(f"{PANEL} [data-testid='nbsec-finding'][data-rule='NBS-PKL-001']")
     risky.wait_for(state="visible")
-    assert risky.locator("[data-testid='nbsec-where']").inner_text() == "cell 3 line 5"
+    assert risky.locator("[data-testid='nbsec-where']").inner_text() == "cell 3, line 5"
 
     # the guarded load is listed with its verdict, action, file and short sha256
-    model = page.locator(_testid("nbsec-model"))
+    model = page.locator(part("nbsec-model"))
     model.wait_for(state="visible")
     weights = (lab_server.root_dir / "weights.pkl").read_bytes()
     shown = {
@@ -364,36 +309,36 @@ def test_panel_shows_the_kernel_state_and_saves_it_in_metadata(
         "what": "weights.pkl",
         "sha256": hashlib.sha256(weights).hexdigest()[:12],
     }
-    assert page.locator(_testid("nbsec-count-critical")).inner_text().split() == ["1", "critical"]
+    assert page.locator(part("nbsec-count-critical")).inner_text().split() == ["1", "critical"]
     notebook.locator(".jp-Cell").nth(0).locator(".jp-InputPrompt").click()
-    risky.locator(".jp-NbsecPanel-message").click()
+    risky.locator(".jp-NbsecPanel-findingLine").click()
     notebook.locator(".jp-Cell").nth(2).and_(page.locator(".jp-mod-active")).wait_for()
 
     # no raw value anywhere in the panel
-    text = _panel_text(page)
+    text = panel_text(page)
     assert [e for e in EMAILS if e in text] == []
 
     # (e) the populated panel, tall enough to show findings and frames
     page.set_viewport_size({"width": 1280, "height": 1300})
     try:
-        _screenshot(page, "panel-live")
+        screenshot(page, "panel-live")
     finally:
         page.set_viewport_size({"width": 1280, "height": 800})
 
     # (c) block mode from the panel reaches the kernel
-    page.locator(_testid("nbsec-mode-block")).click()
-    _wait_for_testid(page, "nbsec-mode", "block")
-    assert page.locator(_testid("nbsec-mode-block")).get_attribute("aria-pressed") == "true"
-    _run_cell(page, notebook, 3)
-    assert re.search(r"mode\s+block", _cell_output(notebook, 3))
+    page.locator(part("nbsec-mode-block")).click()
+    wait_for_testid(page, "nbsec-mode", "block")
+    assert page.locator(part("nbsec-mode-block")).get_attribute("aria-pressed") == "true"
+    run_cell(page, notebook, 3)
+    assert re.search(r"mode\s+block", cell_output(notebook, 3))
     # and a mode set in a cell shows in the panel
-    _run_cell(page, notebook, 4)
-    _wait_for_testid(page, "nbsec-mode", "warn")
-    assert page.locator(_testid("nbsec-mode-warn")).get_attribute("aria-pressed") == "true"
+    run_cell(page, notebook, 4)
+    wait_for_testid(page, "nbsec-mode", "warn")
+    assert page.locator(part("nbsec-mode-warn")).get_attribute("aria-pressed") == "true"
 
     # (d) saving writes the kernel's summary into metadata.nbsec
-    _save(page)
-    summary = _saved_metadata(path)["nbsec"]
+    save(page)
+    summary = saved_metadata(path)["nbsec"]
     assert summary["counts"]["medium"] == 2
     assert summary["frames_with_pii"] == ["customers"]
     assert summary["rules"] == ["NBS-PII-001", "NBS-PKL-001"]
@@ -401,21 +346,34 @@ def test_panel_shows_the_kernel_state_and_saves_it_in_metadata(
     assert saved_shas == [hashlib.sha256(weights).hexdigest()]
     assert [e for e in EMAILS if e in json.dumps(summary)] == []
 
-    # Allow asks for a reason; the waiver is listed and the finding leaves the active list
+    # Allow shows the scope before confirming and requires a reason; the waiver is listed and
+    # the finding leaves the active list
+    risky.locator(".jp-NbsecPanel-caret").first.click()
     risky.locator("[data-testid='nbsec-allow-button']").click()
     dialog = page.locator(".jp-Dialog")
-    dialog.locator("input").fill("fixture pickle written by this notebook")
+    scopes = dialog.locator(".jp-NbsecWaiverForm-scopeLabel").all_inner_texts()
+    assert scopes == [
+        "Every NBS-PKL-001 finding in this session",
+        "Every NBS-PKL-* finding in this session",
+    ]
+    assert dialog.locator("[data-testid='nbsec-waiver-scope-0']").is_checked()
+    dialog.locator(".jp-mod-accept").click()  # no reason: asked again, nothing allowed
+    dialog.locator(".jp-NbsecWaiverForm-error").wait_for()
+    assert page.locator(part("nbsec-waiver")).count() == 0
+    dialog.locator("[data-testid='nbsec-waiver-reason']").fill(
+        "fixture pickle written by this notebook"
+    )
     dialog.locator(".jp-mod-accept").click()
-    waiver = _wait_for_testid(page, "nbsec-waiver", "NBS-PKL-001")
+    waiver = wait_for_testid(page, "nbsec-waiver", "NBS-PKL-001")
     assert "fixture pickle written by this notebook" in waiver.inner_text()
     risky.wait_for(state="detached")
-    assert page.locator(_testid("nbsec-count-critical")).inner_text().split() == ["0", "critical"]
+    assert page.locator(part("nbsec-count-critical")).inner_text().split() == ["0", "critical"]
 
     # the on/off switch
-    page.locator(_testid("nbsec-enabled-switch")).click()
-    _wait_for_testid(page, "nbsec-enabled", "off")
-    page.locator(_testid("nbsec-enabled-switch")).click()
-    _wait_for_testid(page, "nbsec-enabled", "on")
+    page.locator(part("nbsec-enabled-switch")).click()
+    wait_for_testid(page, "nbsec-enabled", "off")
+    page.locator(part("nbsec-enabled-switch")).click()
+    wait_for_testid(page, "nbsec-enabled", "on")
 
 
 # A stand-in `nbsec` comm target that answers the handshake and `get_state` with STATE, and sends
@@ -476,10 +434,11 @@ MARKUP_STATE = {
     "waivers": [{"target": MARKUP, "kind": MARKUP, "reason": MARKUP, "at": MARKUP}],
     "lineage": {},
 }
-# texts above shown whole (the remediation is a tooltip, the sha256 is shortened): finding rule,
-# title, message, evidence and where; frame name, column, entity and example; model verdict, api,
-# action and source; waiver target, kind, reason and time
-MARKUP_SHOWN = 17
+# texts above shown whole once the finding is opened (the sha256 is shortened; tooltips and
+# labels are attributes): the finding's rule, title and where (its path) on its line, and rule,
+# title, message, evidence and remediation in its details; frame name, column, entity and
+# example; model verdict, source, api and action; waiver target, kind, reason and time
+MARKUP_SHOWN = 20
 
 
 def _update(state: object) -> dict[str, object]:
@@ -487,14 +446,12 @@ def _update(state: object) -> dict[str, object]:
 
 
 # an update the kernel pushes -> the notice the panel shows while it keeps the last good state
+MALFORMED = '"update" message has a malformed payload'
 BAD_UPDATES = [
-    (_update({**MARKUP_STATE, "version": "2"}), '"update" event has a malformed payload'),
-    (
-        _update({**MARKUP_STATE, "findings": [{**MARKUP_FINDING, "severity": 5}]}),
-        '"update" event has a malformed payload',
-    ),
-    (_update({**MARKUP_STATE, "frames": []}), '"update" event has a malformed payload'),
-    ({**_update(MARKUP_STATE), "v": 2}, 'unsupported protocol version in "update" event'),
+    (_update({**MARKUP_STATE, "version": "2"}), MALFORMED),
+    (_update({**MARKUP_STATE, "findings": [{**MARKUP_FINDING, "severity": 5}]}), MALFORMED),
+    (_update({**MARKUP_STATE, "frames": []}), MALFORMED),
+    ({**_update(MARKUP_STATE), "v": 2}, 'unsupported protocol version in "update" message'),
     ({"type": "evaluate", "v": 1, "payload": {"code": "1"}}, 'unexpected "evaluate" message'),
 ]
 
@@ -514,27 +471,29 @@ def test_panel_renders_kernel_state_as_text_and_drops_malformed_updates(
         FAKE_STATE_TARGET.format(handshake=json.dumps(handshake), state=json.dumps(MARKUP_STATE))
     ]
     sources += [f"push(json.loads(r'''{json.dumps(update)}'''))" for update, _ in BAD_UPDATES]
-    notebook = _open(page, lab_server, "panel-fake-state.ipynb", sources)
-    _run_cell(page, notebook, 0)
-    _wait_for_status(page, "connected")
+    notebook = open_with_panel(page, lab_server, "panel-fake-state.ipynb", sources)
+    run_cell(page, notebook, 0)
+    wait_for_status(page, "connected")
     try:
-        page.locator(_testid("nbsec-waiver")).wait_for(state="visible")
+        page.locator(part("nbsec-waiver")).wait_for(state="visible")
     except Exception:
-        _screenshot(page, "panel-fake-state-failure")
+        screenshot(page, "panel-fake-state-failure")
         raise
 
+    page.locator(part("nbsec-finding")).locator(".jp-NbsecPanel-caret").click()
+    page.locator(f"{PANEL} .jp-NbsecPanel-remediation").wait_for()
     text_content = page.locator(PANEL).evaluate("node => node.textContent")
     assert text_content.count(MARKUP) == MARKUP_SHOWN
     assert page.locator(f"{PANEL} img").count() == 0
     assert page.evaluate("document.body.dataset.injected") is None
 
     for index, (_update_message, notice) in enumerate(BAD_UPDATES, start=1):
-        _run_cell(page, notebook, index)
+        run_cell(page, notebook, index)
         shown = f"ignored a message from the kernel: {notice}"
-        _wait_for_testid(page, "nbsec-notice", shown)
-        assert page.locator(_testid("nbsec-notice")).inner_text() == shown
-        assert page.locator(_testid("nbsec-count-high")).inner_text().split() == ["1", "high"]
-        assert page.locator(_testid("nbsec-finding")).count() == 1
+        wait_for_testid(page, "nbsec-notice", shown)
+        assert page.locator(part("nbsec-notice")).inner_text() == shown
+        assert page.locator(part("nbsec-count-high")).inner_text().split() == ["1", "high"]
+        assert page.locator(part("nbsec-finding")).count() == 1
     assert page.locator(f"{PANEL} img").count() == 0
 
 
@@ -554,10 +513,10 @@ def test_save_leaves_metadata_alone_when_save_summary_is_off(
 ) -> None:
     page = fresh_lab_page
     name = "panel-no-summary.ipynb"
-    notebook = _open(page, lab_server, name, ["%load_ext nbsec", FRAME_CELL])
-    _run_cell(page, notebook, 0)
-    _run_cell(page, notebook, 1)
+    notebook = open_with_panel(page, lab_server, name, ["%load_ext nbsec", FRAME_CELL])
+    run_cell(page, notebook, 0)
+    run_cell(page, notebook, 1)
     page.locator(f"{PANEL} [data-testid='nbsec-frame'][data-frame='customers']").wait_for()
 
-    _save(page)
-    assert "nbsec" not in _saved_metadata(lab_server.root_dir / name)
+    save(page)
+    assert "nbsec" not in saved_metadata(lab_server.root_dir / name)

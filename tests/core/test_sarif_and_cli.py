@@ -64,11 +64,11 @@ def test_sarif_log_is_valid_and_complete() -> None:
     assert first["level"] == "error"
     assert driver["rules"][first["ruleIndex"]]["id"] == "NBS-SEC-001"
     assert first["locations"][0]["physicalLocation"]["region"] == {"startLine": 3, "startColumn": 5}
-    assert first["locations"][0]["logicalLocations"][0]["name"] == "cell[2]"
+    assert first["locations"][0]["logicalLocations"][0]["name"] == "cell 3"  # cell_index 2
     assert first["partialFingerprints"]["nbsecFingerprint/v1"].startswith("sha256:")
     pii = results["NBS-PII-002"]
     assert pii["level"] == "error"
-    assert pii["locations"][0]["logicalLocations"][0]["name"] == "cell[4].outputs[0]"
+    assert pii["locations"][0]["logicalLocations"][0]["name"] == "cell 5 output 1"
     assert results["NBS-LIN-001"]["level"] == "note"
     assert all(r["locations"] for r in run["results"])
 
@@ -139,7 +139,7 @@ def test_text_table_is_readable(capsys: pytest.CaptureFixture[str]) -> None:
     finish(RunResult(findings=findings(), scanned=2), args_for(), Policy())
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["SEVERITY", "RULE", "WHERE", "WHAT"]
-    assert out[1].startswith("CRITICAL") and "nb.ipynb cell 2 line 3" in out[1]
+    assert out[1].startswith("CRITICAL") and "nb.ipynb cell 3 line 3" in out[1]  # 1-based
     assert out[-1] == "3 finding(s) (1 critical, 1 high, 1 info) in 2 file(s)"
 
 

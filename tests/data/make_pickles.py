@@ -687,6 +687,157 @@ def bombs(out: Path, canary: Path) -> list[Sample]:
     ]  # fmt: skip
 
 
+@builder
+def loader_differentials(out: Path, canary: Path) -> list[Sample]:
+    """Streams that loaders read differently: what a scanner with its own parser misses."""
+    P23 = "NBS-PKL-023"
+    mkdir = f"cos\nmkdir\n(V{canary}\ntR".encode()
+    # python/cpython#154848: a GLOBAL whose line crosses the end of a FRAME (the C unpickler
+    # reads on; pickletools and the pure-Python unpickler see different opcodes)
+    straddle = b"\x80\x04\x95" + struct.pack("<Q", 4) + b"N0" + mkdir + b"0N."
+    # the report's own shape: a peek-window-sized line, then a frame that hides a BINBYTES
+    hidden = f"cos\nmkdir\nV{canary}\n\x85R".encode()
+    window = (
+        b"\x80\x05N"
+        + b"V"
+        + b"a" * (8192 * 16 - 17)
+        + b"\n0("
+        + b"\x95"
+        + struct.pack("<Q", 2)
+        + b"B\x07\x01\x00\x00"
+        + b"\x00\x00"
+        + (hidden + b"(").ljust(261, b"N")
+        + b"1."
+    )
+    nested = (
+        b"\x80\x04\x95"
+        + struct.pack("<Q", 30)
+        + b"N0\x95"
+        + struct.pack("<Q", 2)
+        + b"N0"
+        + mkdir
+        + b"."
+    )
+    # STOP inside a frame: pickle.load on a peekable file and on a stream start the next pickle
+    # at different offsets
+    stop_in_frame = b"\x80\x04\x95" + struct.pack("<Q", 3 + len(mkdir)) + b"N." + mkdir + b"."
+    # a FRAME longer than the file: the C unpickler stops, the pure-Python one (joblib, pandas'
+    # fallback) reads what is there and runs it
+    short = b"\x80\x04\x95" + struct.pack("<Q", 4096) + mkdir + b"."
+    # the last GLOBAL line without its newline: only the pure-Python unpickler imports it
+    no_newline = mkdir + b"0" + b"cos\nsystem"
+    # an INT the C unpickler reads in octal (strtol) and the pure-Python one rejects
+    octal = b"I017\n0" + mkdir + b"."
+    # first opcodes outside any "pickle start" list
+    unusual_start = b"K\x010" + mkdir + b"."
+    # a name computed by an allowlisted call, then imported (STACK_GLOBAL on call results)
+    computed = (
+        b"\x80\x04cbuiltins\nstr\n"
+        + _uni("os")
+        + b"\x85R"
+        + b"cbuiltins\nstr\n"
+        + _uni("mkdir")
+        + b"\x85R\x93"
+        + _uni(str(canary))
+        + b"\x85R."
+    )
+    files = {
+        "mal_frame_straddle.pkl": (straddle, "GLOBAL line crosses a FRAME end", (P23,),
+                                   "python/cpython#154848"),
+        "mal_frame_peek_window.pkl": (window, "frame hides opcodes behind a peek window", (P23,),
+                                      "python/cpython#154848 (report)"),
+        "mal_frame_nested.pkl": (nested, "FRAME inside a FRAME", (P23,), "python/cpython#154893"),
+        "mal_stop_inside_frame.pkl": (stop_in_frame, "STOP inside a FRAME, payload after it",
+                                      (P23,), "trailofbits/fickling#317"),
+        "mal_frame_beyond_file.pkl": (short, "FRAME longer than the file (pure-Python reads it)",
+                                      (P10,), "pure-Python unpickler differential"),
+        "mal_global_without_newline.pkl": (no_newline, "last GLOBAL without newline", (P10,),
+                                           "pure-Python unpickler differential"),
+        "mal_int_octal.pkl": (octal, "INT read in octal by the C unpickler", (P10,),
+                              "issue 11 (INT/LONG text in every base)"),
+        "mal_unusual_first_opcode.pkl": (unusual_start, "first opcode outside the usual starts",
+                                         (P10,), "issue 11 (pickle start list)"),
+        "mal_computed_name.pkl": (computed, "STACK_GLOBAL fed by allowlisted calls", (P12,),
+                                  "mmaitre314/picklescan#22 family"),
+    }  # fmt: skip
+    samples = []
+    for name, (data, family, rules, advisory) in files.items():
+        _w(out, name, data)
+        samples.append(Sample(name, family, True, D, rules, advisory))
+    return samples
+
+
+@builder
+def encoded_and_loader_chains(out: Path, canary: Path) -> list[Sample]:
+    """Pickles carried as text or compressed bytes inside a pickle (issue 11 item 8), and loaders
+    reached through allowlisted-looking names."""
+    inner = call_p2("os", "mkdir", str(canary))
+    b64 = base64.b64encode(inner).decode()
+    hexed = inner.hex()
+    # only allowlisted globals outside; the payload is a string that decodes to a pickle
+    as_b64 = b"\x80\x04cbuiltins\nstr\n" + _uni(b64) + b"\x85R."
+    as_hex = b"\x80\x04cbuiltins\nstr\n" + _uni(hexed) + b"\x85R."
+    as_zlib = (
+        b"\x80\x04cbuiltins\nbytes\n"
+        + b"C"
+        + bytes([len(zlib.compress(inner))])
+        + zlib.compress(inner)
+        + b"\x85R."
+    )
+    chain = b"\x80\x04cpickle\nloads\ncbase64\nb64decode\n" + _uni(b64) + b"\x85R\x85R."
+    hook = (
+        b"\x80\x04ctorch.nn.modules.module\nregister_module_forward_hook\ncbuiltins\nprint\n\x85R."
+    )
+    from_bytes = b"\x80\x04ctorch.storage\n_load_from_bytes\nC\x04abcd\x85R."
+    _w(out, "mal_base64_string.pkl", as_b64)
+    _w(out, "mal_hex_string.pkl", as_hex)
+    _w(out, "mal_zlib_bytes.pkl", as_zlib)
+    _w(out, "mal_base64_loads_chain.pkl", chain)
+    _w(out, "mal_torch_module_hook.pt", torch_zip_bytes(hook))
+    _w(out, "mal_load_from_bytes_any_bytes.pt", torch_zip_bytes(from_bytes))
+    return [
+        Sample("mal_base64_string.pkl", "base64 pickle in a string", True, D, (P10,), "item 8"),
+        Sample("mal_hex_string.pkl", "hex pickle in a string", True, D, (P10,), "item 8"),
+        Sample("mal_zlib_bytes.pkl", "zlib pickle in bytes", True, D, (P10,), "item 8"),
+        Sample("mal_base64_loads_chain.pkl", "pickle.loads(base64.b64decode(...))", True, D,
+               (P10,), "mmaitre314/picklescan#74; item 8"),
+        Sample("mal_torch_module_hook.pt", "torch.nn.modules module-level hook", True, D, (P10,),
+               "issue 11 (torch.nn.modules prefix)"),
+        Sample("mal_load_from_bytes_any_bytes.pt", "torch.storage._load_from_bytes is a loader",
+               True, D, (P10,), "issue 11 (no loader on the allowlist)"),
+    ]  # fmt: skip
+
+
+@builder
+def joblib_side_files(out: Path, canary: Path) -> list[Sample]:
+    """joblib < 0.10 wrappers make joblib.load numpy.load(allow_pickle=True) a file they name."""
+    side = out / "side_payload.npy"
+    import numpy as np
+
+    np.save(side, np.array([_Reduce(os.mkdir, str(canary)), 1], dtype=object), allow_pickle=True)
+    state = b"}(" + _bin_str("filename") + _bin_str(side.name) + _bin_str("allow_mmap") + b"\x89u"
+    data = b"\x80\x02cjoblib.numpy_pickle_compat\nNDArrayWrapper\n)\x81" + state + b"b."
+    _w(out, "mal_joblib_side_file.joblib", data)
+    return [
+        Sample("mal_joblib_side_file.joblib", "joblib NDArrayWrapper side file", True, D,
+               ("NBS-PKL-024",), "issue 11 (joblib side files)"),
+        Sample("side_payload.npy", "object array loaded by a side-file wrapper", True, D, (P10,)),
+    ]  # fmt: skip
+
+
+@builder
+def bombs_by_length(out: Path, canary: Path) -> list[Sample]:
+    files = {
+        "mal_memo_bomb.pkl": b"\x80\x04N" + b"r" + struct.pack("<I", 1 << 30) + b".",
+        "mal_length_bomb.pkl": b"\x80\x04\x8e" + struct.pack("<Q", 1 << 40) + b"x.",
+        "mal_frame_bomb.pkl": b"\x80\x04\x95" + struct.pack("<Q", 1 << 40) + b"N.",
+    }
+    for name, data in files.items():
+        _w(out, name, data)
+    return [Sample(n, "allocation by declared length", True, S, (), "issue 11 (length bombs)")
+            for n in files]  # fmt: skip
+
+
 # -- benign ---------------------------------------------------------------------------------------
 
 
@@ -859,6 +1010,154 @@ def benign_formats(out: Path, canary: Path) -> list[Sample]:
         h5.attrs["model_config"] = json.dumps(_sequential([_dense("d")]))
         h5.create_dataset("w", data=[1.0, 2.0])
     samples.append(Sample("ok_keras.h5", "keras h5", False, OK))
+    return samples
+
+
+@builder
+def containers_as_loaders_read_them(out: Path, canary: Path) -> list[Sample]:
+    """Archives whose members a loader finds differently from a naive reader."""
+    payload_p0 = call_p0("os", "mkdir", str(canary))
+    # torch's reader looks records up case-insensitively
+    upper = torch_zip_bytes(pickle.dumps({"w": 1}), extra={"DATA.PKL": payload_p0})
+    _w(out, "mal_torch_case_insensitive.pt", upper)
+    # two central directories: zipfile reads the one before the end record, miniz the declared
+    benign = pickle.dumps([1, 2], protocol=2)
+    evil = pickle.dumps(_Reduce(os.mkdir, str(canary)), protocol=2)
+
+    def parts(name: str, body: bytes) -> tuple[bytes, bytes]:
+        raw = _zip({name: body})
+        at = struct.unpack("<L", raw[raw.rfind(b"PK\x05\x06") + 16 :][:4])[0]
+        return raw[:at], raw[at : raw.rfind(b"PK\x05\x06")]
+
+    local_a, entry_a = parts("a.pkl", benign)
+    local_b, entry_b = parts("b.pkl", evil)
+    # zipfile finds its directory right before the end record and shifts every offset by the
+    # distance to the declared one (len(entry_a)): b.pkl's entry is written for that shift
+    pad = b"\x00" * 64
+    at_b = len(local_a) + len(pad)
+    entry_b = entry_b[:42] + struct.pack("<L", at_b - len(entry_a)) + entry_b[46:]
+    body = local_a + pad + local_b + entry_a
+    end = struct.pack("<4sHHHHLLH", b"PK\x05\x06", 0, 0, 1, 1, len(entry_b), at_b + len(local_b), 0)
+    body += entry_b
+    _w(out, "mal_zip_two_directories.npz", body + end)
+    # a pax global header names every later member "pickle": tarfile (and so torch's legacy
+    # loader) reads the last of them
+    buf = io.BytesIO()
+    with tarfile.open(
+        fileobj=buf, mode="w", format=tarfile.PAX_FORMAT, pax_headers={"path": "pickle"}
+    ) as tf:
+        for name, body_bytes in (("notes.txt", b"hello"), ("weights.bin", evil)):
+            info = tarfile.TarInfo(name)
+            info.size = len(body_bytes)
+            tf.addfile(info, io.BytesIO(body_bytes))
+    _w(out, "mal_tar_pax_global_path.tar", buf.getvalue())
+    # legacy torch tar: the payload in the storage_views pickle after the storages
+    record = b"\x80\x02(" + _bin_str("0") + _bin_str("cpu") + b"ctorch\nFloatStorage\nt."
+    storages = pickle.dumps(1, protocol=2) + record + struct.pack("<q", 2) + b"\x00" * 8 + evil
+    legacy = tar_bytes(
+        {
+            "sys_info": pickle.dumps({"protocol_version": 1000}, protocol=2),
+            "pickle": pickle.dumps({"w": 1}, protocol=2),
+            "storages": storages,
+            "tensors": pickle.dumps(0, protocol=2),
+        }
+    )
+    _w(out, "mal_torch_legacy_storage_views.pt", legacy)
+    return [
+        Sample(
+            "mal_torch_case_insensitive.pt",
+            "torch record found case-insensitively",
+            True,
+            D,
+            (P10,),
+            "issue 11 (torch reader case-insensitive)",
+        ),
+        Sample(
+            "mal_zip_two_directories.npz",
+            "two central directories",
+            True,
+            D,
+            ("NBS-PKL-023", P10),
+            "issue 11 (zipfile central-directory choice)",
+        ),
+        Sample(
+            "mal_tar_pax_global_path.tar",
+            "pax global header renames members",
+            True,
+            D,
+            (P10,),
+            "issue 11 (tarfile pax global headers)",
+        ),
+        Sample(
+            "mal_torch_legacy_storage_views.pt",
+            "payload in storage_views",
+            True,
+            D,
+            (P10,),
+            "issue 11 (legacy torch second pickle)",
+        ),
+    ]
+
+
+@builder
+def fuzz_divergences(out: Path, canary: Path) -> list[Sample]:
+    """Every input on which the differential fuzzer once caught nbsec disagreeing with a real
+    loader (``tests/data/fuzz_cases.json``); they name the fuzzer's harmless canary module."""
+    cases = json.loads((Path(__file__).parent / "fuzz_cases.json").read_text())["cases"]
+    samples = []
+    for i, case in enumerate(cases):
+        name = f"mal_fuzz_case_{i:02d}.pkl"
+        _w(out, name, bytes.fromhex(case["hex"]))
+        flagged = case["expect"] in ("dangerous", "suspicious")
+        samples.append(
+            Sample(
+                name,
+                f"fuzzer: {case['why']}",
+                flagged,
+                case["expect"],
+                (),
+                "benchmarks/fuzz_pickle_scanner.py",
+            )
+        )
+    return samples
+
+
+@builder
+def benign_everyday(out: Path, canary: Path) -> list[Sample]:
+    """Everyday objects that must never be flagged (issue 11 item 5)."""
+    import argparse
+    import functools
+    import re
+
+    values = {
+        "regex": re.compile(r"a+b", re.IGNORECASE),
+        "namespace": argparse.Namespace(lr=0.1, epochs=3),
+        "partial": functools.partial(int, base=2),
+        "builtin_len": len,
+        "future": __import__("__future__").annotations,
+    }
+    samples = []
+    for key, value in values.items():
+        for proto in (2, 4, 5):
+            name = f"ok_{key}_p{proto}.pkl"
+            _w(out, name, pickle.dumps(value, protocol=proto))
+            samples.append(Sample(name, f"benign {key}", False, OK))
+    try:
+        import pandas as pd
+    except ImportError:
+        return samples
+    frame = pd.DataFrame({"a": [1, 2], "s": ["x", "y"], "c": pd.Categorical(["u", "v"])})
+    frame.to_pickle(out / "ok_pandas_mixed.pkl")
+    pd.Series([1.5, None], dtype="Float64").to_pickle(out / "ok_pandas_series.pkl")
+    samples += [
+        Sample("ok_pandas_mixed.pkl", "pandas frame with categoricals", False, OK),
+        Sample("ok_pandas_series.pkl", "pandas nullable series", False, OK),
+    ]
+    try:
+        frame.astype({"s": "string[pyarrow]"}).to_pickle(out / "ok_pandas_arrow.pkl")
+        samples.append(Sample("ok_pandas_arrow.pkl", "pandas Arrow-backed strings", False, OK))
+    except Exception:
+        pass
     return samples
 
 

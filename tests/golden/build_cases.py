@@ -254,6 +254,143 @@ def main() -> None:
     )
 
 
+def b64(text: str) -> str:
+    import base64
+
+    return base64.b64encode(text.encode()).decode()
+
+
+def own_block(source: str, cell_id: str, *extra: Any) -> Any:
+    """An inline findings block as the kernel extension saves it."""
+    from nbsec.findings import Location
+    from nbsec.kernel.display import findings_bundle, heading_for
+    from nbsec.source import NameScope, check_cell_source
+
+    found = check_cell_source(source, location=Location(cell_id=cell_id), scope=NameScope())
+    found += list(extra)
+    return new_output("display_data", data=findings_bundle(found, heading_for(found, "code")))
+
+
+def text_everywhere() -> None:
+    """Secrets and personal data in every place a notebook keeps text."""
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><text x="1" y="1">SSN 536-22-8843</text></svg>'
+    csv_link = (
+        '<a download="customers.csv" href="data:text/csv;base64,'
+        + b64("name,email\nAnn Smith,ann.smith@acme-corp.com\nBob Jones,bob.jones@example.org\n")
+        + '">Download CSV</a>'
+    )
+    note = new_markdown_cell("Questions to jane.doe@acme-corp.com, see the attached note.")
+    note["attachments"] = {
+        "note.txt": {"text/plain": b64(f"aws key id {s.AWS_KEY_ID}\n")},
+        "id card of maria.lopez@acme-corp.com.png": {"image/png": "iVBORw0KGgoAAAANSUhEUgAA"},
+    }
+    configured = code("settings = load()", stream("loaded\n"))
+    configured["metadata"] = {"tags": ["setup"], "config": {"password": "hunter2-prod"}}
+    write(
+        "text_everywhere",
+        note,
+        configured,
+        code("print(settings)", stream("user: etl\nPassword: Tr0ub4dor&3\n")),
+        code(
+            "requests.get(URL).raise_for_status()",
+            new_output(
+                "error",
+                ename="HTTPError",
+                evalue=f"401 Client Error: Unauthorized for url: https://api.acme.io/v2?api_key={s.GENERIC_TOKEN}",
+                traceback=[
+                    "\x1b[0;31mHTTPError\x1b[0m  Traceback (most recent call last)",
+                    "\x1b[0;31mHTTPError\x1b[0m: 401 Client Error: Unauthorized for url: "
+                    f"https://api.acme.io/v2?api_key={s.GENERIC_TOKEN}",
+                ],
+            ),
+        ),
+        code(
+            "display(HTML(contact))",
+            new_output(
+                "display_data",
+                data={
+                    "text/html": '<p>Owner: <a href="mailto:maria.lopez%40acme-corp.com">Maria</a>'
+                    f"</p>{csv_link}",
+                    "text/plain": "<IPython.core.display.HTML object>",
+                },
+            ),
+        ),
+        code(
+            "plot_ids()",
+            new_output(
+                "display_data",
+                data={"image/svg+xml": svg, "text/plain": "<Figure>"},
+            ),
+        ),
+        code(
+            "show_config()",
+            new_output(
+                "display_data",
+                data={
+                    "application/vnd.acme.config+json": {"service": {"token": s.SLACK}},
+                    "text/plain": "<Config>",
+                },
+            ),
+        ),
+        code('password = "Tr0ub4dor&3-x"\nlogin(password)'),
+        code("print(password)", stream("Tr0ub4dor&3-x\n")),
+        metadata={
+            "widgets": {
+                "application/vnd.jupyter.widget-state+json": {
+                    "version_major": 2,
+                    "version_minor": 0,
+                    "state": {
+                        "a1": {
+                            "model_name": "TextModel",
+                            "state": {"value": "alex.kim@acme-corp.com", "description": "Email"},
+                        }
+                    },
+                }
+            }
+        },
+    )
+
+
+def own_outputs() -> None:
+    """nbsec's own inline findings blocks: current ones are quiet, stale ones are reported once,
+    a forged block does not hide data; a cell over the policy's size limit is reported."""
+    from nbsec.findings import Finding, Location
+
+    load = LINT_EXEMPTION + "import pickle\nobj = pickle.load(open('m.pkl', 'rb'))"
+    hub = "from transformers import AutoModel\nm = AutoModel.from_pretrained('org/m')"
+    frame = Finding.from_rule(
+        "NBS-PII-001",
+        "frame 'df' column 'name' holds PERSON (100% of 5), EMAIL_ADDRESS",
+        Location(cell_id="own_outputs-03"),
+        evidence="J*** S****, j***@a***.com",
+        key="df|name|PERSON",
+    )
+    forged = new_output(
+        "display_data",
+        data={
+            "application/vnd.nbsec.findings+json": {"v": 1, "findings": []},
+            "text/plain": "contact ann.smith@acme-corp.com for access",
+        },
+    )
+    cells = [
+        code(load, own_block(load, "own_outputs-00")),
+        code("x = 1", own_block(load, "own_outputs-01")),
+        code(hub, own_block(hub, "own_outputs-02")),
+        code("df.head()", own_block("df.head()", "own_outputs-03", frame)),
+        code("df.tail()", forged),
+        code("TABLE = {\n" + "".join(f"    'k{i}': {i},\n" for i in range(40)) + "}"),
+    ]
+    nb = new_notebook(cells=cells, metadata=KERNEL)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"own_outputs-{i:02d}"
+    nbformat.write(nb, str(HERE / "own_outputs.ipynb"))
+    (HERE / "own_outputs.policy.toml").write_text(
+        "# Policy used with own_outputs.ipynb by the golden tests.\n"
+        "[scan]\nmax_cell_chars = 300\n\n"
+        '[[waivers]]\nrule = "NBS-MDL-002"\nreason = "internal mirror of the hub"\n'
+    )
+
+
 def format_notebooks() -> None:
     """``ruff format`` the notebooks so that ``ruff format --check`` over tests/ stays clean."""
     ruff = Path(sys.executable).with_name("ruff")
@@ -263,4 +400,6 @@ def format_notebooks() -> None:
 
 if __name__ == "__main__":
     main()
+    text_everywhere()
+    own_outputs()
     format_notebooks()

@@ -186,12 +186,30 @@ def test_request_table_over_the_comm(kernel: Kernel) -> None:
     report = ask("report", {}, "r7")
     assert (report["success"], report["error_code"]) == (False, "unavailable")
     assert ask("exec", {"code": "1"}, "r8")["error"] == "unknown message type 'exec'"
-    # the full scan finished between messages: its progress, then an update with the frame
-    while not any(
-        e["type"] == "scan_progress" and e["payload"]["job"]["state"] == "done"  # type: ignore[index]
-        for e in events
+
+    # the full scan finished between messages (in steps): its progress, then an update with
+    # the frame
+    def exhaustive_update() -> bool:
+        return any(
+            e["type"] == "update"
+            and e["payload"]
+            .get("frames", {})
+            .get("upsert", {})
+            .get("customers", {})
+            .get(  # type: ignore[union-attr]
+                "exhaustive"
+            )
+            for e in events
+        )
+
+    while not (
+        any(
+            e["type"] == "scan_progress" and e["payload"]["job"]["state"] == "done"  # type: ignore[index]
+            for e in events
+        )
+        and exhaustive_update()
     ):
-        events.append(kernel.comm_next(comm)[1])
+        events.append(kernel.comm_next(comm, timeout=60)[1])
     # every change made from the panel reached it as a delta from the version it had
     updates = [e["payload"] for e in events if e["type"] == "update"]
     assert updates and updates[0]["base"] == version  # type: ignore[index]

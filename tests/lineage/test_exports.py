@@ -205,3 +205,5 @@ def test_mermaid_declares_every_node_and_escapes_labels(make_session: Any, tmp_p
         '["', ""
     ).replace('"]', "")
     assert "#34;" in text and "#60;" in text
+    # cells are labelled as the notebook numbers them: the first cell, first run
+    assert re.search(r'n\d+\("cell 1 \[1\]"\)', text) or "cell 1 [1]" in text

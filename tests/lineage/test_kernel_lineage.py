@@ -150,7 +150,7 @@ def test_sigkill_mid_session_keeps_every_completed_record(tmp_path: Path) -> Non
     ("args", "code", "expect"),
     [
         (["--format", "json"], 0, '"error": "KeyError"'),
-        (["--stop-on-error"], 2, "cell 2 raised KeyError"),
+        (["--stop-on-error"], 2, "cell 3 raised KeyError"),  # 1-based: markdown is cell 1
     ],
 )
 def test_failing_cell(tmp_path: Path, args: list[str], code: int, expect: str) -> None:

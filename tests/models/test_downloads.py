@@ -105,7 +105,8 @@ def test_snapshot_download_records_every_file(
 
 @pytest.mark.parametrize(
     ("trusted", "outcome"),
-    [(("huggingface.co/acme",), "allowed"), (("huggingface.co/other-org",), "blocked")],
+    # a trusted source never admits a dangerous file: only an allow of that exact file does
+    [(("huggingface.co/acme",), "blocked"), (("huggingface.co/other-org",), "blocked")],
 )
 def test_load_of_a_downloaded_file_carries_its_source(
     trusted: tuple[str, ...], outcome: str, tmp_path: Path, fake_hub: FakeHub, guard_with: Any

@@ -30,8 +30,17 @@ A, D, U = Judgement.ALLOWED, Judgement.DENIED, Judgement.UNKNOWN
         ("numpy", "__builtins__", D),  # dunder gadget
         ("numpy", "prod.__globals__", D),
         ("mypackage.models", "MyNet", U),
-        ("torch.nn.modules.module", "Module.helper", U),  # prefixes admit module-level names only
-        ("sklearn.linear_model._logistic", "LogisticRegression", U),  # opt-in profile
+        ("torch.nn.modules.module", "Module.helper", U),  # exact names only
+        ("sklearn.linear_model._logistic", "LogisticRegression", A),  # reviewed by default
+        ("pandas.core.frame", "DataFrame", A),  # pandas 2 name
+        ("pandas", "DataFrame", A),  # pandas 3 name
+        ("functools", "partial", A),  # what it wraps is judged on its own
+        ("builtins", "len", A),
+        ("re", "_compile", A),
+        ("argparse", "Namespace", A),
+        ("torch.storage", "_load_from_bytes", D),  # a loader is never allowed
+        ("torch.nn.modules.module", "register_module_forward_hook", D),
+        ("joblib.numpy_pickle_compat", "NDArrayWrapper", D),  # unpickles a side file
         ("mypackage.io", "Reader", U),  # "io" is denied only as a top-level module
     ],
 )
@@ -42,11 +51,7 @@ def test_default_judgement(module: str, qualname: str, expected: Judgement) -> N
 @pytest.mark.parametrize(
     ("policy", "module", "qualname", "expected"),
     [
-        (Policy(allow_profiles=("sklearn",)), "sklearn.linear_model._logistic",
-         "LogisticRegression", A),
         (Policy(allow_profiles=("sklearn",)), "sklearn.tree._tree", "Tree", A),
-        (Policy(allow_profiles=("pandas",)), "pandas.core.frame", "DataFrame", A),
-        (Policy(allow_profiles=("sklearn",)), "pandas.core.frame", "DataFrame", U),
         (Policy(allow_globals=("mypackage.models.MyNet",)), "mypackage.models", "MyNet", A),
         (Policy(allow_globals=("mypackage.models.MyNet",)), "mypackage.models", "Other", U),
     ],
@@ -57,8 +62,10 @@ def test_policy_extends_the_allowlist(
     assert GlobalsJudge(policy).judge(module, qualname) is expected
 
 
-def test_every_policy_profile_has_data() -> None:
-    assert set(PROFILES) <= set(global_lists().profiles)
+def test_every_policy_profile_names_a_family() -> None:
+    families = set(global_lists().profiles)
+    assert {"scikit-learn", "pandas", "numpy", "torch-nn", "stdlib"} <= families
+    assert set(PROFILES) - {"sklearn", "xgboost", "lightgbm", "transformers"} <= families
 
 
 def test_torchscript_names_are_allowed_only_in_torchscript_archives() -> None:
@@ -68,13 +75,10 @@ def test_torchscript_names_are_allowed_only_in_torchscript_archives() -> None:
 
 
 def test_every_exact_allowlist_entry_is_effective() -> None:
-    """Exact entries win over deny-list modules (``torch.serialization._get_layout`` is allowed
-    though ``torch.serialization`` is denied), so each one must come out allowed."""
+    """A reviewed exact name may sit in a denied module; each one must come out allowed."""
     lists = global_lists()
-    judge = GlobalsJudge(
-        Policy(allow_profiles=tuple(lists.profiles)), extra_profiles=FORMAT_PROFILES
-    )
-    for names in lists.allow_exact.values():
+    judge = GlobalsJudge(extra_profiles=FORMAT_PROFILES)
+    for names in [*lists.families.values(), *lists.format_exact.values()]:
         for name in names:
             module, _, qualname = name.rpartition(".")
             assert judge.judge(module, qualname) is Judgement.ALLOWED, name

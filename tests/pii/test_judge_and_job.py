@@ -31,21 +31,54 @@ def _doc_examples(module: str) -> list[str]:
     return out
 
 
+def _sample(pattern: str, rng: random.Random) -> str:
+    """A random string the (simple) candidate pattern matches, from its parse tree."""
+    import re._constants as c
+    import re._parser as sre
+
+    def gen(items: object) -> str:
+        out = []
+        for op, arg in items:  # type: ignore[attr-defined]
+            if op is c.LITERAL:
+                out.append(chr(arg))
+            elif op is c.IN:
+                choices: list[str] = []
+                for kind, value in arg:
+                    if kind is c.LITERAL:
+                        choices.append(chr(value))
+                    elif kind is c.RANGE:
+                        choices += [chr(x) for x in range(value[0], value[1] + 1)]
+                    elif kind is c.CATEGORY:
+                        choices += list("0123456789")
+                out.append(rng.choice(choices))
+            elif op is c.MAX_REPEAT:
+                low, high, sub = arg
+                count = low if high == c.MAXREPEAT else rng.randint(low, min(high, low + 1))
+                if low == 0 and high == 1:
+                    count = 1  # optional separators: write them
+                out.append("".join(gen(sub) for _ in range(count)))
+            elif op is c.SUBPATTERN:
+                out.append(gen(arg[-1]))
+            elif op is c.BRANCH:
+                out.append(gen(rng.choice(arg[1])))
+            elif op is c.CATEGORY:
+                out.append(str(rng.randint(0, 9)))
+        return "".join(out)
+
+    return gen(sre.parse(pattern))
+
+
 def _valid_numbers(nid: national_ids.NationalId, n: int, rng: random.Random) -> list[str]:
     """``n`` numbers in the candidate format that stdnum accepts: documented examples, then
-    random ones completed by trying every last character."""
+    random strings of the pattern completed by trying every last character."""
     pattern = re.compile(r"(?<![\w.-])" + nid.pattern + r"(?![\w]|[.-]\w)")
     found = [x for x in _doc_examples(nid.module) if pattern.fullmatch(x)]
-    base = found[0] if found else None
-    tries = 0
-    while len(found) < n and base and tries < 200_000:
-        tries += 1
-        chars = list(base)
-        for i in range(len(chars) - 1):
-            if chars[i].isdigit() and rng.random() < 0.5 and i > 1:
-                chars[i] = str(rng.randint(0, 9))
-        for last in "0123456789XK":
-            cand = "".join(chars[:-1]) + last
+    for _ in range(20_000):
+        if len(found) >= n:
+            break
+        body = _sample(nid.pattern, rng)
+        for last in "0123456789XKABCDEFGHIJLMNOPQRSTUVW":
+            cand = body[:-1] + last
             if pattern.fullmatch(cand) and national_ids.is_valid(nid.module, cand):
                 if cand not in found:
                     found.append(cand)

@@ -70,6 +70,8 @@ def validate_html(text: str) -> _Page:
     assert "script" not in page.tags
     assert page.urls == [], page.urls
     assert not re.search(r"url\((?!#)|@import", text)  # only in-page references (SVG markers)
+    # and should anything slip through, the page forbids scripts and every fetch
+    assert "default-src 'none'" in text and "script-src" not in text
     return page
 
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import os
 import pickle
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from nbsec.report.generate import generate, write
 from tests.report.attachments import validate_files
+from tests.report.conftest import write_notebook
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
@@ -23,13 +22,16 @@ class _Payload:
         return (os.system, ("echo pwned",))
 
 
-@pytest.fixture
-def executed(make_notebook: Callable[..., Path], tmp_path: Path) -> dict[str, object]:
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """One executed report shared by the tests of this module (a kernel run is slow)."""
+    tmp_path = tmp_path_factory.mktemp("executed")
     (tmp_path / "train.csv").write_text(
         "tenure,tickets,churned\n" + "".join(f"{i},{i % 5},{i % 2}\n" for i in range(40))
     )
     (tmp_path / "evil.pkl").write_bytes(pickle.dumps(_Payload(), protocol=4))
-    notebook = make_notebook(
+    notebook = write_notebook(
+        tmp_path / "train.ipynb",
         [
             ("md", "# Train and ship"),
             "import pandas as pd\nfrom sklearn.linear_model import LogisticRegression",
@@ -38,8 +40,7 @@ def executed(make_notebook: Callable[..., Path], tmp_path: Path) -> dict[str, ob
             "import joblib\njoblib.dump(clf, 'model.joblib')",
             "import pickle\nwith open('evil.pkl', 'rb') as fh:\n    other = pickle.load(fh)",
         ],
-        name="train.ipynb",
-        nbsec={"governance": {"intended_use": "churn triage for the support team"}},
+        {"nbsec": {"governance": {"intended_use": "churn triage for the support team"}}},
     )
     files = generate(notebook, execute=True, html=True)
     write(files, tmp_path / "out")

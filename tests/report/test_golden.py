@@ -57,7 +57,7 @@ def test_the_three_ways_agree(examples: Path) -> None:
     """The notebook and the HTML say what the JSON says: every finding's rule and message, the
     outcome and every section title appear in both."""
     files = generate(examples / "load_pickled_pipeline.ipynb", via="api")
-    markdown = "\n".join(c.source for c in files.notebook.cells)
+    markdown = "\n".join("".join(c["source"]) for c in files.notebook["cells"])
     html = files.html or ""
     from nbsec.report.render_notebook import md
 
@@ -67,3 +67,17 @@ def test_the_three_ways_agree(examples: Path) -> None:
     assert "FAIL" in markdown and "FAIL" in html
     for section in ("Executive summary", "Lineage", "Limitations", "Attachments"):
         assert section in markdown and section in html
+
+
+def test_build_report_is_the_public_api(examples: Path) -> None:
+    import nbformat
+
+    import nbsec
+
+    nb = nbsec.build_report(examples / "finetune_model.ipynb")
+    assert isinstance(nb, nbformat.NotebookNode)
+    nbformat.validate(nb)
+    assert nb.cells[0].source.startswith("# Governance report: finetune\\_model.ipynb")
+    assert [c.id for c in nb.cells][:3] == ["nbsec-title", "nbsec-summary", "nbsec-identity"]
+    assert nb.metadata.nbsec_report.outcome == "fail"
+    assert not list(examples.glob("*.nbsec.*"))  # the API writes nothing

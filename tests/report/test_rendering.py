@@ -122,11 +122,26 @@ def test_severity_chart_has_a_bar_and_count_per_severity() -> None:
         "http://autolinked.example/path?q=1 and www.example.org",
         "a\nb\n\n---\n<img src=x onerror=alert(1)>",
         "&lt;already escaped&gt; & ampersand \\ backslash",
+        "1. not a list",
+        "- not a list either",
+        "+ nor this",
+        "k***@e***.com mail@example.org ~~struck~~",
     ],
 )
-def test_markdown_escaping_keeps_text_as_text(text: str) -> None:
-    rendered = mistune.html(md(text))
-    assert re.sub(r"</?p>", "", rendered).count("<") == 0, rendered
+@pytest.mark.parametrize(("before", "after", "wrapper"), [("", "", "p"), ("- ", "", "li")])
+def test_markdown_escaping_keeps_text_as_text(
+    text: str, before: str, after: str, wrapper: str
+) -> None:
     import html
 
-    assert html.unescape(re.sub(r"</?p>\n?", "", rendered)).strip() == " ".join(text.split())
+    rendered = mistune.html(before + md(text) + after).strip()
+    inner = re.sub(rf"^(<ul>\n)?<{wrapper}>|</{wrapper}>(\n</ul>)?$", "", rendered)
+    assert "<" not in inner, rendered
+    assert html.unescape(inner).strip() == " ".join(text.split())
+
+
+def test_markdown_table_cells_stay_in_their_column() -> None:
+    from nbsec.report.render_notebook import _table
+
+    rendered = mistune.html(_table(["a", "b"], [["x | y", "<td>z</td>"]]))
+    assert rendered.count("<td>") == 2 and "&lt;td&gt;z&lt;/td&gt;" in rendered

@@ -161,3 +161,29 @@ def test_previous_needs_one_notebook(make_notebook: Callable[..., Path], capsys)
     b = make_notebook(["x = 1"], name="b.ipynb")
     assert main(["report", str(a), str(b), "--previous", str(a)]) == 2
     assert "--previous compares one notebook" in capsys.readouterr().err
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize(
+    ("cells", "extra", "message"),
+    [
+        (["import os\nos._exit(3)"], [], "the kernel died during execution"),
+        (["x = 1"], ["--kernel", "no-such-kernel"], "no kernel named 'no-such-kernel'"),
+    ],
+)
+def test_execute_failures_are_one_line(
+    make_notebook: Callable[..., Path], cells: list[str], extra: list[str], message: str
+) -> None:
+    nb = make_notebook(cells)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbsec", "report", str(nb), "--execute", *extra],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"nbsec: error: {nb.resolve()}: {message}")

@@ -3,10 +3,13 @@ trusted sources."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from nbsec.policy import Policy
 from nbsec.source import NameScope, check_cell_source
+from tests.source import secret_samples as s
 from tests.source.conftest import hits
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -75,6 +78,44 @@ FLAGGED = [
     ("!pip install -q https://h.org/pkg-1.0-py3-none-any.whl", [("NBS-MDL-005", 1)]),
     ("!python -m pip install 'pkg @ git+https://github.com/a/b@main'", [("NBS-MDL-005", 1)]),
     ("%pip install pkg@git+https://github.com/a/b", [("NBS-MDL-005", 1)]),
+    # checkpoints fetched with urllib, keras archives extracted
+    (
+        "import urllib.request\n"
+        "urllib.request.urlretrieve('https://h.org/ckpt/epoch=9.ckpt', 'last.ckpt')",
+        [("NBS-MDL-004", 2)],
+    ),
+    (
+        "import urllib\nurllib.request.urlretrieve('https://h.org/f/pytorch_model.bin', 'pm.bin')",
+        [("NBS-MDL-004", 2)],
+    ),
+    (
+        "from urllib.request import urlretrieve\nurlretrieve(URL, 'weights.bin')",
+        [("NBS-MDL-004", 2)],
+    ),
+    (
+        "from tensorflow import keras\n"
+        "p = keras.utils.get_file('m.tar.gz', 'https://h.org/m/model.tar.gz', extract=True)",
+        [("NBS-MDL-004", 2)],
+    ),
+    (
+        "import tensorflow as tf\np = tf.keras.utils.get_file(\n"
+        "    fname='resnet', origin='https://h.org/resnet50.zip', extract=True)",
+        [("NBS-MDL-004", 2)],
+    ),
+    (
+        "import tensorflow as tf\ntf.keras.utils.get_file('w.h5', 'https://h.org/dl?id=3')",
+        [("NBS-MDL-004", 2)],
+    ),
+    # a hub id that is not one of the notebook's own folders
+    (
+        "model.save_pretrained('my-model')\nAutoModel.from_pretrained('other-model')",
+        [("NBS-MDL-002", 2)],
+    ),
+    # loaded before the notebook wrote it: a download
+    (
+        "m = AutoModel.from_pretrained('my-model')\nm.save_pretrained('my-model')",
+        [("NBS-MDL-002", 1)],
+    ),
 ]
 
 DECOYS = [
@@ -95,6 +136,17 @@ DECOYS = [
     "!pip install -r requirements.txt",
     "model.save_pretrained('out/')",
     f"!huggingface-cli download org/m --revision {SHA}",
+    # keras datasets are not models
+    "import tensorflow as tf\n"
+    "tf.keras.utils.get_file('flowers', origin='https://h.org/flower_photos.tgz', untar=True)",
+    # folders the notebook wrote itself are local
+    "model.save_pretrained('my-model')\nm = AutoModel.from_pretrained('my-model')",
+    "args = TrainingArguments(output_dir='./results')\n"
+    "m = AutoModel.from_pretrained('results/checkpoint-500')",
+    "OUT = 'ft-model'\ntrainer.save_model(OUT)\nm = AutoModelForSeq.from_pretrained(OUT)",
+    "import os\nos.makedirs('exported', exist_ok=True)\nAutoModel.from_pretrained('exported')",
+    "import shutil\nshutil.unpack_archive('m.zip', 'unzipped', filter='data')\n"
+    "AutoModel.from_pretrained('unzipped')",
 ]
 
 
@@ -142,8 +194,30 @@ def test_constant_from_an_earlier_cell_is_resolved() -> None:
 
 
 def test_messages_never_carry_url_credentials() -> None:
-    (finding,) = check_cell_source(
-        "!wget https://h.org/m.bin?token=abc123def456", scope=NameScope()
+    findings = check_cell_source(
+        "!wget https://h.org/m.bin?token=Zx81kPq0Lm22AbQ9", scope=NameScope()
     )
-    assert "token" not in finding.message
-    assert finding.message.endswith("https://h.org/m.bin")
+    assert hits(findings) == [("NBS-MDL-004", 1), ("NBS-SEC-004", 1)]
+    (model,) = (f for f in findings if f.rule == "NBS-MDL-004")
+    assert "token" not in model.message and model.message.endswith("https://h.org/m.bin")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        f"import torch\ntorch.hub.load('{s.GITHUB}/yolov5', 'yolov5s')",
+        f"import torch\ntorch.hub.load('ultralytics/yolov5:{s.GENERIC_TOKEN}', 'yolov5s')",
+        f"import torch\ntorch.hub.load('https://x:{s.DB_PASSWORD}@h.org/r', 'm')",
+        f"AutoModel.from_pretrained('org/{s.GENERIC_TOKEN}')",
+        f"!huggingface-cli download org/{s.GENERIC_TOKEN}",
+        f"!wget https://u:{s.DB_PASSWORD}@h.org/m.bin",
+        f"!pip install git+https://{s.GITHUB}@github.com/org/pkg.git",
+    ],
+)
+def test_model_source_messages_never_print_a_secret(source: str) -> None:
+    findings = check_cell_source(source, scope=NameScope())
+    assert any(f.rule.startswith("NBS-MDL-") for f in findings)
+    for finding in findings:
+        text = json.dumps(finding.to_dict())
+        for secret in (s.GITHUB, s.GENERIC_TOKEN, s.DB_PASSWORD):
+            assert secret not in text and secret[:12] not in text

@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 
 from nbsec.errors import InputError
-from nbsec.source import load_notebook, parse_notebook
+from nbsec.policy import Policy
+from nbsec.source import load_notebook, parse_notebook, scan_notebook
 from nbsec.source.html_tables import parse_tables
 from nbsec.source.magics import transform_cell
+from nbsec.source.scanner import scan_notebook_file
 from tests.source import notebook_builder as nb
+from tests.source import secret_samples as s
 
 
 def test_every_output_type_is_read(tmp_path: Path) -> None:
@@ -32,12 +35,13 @@ def test_every_output_type_is_read(tmp_path: Path) -> None:
     assert [c.cell_type for c in notebook.cells] == ["markdown", "code", "raw"]
     cell = notebook.cells[1]
     assert (cell.index, cell.id, cell.execution_count) == (1, "c-1", 1)
-    kinds = [sorted(t.kind for t in o.texts) for o in cell.outputs]
-    assert kinds == [["stream"], ["text/html", "text/plain"], ["application/json"], ["traceback"]]
-    assert cell.outputs[2].texts[0].text.split("\n") == ["a", "deep", "b", "value"]
+    kinds = [sorted(t.kind for t in o.sites) for o in cell.outputs]
+    assert kinds == [["stream"], ["text/html", "text/plain"], ["application/json"], ["error"]]
+    assert cell.outputs[2].sites[0].text.split("\n") == ["a", "deep", "b: value"]
     assert "image/png" in cell.outputs[2].mime_types
-    assert "\x1b" not in cell.outputs[3].texts[0].text
-    assert cell.outputs[3].texts[0].text.splitlines() == ["ValueError: bad", "ValueError: bad"]
+    assert "\x1b" not in cell.outputs[3].sites[0].text
+    assert cell.outputs[3].sites[0].text.splitlines() == ["ValueError: bad", "ValueError", "bad"]
+    assert notebook.problems == ()
 
 
 @pytest.mark.parametrize(
@@ -45,9 +49,36 @@ def test_every_output_type_is_read(tmp_path: Path) -> None:
     [
         ("{not json", "invalid JSON"),
         ("[]", "no 'cells' list"),
-        ('{"cells": [], "nbformat": 3}', "unsupported notebook format"),
-        ('{"cells": [{"cell_type": "code", "source": 3}], "nbformat": 4}', "cell 0"),
+        ('{"cells": [], "nbformat": 3}', "unsupported notebook format 3"),
+        ('{"cells": [], "nbformat": 5}', "unsupported notebook format 5"),
+        ('{"cells": [], "nbformat": "4"}', "unsupported notebook format '4'"),
+        ('{"cells": [], "nbformat": ' + "4" * 5000 + "}", "unsupported notebook format 444"),
+        ('{"cells": [], "nbformat": 4.0}', "unsupported notebook format 4.0"),
+        (b'\xff\xfe{"cells": []}', "not UTF-8"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ],
+)
+def test_unreadable_notebooks_raise_one_line_naming_the_file(
+    tmp_path: Path, content: str | bytes, reason: str
+) -> None:
+    path = tmp_path / "broken.ipynb"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(InputError) as info:
+        load_notebook(path)
+    message = str(info.value)
+    assert message.startswith(str(path)) and reason in message and "\n" not in message
+    assert len(message) < 300
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (
+            '{"cells": [{"cell_type": "code", "source": 3}], "nbformat": 4}',
+            "cell 1 has a malformed",
+        ),
         ('{"cells": [{"cell_type": "weird"}], "nbformat": 4}', "unknown cell_type"),
+        ('{"cells": [7], "nbformat": 4}', "cell 1 is not an object"),
         (
             '{"cells": [{"cell_type": "code", "source": "", "outputs": [{"output_type": "x"}]}],'
             ' "nbformat": 4}',
@@ -55,15 +86,43 @@ def test_every_output_type_is_read(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_malformed_notebooks_raise_one_line_naming_the_file(
+def test_malformed_parts_are_problems_and_the_rest_is_read(
     tmp_path: Path, content: str, reason: str
 ) -> None:
     path = tmp_path / "broken.ipynb"
     path.write_text(content)
+    notebook = load_notebook(path)
+    assert reason in notebook.problems[0]
     with pytest.raises(InputError) as info:
-        load_notebook(path)
-    message = str(info.value)
-    assert message.startswith(str(path)) and reason in message and "\n" not in message
+        scan_notebook(path, policy=Policy())
+    assert str(info.value).startswith(f"{path}: malformed notebook: ")
+
+
+def test_strings_of_malformed_parts_are_still_searched(tmp_path: Path) -> None:
+    doc = {
+        "nbformat": 4,
+        "cells": [
+            {"cell_type": "weird", "source": f"token {s.GITHUB}"},
+            {"cell_type": "code", "source": "x", "outputs": [{"output_type": "x", "v": s.SLACK}]},
+            [f"key {s.AWS_KEY_ID}"],
+        ],
+    }
+    path = tmp_path / "odd.ipynb"
+    path.write_text(json.dumps(doc))
+    scan = scan_notebook_file(path, policy=Policy())
+    assert len(scan.problems) == 3
+    assert sorted((f.rule, f.location.cell_index) for f in scan.findings) == [
+        ("NBS-SEC-001", 2),
+        ("NBS-SEC-002", 0),
+        ("NBS-SEC-002", 1),
+    ]
+
+
+def test_huge_integers_are_kept_as_text(tmp_path: Path) -> None:
+    doc = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [nb.code("x = 1")]}
+    text = json.dumps(doc).replace('"execution_count": 1', '"execution_count": ' + "9" * 5000)
+    notebook = parse_notebook(text)
+    assert notebook.cells[0].execution_count is None and notebook.problems == ()
 
 
 def test_missing_file(tmp_path: Path) -> None:
@@ -142,3 +201,40 @@ def test_odd_sources_never_crash(source: str) -> None:
     from nbsec.source import check_cell_source
 
     assert check_cell_source(source) == []  # harmless, odd input: no crash, no finding
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "!ls -la",
+        "! ls",
+        "x = !ls",
+        "x = !!ls",
+        "!!ls",
+        "%pip install x",
+        "%pip  install   x ",
+        "x = %time f()",
+        "%matplotlib inline",
+        "%env A=1",
+        "a, b = !echo 1",
+        "self.x = !pwd",
+        "!echo {x} $y \"q\" 's'",
+        "%time x = 1",
+        "%run -i a.py",
+        "%load_ext nbsec",
+        "!wget https://h.org/m.bin -O 'a b.bin'",
+    ],
+)
+def test_escape_lines_read_as_ipython_reads_them(line: str) -> None:
+    """The escape lines nbsec transforms itself (IPython is not imported for them) give the
+    same Python as IPython's own transformer."""
+    import ast
+
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    from nbsec.source.magics import simple_escape
+
+    ours = simple_escape(line)
+    assert ours is not None
+    theirs = TransformerManager().transform_cell(line)  # type: ignore[no-untyped-call]
+    assert ast.dump(ast.parse(ours)) == ast.dump(ast.parse(theirs))

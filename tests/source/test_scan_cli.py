@@ -105,7 +105,7 @@ def test_text_format_is_a_table(tmp_path: Path, capsys: pytest.CaptureFixture[st
     lines = out.splitlines()
     assert lines[0].split() == ["SEVERITY", "RULE", "WHERE", "WHAT"]
     assert lines[1] == str(tmp_path / "a.ipynb")
-    assert lines[2].split()[:5] == ["CRITICAL", "NBS-PKL-001", "cell", "0", "line"]
+    assert lines[2].split()[:5] == ["CRITICAL", "NBS-PKL-001", "cell", "1", "line"]  # 1-based
     assert lines[-1] == "1 finding(s) (1 critical) in 1 file(s)"
 
 

@@ -43,11 +43,79 @@ FLAGGED = [
         "NBS-SEC-004",
         "connection string password",
     ),
-    (f"password = '{s.DB_PASSWORD}'", "NBS-SEC-005", "hard-coded secret"),
-    (f"config = {{'db_password': \"{s.DB_PASSWORD}\"}}", "NBS-SEC-005", "hard-coded secret"),
-    (f"!mysql -u root --password={s.DB_PASSWORD} db", "NBS-SEC-005", "hard-coded secret"),
-    (f"%env DB_PASSWORD={s.DB_PASSWORD}", "NBS-SEC-005", "hard-coded secret"),
+    (f"password = '{s.DB_PASSWORD}'", "NBS-SEC-005", "hard-coded password"),
+    (f"config = {{'db_password': \"{s.DB_PASSWORD}\"}}", "NBS-SEC-005", "hard-coded password"),
+    (f"!mysql -u root --password={s.DB_PASSWORD} db", "NBS-SEC-005", "password on a command line"),
+    (f"%env DB_PASSWORD={s.DB_PASSWORD}", "NBS-SEC-005", "password set in the environment"),
     (f"headers['X-Auth'] = call(auth='{s.GENERIC_TOKEN}')", "NBS-SEC-006", "high-entropy string"),
+    # passwords and keys put into the environment
+    ('os.environ["DB_PASSWORD"] = "hunter2"', "NBS-SEC-005", "password set in the environment"),
+    (
+        f"os.environ['OPENAI_API_KEY'] = '{s.GENERIC_TOKEN}'",
+        "NBS-SEC-005",
+        "secret set in the environment",
+    ),
+    ('os.putenv("SNOWFLAKE_PASSWORD", "qwerty")', "NBS-SEC-005", "password set in the environment"),
+    (
+        f'os.environ.setdefault("HF_API_TOKEN", "{s.GENERIC_TOKEN}")',
+        "NBS-SEC-005",
+        "secret set in the environment",
+    ),
+    (f"%env WANDB_API_KEY {s.GENERIC_TOKEN}", "NBS-SEC-005", "secret set in the environment"),
+    (
+        f"%set_env MLFLOW_TRACKING_PASSWORD={s.DB_PASSWORD}",
+        "NBS-SEC-005",
+        "password set in the environment",
+    ),
+    # weak real passwords are passwords
+    ('password = "123456"', "NBS-SEC-005", "hard-coded password"),
+    ('db_pass = "hunter2"', "NBS-SEC-005", "hard-coded password"),
+    ("dbPassword = 'admin'", "NBS-SEC-005", "hard-coded password"),
+    # credentials in URLs, also as HTTP libraries print them in errors
+    (
+        f"r = requests.get('https://api.h.org/v1/q?format=json&api_key={s.GENERIC_TOKEN}')",
+        "NBS-SEC-004",
+        "credential in a URL",
+    ),
+    (
+        "HTTPError: 401 Client Error: Unauthorized for url: "
+        f"https://api.h.org/data?access_token={s.GENERIC_TOKEN}",
+        "NBS-SEC-004",
+        "credential in a URL",
+    ),
+    (
+        "ConnectionError: HTTPSConnectionPool(host='api.h.org', port=443): Max retries exceeded "
+        f"with url: /v1/items?apikey={s.GENERIC_TOKEN} (Caused by NewConnectionError(...))",
+        "NBS-SEC-004",
+        "credential in a URL",
+    ),
+    (
+        f"    http://127.0.0.1:8888/lab?token={s.rand(48, '0123456789abcdef')}",
+        "NBS-SEC-004",
+        "credential in a URL",
+    ),
+    (
+        "url = 'https://b.s3.amazonaws.com/m.pt?X-Amz-Expires=3600&X-Amz-Signature="
+        f"{s.rand(64, '0123456789abcdef')}'",
+        "NBS-SEC-004",
+        "credential in a URL",
+    ),
+    # headers
+    (
+        f'headers = {{"Authorization": "Bearer {s.GENERIC_TOKEN}"}}',
+        "NBS-SEC-005",
+        "credential in an HTTP header",
+    ),
+    (
+        "Authorization: Basic dXNlcjpodW50ZXIyLXJlYWw=",
+        "NBS-SEC-005",
+        "credential in an HTTP header",
+    ),
+    (f"X-Api-Key: {s.GENERIC_TOKEN}", "NBS-SEC-005", "credential in an HTTP header"),
+    (f"Cookie: theme=dark; sessionid={s.GENERIC_TOKEN}", "NBS-SEC-005", "session cookie"),
+    # printed settings
+    ("Password: hunter2", "NBS-SEC-005", "password shown in the notebook"),
+    (f"  api_key = {s.GENERIC_TOKEN}", "NBS-SEC-005", "secret shown in the notebook"),
 ]
 
 DECOYS = [
@@ -81,6 +149,29 @@ DECOYS = [
     "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY",
     "token = tokenizer('hello world')",
     "key_col = 'customer_identifier_column'",
+    # NLP tokens, special tokens, template values
+    "token = 'running'",
+    "for token in doc:\n    print(token.text, token.pos_)",
+    "pad_token = '[PAD]'\nsep_token = '[SEP]'",
+    "tokenizer.pad_token = tokenizer.eos_token",
+    "TOKEN: hello\nTOKEN: world",
+    "password: ********",
+    "Password:",
+    "Enter password: ",
+    "password_min_length: 12",
+    "api_key = '[REDACTED]'",
+    "Authorization: Bearer <token>",
+    "Authorization: Bearer ${TOKEN}",
+    'headers = {"Authorization": f"Bearer {token}"}',
+    "https://api.h.org/v1?api_key=YOUR_API_KEY",
+    "https://api.h.org/v1?page=2&sort_key=name&key=value",
+    "https://api.h.org/v1?token={token}",
+    "os.environ['DB_PASSWORD'] = getpass()",
+    "os.environ['CUDA_VISIBLE_DEVICES'] = '0,1'",
+    "os.environ['TOKENIZERS_PARALLELISM'] = 'false'",
+    "%env PYTHONHASHSEED=0",
+    "key: value",
+    "git push https://github.com/org/repo.git",
 ]
 
 

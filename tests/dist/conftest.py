@@ -57,15 +57,20 @@ def dask_client() -> Iterator[Any]:
         from distributed import Client, LocalCluster
     except ImportError:
         _missing("dask.distributed")
-    cluster = LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        host="127.0.0.1",
-        scheduler_port=0,
-        memory_limit="1GiB",
-    )
+    from nbsec.commands.batch_runner import _startable_main
+
+    # an IPython shell made by an earlier test replaced ``__main__`` (no ``__spec__``): the
+    # nannies' worker processes must start all the same
+    with _startable_main():
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+            scheduler_port=0,
+            memory_limit="1GiB",
+        )
     client = Client(cluster)
     try:
         yield client

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,16 @@ def test_scan_model_in_workers_with_the_cache(
     assert _key(second) == _key(first)
     assert second["cache"] == {"hits": 8, "misses": 0}
     assert "cache" not in run("--no-cache")
+
+
+def test_workers_start_from_inside_ipython(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # IPython's __main__ is the user's namespace module, without __spec__
+    user_main = types.SimpleNamespace(__name__="__main__")
+    monkeypatch.setitem(sys.modules, "__main__", user_main)
+    root = _notebooks(tmp_path, 2)
+    single = _scan(capsys, str(root), "--jobs", "1", "--no-cache")
+    parallel = _scan(capsys, str(root), "--jobs", "2", "--no-cache")
+    assert parallel["findings"] and _key(parallel) == _key(single)
+    assert sys.modules["__main__"] is user_main

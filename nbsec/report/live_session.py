@@ -14,6 +14,7 @@ governance fields set with ``%nbsec meta``. Never a data value.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import types
@@ -73,7 +74,7 @@ class LiveSession:
         return cls.from_dict(data)
 
 
-def user_modules(namespace: dict[str, Any], hidden: Any) -> list[str]:
+def _user_modules(namespace: dict[str, Any], hidden: Any) -> list[str]:
     """Top-level packages the user's namespace refers to: imported modules, and the modules of
     imported functions and classes (``from sklearn.linear_model import LogisticRegression``)."""
     found: set[str] = set()
@@ -89,14 +90,67 @@ def user_modules(namespace: dict[str, Any], hidden: Any) -> list[str]:
     return sorted(found)
 
 
-def capture(extension: Any, *, packages: bool = True) -> LiveSession:
-    """The session of a loaded nbsec extension, as plain data.
+def capture(context: Any, *, packages: bool = True, settle: float = 60.0) -> LiveSession:
+    """The session of a loaded nbsec, as plain data.
 
-    ``extension`` is the kernel's :class:`~nbsec.kernel.extension.NbsecExtension`; the kernel
-    side reads its session through the front ends' context (``report_commands.live_session``)."""
-    from nbsec.kernel.report_commands import live_session
+    ``context`` is the kernel extension's front-end context
+    (:class:`~nbsec.kernel.context.FrontEndContext`): its session state, effective policy,
+    lineage service, status and shell namespace are read, nothing else. Frame scans still
+    pending (a first pass cut short by a cell's budget) are finished first, for at most
+    ``settle`` seconds; a frame still pending then is reported as partial."""
+    from nbsec.report.environment import python_description, resolve_packages
 
-    return live_session(extension.front_end, packages=packages)
+    frames = getattr(context.services, "frames", None)
+    if frames is not None and settle > 0:
+        frames.complete(settle)
+    state = context.state
+    policy = context.policy.effective_policy()
+    lineage = context.services.lineage
+    full = state.to_state()
+    summary = state.lineage
+    notebook = context.notebook
+    base = notebook.parent if notebook is not None else Path(state.base_dir)
+    ledger = summary.get("ledger")
+    status = context.session.status() if hasattr(context.session, "status") else {}
+    modules = _user_modules(context.shell.user_ns, getattr(context.shell, "user_ns_hidden", None))
+    python, implementation = python_description()
+    session = LiveSession(
+        notebook=str(notebook) if notebook else None,
+        findings=list(full["findings"]),
+        frames=dict(full["frames"]),
+        models=[_model_event(row) for row in full["models"]],
+        waivers=list(full["waivers"]),
+        records=[r.to_dict() for r in lineage.records] if lineage is not None else [],
+        governance=dict(state.governance),
+        ledger=str(base / ledger) if isinstance(ledger, str) and ledger else None,
+        ledger_head=summary.get("ledger_head"),
+        session_id=summary.get("session_id"),
+        mode=policy.mode,
+        enabled=bool(context.policy.enabled),
+        policy_file=str(policy.source) if policy.source else None,
+        policy_error=getattr(context.session, "policy_error", None),
+        kernel={
+            "python": python,
+            "implementation": implementation,
+            "name": os.environ.get("JPY_KERNEL_NAME") or None,
+        },
+        modules=modules,
+        internal_errors=int(status.get("internal_errors") or 0),
+        captured_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+    if packages:
+        resolved, unresolved = resolve_packages(modules)
+        session.packages = [p.to_dict() for p in resolved]
+        session.unresolved_modules = unresolved
+    return session
+
+
+def _model_event(row: dict[str, Any]) -> dict[str, Any]:
+    """A models-inventory row of the session as the load event the report reads."""
+    event = dict(row)
+    cell = row.get("last_cell")
+    event["cell"] = cell if isinstance(cell, dict) else None
+    return event
 
 
 def capture_current(path: str | os.PathLike[str]) -> None:
@@ -107,4 +161,4 @@ def capture_current(path: str | os.PathLike[str]) -> None:
     extension = current()
     if extension is None:
         raise RuntimeError("nbsec is not loaded in this kernel")
-    capture(extension).write(path)
+    capture(extension.front_end).write(path)

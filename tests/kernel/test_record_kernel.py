@@ -186,5 +186,3 @@ def test_the_governance_report_of_a_live_session(kernel: Kernel, tmp_path: Path)
     assert status["frame 'people' column 'phone'"] == "active"
     assert (tmp_path / "study.nbsec.html").is_file()
     assert "p1@example.com" not in (tmp_path / "study.nbsec.html").read_text()
-    bad = kernel.execute("%nbsec report study.ipynb")
-    assert bad.stderr.startswith("nbsec: ") and "give the folder" in bad.stderr

@@ -22,7 +22,7 @@ from nbsec.server.config import NbsecServer
 __all__ = ["HANDLER_MODULES", "NbsecServer", "api_routes", "load_jupyter_server_extension"]
 
 # modules that contribute handlers; each has HANDLERS = [(route, handler class), ...]
-HANDLER_MODULES = ("nbsec.server.handlers",)
+HANDLER_MODULES = ("nbsec.server.handlers", "nbsec.server.report_handler")
 API_PREFIX = "nbsec/api"
 
 

@@ -25,6 +25,7 @@ from nbsec.pii import entity_patterns as ep
 from nbsec.pii import lexicons
 from nbsec.pii import recognizers as rz
 from nbsec.pii.results import TextHit
+from nbsec.pii.text_matcher import _Spans
 from nbsec.policy import Policy
 
 _CORE = frozenset(
@@ -85,22 +86,24 @@ def scan_text(text: str, *, policy: Policy | None = None) -> list[TextHit]:
         kept.append((has_context, m))
     # the better claim wins a span: context, then a passed checksum, then format and score
     kept.sort(key=lambda c: (-c[0], -(c[1].validated is True), -c[1].strong, -c[1].score))
-    taken: list[tuple[int, int]] = []
+    taken = _Spans()  # sorted, so a claim is a binary search, not a pass over every hit
     for has_context, m in kept:
-        if any(m.start < e and s < m.end for s, e in taken):
+        if taken.overlaps(m.start, m.end):
             continue
-        taken.append((m.start, m.end))
+        taken.add(m.start, m.end)
         spec = ep.SPECS.get(m.entity)
         base = spec.base_score if spec else 0.85
         score = min(1.0, base + (0.1 if has_context else 0.0))
         if score >= pii.min_score:
             out.append(TextHit(m.entity, m.start, m.end, score))
     if allowed("PERSON"):
-        taken = [(h.start, h.end) for h in out]
+        taken = _Spans()
+        for hit in out:
+            taken.add(hit.start, hit.end)
         for start, end, score in _names(text, pii.spacy_model):
-            if score >= pii.min_score and not any(start < e and s < end for s, e in taken):
+            if score >= pii.min_score and not taken.overlaps(start, end):
                 out.append(TextHit("PERSON", start, end, score))
-                taken.append((start, end))
+                taken.add(start, end)
     out.sort(key=lambda h: h.start)
     return out
 

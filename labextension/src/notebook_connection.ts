@@ -381,7 +381,11 @@ export class NotebookConnection implements IDisposable {
     if (this._state.status === 'connected') {
       const written = await this._request('report', {});
       if (written === null) {
-        return null;
+        // a kernel's nbsec without the report builder: the server writes the saved notebook's
+        const notice = this._notice;
+        return notice?.kind === 'failed' && notice.code === 'unavailable'
+          ? this._serverReport()
+          : null;
       }
       return {
         path: reportPath(context.path, written.path),
@@ -391,12 +395,21 @@ export class NotebookConnection implements IDisposable {
             : reportPath(context.path, written.htmlPath)
       };
     }
-    const client = this._savedScans;
-    if (client === null || !this.canReport) {
+    if (!this.canReport) {
       this._setNotice({ kind: 'not-connected', action: 'report' });
       return null;
     }
-    const result = await client.report(context.path);
+    return this._serverReport();
+  }
+
+  /** The saved notebook's report, written by the server's nbsec. */
+  private async _serverReport(): Promise<IWrittenReport | null> {
+    const client = this._savedScans;
+    if (client === null) {
+      this._setNotice({ kind: 'not-connected', action: 'report' });
+      return null;
+    }
+    const result = await client.report(this._panel.context.path);
     if (this._isDisposed) {
       return null;
     }

@@ -67,6 +67,19 @@ def _saved_notebook(root: Any, name: str) -> None:
     (root / name).write_text(json.dumps(notebook, indent=1), encoding="utf-8")
 
 
+def _insert_other_token(page: Any) -> None:
+    """A fourth cell with another token, typed into the open notebook and not saved."""
+    page.evaluate(
+        """token => {
+            const panel = window.jupyterapp.shell.currentWidget;
+            panel.content.model.sharedModel.insertCell(3, {
+                cell_type: 'code', source: `OTHER_TOKEN = "${token}"`,
+            });
+        }""",
+        OTHER_TOKEN,
+    )
+
+
 def _rows(page: Any) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = page.eval_on_selector_all(
         f"{PANEL} [data-testid='nbsec-saved'] [data-testid='nbsec-finding']",
@@ -117,15 +130,7 @@ def test_the_saved_notebook_is_scanned_when_the_kernel_has_no_nbsec(
     assert page.locator(part("nbsec-allow-button")).count() == 0
 
     # an edit is not in the scan until it is saved; then the list follows the file
-    page.evaluate(
-        """token => {
-            const panel = window.jupyterapp.shell.currentWidget;
-            panel.content.model.sharedModel.insertCell(3, {
-                cell_type: 'code', source: `OTHER_TOKEN = "${token}"`,
-            });
-        }""",
-        OTHER_TOKEN,
-    )
+    _insert_other_token(page)
     note.filter(has_text="unsaved changes are not included").wait_for()
     assert ("NBS-SEC-002", "cell 4, line 1") not in _rows(page)
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
@@ -147,15 +152,7 @@ def test_the_governance_report_of_the_saved_notebook_is_written_and_opened(
     saved.locator("[data-testid='nbsec-finding']").first.wait_for()
 
     # an edit not saved yet: the report saves the notebook first, so it covers what is on screen
-    page.evaluate(
-        """token => {
-            const panel = window.jupyterapp.shell.currentWidget;
-            panel.content.model.sharedModel.insertCell(3, {
-                cell_type: 'code', source: `OTHER_TOKEN = "${token}"`,
-            });
-        }""",
-        OTHER_TOKEN,
-    )
+    _insert_other_token(page)
     button = page.locator(part("nbsec-report-button"))
     assert button.inner_text() == "Governance report"
     button.click()

@@ -62,32 +62,20 @@ export interface IExample {
   readonly message: Record<string, any>;
 }
 
+/** A JSON file of the kernel package (`nbsec/kernel/NAME`), shared with the panel. */
+function kernelFile(name: string): any {
+  const path = join(__dirname, '..', '..', '..', 'nbsec', 'kernel', name);
+  return JSON.parse(readFileSync(path, 'utf-8'));
+}
+
 /** The protocol's shared examples: valid ones recorded from a kernel, invalid ones altered. */
 export function protocolExamples(): { valid: IExample[]; invalid: IExample[] } {
-  const path = join(
-    __dirname,
-    '..',
-    '..',
-    '..',
-    'nbsec',
-    'kernel',
-    'protocol.examples.json'
-  );
-  return JSON.parse(readFileSync(path, 'utf-8'));
+  return kernelFile('protocol.examples.json');
 }
 
 /** The protocol's schema, as the kernel reads it. */
 export function protocolSchema(): Record<string, any> {
-  const path = join(
-    __dirname,
-    '..',
-    '..',
-    '..',
-    'nbsec',
-    'kernel',
-    'protocol.schema.json'
-  );
-  return JSON.parse(readFileSync(path, 'utf-8'));
+  return kernelFile('protocol.schema.json');
 }
 
 /** A deep copy of a JSON value with `change` applied to it. */

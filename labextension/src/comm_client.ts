@@ -1,18 +1,21 @@
 /**
- * The `nbsec` comm with one kernel: the handshake, then requests and the kernel's updates.
+ * The `nbsec` comm with one kernel: the handshake, then requests and the kernel's events.
  *
  * `NbsecCommClient.connect()` opens a comm to the `nbsec` target and resolves with the outcome:
- * the kernel's validated handshake reply, `not-loaded` when the kernel closes the comm at once
- * (ipykernel does this for an unknown target) or stays silent past the timeout, or a protocol
- * error. After a successful handshake the comm stays open: `request()` sends one request of the
- * table and resolves with its validated reply (replies are matched by type, so one request of a
- * type is in flight at a time), and `updated` carries each validated `update` event. Anything
- * else the kernel sends is dropped and reported through `rejected`. `dispose()` closes the comm.
+ * the kernel's validated handshake reply, `no-target` when the kernel closes the comm at once
+ * (ipykernel does this for an unknown target), `timeout` when it stays silent, or a refusal or
+ * protocol error. After a successful handshake the comm stays open: `request()` sends one
+ * request of the table with its own id and resolves with the validated reply that echoes it, and
+ * `event` carries each validated `update` and `scan_progress`. Anything else the kernel sends is
+ * dropped and reported through `rejected`. `dispose()` closes the comm.
  *
- * A kernel running a cell answers nothing until the cell is done: the comm's messages are queued
- * behind it on the kernel's main shell (the comm is kept off JupyterLab's comm subshells, so
- * nbsec never runs beside the user's cell). Every timeout here therefore counts only time the
- * kernel was idle: a timer that runs out while the kernel is busy starts again.
+ * **Subshells.** A kernel with subshells (ipykernel 7) answers the comm on a subshell while the
+ * user's cell runs on the main shell (nbsec's handlers are thread-safe and never print into the
+ * running cell; the handshake says so with `subshell_requests`). The comm is opened on its
+ * subshell once that exists, so even the handshake is answered while a cell runs. A kernel
+ * without subshells gets every message on its main shell, where it waits behind the running
+ * cell; timeouts count only time the kernel was idle: a timer that runs out while the kernel is
+ * busy starts again.
  */
 
 import {
@@ -23,38 +26,48 @@ import {
 import { JSONObject } from '@lumino/coreutils';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IStateUpdate, isRecord } from './kernel_state';
+import { isRecord } from './kernel_state';
 import {
   COMM_TARGET,
   IHandshakeInfo,
   IReply,
   IReplyPayloads,
+  KernelEvent,
   ProtocolError,
   RequestType,
-  UPDATE_EVENT,
   isRequestType,
   makeHandshake,
   makeRequest,
-  parseReply,
-  parseUpdateEvent
+  parseEvent,
+  parseReply
 } from './protocol';
 
-/** How long a request waits for its reply, per type (a full frame scan may take a while). */
+/** How long a request waits for its reply, per type (counting only idle kernel time). */
 export const REQUEST_TIMEOUT_MS: { readonly [K in RequestType]: number } = {
   handshake: 30000,
   get_state: 30000,
-  scan_frame: 120000,
   set_mode: 30000,
   allow: 30000,
-  report: 120000
+  revoke: 30000,
+  write_waiver: 30000,
+  scan_frame: 30000,
+  cancel_scan: 30000,
+  report: 300000
 };
+
+/** How long to wait for the comm's subshell before opening the comm on the main shell. */
+const SUBSHELL_WAIT_MS = 5000;
 
 /** How a handshake attempt ended. */
 export type HandshakeOutcome =
   | { readonly kind: 'connected'; readonly info: IHandshakeInfo }
   | { readonly kind: 'no-target' }
   | { readonly kind: 'timeout'; readonly timeoutMs: number }
-  | { readonly kind: 'refused'; readonly error: string }
+  | {
+      readonly kind: 'refused';
+      readonly error: string;
+      readonly version: boolean;
+    }
   | { readonly kind: 'invalid'; readonly error: ProtocolError };
 
 export class NbsecCommClient {
@@ -68,9 +81,9 @@ export class NbsecCommClient {
     return this._kernel;
   }
 
-  /** Emitted with each validated `update` event the kernel sends after a cell. */
-  get updated(): ISignal<this, IStateUpdate> {
-    return this._updated;
+  /** Emitted with each validated event the kernel sends on its own. */
+  get event(): ISignal<this, KernelEvent> {
+    return this._event;
   }
 
   /** Emitted with the reason when an incoming message is dropped as invalid. */
@@ -83,17 +96,35 @@ export class NbsecCommClient {
     return this._closed;
   }
 
+  /** Whether the kernel answers this comm on a subshell, beside a running cell. */
+  get onSubshell(): boolean {
+    return (
+      this._comm !== null &&
+      this._comm.commsOverSubshells !== CommsOverSubshells.Disabled &&
+      this._kernel.supportsSubshells
+    );
+  }
+
   get isDisposed(): boolean {
     return this._isDisposed;
   }
 
   /** Opens the comm, sends the handshake and waits for the reply. Call once. */
-  connect(): Promise<HandshakeOutcome> {
+  async connect(): Promise<HandshakeOutcome> {
     if (this._comm) {
-      return Promise.reject(
-        new Error('NbsecCommClient.connect() called twice')
-      );
+      throw new Error('NbsecCommClient.connect() called twice');
     }
+    const comm = this._kernel.createComm(COMM_TARGET);
+    this._comm = comm;
+    if (this._kernel.supportsSubshells) {
+      await this._subshellReady(comm);
+    } else {
+      comm.commsOverSubshells = CommsOverSubshells.Disabled;
+    }
+    if (this._isDisposed) {
+      return { kind: 'no-target' };
+    }
+    const id = this._newId();
     return new Promise<HandshakeOutcome>(resolve => {
       let settled = false;
       const settle = (outcome: HandshakeOutcome): void => {
@@ -111,11 +142,6 @@ export class NbsecCommClient {
       const stopTimer = this._idleTimer(timeoutMs, () =>
         settle({ kind: 'timeout', timeoutMs })
       );
-
-      const comm = this._kernel.createComm(COMM_TARGET);
-      // On the kernel's main shell: never beside the user's running cell.
-      comm.commsOverSubshells = CommsOverSubshells.Disabled;
-      this._comm = comm;
       comm.onMsg = (msg: KernelMessage.ICommMsgMsg) => {
         if (!settled) {
           settle(this._handshakeOutcome(msg.content.data));
@@ -133,7 +159,7 @@ export class NbsecCommClient {
         }
       };
       try {
-        comm.open(makeHandshake(this._options.clientVersion));
+        comm.open(makeHandshake(this._options.clientVersion, id));
       } catch (reason) {
         settle({
           kind: 'invalid',
@@ -146,8 +172,8 @@ export class NbsecCommClient {
   /**
    * Sends one request and resolves with its validated reply (which may be an error reply).
    *
-   * Rejects when the comm is not open, a request of the same type is still in flight, no reply
-   * came within `REQUEST_TIMEOUT_MS`, or the reply does not match the table.
+   * Rejects when the comm is not open, no reply came within `REQUEST_TIMEOUT_MS` of idle kernel
+   * time, or the reply does not match the table.
    */
   request<K extends RequestType>(
     type: K,
@@ -157,26 +183,23 @@ export class NbsecCommClient {
     if (!comm || comm.isDisposed || type === 'handshake') {
       return Promise.reject(new Error('nbsec is not connected'));
     }
-    if (this._pending.has(type)) {
-      return Promise.reject(
-        new Error(`a "${type}" request is already under way`)
-      );
-    }
+    const id = this._newId();
     return new Promise<IReply<IReplyPayloads[K]>>((resolve, reject) => {
       const stopTimer = this._idleTimer(REQUEST_TIMEOUT_MS[type], () => {
-        this._pending.delete(type);
+        this._pending.delete(id);
         reject(new RequestTimeout(type, REQUEST_TIMEOUT_MS[type] / 1000));
       });
-      this._pending.set(type, {
+      this._pending.set(id, {
+        type,
         stopTimer,
         accept: data => resolve(parseReply(type, data)),
         reject
       });
       try {
-        comm.send(makeRequest(type, payload));
+        comm.send(makeRequest(type, payload, id));
       } catch (reason) {
         stopTimer();
-        this._pending.delete(type);
+        this._pending.delete(id);
         reject(reason instanceof Error ? reason : new Error(String(reason)));
       }
     });
@@ -191,6 +214,29 @@ export class NbsecCommClient {
     this._failPending('the nbsec connection was closed');
     this._closeComm();
     Signal.clearData(this);
+  }
+
+  /** Waits (bounded) for the comm's subshell, so the handshake goes to it too. */
+  private async _subshellReady(comm: Kernel.IComm): Promise<void> {
+    const handler = comm as Kernel.IComm & {
+      readonly subshellStarted?: Promise<void>;
+    };
+    if (!handler.subshellStarted) {
+      return;
+    }
+    let timer = 0;
+    try {
+      await Promise.race([
+        handler.subshellStarted,
+        new Promise<void>(resolve => {
+          timer = window.setTimeout(resolve, SUBSHELL_WAIT_MS);
+        })
+      ]);
+    } catch {
+      // no subshell: the comm's messages go to the main shell
+    } finally {
+      window.clearTimeout(timer);
+    }
   }
 
   /**
@@ -217,7 +263,11 @@ export class NbsecCommClient {
     try {
       const reply = parseReply('handshake', data);
       if (!reply.success || reply.payload === null) {
-        return { kind: 'refused', error: reply.error ?? 'unknown error' };
+        return {
+          kind: 'refused',
+          error: reply.error ?? 'unknown error',
+          version: reply.errorCode === 'version'
+        };
       }
       return { kind: 'connected', info: reply.payload };
     } catch (reason) {
@@ -228,22 +278,22 @@ export class NbsecCommClient {
     }
   }
 
-  /** Routes one message received after the handshake: an update, or a pending reply. */
+  /** Routes one message received after the handshake: an event, or a pending reply. */
   private _dispatch(data: unknown): void {
-    const type = isRecord(data) ? data.type : undefined;
     try {
-      if (type === UPDATE_EVENT && isRecord(data) && !('success' in data)) {
-        this._updated.emit(parseUpdateEvent(data));
+      if (isRecord(data) && !('success' in data)) {
+        this._event.emit(parseEvent(data));
         return;
       }
-      const pending = isRequestType(type) ? this._pending.get(type) : undefined;
-      if (!pending || !isRequestType(type)) {
+      const type = isRecord(data) ? data.type : undefined;
+      const pending = this._pendingFor(data);
+      if (!pending) {
         throw typeof type === 'string' && type.length <= 40
           ? new ProtocolError('unexpected', type)
           : new ProtocolError('unexpected', '?');
       }
       pending.stopTimer();
-      this._pending.delete(type);
+      this._pending.delete(pending.id);
       try {
         pending.accept(data);
       } catch (reason) {
@@ -258,6 +308,33 @@ export class NbsecCommClient {
       console.warn('nbsec: dropped a message from the kernel:', reason.message);
       this._rejected.emit(reason);
     }
+  }
+
+  /**
+   * The request a reply answers: the one whose id it echoes; a reply without an id (the kernel
+   * could not read the request's) answers the oldest pending request of its type.
+   */
+  private _pendingFor(
+    data: unknown
+  ): (IPendingRequest & { readonly id: string }) | null {
+    if (!isRecord(data)) {
+      return null;
+    }
+    if (typeof data.id === 'string') {
+      const pending = this._pending.get(data.id);
+      return pending && pending.type === data.type
+        ? { ...pending, id: data.id }
+        : null;
+    }
+    if (!isRequestType(data.type)) {
+      return null;
+    }
+    for (const [id, pending] of this._pending) {
+      if (pending.type === data.type) {
+        return { ...pending, id };
+      }
+    }
+    return null;
   }
 
   private _failPending(reason: string): void {
@@ -282,16 +359,23 @@ export class NbsecCommClient {
     }
   }
 
+  private _newId(): string {
+    this._lastId += 1;
+    return String(this._lastId);
+  }
+
   private _comm: Kernel.IComm | null = null;
+  private _lastId = 0;
   private _isDisposed = false;
-  private readonly _pending = new Map<RequestType, IPendingRequest>();
-  private readonly _updated = new Signal<this, IStateUpdate>(this);
+  private readonly _pending = new Map<string, IPendingRequest>();
+  private readonly _event = new Signal<this, KernelEvent>(this);
   private readonly _rejected = new Signal<this, ProtocolError>(this);
   private readonly _closed = new Signal<this, void>(this);
 }
 
 /** A request waiting for its reply. */
 interface IPendingRequest {
+  readonly type: RequestType;
   readonly stopTimer: () => void;
   /** Validates the reply and resolves the request (throws a ProtocolError when invalid). */
   readonly accept: (data: unknown) => void;

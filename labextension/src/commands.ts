@@ -94,20 +94,24 @@ export function addCommands(
     isEnabled: () => connections.current !== null,
     execute: () => connections.current?.connect()
   });
+  const unlocked = (): boolean =>
+    connected() && connections.current?.status?.locked === false;
   commands.addCommand(CommandIDs.blockMode, {
     describedBy,
     label: trans.__('Block Risky Loads (nbsec Block Mode)'),
     caption: trans.__('Switch nbsec between warn and block mode'),
-    isEnabled: connected,
+    isEnabled: unlocked,
     isToggled: () => {
       const state = connections.current?.state;
-      return state?.status === 'connected' && state.info.mode === 'block';
+      return (
+        state?.status === 'connected' && state.info.status.mode === 'block'
+      );
     },
     execute: async () => {
       const state = connections.current?.state;
       if (state?.status === 'connected') {
         await connections.current?.setMode(
-          state.info.mode === 'block' ? 'warn' : 'block'
+          state.info.status.mode === 'block' ? 'warn' : 'block'
         );
       }
     }
@@ -115,15 +119,15 @@ export function addCommands(
   commands.addCommand(CommandIDs.toggleWatching, {
     describedBy,
     label: trans.__('Watch Cells with nbsec'),
-    isEnabled: connected,
+    isEnabled: unlocked,
     isToggled: () => {
       const state = connections.current?.state;
-      return state?.status === 'connected' && state.info.enabled;
+      return state?.status === 'connected' && state.info.status.enabled;
     },
     execute: async () => {
       const state = connections.current?.state;
       if (state?.status === 'connected') {
-        await connections.current?.setEnabled(!state.info.enabled);
+        await connections.current?.setEnabled(!state.info.status.enabled);
       }
     }
   });

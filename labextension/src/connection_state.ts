@@ -19,8 +19,10 @@ export type NotLoadedReason =
 
 /** Why the connection failed. */
 export type ErrorReason =
-  /** The kernel refused the handshake (for instance another protocol version). */
+  /** The kernel refused the handshake. */
   | 'refused'
+  /** The kernel's nbsec speaks another protocol version. */
+  | 'version'
   /** The kernel's handshake reply did not match the protocol. */
   | 'invalid'
   /** `%load_ext nbsec` failed in the kernel. */

@@ -8,10 +8,11 @@
  */
 
 import {
+  ICellRef,
   IFinding,
   IFrameSummary,
   IKernelState,
-  IModelLoad,
+  IModelRow,
   SEVERITIES,
   Severity
 } from './kernel_state';
@@ -64,12 +65,12 @@ export interface IFindingRow {
   readonly cellId: string | null;
   /** Its 1-based position in the open notebook, or null when the notebook has no such cell. */
   readonly cellNumber: number | null;
-  /** The 1-based line within the cell, when known. */
+  /** The 1-based line of the cell's source, when known (null for a finding in an output). */
   readonly line: number | null;
   /** The DataFrame (and column) a personal-data finding is about; shown in Frames. */
   readonly frame: IFrameColumn | null;
-  /** The guarded load a finding about a file is about (its latest load), if any. */
-  readonly model: IModelLoad | null;
+  /** The file (models inventory row) a finding about a loaded file is about, if any. */
+  readonly model: IModelRow | null;
 }
 
 /** A group of rows under one heading. */
@@ -85,33 +86,76 @@ export interface IFindingGroup {
   readonly rows: readonly IFindingRow[];
 }
 
-/** Rows for every active finding, most severe first, then by cell position and line. */
+/**
+ * Rows for the findings, most severe first, then by cell position and line: the active ones, or
+ * with `waived` the ones a waiver covers.
+ */
 export function findingRows(
   state: IKernelState,
-  cells: ICellLocator
+  cells: ICellLocator,
+  waived = false
 ): IFindingRow[] {
-  const latestLoad = new Map<string, IModelLoad>();
+  const filesByHash = new Map<string, IModelRow>();
+  const filesByPath = new Map<string, IModelRow>();
   for (const model of state.models) {
+    if (model.sha256) {
+      filesByHash.set(model.sha256, model);
+    }
     if (model.path) {
-      latestLoad.set(model.path, model);
+      filesByPath.set(model.path, model);
     }
   }
   const frames = new Set(state.frames.map(frame => frame.name));
   const seen = new Map<string, number>();
-  const rows = state.findings.map((finding, index) => {
+  const rows: IFindingRow[] = [];
+  state.findings.forEach((finding, index) => {
+    if ((finding.waiver !== null) !== waived) {
+      return;
+    }
     const base = finding.fingerprint || `finding-${index}`;
     const repeat = seen.get(base) ?? 0;
     seen.set(base, repeat + 1);
     const key = repeat === 0 ? base : `${base}#${repeat}`;
-    return makeRow(key, finding, latestLoad, frames, cells);
+    const subject = finding.subject;
+    const model =
+      (subject?.sha256 ? filesByHash.get(subject.sha256) : undefined) ??
+      filesByPath.get(subject?.path ?? finding.location.path ?? '') ??
+      null;
+    rows.push(makeRow(key, finding, model, frames, cells));
   });
   return rows.sort(compareRows);
+}
+
+/** The open notebook's id for a cell the kernel saw run (by id, position or prompt number). */
+export function resolveCell(
+  ref: ICellRef | null,
+  cells: ICellLocator
+): string | null {
+  if (ref === null) {
+    return null;
+  }
+  if (ref.cellId !== null && cells.numberOf(ref.cellId) !== null) {
+    return ref.cellId;
+  }
+  if (ref.executionCount !== null) {
+    const id = cells.idByExecutionCount(ref.executionCount);
+    if (id !== null) {
+      return id;
+    }
+  }
+  if (ref.cellIndex !== null) {
+    const id = cells.idAt(ref.cellIndex);
+    if (id !== null) {
+      return id;
+    }
+  }
+  return ref.cellId;
 }
 
 function makeRow(
   key: string,
   finding: IFinding,
-  latestLoad: ReadonlyMap<string, IModelLoad>,
+  model: IModelRow | null,
   frames: ReadonlySet<string>,
   cells: ICellLocator
 ): IFindingRow {
@@ -119,33 +163,34 @@ function makeRow(
   const family = ruleFamily(finding.rule);
   let frame: IFrameColumn | null = null;
   if (family === 'PII') {
-    frame = frameColumnOf(finding.message);
-    if (location.cellId?.startsWith(FRAME_CELL_PREFIX)) {
-      const name = location.cellId.slice(FRAME_CELL_PREFIX.length);
-      frame = { frame: name, column: frame?.column ?? null };
+    const subject = finding.subject;
+    if (subject?.frame) {
+      frame = { frame: subject.frame, column: subject.column };
+    } else {
+      frame = frameColumnOf(finding.message);
+      if (location.cellId?.startsWith(FRAME_CELL_PREFIX)) {
+        const name = location.cellId.slice(FRAME_CELL_PREFIX.length);
+        frame = { frame: name, column: frame?.column ?? null };
+      }
     }
     if (frame && !frames.has(frame.frame)) {
       frame = null;
     }
   }
-  let cellId =
+  const ownCell =
     location.cellId && !location.cellId.startsWith(FRAME_CELL_PREFIX)
       ? location.cellId
       : null;
-  const model =
-    location.path !== null ? (latestLoad.get(location.path) ?? null) : null;
-  if (cellId === null && model?.cell) {
-    cellId =
-      model.cell.cellId ??
-      (model.cell.executionCount !== null
-        ? cells.idByExecutionCount(model.cell.executionCount)
-        : null);
-  }
-  if (cellId === null && location.executionCount !== null) {
-    cellId = cells.idByExecutionCount(location.executionCount);
-  }
-  if (cellId === null && location.cellIndex !== null && !location.path) {
-    cellId = cells.idAt(location.cellIndex); // a saved notebook's cell without an id
+  let cellId = resolveCell(
+    {
+      cellId: ownCell,
+      cellIndex: location.path ? null : location.cellIndex,
+      executionCount: location.executionCount
+    },
+    cells
+  );
+  if ((cellId === null || cells.numberOf(cellId) === null) && model) {
+    cellId = resolveCell(model.lastCell, cells) ?? cellId;
   }
   return {
     key,
@@ -153,7 +198,8 @@ function makeRow(
     family,
     cellId,
     cellNumber: cellId !== null ? cells.numberOf(cellId) : null,
-    line: location.line,
+    // a line within an output is not a line of the cell's source
+    line: location.outputIndex === null ? location.line : null,
     frame,
     model
   };
@@ -315,22 +361,14 @@ export function stepKey(
   return order[(index + step + order.length) % order.length];
 }
 
-/** One model or pickle file in the inventory, however often the session loaded it. */
-export interface IModelRow {
-  /** `sha256:<hex>`, or `path:<path>` for a load without a hash. */
-  readonly key: string;
-  readonly path: string | null;
-  readonly source: string | null;
-  readonly sha256: string | null;
-  readonly api: string | null;
-  /** The worst verdict any load of this file got. */
-  readonly verdict: string | null;
-  /** What the guard did at the latest load. */
-  readonly action: string | null;
-  readonly loads: number;
-  /** The cell of the latest load, when known. */
+/** One model or pickle file of the inventory, with the notebook cell of its latest load. */
+export interface IModelView {
+  readonly model: IModelRow;
+  /** The cell of the latest load, when the open notebook has it. */
   readonly cellId: string | null;
   readonly cellNumber: number | null;
+  /** The cell that wrote this very file earlier in the session (the user's own), if any. */
+  readonly ownCellNumber: number | null;
 }
 
 const VERDICT_RANK: Readonly<Record<string, number>> = {
@@ -347,43 +385,25 @@ export function verdictRank(verdict: string | null): number {
   return VERDICT_RANK[verdict ?? 'unknown'] ?? VERDICT_RANK.unknown;
 }
 
-/** The models inventory: one row per file (by sha256, else path), worst verdict first. */
+/** The models inventory (one row per file, as the kernel keeps it), worst verdict first. */
 export function modelRows(
-  models: readonly IModelLoad[],
+  models: readonly IModelRow[],
   cells: ICellLocator
-): IModelRow[] {
-  const rows = new Map<string, IModelRow>();
-  for (const model of models) {
-    const key = model.sha256
-      ? `sha256:${model.sha256.replace(/^sha256:/, '')}`
-      : `path:${model.path ?? model.source ?? model.api ?? ''}`;
-    const before = rows.get(key);
-    const cellId =
-      model.cell?.cellId ??
-      (model.cell?.executionCount !== null &&
-      model.cell?.executionCount !== undefined
-        ? cells.idByExecutionCount(model.cell.executionCount)
-        : null);
-    const worse =
-      before !== undefined &&
-      verdictRank(before.verdict) < verdictRank(model.verdict);
-    rows.set(key, {
-      key,
-      path: model.path ?? before?.path ?? null,
-      source: model.source ?? before?.source ?? null,
-      sha256: model.sha256 ?? before?.sha256 ?? null,
-      api: model.api ?? before?.api ?? null,
-      verdict: worse ? before.verdict : model.verdict,
-      action: model.action,
-      loads: (before?.loads ?? 0) + 1,
-      cellId: cellId ?? before?.cellId ?? null,
-      cellNumber:
-        cellId !== null ? cells.numberOf(cellId) : (before?.cellNumber ?? null)
-    });
-  }
-  return [...rows.values()].sort(
-    (a, b) => verdictRank(a.verdict) - verdictRank(b.verdict)
-  );
+): IModelView[] {
+  return models
+    .map(model => {
+      const cellId = resolveCell(model.lastCell, cells);
+      const own = resolveCell(model.own, cells);
+      return {
+        model,
+        cellId,
+        cellNumber: cellId !== null ? cells.numberOf(cellId) : null,
+        ownCellNumber: own !== null ? cells.numberOf(own) : null
+      };
+    })
+    .sort(
+      (a, b) => verdictRank(a.model.verdict) - verdictRank(b.model.verdict)
+    );
 }
 
 /** Frames with personal data first (most columns first), then the rest, each by name. */
@@ -403,6 +423,7 @@ export function staticState(scan: IStaticScan): IKernelState {
     findings: scan.findings,
     frames: [],
     models: [],
-    waivers: []
+    waivers: [],
+    scans: []
   };
 }

@@ -110,7 +110,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
         void settings?.set('groupBy', groupBy).catch(reason => {
           console.warn('nbsec: could not save the grouping', reason);
         });
-      }
+      },
+      // the report's page opens in JupyterLab's HTML viewer (no kernel is started for it)
+      openFile: path =>
+        void app.commands.execute(
+          'docmanager:open',
+          path.endsWith('.html') ? { path, factory: 'HTML Viewer' } : { path }
+        )
     });
     app.shell.add(panel, 'left', { rank: SIDEBAR_RANK });
     restorer?.add(panel, PANEL_ID);

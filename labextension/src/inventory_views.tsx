@@ -5,9 +5,9 @@
 
 import React, { useEffect, useRef } from 'react';
 
-import { IModelRow } from './finding_rows';
+import { IModelView } from './finding_rows';
 import { baseName, percent, shortHash } from './finding_text';
-import { IFrameSummary, IWaiver } from './kernel_state';
+import { IFrameSummary, IJob, IWaiver, WaiverScope } from './kernel_state';
 import { PanelUiState } from './panel_ui_state';
 import { Trans } from './translate';
 
@@ -20,9 +20,23 @@ export interface IFramesViewProps {
   readonly trans: Trans;
   readonly frames: readonly IFrameSummary[];
   readonly ui: PanelUiState;
-  /** Frames a full scan is running for. */
+  /** Frames a full scan was asked for and has no job yet. */
   readonly scanning: ReadonlySet<string>;
+  /** The kernel's full-scan jobs. */
+  readonly jobs: readonly IJob[];
   readonly scanFrame: (name: string) => void;
+  readonly cancelScan: (jobId: string) => void;
+}
+
+/** The running (or queued) full scan of a frame, if any. */
+export function activeJob(jobs: readonly IJob[], frame: string): IJob | null {
+  return (
+    jobs.find(
+      job =>
+        job.target === frame &&
+        (job.state === 'running' || job.state === 'queued')
+    ) ?? null
+  );
 }
 
 /** `3000 rows, 3 columns, sampled 2000 rows`. */
@@ -71,7 +85,8 @@ export function FramesView(props: IFramesViewProps): JSX.Element {
         const key = frameKey(frame.name);
         const pii = frame.piiColumns.length;
         const open = !ui.isCollapsed(key, pii === 0);
-        const scanning = props.scanning.has(frame.name);
+        const job = activeJob(props.jobs, frame.name);
+        const scanning = job !== null || props.scanning.has(frame.name);
         return (
           <li
             key={key}
@@ -165,24 +180,45 @@ export function FramesView(props: IFramesViewProps): JSX.Element {
                     ))}
                   </ul>
                 )}
-                <div className="jp-NbsecPanel-rowActions">
-                  <button
-                    type="button"
-                    className="jp-Button jp-mod-styled"
-                    data-testid="nbsec-scan-button"
-                    disabled={scanning || frame.exhaustive}
-                    title={trans.__(
-                      'Check every value of every column of %1',
-                      frame.name
+                {frame.partial && (
+                  <div className="jp-NbsecPanel-empty">
+                    {trans.__(
+                      'The last full scan stopped before the end: what it found is shown.'
                     )}
-                    onClick={() => props.scanFrame(frame.name)}
-                  >
-                    {scanning
-                      ? trans.__('Scanning…')
-                      : frame.exhaustive
-                        ? trans.__('Fully scanned')
-                        : trans.__('Full scan')}
-                  </button>
+                  </div>
+                )}
+                {job !== null && (
+                  <ScanProgress trans={trans} job={job} frame={frame.name} />
+                )}
+                <div className="jp-NbsecPanel-rowActions">
+                  {job !== null ? (
+                    <button
+                      type="button"
+                      className="jp-Button jp-mod-styled"
+                      data-testid="nbsec-cancel-scan-button"
+                      onClick={() => props.cancelScan(job.id)}
+                    >
+                      {trans.__('Cancel')}
+                    </button>
+                  ) : (
+                    <button
+                      type="button"
+                      className="jp-Button jp-mod-styled"
+                      data-testid="nbsec-scan-button"
+                      disabled={scanning || frame.exhaustive}
+                      title={trans.__(
+                        'Check every value of every column of %1',
+                        frame.name
+                      )}
+                      onClick={() => props.scanFrame(frame.name)}
+                    >
+                      {scanning
+                        ? trans.__('Starting…')
+                        : frame.exhaustive
+                          ? trans.__('Fully scanned')
+                          : trans.__('Full scan')}
+                    </button>
+                  )}
                 </div>
               </div>
             )}
@@ -193,10 +229,42 @@ export function FramesView(props: IFramesViewProps): JSX.Element {
   );
 }
 
+/** A full scan's progress bar, its share as text and (for screen readers) as a value. */
+function ScanProgress(props: {
+  readonly trans: Trans;
+  readonly job: IJob;
+  readonly frame: string;
+}): JSX.Element {
+  const { trans, job } = props;
+  const share = Math.round(job.progress * 100);
+  const label =
+    job.state === 'queued'
+      ? trans.__('Full scan of %1 queued', props.frame)
+      : trans.__('Full scan of %1: %2%', props.frame, share);
+  return (
+    <div className="jp-NbsecPanel-progress" data-testid="nbsec-scan-progress">
+      <div
+        className="jp-NbsecPanel-progressBar"
+        role="progressbar"
+        aria-label={label}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={share}
+      >
+        <div
+          className="jp-NbsecPanel-progressFill"
+          style={{ width: `${share}%` }}
+        />
+      </div>
+      <span className="jp-NbsecPanel-progressText">{label}</span>
+    </div>
+  );
+}
+
 export interface IModelsViewProps {
   readonly trans: Trans;
-  readonly models: readonly IModelRow[];
-  readonly reveal: (row: IModelRow) => void;
+  readonly models: readonly IModelView[];
+  readonly reveal: (row: IModelView) => void;
 }
 
 /** The guard's words for what it did at a load. */
@@ -249,12 +317,13 @@ export function ModelsView(props: IModelsViewProps): JSX.Element {
   }
   return (
     <ul className="jp-NbsecPanel-list" data-testid="nbsec-models">
-      {models.map(model => {
+      {models.map(view => {
+        const model = view.model;
         const what =
           model.source ??
           model.path ??
           trans.__('data in memory (%1)', model.api ?? trans.__('load'));
-        const canReveal = model.cellId !== null && model.cellNumber !== null;
+        const canReveal = view.cellId !== null && view.cellNumber !== null;
         return (
           <li
             key={model.key}
@@ -270,11 +339,11 @@ export function ModelsView(props: IModelsViewProps): JSX.Element {
                 canReveal
                   ? trans.__(
                       'Go to cell %1, where it was last loaded',
-                      model.cellNumber ?? ''
+                      view.cellNumber ?? ''
                     )
                   : what
               }
-              onClick={() => props.reveal(model)}
+              onClick={() => props.reveal(view)}
             >
               <span
                 className="jp-NbsecPanel-badge"
@@ -312,6 +381,19 @@ export function ModelsView(props: IModelsViewProps): JSX.Element {
               >
                 {actionLabel(trans, model.action)}
               </span>
+              {model.own !== null && (
+                <span
+                  className="jp-NbsecPanel-own"
+                  data-testid="nbsec-model-own"
+                  title={trans.__(
+                    'This session wrote this very file (same sha256) before loading it.'
+                  )}
+                >
+                  {view.ownCellNumber !== null
+                    ? trans.__('written in cell %1', view.ownCellNumber)
+                    : trans.__('written in this session')}
+                </span>
+              )}
               {model.sha256 && (
                 <code
                   className="jp-NbsecPanel-hash"
@@ -322,6 +404,9 @@ export function ModelsView(props: IModelsViewProps): JSX.Element {
                 </code>
               )}
             </div>
+            {model.reason && model.action !== 'allowed' && (
+              <div className="jp-NbsecPanel-modelReason">{model.reason}</div>
+            )}
           </li>
         );
       })}
@@ -332,19 +417,44 @@ export function ModelsView(props: IModelsViewProps): JSX.Element {
 export interface IWaiversViewProps {
   readonly trans: Trans;
   readonly waivers: readonly IWaiver[];
+  /** Whether the kernel can write waivers into the policy file. */
+  readonly canWrite: boolean;
+  /** Whether the policy locks the mode (and its waivers). */
+  readonly locked: boolean;
+  /** Ids of waivers an action is under way for. */
+  readonly busy: ReadonlySet<string>;
+  readonly revoke: (waiver: IWaiver) => void;
+  readonly write: (waiver: IWaiver) => void;
 }
 
-/** What a waiver covers, in words. */
-export function waiverScope(trans: Trans, waiver: IWaiver): string {
-  switch (waiver.kind) {
-    case 'rule':
-      return trans.__('every finding of %1', waiver.target);
+/** What a waiver's scope is, in a few words (the kernel's `covers` says what it covers). */
+export function scopeName(trans: Trans, scope: WaiverScope): string {
+  switch (scope.kind) {
+    case 'finding':
+      return trans.__('one finding');
+    case 'file':
+      return trans.__('one file (sha256 %1)', shortHash(scope.sha256));
     case 'path':
-      return trans.__('files matching %1', waiver.target);
-    case 'sha256':
-      return trans.__('the file with sha256 %1', shortHash(waiver.target));
-    default:
-      return waiver.kind;
+      return trans.__('files matching %1', scope.path);
+    case 'column':
+      return trans.__('column %1 of %2', scope.column, scope.frame);
+    case 'rule':
+      return scope.rule.split('-').length === 2
+        ? trans.__('every %1 rule', scope.rule)
+        : trans.__('rule %1', scope.rule);
+    case 'notebook':
+      return trans.__('notebooks matching %1', scope.notebooks);
+  }
+}
+
+export function originName(trans: Trans, origin: IWaiver['origin']): string {
+  switch (origin) {
+    case 'session':
+      return trans.__('this session');
+    case 'notebook':
+      return trans.__('saved in this notebook');
+    case 'policy':
+      return trans.__('policy file');
   }
 }
 
@@ -353,33 +463,95 @@ export function WaiversView(props: IWaiversViewProps): JSX.Element {
   if (waivers.length === 0) {
     return (
       <ul className="jp-NbsecPanel-list" data-testid="nbsec-waivers">
-        <li className="jp-NbsecPanel-empty">
-          {trans.__('No waivers in this session.')}
-        </li>
+        <li className="jp-NbsecPanel-empty">{trans.__('No waivers.')}</li>
       </ul>
     );
   }
   return (
     <ul className="jp-NbsecPanel-list" data-testid="nbsec-waivers">
-      {waivers.map((waiver, index) => (
-        <li
-          key={`${waiver.kind}:${waiver.target}:${index}`}
-          className="jp-NbsecPanel-waiver"
-          data-testid="nbsec-waiver"
-          data-target={waiver.target}
-        >
-          <div className="jp-NbsecPanel-waiverLine">
-            <span className="jp-NbsecPanel-rule" title={waiver.target}>
-              {waiver.target}
-            </span>
-            <span className="jp-NbsecPanel-action">
-              {waiverScope(trans, waiver)}
-            </span>
-          </div>
-          <div className="jp-NbsecPanel-message">{waiver.reason}</div>
-          {waiver.at && <div className="jp-NbsecPanel-when">{waiver.at}</div>}
-        </li>
-      ))}
+      {waivers.map(waiver => {
+        const busy = props.busy.has(waiver.id);
+        return (
+          <li
+            key={waiver.id}
+            className="jp-NbsecPanel-waiver"
+            data-testid="nbsec-waiver"
+            data-waiver={waiver.id}
+            data-scope={waiver.scope.kind}
+            data-origin={waiver.origin}
+            data-active={waiver.active ? 'true' : 'false'}
+          >
+            <div className="jp-NbsecPanel-waiverLine">
+              <span
+                className="jp-NbsecPanel-waiverScope"
+                data-testid="nbsec-waiver-scope"
+              >
+                {scopeName(trans, waiver.scope)}
+              </span>
+              <span className="jp-NbsecPanel-action">
+                {originName(trans, waiver.origin)}
+              </span>
+              {waiver.admitsFile && (
+                <span
+                  className="jp-NbsecPanel-admits"
+                  title={trans.__('This waiver lets that file load.')}
+                >
+                  {trans.__('admits the file')}
+                </span>
+              )}
+            </div>
+            <div
+              className="jp-NbsecPanel-message"
+              data-testid="nbsec-waiver-reason"
+            >
+              {waiver.reason}
+            </div>
+            <div
+              className="jp-NbsecPanel-when"
+              data-testid="nbsec-waiver-covers"
+            >
+              {waiver.covers}
+            </div>
+            {(waiver.expires || !waiver.active) && (
+              <div className="jp-NbsecPanel-when">
+                {!waiver.active
+                  ? trans.__(
+                      'Not in force: %1',
+                      waiver.note ?? trans.__('inactive')
+                    )
+                  : trans.__('Until %1', waiver.expires ?? '')}
+              </div>
+            )}
+            {waiver.origin !== 'policy' && (
+              <div className="jp-NbsecPanel-rowActions">
+                {props.canWrite && !props.locked && (
+                  <button
+                    type="button"
+                    className="jp-Button jp-mod-styled"
+                    data-testid="nbsec-waiver-write"
+                    disabled={busy}
+                    title={trans.__(
+                      'Add this waiver to the policy file, so it applies to every run'
+                    )}
+                    onClick={() => props.write(waiver)}
+                  >
+                    {trans.__('Write to policy file')}
+                  </button>
+                )}
+                <button
+                  type="button"
+                  className="jp-Button jp-mod-styled"
+                  data-testid="nbsec-waiver-revoke"
+                  disabled={busy}
+                  onClick={() => props.revoke(waiver)}
+                >
+                  {trans.__('Revoke')}
+                </button>
+              </div>
+            )}
+          </li>
+        );
+      })}
     </ul>
   );
 }

@@ -9,10 +9,12 @@
  * every open notebook stay current.
  *
  * Once connected it asks for the kernel's state (`get_state`) once, then applies the kernel's
- * `update` events, and publishes the latest `{state, metadata}` as `data`; the mode and on/off
- * switch the kernel enforces come with every state. The panel's actions (mode, on/off, full
- * frame scan, allow) go through it as requests; one that waits behind a running cell is shown
- * as queued, and one that fails leaves a one-line `notice`.
+ * `update` deltas by version (`KernelStateStore`; a gap or `resync` asks `get_state` again) and
+ * `scan_progress` events, and publishes the latest `{state, metadata}` as `data`; the mode, the
+ * watching switch and the policy's lock come with every update. The panel's actions (mode,
+ * on/off, full scans and their cancelling, waivers, the governance report) go through it as
+ * requests; one that waits behind a running cell is shown as queued, and one that fails leaves
+ * a one-line `notice`.
  */
 
 import { ISessionContext } from '@jupyterlab/apputils';
@@ -28,10 +30,23 @@ import {
   RequestTimeout
 } from './comm_client';
 import { ConnectionState } from './connection_state';
-import { IStateUpdate } from './kernel_state';
-import { IReplyPayloads, ProtocolError, RequestType } from './protocol';
+import {
+  IKernelStatus,
+  IStateUpdate,
+  IWaiver,
+  WaiverScope
+} from './kernel_state';
+import {
+  ErrorCode,
+  IAllowResult,
+  IReplyPayloads,
+  KernelEvent,
+  ProtocolError,
+  RequestType
+} from './protocol';
 import { IStaticScan, SavedScanClient, SavedScanProblem } from './saved_scan';
 import { IPanelSettings } from './settings';
+import { KernelStateStore } from './state_store';
 
 /** The code the "Load nbsec" action runs in the kernel. */
 export const LOAD_CODE = '%load_ext nbsec';
@@ -46,11 +61,12 @@ export const BUSY_AFTER_MS = 300;
 export type Notice =
   /** The kernel sent a message the protocol does not allow; it was dropped. */
   | { readonly kind: 'rejected'; readonly error: ProtocolError }
-  /** The kernel answered a request with an error (its own words). */
+  /** The kernel answered a request with an error (its own words, and its code). */
   | {
       readonly kind: 'failed';
       readonly action: RequestType;
       readonly error: string;
+      readonly code: ErrorCode | null;
     }
   /** No answer in time while the kernel was idle. */
   | {
@@ -68,7 +84,12 @@ export type SavedScanState =
   /** Not needed: the kernel's nbsec answers. */
   | { readonly status: 'none' }
   | { readonly status: 'loading' }
-  | { readonly status: 'ready'; readonly scan: IStaticScan }
+  | {
+      readonly status: 'ready';
+      readonly scan: IStaticScan;
+      /** Whether the server can write the saved notebook's governance report. */
+      readonly canReport: boolean;
+    }
   | { readonly status: 'problem'; readonly problem: SavedScanProblem };
 
 /** Connection states in which the panel shows the saved notebook's static scan. */
@@ -79,6 +100,24 @@ const STATIC_STATES: ReadonlySet<ConnectionState['status']> = new Set([
   'not-loaded',
   'error'
 ]);
+
+/** A governance report written, by paths relative to the server root. */
+export interface IWrittenReport {
+  readonly path: string;
+  readonly htmlPath: string | null;
+}
+
+/**
+ * Where a file the kernel wrote is, relative to the server root: the kernel names it relative to
+ * the notebook's directory (its working directory), or absolutely (left as is when it is).
+ */
+export function reportPath(notebookPath: string, written: string): string {
+  if (written.startsWith('/')) {
+    return written;
+  }
+  const slash = notebookPath.lastIndexOf('/');
+  return slash < 0 ? written : `${notebookPath.slice(0, slash)}/${written}`;
+}
 
 /** A mode or on/off change sent to the kernel and not answered yet. */
 export interface IPendingMode {
@@ -111,7 +150,9 @@ export class NotebookConnection implements IDisposable {
 
   /** The kernel's latest `{state, metadata}`, or null until the first one arrived. */
   get data(): IStateUpdate | null {
-    return this._data;
+    const state = this._store.state;
+    const metadata = this._store.metadata;
+    return state !== null && metadata !== null ? { state, metadata } : null;
   }
 
   /** Why the last action failed, or null. */
@@ -122,6 +163,14 @@ export class NotebookConnection implements IDisposable {
   /** Whether the kernel has been running something (a cell) for a moment. */
   get kernelBusy(): boolean {
     return this._kernelBusy;
+  }
+
+  /**
+   * Whether the kernel answers the panel while it runs a cell (its comm is on a subshell):
+   * changes then take effect at once instead of waiting for the cell.
+   */
+  get answersWhileBusy(): boolean {
+    return this._client !== null && this._client.onSubshell;
   }
 
   /** The mode change waiting for the kernel's answer, or null. */
@@ -217,16 +266,20 @@ export class NotebookConnection implements IDisposable {
     return this._changeMode({ enabled });
   }
 
-  /** Asks for a complete PII pass over one DataFrame, then refreshes the state. */
+  /**
+   * Starts a complete PII pass over one DataFrame; the kernel runs it as a job, reporting
+   * progress (`scan_progress`) and the result in the next update.
+   */
   async scanFrame(name: string): Promise<void> {
     if (this._scanning.has(name)) {
       return;
     }
     this._scanning.add(name);
-    this._changed.emit();
+    this._emit();
     try {
-      if ((await this._request('scan_frame', { name })) !== null) {
-        await this.refresh();
+      const reply = await this._request('scan_frame', { name });
+      if (reply !== null) {
+        this._store.updateJob(reply.job);
       }
     } finally {
       this._scanning.delete(name);
@@ -234,13 +287,158 @@ export class NotebookConnection implements IDisposable {
     }
   }
 
-  /** Records a waiver (rule or family, path glob, or sha256) with a reason, then refreshes. */
-  async allow(target: string, reason: string): Promise<boolean> {
-    const reply = await this._request('allow', { target, reason });
-    if (reply !== null) {
-      await this.refresh();
+  /** Stops a full scan (the frame keeps what the scan found so far, marked partial). */
+  async cancelScan(jobId: string): Promise<void> {
+    const reply = await this._request('cancel_scan', { id: jobId });
+    if (reply !== null && this._store.updateJob(reply.job)) {
+      this._emit();
     }
-    return reply !== null;
+  }
+
+  /**
+   * Asks the kernel for a waiver of exactly one scope. With `dryRun` the kernel only says what
+   * it would cover (nothing is recorded). Resolves null (with a notice) when it refused.
+   */
+  allow(
+    scope: WaiverScope,
+    reason: string,
+    options: { readonly dryRun?: boolean; readonly expires?: string } = {}
+  ): Promise<IAllowResult | null> {
+    const payload: JSONObject = { scope: { ...scope }, reason };
+    if (options.dryRun) {
+      payload.dry_run = true;
+    }
+    if (options.expires) {
+      payload.expires = options.expires;
+    }
+    return this._request('allow', payload);
+  }
+
+  /** Withdraws a session or notebook waiver. */
+  async revoke(waiverId: string): Promise<IWaiver | null> {
+    return (await this._request('revoke', { id: waiverId }))?.waiver ?? null;
+  }
+
+  /** Writes a waiver into the policy file in force; resolves with that file, or null. */
+  async writeWaiver(waiverId: string): Promise<string | null> {
+    return (
+      (await this._request('write_waiver', { id: waiverId }))?.policyFile ??
+      null
+    );
+  }
+
+  /** Whether the governance report is being written. */
+  get reporting(): boolean {
+    return this._reporting;
+  }
+
+  /**
+   * Whether a governance report can be written now: by the kernel's nbsec (the session's
+   * report), or else by the server's nbsec for the saved notebook.
+   */
+  get canReport(): boolean {
+    if (this._state.status === 'connected') {
+      return this.hasFeature('report');
+    }
+    return this._saved.status === 'ready' && this._saved.canReport;
+  }
+
+  /**
+   * Saves unsaved changes, then writes the notebook's governance report: the kernel's session
+   * when its nbsec answers, else the saved notebook through the server. Resolves with where the
+   * report is (relative to the server root), or null when it was not written (the notice says
+   * why).
+   */
+  async report(): Promise<IWrittenReport | null> {
+    if (this._reporting) {
+      return null;
+    }
+    this._reporting = true;
+    this._emit();
+    try {
+      return await this._writeReport();
+    } finally {
+      this._reporting = false;
+      this._emit();
+    }
+  }
+
+  private async _writeReport(): Promise<IWrittenReport | null> {
+    const context = this._panel.context;
+    if (context.model.dirty && !context.model.readOnly) {
+      try {
+        await context.save();
+      } catch (reason) {
+        this._setNotice({
+          kind: 'failed',
+          action: 'report',
+          error: reason instanceof Error ? reason.message : String(reason),
+          code: null
+        });
+        return null;
+      }
+    }
+    if (this._state.status === 'connected') {
+      const written = await this._request('report', {});
+      if (written === null) {
+        // a kernel's nbsec without the report builder: the server writes the saved notebook's
+        const notice = this._notice;
+        return notice?.kind === 'failed' && notice.code === 'unavailable'
+          ? this._serverReport()
+          : null;
+      }
+      return {
+        path: reportPath(context.path, written.path),
+        htmlPath:
+          written.htmlPath === null
+            ? null
+            : reportPath(context.path, written.htmlPath)
+      };
+    }
+    if (!this.canReport) {
+      this._setNotice({ kind: 'not-connected', action: 'report' });
+      return null;
+    }
+    return this._serverReport();
+  }
+
+  /** The saved notebook's report, written by the server's nbsec. */
+  private async _serverReport(): Promise<IWrittenReport | null> {
+    const client = this._savedScans;
+    if (client === null) {
+      this._setNotice({ kind: 'not-connected', action: 'report' });
+      return null;
+    }
+    const result = await client.report(this._panel.context.path);
+    if (this._isDisposed) {
+      return null;
+    }
+    if (!result.ok) {
+      this._setNotice({
+        kind: 'failed',
+        action: 'report',
+        error: result.error,
+        code: null
+      });
+      return null;
+    }
+    if (this._notice !== null) {
+      this._setNotice(null);
+    }
+    return { path: result.report.path, htmlPath: result.report.htmlPath };
+  }
+
+  /** Whether the kernel's nbsec offers a feature (`report`, `write_waiver`, …). */
+  hasFeature(feature: string): boolean {
+    return (
+      this._state.status === 'connected' &&
+      this._state.info.features.includes(feature)
+    );
+  }
+
+  /** The mode, switches and policy the kernel enforces, or null when not connected. */
+  get status(): IKernelStatus | null {
+    return this._state.status === 'connected' ? this._state.info.status : null;
   }
 
   /**
@@ -256,8 +454,9 @@ export class NotebookConnection implements IDisposable {
       do {
         this._refreshAgain = false;
         const update = await this._request('get_state', {});
-        if (update !== null) {
-          this._setData(update);
+        if (update !== null && this._store.reset(update)) {
+          this._applyStatus(update.state.status);
+          this._emit();
         }
       } while (this._refreshAgain && !this._isDisposed);
     };
@@ -267,19 +466,10 @@ export class NotebookConnection implements IDisposable {
     return this._refreshing;
   }
 
-  /**
-   * After a cell of this notebook ran: a kernel without nbsec may have loaded it; a kernel that
-   * sends no mode with its state is asked for it (`%nbsec mode|on|off` may have run).
-   */
+  /** After a cell of this notebook ran: a kernel without nbsec may have loaded it. */
   cellExecuted(): void {
     if (this._state.status === 'not-loaded') {
       void this._handshake();
-    } else if (
-      this._state.status === 'connected' &&
-      this._data !== null &&
-      this._data.state.status === null
-    ) {
-      void this._syncMode();
     }
   }
 
@@ -288,9 +478,7 @@ export class NotebookConnection implements IDisposable {
    * null otherwise (the notebook is then saved untouched).
    */
   summary(): JSONObject | null {
-    return this._state.status === 'connected'
-      ? (this._data?.metadata ?? null)
-      : null;
+    return this._state.status === 'connected' ? this._store.metadata : null;
   }
 
   dispose(): void {
@@ -324,7 +512,7 @@ export class NotebookConnection implements IDisposable {
       return;
     }
     this._saved = result.ok
-      ? { status: 'ready', scan: result.scan }
+      ? { status: 'ready', scan: result.scan, canReport: result.canReport }
       : { status: 'problem', problem: result.problem };
     this._emit();
   }
@@ -375,7 +563,7 @@ export class NotebookConnection implements IDisposable {
     switch (outcome.kind) {
       case 'connected':
         client.closed.connect(this._onClientClosed, this);
-        client.updated.connect(this._onUpdate, this);
+        client.event.connect(this._onEvent, this);
         client.rejected.connect(this._onRejected, this);
         this._setState({ status: 'connected', info: outcome.info });
         void this.refresh();
@@ -393,7 +581,7 @@ export class NotebookConnection implements IDisposable {
       case 'refused':
         this._setState({
           status: 'error',
-          reason: 'refused',
+          reason: outcome.version ? 'version' : 'refused',
           detail: outcome.error
         });
         break;
@@ -485,9 +673,27 @@ export class NotebookConnection implements IDisposable {
     }
   }
 
-  private _onUpdate(client: NbsecCommClient, update: IStateUpdate): void {
-    if (client === this._client && this._state.status === 'connected') {
-      this._setData(update);
+  /** An update (applied by version; a gap asks for the whole state) or a job's progress. */
+  private _onEvent(client: NbsecCommClient, event: KernelEvent): void {
+    if (client !== this._client || this._state.status !== 'connected') {
+      return;
+    }
+    if (event.type === 'scan_progress') {
+      if (this._store.updateJob(event.job)) {
+        this._emit();
+      }
+      return;
+    }
+    switch (this._store.apply(event.update)) {
+      case 'applied':
+        this._applyStatus(event.update.status);
+        this._emit();
+        break;
+      case 'resync':
+        void this.refresh();
+        break;
+      case 'stale':
+        break;
     }
   }
 
@@ -497,47 +703,21 @@ export class NotebookConnection implements IDisposable {
     }
   }
 
-  /** One mode or on/off change, after any earlier one was answered (replies match by type). */
+  /** One mode or on/off change, after any earlier one was answered. */
   private _changeMode(change: IPendingMode): Promise<void> {
-    return this._inModeQueue(async () => {
+    const exchange = async (): Promise<void> => {
       this._pendingMode = change;
       this._emit();
       try {
-        this._applyMode(await this._request('set_mode', { ...change }));
+        const reply = await this._request('set_mode', { ...change });
+        if (reply !== null) {
+          this._applyStatus(reply.status);
+        }
       } finally {
         this._pendingMode = null;
         this._emit();
       }
-    });
-  }
-
-  /**
-   * Reads the mode and switch of a kernel whose states do not carry them: a `set_mode` request
-   * with an empty payload changes nothing and answers both. Silent on failure.
-   */
-  private _syncMode(): Promise<void> {
-    if (this._modeSyncQueued) {
-      return Promise.resolve(); // one queued read answers for every cell that ran meanwhile
-    }
-    this._modeSyncQueued = true;
-    return this._inModeQueue(async () => {
-      this._modeSyncQueued = false;
-      const client = this._client;
-      if (!client) {
-        return;
-      }
-      try {
-        const reply = await client.request('set_mode', {});
-        if (client === this._client && reply.success) {
-          this._applyMode(reply.payload);
-        }
-      } catch {
-        // No answer in time: keep what the header shows.
-      }
-    });
-  }
-
-  private _inModeQueue(exchange: () => Promise<void>): Promise<void> {
+    };
     const next = this._modeQueue.then(exchange, exchange);
     this._modeQueue = next.catch(() => undefined);
     return next;
@@ -566,7 +746,8 @@ export class NotebookConnection implements IDisposable {
         this._setNotice({
           kind: 'failed',
           action: type,
-          error: reply.error ?? 'unknown error'
+          error: reply.error ?? 'unknown error',
+          code: reply.errorCode
         });
         return null;
       }
@@ -587,55 +768,37 @@ export class NotebookConnection implements IDisposable {
         } else {
           const text =
             reason instanceof Error ? reason.message : String(reason);
-          this._setNotice({ kind: 'failed', action: type, error: text });
+          this._setNotice({
+            kind: 'failed',
+            action: type,
+            error: text,
+            code: null
+          });
         }
       }
       return null;
     }
   }
 
-  /** A `set_mode` reply: the header shows the kernel's mode and switch from now on. */
-  private _applyMode(reply: IReplyPayloads['set_mode'] | null): void {
-    if (reply === null || this._state.status !== 'connected') {
+  /** The header shows the mode, switch and lock the kernel reports, whatever reported it. */
+  private _applyStatus(status: IKernelStatus | null): void {
+    if (status === null || this._state.status !== 'connected') {
       return;
     }
-    const old = this._state.info;
-    if (old.mode === reply.mode && old.enabled === reply.enabled) {
+    const old = this._state.info.status;
+    if (
+      old.mode === status.mode &&
+      old.enabled === status.enabled &&
+      old.locked === status.locked &&
+      old.policyFile === status.policyFile &&
+      old.policyError === status.policyError
+    ) {
       return;
     }
-    const info = { ...old, mode: reply.mode, enabled: reply.enabled };
-    this._setState({ status: 'connected', info });
-  }
-
-  /**
-   * Keeps the newest state (one older than what is shown, by `version`, is dropped) and the
-   * mode it reports.
-   */
-  private _setData(data: IStateUpdate): void {
-    if (this._data !== null && data.state.version < this._data.state.version) {
-      return;
-    }
-    this._data = data;
-    const status = data.state.status;
-    if (status !== null && this._state.status === 'connected') {
-      const old = this._state.info;
-      if (
-        old.mode !== status.mode ||
-        old.enabled !== status.enabled ||
-        old.policyFile !== status.policyFile
-      ) {
-        this._state = {
-          status: 'connected',
-          info: {
-            ...old,
-            mode: status.mode,
-            enabled: status.enabled,
-            policyFile: status.policyFile
-          }
-        };
-      }
-    }
-    this._emit();
+    this._state = {
+      status: 'connected',
+      info: { ...this._state.info, status }
+    };
   }
 
   private _setNotice(notice: Notice | null): void {
@@ -659,7 +822,7 @@ export class NotebookConnection implements IDisposable {
     }
     this._state = state;
     if (state.status !== 'connected') {
-      this._data = null;
+      this._store.clear();
       this._notice = null;
       this._pendingMode = null;
     }
@@ -693,19 +856,19 @@ export class NotebookConnection implements IDisposable {
   private _restartPending = false;
   private _connectRequested = false;
   private _state: ConnectionState = { status: 'connecting' };
-  private _data: IStateUpdate | null = null;
+  private readonly _store = new KernelStateStore();
   private _notice: Notice | null = null;
   private _kernelBusy = false;
   private _busyTimer = 0;
   private _pendingMode: IPendingMode | null = null;
   private readonly _scanning = new Set<string>();
+  private _reporting = false;
   private readonly _savedScans: SavedScanClient | null;
   private _saved: SavedScanState = { status: 'none' };
   private _savedRequest = 0;
   private _refreshing: Promise<void> | null = null;
   private _refreshAgain = false;
   private _modeQueue: Promise<void> = Promise.resolve();
-  private _modeSyncQueued = false;
   private _isDisposed = false;
   private readonly _changed = new Signal<this, void>(this);
 }

@@ -15,7 +15,7 @@ import { NbsecConnections } from './connections';
 import {
   GroupBy,
   IFindingRow,
-  IModelRow,
+  IModelView,
   rowOrder,
   stepKey
 } from './finding_rows';
@@ -31,7 +31,8 @@ import {
   visibleGroups
 } from './panel_view';
 import { Trans } from './translate';
-import { askWaiver } from './waiver_dialog';
+import { IWaiver } from './kernel_state';
+import { IWaiverChoice, askWaiver } from './waiver_dialog';
 
 export const PANEL_ID = 'nbsec-panel';
 
@@ -42,6 +43,7 @@ export class NbsecPanel extends ReactWidget {
     this._ui = options.ui;
     this._trans = options.trans;
     this._onGroupBy = options.onGroupBy ?? (() => undefined);
+    this._openFile = options.openFile ?? null;
     this.id = PANEL_ID;
     this.addClass('jp-NbsecPanel');
     this.title.icon = shieldIcon;
@@ -124,6 +126,7 @@ export class NbsecPanel extends ReactWidget {
         cells={cellLocator(connection?.panel ?? null)}
         actions={this._actions}
         allowBusy={row => this._allowing.has(row.key)}
+        waiversBusy={this._waiversBusy}
         notebookDirty={connection?.panel.context.model.dirty ?? false}
       />
     );
@@ -137,17 +140,66 @@ export class NbsecPanel extends ReactWidget {
     connection: NotebookConnection,
     row: IFindingRow
   ): Promise<void> {
-    const choice = await askWaiver(this._trans, row);
-    if (choice === null || this._allowing.has(row.key)) {
+    if (this._allowing.has(row.key)) {
+      return;
+    }
+    const options = (choice: IWaiverChoice, dryRun: boolean) => ({
+      dryRun,
+      expires: choice.expires || undefined
+    });
+    const choice = await askWaiver(this._trans, row, preview =>
+      connection.allow(preview.scope, preview.reason, options(preview, true))
+    );
+    if (choice === null) {
       return;
     }
     this._allowing.add(row.key);
     this.update();
     try {
-      await connection.allow(choice.target, choice.reason);
+      await connection.allow(
+        choice.scope,
+        choice.reason,
+        options(choice, false)
+      );
     } finally {
       this._allowing.delete(row.key);
       this.update();
+    }
+  }
+
+  /** Runs one waiver action with that waiver's buttons disabled meanwhile. */
+  private async _onWaiver(
+    waiver: IWaiver,
+    action: (connection: NotebookConnection) => Promise<unknown>
+  ): Promise<void> {
+    const connection = this._connections.current;
+    if (!connection || this._waiversBusy.has(waiver.id)) {
+      return;
+    }
+    this._waiversBusy.add(waiver.id);
+    this.update();
+    try {
+      await action(connection);
+    } finally {
+      this._waiversBusy.delete(waiver.id);
+      this.update();
+    }
+  }
+
+  /** Writes the governance report (in the kernel, or by the server), then opens it. */
+  private async _report(): Promise<void> {
+    const connection = this._connections.current;
+    if (!connection) {
+      return;
+    }
+    const written = await connection.report();
+    if (written !== null && this._openFile) {
+      // the page when there is one: it reads as a document and needs no kernel
+      this._openFile(
+        written.htmlPath !== null && !written.htmlPath.startsWith('/')
+          ? written.htmlPath
+          : written.path
+      );
     }
   }
 
@@ -161,11 +213,12 @@ export class NbsecPanel extends ReactWidget {
       this._onGroupBy(groupBy);
     },
     scanFrame: name => void this._connections.current?.scanFrame(name),
+    cancelScan: id => void this._connections.current?.cancelScan(id),
     reveal: (row, focus) => {
       this._ui.select(row.key);
       this.reveal(row, focus);
     },
-    revealModel: (row: IModelRow) => {
+    revealModel: (row: IModelView) => {
       const connection = this._connections.current;
       if (connection && row.cellId !== null) {
         void revealCell(connection.panel, row.cellId, null, false);
@@ -177,6 +230,13 @@ export class NbsecPanel extends ReactWidget {
         void this._allow(connection, row);
       }
     },
+    revoke: waiver =>
+      void this._onWaiver(waiver, connection => connection.revoke(waiver.id)),
+    writeWaiver: waiver =>
+      void this._onWaiver(waiver, connection =>
+        connection.writeWaiver(waiver.id)
+      ),
+    report: () => void this._report(),
     showFrame: name => {
       const key = frameKey(name);
       this._ui.setSectionFolded('frames', false);
@@ -190,6 +250,8 @@ export class NbsecPanel extends ReactWidget {
   private readonly _trans: Trans;
   private readonly _onGroupBy: (groupBy: GroupBy) => void;
   private readonly _allowing = new Set<string>();
+  private readonly _waiversBusy = new Set<string>();
+  private readonly _openFile: ((path: string) => void) | null;
 }
 
 export namespace NbsecPanel {
@@ -199,5 +261,7 @@ export namespace NbsecPanel {
     readonly trans: Trans;
     /** Called when the user picks another grouping (to keep it in the settings). */
     readonly onGroupBy?: (groupBy: GroupBy) => void;
+    /** Opens a file (relative to the server root) in JupyterLab: the governance report's page. */
+    readonly openFile?: (path: string) => void;
   }
 }

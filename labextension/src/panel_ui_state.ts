@@ -45,6 +45,18 @@ export class PanelUiState {
     }
   }
 
+  /** Whether the findings a waiver covers are listed (under the active ones). */
+  get showWaived(): boolean {
+    return this._showWaived;
+  }
+
+  set showWaived(value: boolean) {
+    if (value !== this._showWaived) {
+      this._showWaived = value;
+      this._changed.emit();
+    }
+  }
+
   /** The key of the selected item (a finding row, or a group heading), or null. */
   get selected(): string | null {
     return this._selected;
@@ -120,6 +132,7 @@ export class PanelUiState {
   }
 
   private _filter = '';
+  private _showWaived = false;
   private _groupBy: GroupBy;
   private _selected: string | null = null;
   private _focusRequest: string | null = null;

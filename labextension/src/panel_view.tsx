@@ -19,7 +19,7 @@ import {
   GroupBy,
   ICellLocator,
   IFindingRow,
-  IModelRow,
+  IModelView,
   filterRows,
   findingRows,
   frameOrder,
@@ -29,9 +29,19 @@ import {
   staticState
 } from './finding_rows';
 import { baseName, severityLabel } from './finding_text';
-import { FindingTree, IFindingActions, rowSearchText } from './finding_tree';
+import {
+  FindingTree,
+  IFindingActions,
+  rowSearchText,
+  rowWhere
+} from './finding_tree';
 import { FramesView, ModelsView, WaiversView } from './inventory_views';
-import { IKernelState, IStateUpdate, SEVERITIES } from './kernel_state';
+import {
+  IKernelState,
+  IStateUpdate,
+  IWaiver,
+  SEVERITIES
+} from './kernel_state';
 import { IPendingMode, Notice, SavedScanState } from './notebook_connection';
 import { PanelUiState, SectionKey } from './panel_ui_state';
 import {
@@ -53,6 +63,12 @@ export interface IConnectionView {
   readonly pendingMode: IPendingMode | null;
   readonly scanning: ReadonlySet<string>;
   readonly saved: SavedScanState;
+  /** Whether the governance report is being written. */
+  readonly reporting: boolean;
+  /** Whether a governance report can be written (by the kernel, or the server). */
+  readonly canReport: boolean;
+  /** Whether the kernel answers while it runs a cell (nothing waits for the cell). */
+  readonly answersWhileBusy: boolean;
 }
 
 /** What the view can ask for. */
@@ -63,8 +79,14 @@ export interface IPanelActions extends IFindingActions {
   setEnabled(enabled: boolean): void;
   setGroupBy(groupBy: GroupBy): void;
   scanFrame(name: string): void;
-  revealModel(row: IModelRow): void;
+  cancelScan(jobId: string): void;
+  revealModel(row: IModelView): void;
+  revoke(waiver: IWaiver): void;
+  writeWaiver(waiver: IWaiver): void;
+  report(): void;
 }
+
+const NO_KEYS: ReadonlySet<string> = new Set();
 
 export interface IPanelViewProps {
   readonly trans: Trans;
@@ -76,6 +98,8 @@ export interface IPanelViewProps {
   readonly actions: IPanelActions;
   /** Whether a waiver is being recorded for this row. */
   readonly allowBusy: (row: IFindingRow) => boolean;
+  /** Ids of waivers a revoke or write is under way for. */
+  readonly waiversBusy?: ReadonlySet<string>;
   /** Whether the notebook has changes not saved yet. */
   readonly notebookDirty?: boolean;
 }
@@ -143,7 +167,7 @@ export function PanelView(props: IPanelViewProps): JSX.Element {
         )}
       </div>
       <div className="jp-NbsecPanel-detail" data-testid="nbsec-detail">
-        {detailText(trans, state, busy)}
+        {detailText(trans, state, busy, connection?.answersWhileBusy ?? false)}
       </div>
       {state.status === 'connected' && connection && (
         <ConnectedHeader
@@ -179,10 +203,16 @@ function ConnectedHeader(props: {
 }): JSX.Element {
   const { trans, connection, actions } = props;
   const info = props.state.info;
+  const status = info.status;
   const pending = connection.pendingMode;
-  const policy = info.policyFile
-    ? baseName(info.policyFile)
+  const policy = status.policyFile
+    ? baseName(status.policyFile)
     : trans.__('defaults (no policy file)');
+  const lockedTitle = trans.__(
+    'The policy (%1) locks the mode: it cannot be changed from here or with %2.',
+    policy,
+    '%nbsec'
+  );
   return (
     <>
       <div className="jp-NbsecPanel-facts">
@@ -190,16 +220,16 @@ function ConnectedHeader(props: {
           {trans.__('nbsec %1', info.nbsecVersion)}
         </span>
         <span className="jp-NbsecPanel-factLabel">{trans.__('mode')}</span>
-        <span data-testid="nbsec-mode">{modeName(trans, info.mode)}</span>
+        <span data-testid="nbsec-mode">{modeName(trans, status.mode)}</span>
         <span className="jp-NbsecPanel-factLabel">{trans.__('watching')}</span>
         <span data-testid="nbsec-enabled">
-          {info.enabled ? trans.__('on') : trans.__('off')}
+          {status.enabled ? trans.__('on') : trans.__('off')}
         </span>
         <span className="jp-NbsecPanel-factLabel">{trans.__('policy')}</span>
         <span
           data-testid="nbsec-policy"
           className="jp-NbsecPanel-policy"
-          title={info.policyFile ?? undefined}
+          title={status.policyFile ?? undefined}
         >
           {policy}
         </span>
@@ -218,15 +248,17 @@ function ConnectedHeader(props: {
               className="jp-Button jp-mod-styled jp-NbsecPanel-toggleOption"
               data-testid={`nbsec-mode-${choice}`}
               data-mode={choice}
-              aria-pressed={info.mode === choice}
-              disabled={pending !== null}
+              aria-pressed={status.mode === choice}
+              disabled={pending !== null || status.locked}
               title={
-                choice === 'block'
-                  ? trans.__('Block risky loads the policy forbids')
-                  : trans.__('Warn only; never stop a cell')
+                status.locked
+                  ? lockedTitle
+                  : choice === 'block'
+                    ? trans.__('Block risky loads the policy forbids')
+                    : trans.__('Warn only; never stop a cell')
               }
               onClick={() => {
-                if (info.mode !== choice) {
+                if (status.mode !== choice) {
                   actions.setMode(choice);
                 }
               }}
@@ -239,21 +271,55 @@ function ConnectedHeader(props: {
           type="button"
           className="jp-Button jp-mod-styled jp-NbsecPanel-switch"
           role="switch"
-          aria-checked={info.enabled}
+          aria-checked={status.enabled}
           data-testid="nbsec-enabled-switch"
-          disabled={pending !== null}
-          title={trans.__(
-            'Turn nbsec’s watching of cells on or off (%1)',
-            '%nbsec on|off'
-          )}
-          onClick={() => actions.setEnabled(!info.enabled)}
+          disabled={pending !== null || status.locked}
+          title={
+            status.locked
+              ? lockedTitle
+              : trans.__(
+                  'Turn nbsec’s watching of cells on or off (%1)',
+                  '%nbsec on|off'
+                )
+          }
+          onClick={() => actions.setEnabled(!status.enabled)}
         >
-          {info.enabled ? trans.__('Watching: on') : trans.__('Watching: off')}
+          {status.enabled
+            ? trans.__('Watching: on')
+            : trans.__('Watching: off')}
         </button>
+        {connection.canReport && (
+          <ReportButton
+            trans={trans}
+            connection={connection}
+            actions={actions}
+            live={true}
+          />
+        )}
       </div>
+      {status.locked && (
+        <div className="jp-NbsecPanel-locked" data-testid="nbsec-locked">
+          {trans.__(
+            'Mode locked by the policy (%1): switching it, or watching off, is refused.',
+            policy
+          )}
+        </div>
+      )}
+      {status.policyError && (
+        <div className="jp-NbsecPanel-notice" data-testid="nbsec-policy-error">
+          {trans.__(
+            'The policy file could not be used, so the defaults apply: %1',
+            status.policyError
+          )}
+        </div>
+      )}
       {pending !== null && (
         <div className="jp-NbsecPanel-pending" data-testid="nbsec-mode-pending">
-          {pendingModeText(trans, pending, connection.kernelBusy)}
+          {pendingModeText(
+            trans,
+            pending,
+            connection.kernelBusy && !connection.answersWhileBusy
+          )}
         </div>
       )}
     </>
@@ -345,7 +411,9 @@ function StateBody(
           frames={frames}
           ui={ui}
           scanning={connection.scanning}
+          jobs={state.scans}
           scanFrame={name => actions.scanFrame(name)}
+          cancelScan={id => actions.cancelScan(id)}
         />
       </Section>
       <Section
@@ -366,7 +434,18 @@ function StateBody(
         section="waivers"
         title={trans.__('Waivers (%1)', state.waivers.length)}
       >
-        <WaiversView trans={trans} waivers={state.waivers} />
+        <WaiversView
+          trans={trans}
+          waivers={state.waivers}
+          canWrite={
+            connection.state.status === 'connected' &&
+            connection.state.info.features.includes('write_waiver')
+          }
+          locked={state.status?.locked ?? false}
+          busy={props.waiversBusy ?? NO_KEYS}
+          revoke={waiver => actions.revoke(waiver)}
+          write={waiver => actions.writeWaiver(waiver)}
+        />
       </Section>
     </div>
   );
@@ -414,6 +493,16 @@ function SavedBody(
                 )
               : trans.__('The saved file, scanned without running it.')}
           </div>
+          {connection.canReport && (
+            <div className="jp-NbsecPanel-controls">
+              <ReportButton
+                trans={trans}
+                connection={connection}
+                actions={props.actions}
+                live={false}
+              />
+            </div>
+          )}
           <Counts trans={trans} ui={ui} state={state} />
           <FindingsSection {...props} state={state} canAllow={false} />
           {saved.scan.waived > 0 && (
@@ -434,6 +523,39 @@ function SavedBody(
       );
     }
   }
+}
+
+/** "Governance report": of the kernel's session (live), or of the saved notebook. */
+function ReportButton(props: {
+  readonly trans: Trans;
+  readonly connection: IConnectionView;
+  readonly actions: IPanelActions;
+  readonly live: boolean;
+}): JSX.Element {
+  const { trans, connection } = props;
+  return (
+    <button
+      type="button"
+      className="jp-Button jp-mod-styled"
+      data-testid="nbsec-report-button"
+      disabled={connection.reporting}
+      aria-busy={connection.reporting}
+      title={
+        props.live
+          ? trans.__(
+              'Save the notebook, write the governance report of this kernel session and open it'
+            )
+          : trans.__(
+              'Save the notebook, write the governance report of the saved file (no kernel session) and open it'
+            )
+      }
+      onClick={() => props.actions.report()}
+    >
+      {connection.reporting
+        ? trans.__('Writing the report…')
+        : trans.__('Governance report')}
+    </button>
+  );
 }
 
 /** Why the saved notebook's findings cannot be shown. */
@@ -583,7 +705,81 @@ function FindingsSection(
           canAllow={props.canAllow}
         />
       )}
+      <WaivedFindings {...props} />
     </Section>
+  );
+}
+
+/** The findings a waiver covers: counted, and listed on request with their waiver. */
+function WaivedFindings(
+  props: IPanelViewProps & { readonly state: IKernelState }
+): JSX.Element | null {
+  const { trans, ui, cells, state, actions } = props;
+  const rows = findingRows(state, cells, true);
+  if (rows.length === 0) {
+    return null;
+  }
+  const waivers = new Map(state.waivers.map(waiver => [waiver.id, waiver]));
+  return (
+    <div className="jp-NbsecPanel-waived" data-testid="nbsec-waived">
+      <button
+        type="button"
+        className="jp-NbsecPanel-sectionTitle jp-NbsecPanel-waivedToggle"
+        aria-expanded={ui.showWaived}
+        data-testid="nbsec-waived-toggle"
+        onClick={() => {
+          ui.showWaived = !ui.showWaived;
+        }}
+      >
+        <span
+          className={
+            'jp-NbsecPanel-caret' + (ui.showWaived ? ' jp-mod-open' : '')
+          }
+          aria-hidden="true"
+        />
+        {trans._n('%1 waived finding', '%1 waived findings', rows.length)}
+      </button>
+      {ui.showWaived && (
+        <ul className="jp-NbsecPanel-list">
+          {rows.map(row => {
+            const waiver = waivers.get(row.finding.waiver ?? '') ?? null;
+            return (
+              <li
+                key={row.key}
+                className="jp-NbsecPanel-waivedFinding"
+                data-testid="nbsec-waived-finding"
+                data-rule={row.finding.rule}
+              >
+                <div className="jp-NbsecPanel-findingLine">
+                  <span className="jp-NbsecPanel-rule">{row.finding.rule}</span>
+                  <span className="jp-NbsecPanel-findingTitle">
+                    {row.finding.title}
+                  </span>
+                  <span className="jp-NbsecPanel-where">
+                    {rowWhere(trans, row)}
+                  </span>
+                </div>
+                {waiver && (
+                  <div className="jp-NbsecPanel-when">
+                    {trans.__('Waived (%1): %2', waiver.covers, waiver.reason)}
+                    {waiver.origin !== 'policy' && (
+                      <button
+                        type="button"
+                        className="jp-Button jp-mod-styled jp-NbsecPanel-inlineButton"
+                        data-testid="nbsec-waived-revoke"
+                        onClick={() => actions.revoke(waiver)}
+                      >
+                        {trans.__('Revoke')}
+                      </button>
+                    )}
+                  </div>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </div>
   );
 }
 

@@ -1,47 +1,64 @@
 /**
- * The nbsec comm protocol, client side (version 1).
+ * The nbsec comm protocol, client side (version 2).
  *
- * The panel talks to the kernel over one comm target, `nbsec`. Every message is a plain JSON
- * object `{type, v, payload}`; the kernel answers a request with `{type, v, success, error,
- * payload}`. Nothing received is ever evaluated: each incoming message is checked against the
- * table below (known `type`, protocol `v`, payload shape) and anything else is rejected.
+ * The panel talks to the kernel over one comm target, `nbsec`. Every message is a JSON object
+ * `{type, v, payload}`; requests carry an `id` their reply echoes; replies add `success`,
+ * `error` and, on failure, an `error_code`. The message table is data: `protocol_schema.json`
+ * is the kernel's `nbsec/kernel/protocol.schema.json` (copied by `scripts/copy-schema.mjs`), and
+ * every incoming message is checked against it by `schema_check.ts` before anything reads it,
+ * exactly as the kernel checks what the panel sends. Nothing received is ever evaluated.
  *
- * Version 1 (the kernel's table is in `nbsec/kernel/protocol.py` and ARCHITECTURE.md):
- *
- *   request (panel →)     reply payload (← kernel)
- *   handshake             {nbsec_version, protocol, enabled, mode, policy_file}
- *   get_state {}          {state, metadata}
- *   scan_frame {name}     {name, frame, findings[]}
- *   set_mode {mode?, enabled?}   {mode, enabled}
- *   allow {target, reason}       {waiver: {target, kind, reason, at}}
- *   report {path?}        any object (an error reply until the kernel builds reports)
- *   event (← kernel)      update {state, metadata} after a cell changed the state
- *
- * One row of `REPLY_PAYLOAD_PARSERS` per reply type; `parseUpdateEvent` for the event.
+ *   request (panel →)                         reply payload (← kernel)
+ *   handshake {client, client_version, protocol}  {nbsec_version, protocol, status, state_version,
+ *                                                 limits, features}
+ *   get_state {}                              {state, metadata}
+ *   set_mode {mode?, enabled?}                {status}
+ *   allow {scope, reason, expires?, dry_run?} {waiver, covers, dry_run}
+ *   revoke {id} / write_waiver {id}           {waiver} / {waiver, policy_file}
+ *   scan_frame {name} / cancel_scan {id}      {job}
+ *   report {path?, html?}                     {path, html_path}
+ *   events (← kernel): update {base, version, status, counts, …deltas}, scan_progress {job}
  */
 
 import { JSONObject } from '@lumino/coreutils';
 
 import {
-  IFinding,
-  IFrameSummary,
+  IJob,
+  IKernelStatus,
+  IStateDelta,
   IStateUpdate,
   IWaiver,
   isRecord,
-  parseFinding,
-  parseFrameSummary,
-  parseStateUpdate,
-  parseWaiver
+  toJob,
+  toStateDelta,
+  toStateUpdate,
+  toStatus,
+  toWaiver
 } from './kernel_state';
+import schemaJson from './protocol_schema.json';
+import { SchemaNode, checkSchema } from './schema_check';
+
+/** The message table, shared with the kernel. */
+export const PROTOCOL_SCHEMA = schemaJson as unknown as SchemaNode;
 
 /** The comm target name the kernel extension registers. */
 export const COMM_TARGET = 'nbsec';
 
 /** The protocol version this client speaks. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The client name sent in the handshake. */
 export const CLIENT_NAME = 'nbsec-labextension';
+
+/** What a failed reply's `error_code` says. */
+export type ErrorCode =
+  | 'version'
+  | 'invalid'
+  | 'not_found'
+  | 'locked'
+  | 'unavailable'
+  | 'failed'
+  | 'internal';
 
 /** What the kernel reports about itself in a successful handshake. */
 export interface IHandshakeInfo {
@@ -49,117 +66,114 @@ export interface IHandshakeInfo {
   readonly nbsecVersion: string;
   /** The protocol version the kernel speaks. */
   readonly protocol: number;
-  /** Whether nbsec is watching cells in this kernel (`%nbsec on|off`). */
-  readonly enabled: boolean;
-  /** The policy mode, `warn` or `block`. */
-  readonly mode: string;
-  /** The policy file in effect, or null when the defaults apply. */
-  readonly policyFile: string | null;
+  /** The mode, switches and policy in force. */
+  readonly status: IKernelStatus;
+  /** The state version at the handshake. */
+  readonly stateVersion: number;
+  /** What this kernel's nbsec can do: `full_scan_jobs`, `write_waiver`, `report`, … */
+  readonly features: readonly string[];
 }
 
 /** A validated reply from the kernel. `payload` is null when `success` is false. */
 export interface IReply<T> {
   readonly type: string;
+  readonly id: string | null;
   readonly success: boolean;
   readonly error: string | null;
+  readonly errorCode: ErrorCode | null;
   readonly payload: T | null;
 }
 
-/** Turns an unchecked payload into a typed value, or null when its shape is wrong. */
-export type PayloadParser<T> = (payload: unknown) => T | null;
-
-/** The `scan_frame` reply: the frame after a complete pass and what that pass found. */
-export interface IScanFrameResult {
-  readonly name: string;
-  /** Null when the kernel no longer holds a summary of the frame. */
-  readonly frame: IFrameSummary | null;
-  readonly findings: readonly IFinding[];
-}
-
-/** The `set_mode` reply: the kernel's mode and on/off switch after the change. */
-export interface IModeInfo {
-  readonly mode: string;
-  readonly enabled: boolean;
-}
-
-/** The `allow` reply. */
 export interface IAllowResult {
   readonly waiver: IWaiver;
+  /** The fingerprints of the findings the waiver covers now. */
+  readonly covers: readonly string[];
+  readonly dryRun: boolean;
 }
 
 /** The payload types of every reply, keyed by message type. */
 export interface IReplyPayloads {
   handshake: IHandshakeInfo;
   get_state: IStateUpdate;
-  scan_frame: IScanFrameResult;
-  set_mode: IModeInfo;
+  set_mode: { readonly status: IKernelStatus };
   allow: IAllowResult;
-  report: JSONObject;
+  revoke: { readonly waiver: IWaiver };
+  write_waiver: { readonly waiver: IWaiver; readonly policyFile: string };
+  scan_frame: { readonly job: IJob };
+  cancel_scan: { readonly job: IJob };
+  report: { readonly path: string; readonly htmlPath: string | null };
 }
 
 /** A request type of the table. */
 export type RequestType = keyof IReplyPayloads;
 
-/** The message table: one payload parser per reply type this client understands. */
-export const REPLY_PAYLOAD_PARSERS: {
-  readonly [K in RequestType]: PayloadParser<IReplyPayloads[K]>;
-} = {
-  handshake: parseHandshakePayload,
-  get_state: parseStateUpdate,
-  scan_frame: parseScanFramePayload,
-  set_mode: parseModePayload,
-  allow: parseAllowPayload,
-  report: payload => (isRecord(payload) ? (payload as JSONObject) : null)
-};
+/** An event the kernel sends on its own. */
+export type KernelEvent =
+  | { readonly type: 'update'; readonly update: IStateDelta }
+  | { readonly type: 'scan_progress'; readonly job: IJob };
 
-/** The type of the one event the kernel sends on its own. */
-export const UPDATE_EVENT = 'update';
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = { readonly [key: string]: any };
+
+/** Typed values from each reply's validated payload. */
+const REPLY_MAPPERS: {
+  readonly [K in RequestType]: (payload: Json) => IReplyPayloads[K];
+} = {
+  handshake: payload => ({
+    nbsecVersion: payload.nbsec_version,
+    protocol: payload.protocol,
+    status: toStatus(payload.status),
+    stateVersion: payload.state_version,
+    features: payload.features
+  }),
+  get_state: toStateUpdate,
+  set_mode: payload => ({ status: toStatus(payload.status) }),
+  allow: payload => ({
+    waiver: toWaiver(payload.waiver),
+    covers: payload.covers,
+    dryRun: payload.dry_run
+  }),
+  revoke: payload => ({ waiver: toWaiver(payload.waiver) }),
+  write_waiver: payload => ({
+    waiver: toWaiver(payload.waiver),
+    policyFile: payload.policy_file
+  }),
+  scan_frame: payload => ({ job: toJob(payload.job) }),
+  cancel_scan: payload => ({ job: toJob(payload.job) }),
+  report: payload => ({
+    path: payload.path,
+    htmlPath: payload.html_path ?? null
+  })
+};
 
 /** Whether `type` is a request type of the table. */
 export function isRequestType(type: unknown): type is RequestType {
   return (
     typeof type === 'string' &&
-    Object.prototype.hasOwnProperty.call(REPLY_PAYLOAD_PARSERS, type)
+    Object.prototype.hasOwnProperty.call(REPLY_MAPPERS, type)
   );
 }
 
-/** Builds a request `{type, v, payload}`. */
+/** Builds a request `{type, v, id, payload}`. */
 export function makeRequest(
   type: RequestType,
-  payload: JSONObject
+  payload: JSONObject,
+  id: string
 ): JSONObject {
-  return { type, v: PROTOCOL_VERSION, payload };
-}
-
-/**
- * Validates a kernel `update` event `{type: "update", v: 1, payload: {state, metadata}}`.
- *
- * Throws a ProtocolError when the message is not such an event.
- */
-export function parseUpdateEvent(data: unknown): IStateUpdate {
-  if (!isRecord(data)) {
-    throw new ProtocolError('not-object');
-  }
-  if (data.type !== UPDATE_EVENT) {
-    throw new ProtocolError('wrong-type', UPDATE_EVENT);
-  }
-  if (data.v !== PROTOCOL_VERSION) {
-    throw new ProtocolError('wrong-version', UPDATE_EVENT);
-  }
-  const update = parseStateUpdate(data.payload);
-  if (update === null) {
-    throw new ProtocolError('bad-payload', UPDATE_EVENT);
-  }
-  return update;
+  return { type, v: PROTOCOL_VERSION, id, payload };
 }
 
 /** The handshake request the panel sends when it opens the comm. */
-export function makeHandshake(clientVersion: string): JSONObject {
-  return makeRequest('handshake', {
-    client: CLIENT_NAME,
-    client_version: clientVersion,
-    protocol: PROTOCOL_VERSION
-  });
+export function makeHandshake(clientVersion: string, id: string): JSONObject {
+  return makeRequest(
+    'handshake',
+    {
+      client: CLIENT_NAME,
+      client_version: clientVersion,
+      protocol: PROTOCOL_VERSION
+    },
+    id
+  );
 }
 
 /** The ways an incoming message can break the protocol. */
@@ -167,34 +181,36 @@ export type ProtocolErrorCode =
   | 'not-object'
   | 'wrong-type'
   | 'wrong-version'
-  | 'no-success'
-  | 'bad-error'
+  | 'bad-message'
   | 'bad-payload'
   | 'unexpected'
   | 'open-failed';
 
-/** The English reason of each code; `%1` is the message type (or the failure, for open-failed). */
+/**
+ * The English reason of each code: `%1` is the message type (or the failure, for open-failed),
+ * `%2` where the message breaks the table.
+ */
 export const PROTOCOL_ERRORS: { readonly [C in ProtocolErrorCode]: string } = {
   'not-object': 'message is not a JSON object',
   'wrong-type': 'expected a "%1" message',
   'wrong-version': 'unsupported protocol version in "%1" message',
-  'no-success': '"%1" reply has no boolean "success"',
-  'bad-error': '"%1" reply has a non-text "error"',
-  'bad-payload': '"%1" message has a malformed payload',
+  'bad-message': '"%1" message does not match the protocol (%2)',
+  'bad-payload': '"%1" message has a malformed payload (%2)',
   unexpected: 'unexpected "%1" message',
   'open-failed': 'could not open the comm: %1'
 };
 
 /**
- * Why an incoming message was rejected: a code and the message type it concerns, so the panel
- * can word it through the translator; `message` is the English sentence.
+ * Why an incoming message was rejected: a code, the message type it concerns and where it
+ * breaks the table, so the panel can word it through the translator; `message` is English.
  */
 export class ProtocolError extends Error {
   constructor(
     readonly code: ProtocolErrorCode,
-    readonly subject = ''
+    readonly subject = '',
+    readonly detail = ''
   ) {
-    super(fillTemplate(PROTOCOL_ERRORS[code], [subject]));
+    super(fillTemplate(PROTOCOL_ERRORS[code], [subject, detail]));
     this.name = 'ProtocolError';
   }
 }
@@ -210,11 +226,24 @@ export function fillTemplate(
   });
 }
 
+/** Where `value` breaks the table's schema at `path` (`envelopes/reply`), or null. */
+export function schemaProblem(path: string, value: unknown): string | null {
+  let node: unknown = PROTOCOL_SCHEMA;
+  for (const part of path.split('/')) {
+    node = isRecord(node) ? node[part] : undefined;
+  }
+  if (!isRecord(node)) {
+    throw new Error(`the protocol schema has no ${path}`);
+  }
+  return checkSchema(node, value, PROTOCOL_SCHEMA, 'message');
+}
+
 /**
- * Validates a reply of the expected type.
+ * Validates a reply of the expected type against the table and returns it typed.
  *
- * Throws a ProtocolError when the message is not an object, has another type, another protocol
- * version, a malformed `success`/`error`, or (on success) a payload of the wrong shape.
+ * A reply in another protocol version that refuses the request (an older kernel answering the
+ * handshake) is passed on as a refusal with `errorCode: 'version'`. Anything else that breaks the
+ * table throws a ProtocolError.
  */
 export function parseReply<K extends RequestType>(
   expected: K,
@@ -227,105 +256,82 @@ export function parseReply<K extends RequestType>(
     throw new ProtocolError('wrong-type', expected);
   }
   if (data.v !== PROTOCOL_VERSION) {
+    if (
+      data.success === false &&
+      typeof data.error === 'string' &&
+      data.error.length <= 2000
+    ) {
+      return {
+        type: expected,
+        id: typeof data.id === 'string' ? data.id : null,
+        success: false,
+        error: data.error,
+        errorCode: 'version',
+        payload: null
+      };
+    }
     throw new ProtocolError('wrong-version', expected);
   }
-  if (typeof data.success !== 'boolean') {
-    throw new ProtocolError('no-success', expected);
+  const envelope = schemaProblem('envelopes/reply', data);
+  if (envelope !== null) {
+    throw new ProtocolError('bad-message', expected, envelope);
   }
-  const error = data.error;
-  if (error !== null && error !== undefined && typeof error !== 'string') {
-    throw new ProtocolError('bad-error', expected);
-  }
+  const id = typeof data.id === 'string' ? data.id : null;
   if (!data.success) {
     return {
       type: expected,
+      id,
       success: false,
-      error: typeof error === 'string' && error ? error : 'unknown error',
+      error:
+        typeof data.error === 'string' && data.error
+          ? data.error
+          : 'unknown error',
+      errorCode: (data.error_code as ErrorCode | undefined) ?? null,
       payload: null
     };
   }
-  const parser = REPLY_PAYLOAD_PARSERS[expected] as PayloadParser<
-    IReplyPayloads[K]
-  >;
-  const payload = parser(data.payload);
-  if (payload === null) {
-    throw new ProtocolError('bad-payload', expected);
+  const problem = schemaProblem(`messages/${expected}/reply`, data.payload);
+  if (problem !== null) {
+    throw new ProtocolError('bad-payload', expected, problem);
   }
-  return { type: expected, success: true, error: null, payload };
+  const mapper = REPLY_MAPPERS[expected] as (
+    payload: Json
+  ) => IReplyPayloads[K];
+  return {
+    type: expected,
+    id,
+    success: true,
+    error: null,
+    errorCode: null,
+    payload: mapper(data.payload as Json)
+  };
 }
 
-/** Checks the handshake reply payload. */
-export function parseHandshakePayload(payload: unknown): IHandshakeInfo | null {
-  if (!isRecord(payload)) {
-    return null;
+/** Validates an event the kernel sent on its own (`update`, `scan_progress`). */
+export function parseEvent(data: unknown): KernelEvent {
+  if (!isRecord(data)) {
+    throw new ProtocolError('not-object');
   }
-  const {
-    nbsec_version: nbsecVersion,
-    protocol,
-    enabled,
-    mode,
-    policy_file: policyFile
-  } = payload;
-  if (
-    typeof nbsecVersion !== 'string' ||
-    typeof protocol !== 'number' ||
-    !Number.isInteger(protocol) ||
-    typeof enabled !== 'boolean' ||
-    typeof mode !== 'string' ||
-    !(policyFile === null || typeof policyFile === 'string')
-  ) {
-    return null;
+  const type = data.type;
+  if (type !== 'update' && type !== 'scan_progress') {
+    throw new ProtocolError(
+      'unexpected',
+      typeof type === 'string' && type.length <= 40 ? type : '?'
+    );
   }
-  return { nbsecVersion, protocol, enabled, mode, policyFile };
-}
-
-/** Checks the `scan_frame` reply payload. */
-export function parseScanFramePayload(
-  payload: unknown
-): IScanFrameResult | null {
-  if (!isRecord(payload) || typeof payload.name !== 'string') {
-    return null;
+  if (data.v !== PROTOCOL_VERSION) {
+    throw new ProtocolError('wrong-version', type);
   }
-  const name = payload.name;
-  const frame =
-    payload.frame === null || payload.frame === undefined
-      ? null
-      : parseFrameSummary(name, payload.frame);
-  const rawFindings = payload.findings ?? [];
-  if (frame === null && payload.frame !== null && payload.frame !== undefined) {
-    return null;
+  const envelope = schemaProblem('envelopes/event', data);
+  if (envelope !== null) {
+    throw new ProtocolError('bad-message', type, envelope);
   }
-  if (!Array.isArray(rawFindings)) {
-    return null;
+  const problem = schemaProblem(`messages/${type}/event`, data.payload);
+  if (problem !== null) {
+    throw new ProtocolError('bad-payload', type, problem);
   }
-  const findings: IFinding[] = [];
-  for (const item of rawFindings) {
-    const finding = parseFinding(item);
-    if (finding === null) {
-      return null;
-    }
-    findings.push(finding);
-  }
-  return { name, frame, findings };
-}
-
-/** Checks the `set_mode` reply payload. */
-export function parseModePayload(payload: unknown): IModeInfo | null {
-  if (
-    !isRecord(payload) ||
-    typeof payload.mode !== 'string' ||
-    typeof payload.enabled !== 'boolean'
-  ) {
-    return null;
-  }
-  return { mode: payload.mode, enabled: payload.enabled };
-}
-
-/** Checks the `allow` reply payload. */
-export function parseAllowPayload(payload: unknown): IAllowResult | null {
-  if (!isRecord(payload)) {
-    return null;
-  }
-  const waiver = parseWaiver(payload.waiver);
-  return waiver === null ? null : { waiver };
+  const payload = data.payload as Json;
+  return type === 'update'
+    ? { type, update: toStateDelta(payload) }
+    : { type, job: toJob(payload.job) };
 }

@@ -6,6 +6,10 @@
  * version 1 with the `scan` feature), then `GET <base>/nbsec/api/scan?path=<notebook>`. Both are
  * Jupyter API calls (the server authenticates them as it does its own); the server confines the
  * path to its root. Every answer is checked before use, like the kernel's messages.
+ *
+ * When the server lists the `report` feature, `POST <base>/nbsec/api/report?path=<notebook>`
+ * writes the saved notebook's governance report beside it (the panel's "Governance report" action
+ * while no kernel with nbsec answers).
  */
 
 import { URLExt } from '@jupyterlab/coreutils';
@@ -122,6 +126,42 @@ export function parseStaticScan(value: unknown): IStaticScan | null {
   };
 }
 
+/** A governance report the server wrote; paths are relative to the server root. */
+export interface ISavedReport {
+  readonly path: string;
+  readonly htmlPath: string | null;
+  readonly outcome: string;
+  readonly headline: string;
+}
+
+/** Checks `POST nbsec/api/report`. */
+export function parseSavedReport(value: unknown): ISavedReport | null {
+  if (!isRecord(value)) {
+    return null;
+  }
+  const { path, html_path: htmlPath, outcome, headline } = value;
+  if (
+    typeof path !== 'string' ||
+    !path.endsWith('.ipynb') ||
+    path.startsWith('/') ||
+    !(
+      htmlPath === null ||
+      htmlPath === undefined ||
+      typeof htmlPath === 'string'
+    ) ||
+    typeof outcome !== 'string' ||
+    typeof headline !== 'string'
+  ) {
+    return null;
+  }
+  return { path, htmlPath: htmlPath ?? null, outcome, headline };
+}
+
+/** A report, or the one-line reason there is none. */
+export type SavedReportResult =
+  | { readonly ok: true; readonly report: ISavedReport }
+  | { readonly ok: false; readonly error: string };
+
 /** Why there is no static scan to show. */
 export type SavedScanProblem =
   /** The server has no nbsec extension (or an nbsec without the scan API). */
@@ -131,9 +171,13 @@ export type SavedScanProblem =
   /** The server answered the scan with an error (its own words), or nonsense. */
   | { readonly kind: 'failed'; readonly error: string };
 
-/** A scan, or why there is none. */
+/** A scan (and whether the server can write its report), or why there is none. */
 export type SavedScanResult =
-  | { readonly ok: true; readonly scan: IStaticScan }
+  | {
+      readonly ok: true;
+      readonly scan: IStaticScan;
+      readonly canReport: boolean;
+    }
   | { readonly ok: false; readonly problem: SavedScanProblem };
 
 /** Talks to nbsec's server extension; the version handshake is done once per server. */
@@ -156,7 +200,7 @@ export class SavedScanClient {
     }
     let answer: { status: number; body: unknown };
     try {
-      answer = await this._get('scan', URLExt.objectToQueryString({ path }));
+      answer = await this._fetch('scan', URLExt.objectToQueryString({ path }));
     } catch (reason) {
       return {
         ok: false,
@@ -164,11 +208,10 @@ export class SavedScanClient {
       };
     }
     if (answer.status !== 200) {
-      const message =
-        isRecord(answer.body) && typeof answer.body.message === 'string'
-          ? answer.body.message
-          : `HTTP ${answer.status}`;
-      return { ok: false, problem: { kind: 'failed', error: message } };
+      return {
+        ok: false,
+        problem: { kind: 'failed', error: errorMessage(answer) }
+      };
     }
     const scan = parseStaticScan(answer.body);
     return scan === null
@@ -176,13 +219,45 @@ export class SavedScanClient {
           ok: false,
           problem: { kind: 'failed', error: 'malformed scan answer' }
         }
-      : { ok: true, scan };
+      : { ok: true, scan, canReport: info.features.includes('report') };
+  }
+
+  /** Writes the governance report of the notebook saved at `path` beside it. */
+  async report(path: string): Promise<SavedReportResult> {
+    const info = await this._info();
+    if (
+      info === null ||
+      info.apiVersion !== SERVER_API_VERSION ||
+      !info.features.includes('report')
+    ) {
+      return {
+        ok: false,
+        error: 'this Jupyter server’s nbsec cannot write reports'
+      };
+    }
+    let answer: { status: number; body: unknown };
+    try {
+      answer = await this._fetch(
+        'report',
+        URLExt.objectToQueryString({ path }),
+        'POST'
+      );
+    } catch (reason) {
+      return { ok: false, error: describe(reason) };
+    }
+    if (answer.status !== 200) {
+      return { ok: false, error: errorMessage(answer) };
+    }
+    const report = parseSavedReport(answer.body);
+    return report === null
+      ? { ok: false, error: 'malformed report answer' }
+      : { ok: true, report };
   }
 
   /** The version handshake: null when the server has no nbsec API. */
   private _info(): Promise<IServerInfo | null> {
     if (this._infoPromise === null) {
-      this._infoPromise = this._get('version').then(
+      this._infoPromise = this._fetch('version').then(
         answer => (answer.status === 200 ? parseServerInfo(answer.body) : null),
         () => null
       );
@@ -196,14 +271,15 @@ export class SavedScanClient {
     return this._infoPromise;
   }
 
-  private async _get(
+  private async _fetch(
     route: string,
-    query = ''
+    query = '',
+    method: 'GET' | 'POST' = 'GET'
   ): Promise<{ status: number; body: unknown }> {
     const url = URLExt.join(this._settings.baseUrl, 'nbsec/api', route) + query;
     const response = await ServerConnection.makeRequest(
       url,
-      { method: 'GET' },
+      { method },
       this._settings
     );
     let body: unknown = null;
@@ -217,6 +293,13 @@ export class SavedScanClient {
 
   private readonly _settings: ServerConnection.ISettings;
   private _infoPromise: Promise<IServerInfo | null> | null = null;
+}
+
+/** The server's own one-line error (`{"message"}`), or the HTTP status. */
+function errorMessage(answer: { status: number; body: unknown }): string {
+  return isRecord(answer.body) && typeof answer.body.message === 'string'
+    ? answer.body.message
+    : `HTTP ${answer.status}`;
 }
 
 function describe(reason: unknown): string {

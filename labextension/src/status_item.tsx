@@ -46,13 +46,13 @@ export function statusSummary(
     label = trans.__(
       'nbsec: %1; mode %2; the kernel is running a cell. Click to open the nbsec panel.',
       findings,
-      state.info.mode
+      state.info.status.mode
     );
   } else {
     label = trans.__(
       'nbsec: %1; mode %2. Click to open the nbsec panel.',
       findings,
-      state.info.mode
+      state.info.status.mode
     );
   }
   return { counts, text: counts.length > 0 ? '' : trans.__('0'), label };

@@ -34,7 +34,8 @@ export function statusText(trans: Trans, state: ConnectionState): string {
 export function detailText(
   trans: Trans,
   state: ConnectionState,
-  kernelBusy: boolean
+  kernelBusy: boolean,
+  answersWhileBusy = false
 ): string {
   switch (state.status) {
     case 'no-kernel':
@@ -70,6 +71,11 @@ export function detailText(
             'The kernel refused the connection: %1',
             state.detail
           );
+        case 'version':
+          return trans.__(
+            'The kernel’s nbsec speaks another version of the panel protocol (%1). Install the same nbsec in the kernel’s environment as in JupyterLab’s.',
+            state.detail
+          );
         case 'invalid':
           return trans.__(
             'The kernel’s nbsec answered in a way this panel does not understand (%1). Are the panel and the kernel’s nbsec the same version?',
@@ -80,11 +86,16 @@ export function detailText(
       }
       break;
     case 'connected':
-      return kernelBusy
+      if (!kernelBusy) {
+        return '';
+      }
+      return answersWhileBusy
         ? trans.__(
-            'The kernel is running a cell: what is shown is the state after the last cell, and changes wait for the cell to finish.'
+            'The kernel is running a cell; nbsec answers meanwhile, and its findings update when the cell ends.'
           )
-        : '';
+        : trans.__(
+            'The kernel is running a cell: what is shown is the state after the last cell, and changes wait for the cell to finish.'
+          );
     default:
       return '';
   }
@@ -104,6 +115,12 @@ export function actionName(trans: Trans, action: RequestType): string {
       return trans.__('Changing the mode');
     case 'allow':
       return trans.__('Allowing');
+    case 'revoke':
+      return trans.__('Revoking the waiver');
+    case 'write_waiver':
+      return trans.__('Writing the waiver to the policy file');
+    case 'cancel_scan':
+      return trans.__('Cancelling the scan');
     case 'report':
       return trans.__('Governance report');
   }
@@ -121,6 +138,13 @@ export function noticeText(trans: Trans, notice: Notice | null): string {
         protocolErrorText(trans, notice.error)
       );
     case 'failed':
+      if (notice.code === 'locked') {
+        return trans.__(
+          '%1 refused: the policy locks the mode (%2).',
+          actionName(trans, notice.action),
+          notice.error
+        );
+      }
       return trans.__(
         '%1 failed: %2',
         actionName(trans, notice.action),
@@ -142,11 +166,11 @@ export function noticeText(trans: Trans, notice: Notice | null): string {
   }
 }
 
-/** `Switching to block…`, with `(queued behind the running cell)` while the kernel is busy. */
+/** `Switching to block…`, and `Queued…` when it waits behind a running cell. */
 export function pendingModeText(
   trans: Trans,
   pending: IPendingMode | null,
-  kernelBusy: boolean
+  queued: boolean
 ): string {
   if (pending === null) {
     return '';
@@ -159,7 +183,7 @@ export function pendingModeText(
       ? trans.__('Turning watching on…')
       : trans.__('Turning watching off…');
   }
-  return kernelBusy
+  return queued
     ? trans.__(
         '%1 Queued: the kernel applies it when the running cell finishes.',
         what
@@ -189,12 +213,18 @@ export function protocolErrorText(trans: Trans, error: ProtocolError): string {
       return trans.__('expected a "%1" message', subject);
     case 'wrong-version':
       return trans.__('unsupported protocol version in "%1" message', subject);
-    case 'no-success':
-      return trans.__('"%1" reply has no boolean "success"', subject);
-    case 'bad-error':
-      return trans.__('"%1" reply has a non-text "error"', subject);
+    case 'bad-message':
+      return trans.__(
+        '"%1" message does not match the protocol (%2)',
+        subject,
+        error.detail
+      );
     case 'bad-payload':
-      return trans.__('"%1" message has a malformed payload', subject);
+      return trans.__(
+        '"%1" message has a malformed payload (%2)',
+        subject,
+        error.detail
+      );
     case 'unexpected':
       return trans.__('unexpected "%1" message', subject);
     case 'open-failed':

@@ -1,10 +1,9 @@
 /**
- * The "Allow…" dialog: the user picks exactly what the waiver covers (shown before confirming,
- * narrowest first) and gives a reason, which is required and recorded.
+ * The "Allow…" dialog: the user picks exactly what the waiver covers and gives a reason (which
+ * is required, and the dialog says so), then sees what the kernel says that waiver would cover
+ * (a dry run: how many findings, whether it lets a file load) before confirming.
  *
- * The scopes offered are those the kernel can record (`waiverScopes`): a file by its sha256 for
- * a finding about a file, then the finding's whole rule, then its whole family. A scope wider
- * than one file says so in plain words.
+ * The scopes offered come from the finding (`waiver_scopes.ts`).
  */
 
 import { Dialog, showDialog } from '@jupyterlab/apputils';
@@ -12,68 +11,17 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 
 import { IFindingRow } from './finding_rows';
-import { baseName, shortHash } from './finding_text';
+import { WaiverScope } from './kernel_state';
+import { IAllowResult } from './protocol';
 import { Trans } from './translate';
-
-/** One choice of what a waiver covers. */
-export interface IWaiverScope {
-  /** What the kernel is asked to allow (`allow` request's `target`). */
-  readonly target: string;
-  /** Short name of the choice. */
-  readonly label: string;
-  /** What it covers, and what it does not, in a sentence. */
-  readonly description: string;
-}
-
-/** The scopes a waiver for this finding can have, narrowest first. */
-export function waiverScopes(trans: Trans, row: IFindingRow): IWaiverScope[] {
-  const finding = row.finding;
-  const scopes: IWaiverScope[] = [];
-  const sha = row.model?.sha256 ?? null;
-  if (sha) {
-    const hex = sha.replace(/^sha256:/, '');
-    const name = row.model?.path ? baseName(row.model.path) : hex.slice(0, 12);
-    scopes.push({
-      target: hex,
-      label: trans.__('This file only: %1 (sha256 %2)', name, shortHash(hex)),
-      description: trans.__(
-        'Allows exactly this content. Another file, or this file changed, is still checked.'
-      )
-    });
-  }
-  scopes.push({
-    target: finding.rule,
-    label: trans.__('Every %1 finding in this session', finding.rule),
-    description:
-      row.family === 'PII'
-        ? trans.__(
-            'Hides personal-data findings of %1 in every frame and column, including frames made later.',
-            finding.rule
-          )
-        : trans.__(
-            'Hides every finding of %1 (%2) in this session, in every cell and file.',
-            finding.rule,
-            finding.title
-          )
-  });
-  const family = /^(NBS-[A-Z]+)-\d+$/.exec(finding.rule)?.[1];
-  if (family) {
-    scopes.push({
-      target: family,
-      label: trans.__('Every %1 finding in this session', `${family}-*`),
-      description: trans.__(
-        'Hides every finding of every %1 rule in this session.',
-        family
-      )
-    });
-  }
-  return scopes;
-}
+import { IScopeChoice, waiverScopes } from './waiver_scopes';
 
 /** What the user chose. */
 export interface IWaiverChoice {
-  readonly target: string;
+  readonly scope: WaiverScope;
   readonly reason: string;
+  /** `YYYY-MM-DD`, or '' for none. */
+  readonly expires: string;
 }
 
 class WaiverForm
@@ -82,8 +30,10 @@ class WaiverForm
 {
   constructor(
     private readonly _trans: Trans,
-    private readonly _scopes: readonly IWaiverScope[],
-    private _choice: IWaiverChoice,
+    private readonly _choices: readonly IScopeChoice[],
+    private _selected: number,
+    private _reason: string,
+    private _expires: string,
     private readonly _missingReason: boolean
   ) {
     super();
@@ -91,36 +41,43 @@ class WaiverForm
   }
 
   getValue(): IWaiverChoice {
-    return this._choice;
+    return {
+      scope: this._choices[this._selected].scope,
+      reason: this._reason.trim(),
+      expires: this._expires
+    };
+  }
+
+  get selected(): number {
+    return this._selected;
   }
 
   protected render(): JSX.Element {
     const trans = this._trans;
-    const choice = this._choice;
-    const update = (next: Partial<IWaiverChoice>): void => {
-      this._choice = { ...this._choice, ...next };
-      this.update();
-    };
+    const missing = this._missingReason && !this._reason.trim();
     return (
       <form onSubmit={event => event.preventDefault()}>
         <fieldset className="jp-NbsecWaiverForm-scopes">
           <legend>{trans.__('What to allow')}</legend>
-          {this._scopes.map((scope, index) => (
-            <label key={scope.target} className="jp-NbsecWaiverForm-scope">
+          {this._choices.map((choice, index) => (
+            <label key={index} className="jp-NbsecWaiverForm-scope">
               <input
                 type="radio"
                 name="nbsec-waiver-scope"
-                value={scope.target}
                 data-testid={`nbsec-waiver-scope-${index}`}
-                checked={choice.target === scope.target}
-                onChange={() => update({ target: scope.target })}
+                data-kind={choice.scope.kind}
+                checked={index === this._selected}
+                onChange={() => {
+                  this._selected = index;
+                  this.update();
+                }}
               />
               <span>
                 <span className="jp-NbsecWaiverForm-scopeLabel">
-                  {scope.label}
+                  {choice.label}
                 </span>
                 <span className="jp-NbsecWaiverForm-scopeHelp">
-                  {scope.description}
+                  {choice.description}
                 </span>
               </span>
             </label>
@@ -136,13 +93,29 @@ class WaiverForm
             data-testid="nbsec-waiver-reason"
             required
             aria-required="true"
-            aria-invalid={this._missingReason && !choice.reason.trim()}
-            value={choice.reason}
+            aria-invalid={missing}
+            value={this._reason}
             placeholder={trans.__('why this is acceptable')}
-            onChange={event => update({ reason: event.target.value })}
+            onChange={event => {
+              this._reason = event.target.value;
+              this.update();
+            }}
           />
         </label>
-        {this._missingReason && !choice.reason.trim() && (
+        <label className="jp-NbsecWaiverForm-reason">
+          <span>{trans.__('Until (optional):')}</span>
+          <input
+            type="date"
+            className="jp-mod-styled"
+            data-testid="nbsec-waiver-expires"
+            value={this._expires}
+            onChange={event => {
+              this._expires = event.target.value;
+              this.update();
+            }}
+          />
+        </label>
+        {missing && (
           <div className="jp-NbsecWaiverForm-error" role="alert">
             {trans.__('A reason is required: nothing was allowed.')}
           </div>
@@ -152,34 +125,102 @@ class WaiverForm
   }
 }
 
+class WaiverReview extends ReactWidget {
+  constructor(
+    private readonly _trans: Trans,
+    private readonly _choice: IScopeChoice,
+    private readonly _reason: string,
+    private readonly _preview: IAllowResult
+  ) {
+    super();
+    this.addClass('jp-NbsecWaiverForm');
+  }
+
+  protected render(): JSX.Element {
+    const trans = this._trans;
+    const preview = this._preview;
+    return (
+      <div data-testid="nbsec-waiver-review">
+        <p className="jp-NbsecWaiverForm-scopeLabel">{this._choice.label}</p>
+        <p data-testid="nbsec-waiver-covers-preview">
+          {trans.__('Covers: %1', preview.waiver.covers)}
+        </p>
+        <p data-testid="nbsec-waiver-count-preview">
+          {trans._n(
+            'It hides %1 finding now.',
+            'It hides %1 findings now.',
+            preview.covers.length
+          )}
+        </p>
+        <p data-testid="nbsec-waiver-admits-preview">
+          {preview.waiver.admitsFile
+            ? trans.__('It lets this file load.')
+            : trans.__('It does not let any file load.')}
+        </p>
+        <p>{trans.__('Reason: %1', this._reason)}</p>
+      </div>
+    );
+  }
+}
+
 /**
- * Asks what to allow and why. Resolves with the choice, or null when the user cancelled; an
- * empty reason shows the dialog again with the requirement in red.
+ * Asks what to allow and why, shows what the kernel says that waiver covers, and resolves with
+ * the confirmed choice, or null when the user cancelled (or the kernel refused the dry run).
  */
 export async function askWaiver(
   trans: Trans,
-  row: IFindingRow
+  row: IFindingRow,
+  preview: (choice: IWaiverChoice) => Promise<IAllowResult | null>
 ): Promise<IWaiverChoice | null> {
-  const scopes = waiverScopes(trans, row);
-  let choice: IWaiverChoice = { target: scopes[0].target, reason: '' };
+  const { choices, preferred } = waiverScopes(trans, row);
+  let selected = preferred;
+  let reason = '';
+  let expires = '';
   let missingReason = false;
   for (;;) {
+    const form = new WaiverForm(
+      trans,
+      choices,
+      selected,
+      reason,
+      expires,
+      missingReason
+    );
     const result = await showDialog<IWaiverChoice>({
-      title: trans.__('Allow %1', row.finding.rule),
-      body: new WaiverForm(trans, scopes, choice, missingReason),
+      title: trans.__('Allow %1: %2', row.finding.rule, row.finding.title),
+      body: form,
       buttons: [
         Dialog.cancelButton({ label: trans.__('Cancel') }),
-        Dialog.okButton({ label: trans.__('Allow') })
+        Dialog.okButton({ label: trans.__('Review…') })
       ],
       focusNodeSelector: 'input[data-testid="nbsec-waiver-reason"]'
     });
     if (!result.button.accept || result.value === null) {
       return null;
     }
-    choice = result.value;
-    if (choice.reason.trim()) {
-      return { target: choice.target, reason: choice.reason.trim() };
+    const choice = result.value;
+    selected = form.selected;
+    reason = choice.reason;
+    expires = choice.expires;
+    if (!choice.reason) {
+      missingReason = true;
+      continue;
     }
-    missingReason = true;
+    const dryRun = await preview(choice);
+    if (dryRun === null) {
+      return null; // the kernel refused; the panel shows why
+    }
+    const review = await showDialog({
+      title: trans.__('Allow %1?', row.finding.rule),
+      body: new WaiverReview(trans, choices[selected], choice.reason, dryRun),
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Back') }),
+        Dialog.okButton({ label: trans.__('Allow') })
+      ]
+    });
+    if (review.button.accept) {
+      return choice;
+    }
+    missingReason = false;
   }
 }

@@ -227,6 +227,26 @@ class FrameWatch:
         job = EngineJob(frame, exhaustive=True, policy=self._ctx.policy.effective_policy())
         return _FullScan(self, name, frame, job)
 
+    def complete(self, timeout: float) -> list[str]:
+        """Finish the pending passes (with presidio's recognizers, when the first pass had only
+        nbsec's core ones) within ``timeout`` seconds, in the calling thread, and record them in
+        the session; the frames still pending. For a report, asked for by a magic or request:
+        the user is waiting for it, not for a cell."""
+        queue = self._queue
+        if queue is None:
+            return []
+        end = time.perf_counter() + timeout
+        passes = []
+        while queue.pending() and time.perf_counter() < end:
+            passes += queue.run(min(0.5, max(0.0, end - time.perf_counter())))
+            time.sleep(0.02)  # presidio may still be loading in the background
+        passes += queue.finished()
+        for done in passes:
+            frame = self._frames.get(done.name)
+            if frame is not None and not done.error and not done.partial:
+                self._record(done.name, frame, done.scan, done.seconds)
+        return queue.pending()
+
     def _record(self, name: str, frame: Any, scan: Any, elapsed: float) -> list[Finding]:
         from nbsec.policy import Subject
 

@@ -10,10 +10,13 @@ would open and never a file outside the root.
 
 Routes (relative to ``<base_url>nbsec/api/``):
 
-* ``GET version`` → ``{"nbsec_version", "api_version", "features"}``;
+* ``GET version`` → ``{"nbsec_version", "api_version", "features"}`` (features of every handler
+  module: ``scan``, ``pre_save``, ``report``);
 * ``GET scan?path=<notebook path>`` → the static scan of the saved notebook (what ``nbsec scan
   --format json`` reports for it): ``{"path", "findings", "waived", "errors", "summary",
-  "pii_checked"}`` — for the panel when the kernel has no nbsec, or no kernel runs.
+  "pii_checked"}`` — for the panel when the kernel has no nbsec, or no kernel runs;
+* ``POST report?path=<notebook path>`` → the governance report of the saved notebook, written
+  beside it (``nbsec/server/report_handler.py``).
 """
 
 from __future__ import annotations
@@ -89,8 +92,22 @@ class VersionHandler(NbsecAPIHandler):
         from nbsec._version import __version__
 
         self.write_json(
-            {"nbsec_version": __version__, "api_version": API_VERSION, "features": list(FEATURES)}
+            {"nbsec_version": __version__, "api_version": API_VERSION, "features": features()}
         )
+
+
+def features() -> list[str]:
+    """What this server's nbsec offers: this module's features and every handler module's."""
+    import importlib
+
+    from nbsec.server import HANDLER_MODULES
+
+    found = list(FEATURES)
+    for name in HANDLER_MODULES:
+        for feature in getattr(importlib.import_module(name), "FEATURES", ()):
+            if feature not in found:
+                found.append(feature)
+    return found
 
 
 class ScanHandler(NbsecAPIHandler):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from nbsec.pii import scan_text
@@ -67,3 +69,13 @@ def test_entities_filter_and_many_lines() -> None:
     assert len(hits) == 3000
     assert {h.type for h in hits} == {"EMAIL_ADDRESS"}
     assert text[hits[10].start : hits[10].end] == "user10@example.com"
+
+
+def test_many_hits_each_found_once(policy: Policy) -> None:
+    """Thousands of values in one output (a printed table of e-mails): every one is a hit with
+    its own span, and overlapping claims still go to one entity."""
+    rows = [f"row {i} user{i}@example.com" for i in range(3000)]
+    text = "\n".join(rows)
+    hits = scan_text(text, policy=policy)
+    assert [text[h.start : h.end] for h in hits] == [f"user{i}@example.com" for i in range(3000)]
+    assert all(a.end <= b.start for a, b in itertools.pairwise(hits))

@@ -14,8 +14,8 @@ import {
   stepKey
 } from '../finding_rows';
 import { rowSearchText } from '../finding_tree';
-import { IKernelState, parseStateUpdate } from '../kernel_state';
-import { altered, capturedReply, trans } from './helpers';
+import { IKernelState } from '../kernel_state';
+import { capturedState, trans } from './helpers';
 
 /** The open notebook: these cell ids at positions 1…n, with these execution counts. */
 function notebook(cells: [string, number | null][]): ICellLocator {
@@ -41,12 +41,7 @@ const CELLS = notebook([
 ]);
 
 function state(change?: (copy: any) => void): IKernelState {
-  const reply = change ? altered(capturedReply(), change) : capturedReply();
-  const update = parseStateUpdate(reply.payload);
-  if (update === null) {
-    throw new Error('fixture does not parse');
-  }
-  return update.state;
+  return capturedState(change).state;
 }
 
 /** `rule @ where` of each row, as the panel words it. */
@@ -66,21 +61,35 @@ describe('findingRows', () => {
     expect(described(findingRows(state(), CELLS))).toEqual([
       'NBS-PKL-001 @ cell 4 line 2',
       'NBS-PKL-001 @ cell 5 line 2',
-      // the guard's findings about evil.pkl carry only the path: they lead to its load
+      // the guard's findings about evil.pkl lead to the cell that loaded it
       'NBS-PKL-001 @ cell 5',
       'NBS-PKL-010 @ cell 5',
-      'NBS-SEC-001 @ cell 6 line 2',
       'NBS-PKL-001 @ cell 7 line 2',
       // personal data leads to the frame and column (shown once, in Frames)
       'NBS-PII-001 @ customers.email'
     ]);
   });
 
-  it('finds the loading cell by execution count when the kernel had no cell id', () => {
+  it('lists the waived findings apart', () => {
+    const rows = findingRows(state(), CELLS, true);
+    expect(described(rows)).toEqual(['NBS-SEC-001 @ cell 6 line 2']);
+    expect(rows[0].finding.waiver).toMatch(/^w-[0-9a-f]{12}$/);
+  });
+
+  it('links a finding about a file to its row in the models inventory', () => {
+    const rows = findingRows(state(), CELLS);
+    const evil = rows.filter(row => row.finding.location.path === 'evil.pkl');
+    expect(evil.map(row => [row.model?.path, row.model?.verdict])).toEqual([
+      ['evil.pkl', 'dangerous'],
+      ['evil.pkl', 'dangerous']
+    ]);
+  });
+
+  it('finds the cell by execution count when the kernel had no cell id', () => {
     const rows = findingRows(
       state(copy => {
-        for (const model of copy.payload.state.models) {
-          model.cell.cell_id = null;
+        for (const finding of copy.payload.state.findings) {
+          finding.location.cell_id = null;
         }
       }),
       CELLS
@@ -93,8 +102,8 @@ describe('findingRows', () => {
   });
 
   it('keeps findings whose cell the notebook does not have, last', () => {
-    const rows = findingRows(state(), notebook([['c-secret', 1]]));
-    expect(rows[0].finding.rule).toBe('NBS-SEC-001');
+    const rows = findingRows(state(), notebook([['c-reload', null]]));
+    expect(rows[0].finding.rule).toBe('NBS-PKL-001');
     expect(rows[0].cellNumber).toBe(1);
     expect(rows.slice(1).every(row => row.cellNumber === null)).toBe(true);
   });
@@ -120,7 +129,7 @@ describe('filterRows', () => {
     ['', described(rows)],
     ['pii', ['NBS-PII-001 @ customers.email']],
     ['EMAIL', ['NBS-PII-001 @ customers.email']],
-    ['secrets', ['NBS-SEC-001 @ cell 6 line 2']],
+    ['secrets', []],
     ['evil.pkl', ['NBS-PKL-001 @ cell 5', 'NBS-PKL-010 @ cell 5']],
     [
       'cell 5',
@@ -149,7 +158,7 @@ describe('groupRows', () => {
 
   it('by severity, worst first', () => {
     expect(shape('severity')).toEqual([
-      'severity:critical (critical) ×6',
+      'severity:critical (critical) ×5',
       'severity:medium (medium) ×1'
     ]);
   });
@@ -159,21 +168,19 @@ describe('groupRows', () => {
       'cell:c-frame (medium) ×1',
       'cell:c-load-rf (critical) ×1',
       'cell:c-load-evil (critical) ×3',
-      'cell:c-secret (critical) ×1',
       'cell:c-reload (critical) ×1'
     ]);
   });
 
   it('by family, worst first', () => {
     expect(shape('family')).toEqual([
-      'family:SEC (critical) ×1',
       'family:PKL (critical) ×5',
       'family:PII (medium) ×1'
     ]);
   });
 
   it('not at all', () => {
-    expect(shape('none')).toEqual(['all (critical) ×7']);
+    expect(shape('none')).toEqual(['all (critical) ×6']);
   });
 
   it('lists no group for no rows', () => {
@@ -215,43 +222,20 @@ describe('stepping', () => {
 });
 
 describe('modelRows', () => {
-  it('lists each file once, worst verdict first, with its loads and latest cell', () => {
+  it('lists each file once, worst verdict first, with its latest and its writing cell', () => {
     const rows = modelRows(state().models, CELLS);
     expect(
       rows.map(row => [
-        row.path,
-        row.verdict,
-        row.action,
-        row.loads,
-        row.cellNumber
+        row.model.path,
+        row.model.verdict,
+        row.model.action,
+        row.model.loads,
+        row.cellNumber,
+        row.ownCellNumber
       ])
     ).toEqual([
-      ['evil.pkl', 'dangerous', 'warned', 1, 5],
-      ['rf.pkl', 'safe', 'allowed', 2, 7]
+      ['evil.pkl', 'dangerous', 'warned', 1, 5, 3],
+      ['rf.pkl', 'safe', 'allowed', 2, 7, 3]
     ]);
-  });
-
-  it('keeps the worst verdict a file ever had', () => {
-    const rows = modelRows(
-      state(copy => {
-        const models = copy.payload.state.models;
-        models[0].verdict = 'suspicious';
-      }).models,
-      CELLS
-    );
-    expect(rows.map(row => [row.path, row.verdict])).toEqual([
-      ['evil.pkl', 'dangerous'],
-      ['rf.pkl', 'suspicious']
-    ]);
-  });
-
-  it('tells apart two contents loaded from one path', () => {
-    const rows = modelRows(
-      state(copy => {
-        copy.payload.state.models[2].sha256 = 'ab'.repeat(32);
-      }).models,
-      CELLS
-    );
-    expect(rows.filter(row => row.path === 'rf.pkl')).toHaveLength(2);
   });
 });

@@ -13,11 +13,11 @@ import { Root, createRoot } from 'react-dom/client';
 
 import { ConnectionState } from '../connection_state';
 import { ICellLocator, IFindingRow } from '../finding_rows';
-import { IStateUpdate, parseStateUpdate } from '../kernel_state';
+import { IStateUpdate } from '../kernel_state';
 import { PanelUiState } from '../panel_ui_state';
 import { IStaticScan, parseStaticScan } from '../saved_scan';
 import { IConnectionView, IPanelActions, PanelView } from '../panel_view';
-import { altered, capturedReply, trans } from './helpers';
+import { capturedState, trans } from './helpers';
 
 (
   globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }
@@ -41,24 +41,27 @@ const CELLS: ICellLocator = {
   idAt: index => CELL_IDS[index] ?? null
 };
 
+const STATUS = {
+  mode: 'block',
+  enabled: true,
+  locked: false,
+  policyFile: null,
+  policyError: null
+};
+
 const CONNECTED: ConnectionState = {
   status: 'connected',
   info: {
     nbsecVersion: '0.1.0',
-    protocol: 1,
-    enabled: true,
-    mode: 'warn',
-    policyFile: null
+    protocol: 2,
+    status: STATUS,
+    stateVersion: 1,
+    features: ['full_scan_jobs', 'write_waiver', 'subshell_requests']
   }
 };
 
 function update(change?: (copy: any) => void): IStateUpdate {
-  const reply = change ? altered(capturedReply(), change) : capturedReply();
-  const parsed = parseStateUpdate(reply.payload);
-  if (parsed === null) {
-    throw new Error('fixture does not parse');
-  }
-  return parsed;
+  return capturedState(change);
 }
 
 function connection(data: IStateUpdate | null, busy = false): IConnectionView {
@@ -69,7 +72,10 @@ function connection(data: IStateUpdate | null, busy = false): IConnectionView {
     kernelBusy: busy,
     pendingMode: null,
     scanning: new Set(),
-    saved: { status: 'none' }
+    saved: { status: 'none' },
+    reporting: false,
+    canReport: false,
+    answersWhileBusy: false
   };
 }
 
@@ -86,7 +92,11 @@ class Harness {
       this.ui.groupBy = groupBy;
     },
     scanFrame: name => this.calls.push(`scan ${name}`),
-    revealModel: row => this.calls.push(`model ${row.path}`),
+    cancelScan: id => this.calls.push(`cancel ${id}`),
+    revoke: waiver => this.calls.push(`revoke ${waiver.id}`),
+    writeWaiver: waiver => this.calls.push(`write ${waiver.id}`),
+    report: () => this.calls.push('report'),
+    revealModel: row => this.calls.push(`model ${row.model.path}`),
     reveal: (row: IFindingRow, focus: boolean) =>
       this.calls.push(`reveal ${row.cellNumber}:${row.line} ${focus}`),
     allow: row => this.calls.push(`allow ${row.finding.rule}`),
@@ -179,12 +189,11 @@ describe('the findings list', () => {
   it('shows one line per finding, grouped by severity', () => {
     harness = new Harness(connection(update()));
     expect(harness.items()).toEqual([
-      '[Critical6]',
+      '[Critical5]',
       'NBS-PKL-001Pickle load of untrusted datacell 4, line 2',
       'NBS-PKL-001Pickle load of untrusted datacell 5, line 2',
       'NBS-PKL-001Pickle load of untrusted dataevil.pkl, cell 5',
       'NBS-PKL-010Pickle imports a dangerous globalevil.pkl, cell 5',
-      'NBS-SEC-001Cloud provider credentialcell 6, line 2',
       'NBS-PKL-001Pickle load of untrusted datacell 7, line 2',
       '[Medium1]',
       'NBS-PII-001Personal data in a DataFrame columncustomers.email'
@@ -210,7 +219,7 @@ describe('the findings list', () => {
     ]);
     expect(
       harness.one('[data-testid="nbsec-section-findings"] h3').textContent
-    ).toBe('Findings (2 of 7)');
+    ).toBe('Findings (2 of 6)');
 
     harness.typeFilter('');
     harness.one('[data-testid="nbsec-count-medium"]').click();
@@ -231,11 +240,11 @@ describe('the findings list', () => {
     harness.ui.groupBy = 'cell';
     expect(
       harness.all('[data-testid="nbsec-group"]').map(node => node.textContent)
-    ).toEqual(['Cell 21', 'Cell 41', 'Cell 53', 'Cell 61', 'Cell 71']);
+    ).toEqual(['Cell 21', 'Cell 41', 'Cell 53', 'Cell 71']);
     harness.ui.groupBy = 'family';
     expect(
       harness.all('[data-testid="nbsec-group"]').map(node => node.textContent)
-    ).toEqual(['Secrets1', 'Unsafe loads5', 'Personal data1']);
+    ).toEqual(['Unsafe loads5', 'Personal data1']);
   });
 
   it('is one tab stop, walked with the arrow keys', () => {
@@ -304,7 +313,7 @@ describe('the findings list', () => {
           ...state.findings[0],
           message: 'pickle.load() called again',
           location: { ...state.findings[0].location, cell_id: 'c-write' },
-          fingerprint: 'sha256:new'
+          fingerprint: 'sha256:' + 'e'.repeat(64)
         });
       })
     );
@@ -316,7 +325,7 @@ describe('the findings list', () => {
     );
     expect(
       harness.one('[data-testid="nbsec-count-critical"]').textContent
-    ).toBe('7critical');
+    ).toBe('6critical');
   });
 
   it('renders what the kernel sends as text', () => {
@@ -353,7 +362,7 @@ describe('the header', () => {
     expect(harness.one('[data-testid="nbsec-detail"]').textContent).toContain(
       'The kernel is running a cell'
     );
-    expect(harness.all('[data-testid="nbsec-finding"]')).toHaveLength(7);
+    expect(harness.all('[data-testid="nbsec-finding"]')).toHaveLength(6);
   });
 
   it('shows a queued mode switch as queued', () => {
@@ -389,7 +398,7 @@ describe('without nbsec in the kernel', () => {
     harness = new Harness({
       ...connection(null),
       state: { status: 'not-loaded', reason: 'no-target' },
-      saved: { status: 'ready', scan: savedScan() }
+      saved: { status: 'ready', scan: savedScan(), canReport: false }
     });
     expect(harness.one('[data-testid="nbsec-status"]').textContent).toBe(
       'nbsec not loaded in this kernel'
@@ -408,6 +417,44 @@ describe('without nbsec in the kernel', () => {
     expect(harness.all('[data-testid="nbsec-load-button"]')).toHaveLength(1);
   });
 
+  it('offers the saved notebook’s governance report when the server can write it', () => {
+    harness = new Harness({
+      ...connection(null),
+      state: { status: 'no-kernel' },
+      saved: { status: 'ready', scan: savedScan(), canReport: true },
+      canReport: true
+    });
+    const button = harness.one('[data-testid="nbsec-report-button"]');
+    expect(button.textContent).toBe('Governance report');
+    expect(button.title).toContain('the saved file');
+    button.click();
+    expect(harness.calls).toEqual(['report']);
+  });
+
+  it('shows no report button when neither the kernel nor the server can write it', () => {
+    harness = new Harness({
+      ...connection(null),
+      state: { status: 'no-kernel' },
+      saved: { status: 'ready', scan: savedScan(), canReport: false }
+    });
+    expect(harness.all('[data-testid="nbsec-report-button"]')).toHaveLength(0);
+  });
+
+  it('says the report is being written and takes no second click', () => {
+    harness = new Harness({
+      ...connection(null),
+      state: { status: 'no-kernel' },
+      saved: { status: 'ready', scan: savedScan(), canReport: true },
+      canReport: true,
+      reporting: true
+    });
+    const button = harness.one(
+      '[data-testid="nbsec-report-button"]'
+    ) as HTMLButtonElement;
+    expect(button.textContent).toBe('Writing the report…');
+    expect(button.disabled).toBe(true);
+  });
+
   it('says why when the server cannot scan the file', () => {
     harness = new Harness({
       ...connection(null),
@@ -417,5 +464,110 @@ describe('without nbsec in the kernel', () => {
     expect(harness.one('[data-testid="nbsec-saved-problem"]').textContent).toBe(
       'The saved notebook cannot be scanned here: this Jupyter server has no nbsec server extension. Run nbsec scan NOTEBOOK in a terminal instead.'
     );
+  });
+});
+
+describe('protocol 2', () => {
+  it('shows a locked mode as locked: no switch can be used', () => {
+    harness = new Harness({
+      ...connection(update()),
+      state: {
+        status: 'connected',
+        info: {
+          ...(CONNECTED as any).info,
+          status: { ...STATUS, locked: true, policyFile: 'team/nbsec.toml' }
+        }
+      }
+    });
+    expect(harness.one('[data-testid="nbsec-locked"]').textContent).toBe(
+      'Mode locked by the policy (nbsec.toml): switching it, or watching off, is refused.'
+    );
+    for (const testid of [
+      'nbsec-mode-warn',
+      'nbsec-mode-block',
+      'nbsec-enabled-switch'
+    ]) {
+      expect(
+        (harness.one(`[data-testid="${testid}"]`) as HTMLButtonElement).disabled
+      ).toBe(true);
+    }
+  });
+
+  it('counts the waived findings apart and lists them with their waiver', () => {
+    harness = new Harness(connection(update()));
+    const toggle = harness.one('[data-testid="nbsec-waived-toggle"]');
+    expect(toggle.textContent).toBe('1 waived finding');
+    expect(harness.all('[data-testid="nbsec-waived-finding"]')).toHaveLength(0);
+    toggle.click();
+    const waived = harness.one('[data-testid="nbsec-waived-finding"]');
+    expect(waived.dataset.rule).toBe('NBS-SEC-001');
+    expect(waived.textContent).toContain(
+      'Waived (this one finding (748cf2ebfdc825f3...)): a documented example key, not a real one'
+    );
+    harness.one('[data-testid="nbsec-waived-revoke"]').click();
+    expect(harness.calls).toEqual(['revoke w-a473fcab642e']);
+  });
+
+  it('lists waivers with what they cover, and their actions', () => {
+    harness = new Harness(connection(update()));
+    const waiver = harness.one('[data-testid="nbsec-waiver"]');
+    expect(waiver.dataset.scope).toBe('finding');
+    expect(harness.one('[data-testid="nbsec-waiver-scope"]').textContent).toBe(
+      'one finding'
+    );
+    expect(harness.one('[data-testid="nbsec-waiver-covers"]').textContent).toBe(
+      'this one finding (748cf2ebfdc825f3...)'
+    );
+    harness.one('[data-testid="nbsec-waiver-write"]').click();
+    harness.one('[data-testid="nbsec-waiver-revoke"]').click();
+    expect(harness.calls).toEqual([
+      'write w-a473fcab642e',
+      'revoke w-a473fcab642e'
+    ]);
+  });
+
+  it('shows a full scan’s progress and lets it be cancelled', () => {
+    harness = new Harness(
+      connection(
+        update(copy => {
+          copy.payload.state.scans = [
+            {
+              id: 'j-0123456789ab',
+              kind: 'full_scan',
+              target: 'customers',
+              state: 'running',
+              progress: 0.42,
+              rows: 3000,
+              error: null,
+              seconds: 1.5
+            }
+          ];
+        })
+      )
+    );
+    const bar = harness.one(
+      '[data-testid="nbsec-frame"][data-frame="customers"] [role="progressbar"]'
+    );
+    expect(bar.getAttribute('aria-valuenow')).toBe('42');
+    expect(bar.getAttribute('aria-label')).toBe('Full scan of customers: 42%');
+    harness.one('[data-testid="nbsec-cancel-scan-button"]').click();
+    expect(harness.calls).toEqual(['cancel j-0123456789ab']);
+  });
+
+  it('lists each model file once, with its loads and the cell that wrote it', () => {
+    harness = new Harness(connection(update()));
+    const models = harness.all('[data-testid="nbsec-model"]');
+    expect(models.map(model => model.dataset.verdict)).toEqual([
+      'dangerous',
+      'safe'
+    ]);
+    expect(harness.one('[data-testid="nbsec-model-loads"]').textContent).toBe(
+      '×2'
+    );
+    expect(
+      harness
+        .all('[data-testid="nbsec-model-own"]')
+        .map(node => node.textContent)
+    ).toEqual(['written in cell 3', 'written in cell 3']);
   });
 });

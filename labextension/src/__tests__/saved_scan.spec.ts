@@ -8,7 +8,12 @@ import { join } from 'path';
 
 import { ICellLocator, findingRows, staticState } from '../finding_rows';
 import { rowWhere } from '../finding_tree';
-import { parseServerInfo, parseStaticScan } from '../saved_scan';
+import { marksByCell } from '../gutter_markers';
+import {
+  parseSavedReport,
+  parseServerInfo,
+  parseStaticScan
+} from '../saved_scan';
 import { altered, trans } from './helpers';
 
 /**
@@ -82,6 +87,41 @@ describe('parseServerInfo', () => {
   });
 });
 
+describe('parseSavedReport', () => {
+  const ANSWER = {
+    path: 'work/leaky.nbsec.ipynb',
+    html_path: 'work/leaky.nbsec.html',
+    files: ['work/leaky.nbsec.ipynb', 'work/leaky.nbsec.html'],
+    outcome: 'fail',
+    risk: 'critical',
+    headline: '3 open findings'
+  };
+
+  it('reads where the server wrote the report', () => {
+    expect(parseSavedReport(ANSWER)).toEqual({
+      path: 'work/leaky.nbsec.ipynb',
+      htmlPath: 'work/leaky.nbsec.html',
+      outcome: 'fail',
+      headline: '3 open findings'
+    });
+    expect(parseSavedReport({ ...ANSWER, html_path: null })?.htmlPath).toBe(
+      null
+    );
+  });
+
+  const BAD: [string, (copy: any) => void][] = [
+    ['no path', copy => delete copy.path],
+    ['a path that is not a notebook', copy => (copy.path = 'work/x.html')],
+    ['an absolute path', copy => (copy.path = '/etc/x.nbsec.ipynb')],
+    ['an html path that is a number', copy => (copy.html_path = 3)],
+    ['no outcome', copy => delete copy.outcome],
+    ['no headline', copy => delete copy.headline]
+  ];
+  it.each(BAD)('refuses %s', (_name, change) => {
+    expect(parseSavedReport(altered(ANSWER, change))).toBeNull();
+  });
+});
+
 describe('static rows', () => {
   it('lead to each cell, line and output of the saved notebook', () => {
     const scan = parseStaticScan(reply())!;
@@ -101,6 +141,22 @@ describe('static rows', () => {
       'NBS-PII-003 @ cell 18, output 1, line 1',
       'NBS-PII-003 @ cell 18, output 1, line 2'
     ]);
+  });
+
+  it("keep a line within an output out of the cell's source lines", () => {
+    const scan = parseStaticScan(reply())!;
+    const rows = findingRows(staticState(scan), CELLS);
+    const printed = rows.filter(row => row.finding.rule === 'NBS-PII-003');
+    expect(printed.map(row => [row.cellId, row.line])).toEqual([
+      ['cell-17', null],
+      ['cell-17', null]
+    ]);
+    expect(marksByCell(rows).get('cell-17')).toBeUndefined();
+    expect(
+      marksByCell(rows)
+        .get('cell-5')
+        ?.map(mark => mark.line)
+    ).toEqual([2]);
   });
 
   it('find a cell without an id by its index', () => {

@@ -6,13 +6,23 @@ family we know of, a wide benign set):
 * detections (malicious files flagged) and false alarms (benign files flagged), errors;
 * throughput on large benign files made on the fly and deleted after: a PyTorch zip and a
   ``.npy`` of ``--size`` bytes each (default 2 GiB), read once first so they are cached;
-* an op-dense pickle (a list of millions of floats) against a bare ``pickletools.genops`` walk.
+* an op-dense pickle (a list of millions of floats) against a bare ``pickletools.genops`` walk;
+* false alarms on the ecosystem corpus (``benchmarks/ecosystem_objects.py``): real objects of
+  the installed libraries pickled by the libraries themselves, in this environment and in a side
+  environment (``benchmarks/.cache/ecosystem``) with xgboost-cpu, lightgbm, catboost,
+  statsmodels and transformers, scanned by nbsec and by each peer;
+* scan throughput on a 2 GiB PyTorch checkpoint and a 500 MiB numpy pickle beside
+  ``openssl dgst -sha256`` of the same file, the floor set by the sha256 the contract asks for.
 
 Peers are installed into a side virtualenv (``benchmarks/.cache/peers``, created with ``uv venv``
 + ``uv pip install``) and run as subprocesses, one process per tool; their import time is not
-counted. nbsec runs in this process with ``allow_profiles = ["sklearn", "pandas"]`` (the corpus
-holds scikit-learn and pandas pickles, which are opt-in profiles). The machine is shared: treat
-timings as noisy, compare ratios.
+counted. nbsec runs in this process with its default policy (every reviewed allowlist family is
+on by default). The machine is shared: treat timings as noisy, compare ratios.
+
+* the peers' own fixtures, labelled by the peers' own tests (``benchmarks/peer_fixtures.py``),
+  when checkouts of picklescan, fickling and ModelAudit are found under ``--peer-checkouts``
+  (default ``benchmarks/.cache/peer-checkouts/{picklescan,fickling,modelaudit}``; nothing is
+  downloaded at run time, so without them this part says it was skipped).
 
     .venv/bin/python benchmarks/bench_model_scan.py [--size 2G] [--no-peers] [--no-large]
 """
@@ -230,6 +240,12 @@ def throughput_table(files: list[Path], python: Path | None, peers: tuple[str, .
             f"| {path.name} | {size >> 20} MiB | hashlib sha256 alone | - | {dt:.3f} "
             f"| {_rate(size, dt)} |"
         )
+        ossl = openssl_seconds(path)
+        if ossl is not None:
+            print(
+                f"| {path.name} | {size >> 20} MiB | openssl dgst -sha256 | - | {ossl:.3f} "
+                f"| {_rate(size, ossl)} |"
+            )
         for label, hashed in (("nbsec (scan + sha256)", True), ("nbsec (scan only)", False)):
             t = time.perf_counter()
             scan = scan_model(path, sha256=hashed)
@@ -280,6 +296,116 @@ def op_dense_table(
             print(f"| {tool} | {verdict} | {r['seconds']:.2f} |")
 
 
+ECO_VENV = REPO / "benchmarks" / ".cache" / "ecosystem"
+ECO_PACKAGES = (
+    "xgboost-cpu",
+    "lightgbm",
+    "catboost",
+    "statsmodels",
+    "transformers",
+    "tokenizers",
+    "scikit-learn",
+    "pandas",
+    "pyarrow",
+    "scipy",
+    "joblib",
+    "numpy",
+)
+
+
+def ecosystem_corpus(work: Path) -> list[tuple[Path, str]]:
+    """(file, family) made by ecosystem_objects.py here and in the side environment."""
+    files: list[tuple[Path, str]] = []
+    script = REPO / "benchmarks" / "ecosystem_objects.py"
+    pythons = [("here", Path(sys.executable))]
+    side = ECO_VENV / "bin" / "python"
+    uv = shutil.which("uv")
+    if not side.exists() and uv is not None:
+        subprocess.run([uv, "venv", "-q", str(ECO_VENV), "--python", "3.11"], check=False)
+        subprocess.run(
+            [uv, "pip", "install", "-q", "--python", str(side), *ECO_PACKAGES], check=False
+        )
+    if side.exists():
+        pythons.append(("side", side))
+    for label, python in pythons:
+        out = work / f"ecosystem-{label}"
+        proc = subprocess.run(
+            [str(python), str(script), str(out)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=1800,
+        )
+        try:
+            manifest = json.loads(proc.stdout)
+        except ValueError:
+            print(f"ecosystem corpus ({label}) failed: {proc.stderr[-300:]}", file=sys.stderr)
+            continue
+        files += [(out / e["file"], e["family"]) for e in manifest]
+    return files
+
+
+def ecosystem_table(
+    files: list[tuple[Path, str]], python: Path | None, peers: tuple[str, ...]
+) -> None:
+    print(f"\n## False alarms on real objects of the ML ecosystem ({len(files)} files)\n")
+    families = sorted({f for _, f in files})
+    results = {"nbsec": nbsec_results([str(p) for p, _ in files], Policy())}
+    if python is not None:
+        for tool in peers:
+            results[tool] = run_peer(python, tool, [str(p) for p, _ in files], timeout=1200)
+    print("| tool | " + " | ".join(families) + " | total |")
+    print("|---|" + "---|" * (len(families) + 1))
+    for tool, res in results.items():
+        if "_error" in res:
+            print(f"| {tool} | {res['_error']} |")
+            continue
+        cells = []
+        total = 0
+        for family in families:
+            paths = [str(p) for p, f in files if f == family]
+            alarms = sum(bool(res.get(p, {}).get("flagged")) for p in paths)
+            total += alarms
+            cells.append(f"{alarms}/{len(paths)}")
+        print(f"| {tool} | " + " | ".join(cells) + f" | {total}/{len(files)} |")
+    flagged = [p for p, _ in files if results["nbsec"][str(p)]["flagged"]]
+    print(f"\nnbsec false alarms: {', '.join(p.name for p in flagged) or 'none'}")
+
+
+def openssl_seconds(path: Path) -> float | None:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    t = time.perf_counter()
+    subprocess.run([openssl, "dgst", "-sha256", str(path)], capture_output=True, check=True)
+    return time.perf_counter() - t
+
+
+def make_numpy_pickle(directory: Path, size: int) -> Path:
+    import numpy as np
+
+    path = directory / "large_numpy.pkl"
+    with open(path, "wb") as fh:
+        pickle.dump(np.ones(size // 8, dtype=np.float64), fh, protocol=4)
+    return path
+
+
+def peer_fixtures_table(root: Path, python: Path | None, peers: tuple[str, ...]) -> None:
+    checkouts = {n: root / n for n in ("picklescan", "fickling", "modelaudit")}
+    found = {n: p for n, p in checkouts.items() if p.is_dir()}
+    if not found:
+        print(f"\n## The peers' own fixtures\n\nskipped: no checkouts under {root}")
+        return
+    from peer_fixtures import run as run_peer_fixtures
+
+    try:
+        run_peer_fixtures(
+            found.get("picklescan"), found.get("fickling"), found.get("modelaudit"), python, peers
+        )
+    except Exception as exc:  # one failed part is reported; the benchmark goes on
+        print(f"\n## The peers' own fixtures\n\nfailed: {type(exc).__name__}: {exc}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", default="2G", help="size of each large file (default 2G)")
@@ -291,6 +417,14 @@ def main() -> int:
     parser.add_argument("--no-corpus", action="store_true", help="skip the detection table")
     parser.add_argument("--no-op-dense", action="store_true", help="skip the op-dense pickle")
     parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated peer list")
+    parser.add_argument("--no-ecosystem", action="store_true", help="skip the false-alarm corpus")
+    parser.add_argument("--numpy-size", default="500M", help="size of the numpy pickle")
+    parser.add_argument(
+        "--peer-checkouts",
+        type=Path,
+        default=REPO / "benchmarks" / ".cache" / "peer-checkouts",
+        help="a folder with picklescan/, fickling/ and modelaudit/ checkouts",
+    )
     args = parser.parse_args()
     peers = tuple(p for p in args.peers.split(",") if p)
 
@@ -301,19 +435,21 @@ def main() -> int:
             corpus_dir = work / "corpus"
             samples = build_corpus(corpus_dir, canary=work / "CANARY")
             files = [str(corpus_dir / s.name) for s in samples]
-            results: dict[str, dict[str, Any]] = {
-                "nbsec": nbsec_results(files, Policy(allow_profiles=("sklearn", "pandas")))
-            }
+            results: dict[str, dict[str, Any]] = {"nbsec": nbsec_results(files, Policy())}
             if python is not None:
                 for tool in peers:
                     results[tool] = run_peer(python, tool, files, timeout=1800)
             corpus_table(results, samples, corpus_dir)
             canary = (work / "CANARY").exists()
             print(f"\nCanary file created by any payload during the run: {canary}")
+        if not args.no_ecosystem:
+            ecosystem_table(ecosystem_corpus(work), python, peers)
+        peer_fixtures_table(args.peer_checkouts, python, peers)
         if not args.no_op_dense:
             op_dense_table(work, args.floats, python, peers)
         if not args.no_large:
             large = make_large_files(work, parse_size(args.size))
+            large.append(make_numpy_pickle(work, parse_size(args.numpy_size)))
             try:
                 throughput_table(large, python, peers)
             finally:

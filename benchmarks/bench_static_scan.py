@@ -1,5 +1,9 @@
 """Static notebook scanning: nbsec side by side with detect-secrets, bandit through nbQA and
-NB Defense, on a generated corpus with planted issues (benchmarks/notebook_corpus.py).
+NB Defense, on a generated corpus with planted issues (benchmarks/notebook_corpus.py); start-up
+time of ``nbsec scan`` beside the ``main`` branch; and leaks planted into real public notebooks
+(benchmarks/leak_eval.py: recall, placeholders, nbsec's own outputs, redaction, throughput).
+gitleaks is not among the peers: neither PyPI, npm nor Debian ship its engine here (the npm
+wrappers download the binary from its releases page at install time, which fails offline).
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_static_scan.py [--typical 120] [--large 3]
                                                                  [--no-peers]
@@ -312,6 +316,13 @@ def main() -> None:
     parser.add_argument("--typical", type=int, default=120)
     parser.add_argument("--large", type=int, default=3)
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument("--startup-runs", type=int, default=15)
+    parser.add_argument(
+        "--split",
+        choices=("dev", "heldout", "all"),
+        default="all",
+        help="which real notebooks get planted leaks (benchmarks/.cache/real_notebooks)",
+    )
     args = parser.parse_args()
 
     manifest = ensure_corpus(args.typical, args.large)
@@ -408,6 +419,69 @@ def main() -> None:
         ["tool", "reports", "typical: time", "notebooks/s", "large: s/notebook", "notes"],
         speed_rows,
     )
+    print_startup(args.startup_runs)
+    from benchmarks.leak_eval import evaluate, files_for_split, print_report
+
+    real = REPO / "benchmarks" / ".cache" / "real_notebooks"
+    files = files_for_split(real, args.split) or sorted((CORPUS / "typical").glob("*.ipynb"))
+    print_report(evaluate(files, peers=not args.no_peers))
+
+
+def _one_scan(python: str, path: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one ``nbsec scan PATH`` in a fresh interpreter."""
+    before = os.times()
+    start = time.perf_counter()
+    subprocess.run(
+        [python, "-m", "nbsec", "scan", str(path), "--format", "json", "-o", os.devnull],
+        env=env,
+        capture_output=True,
+        check=False,
+        cwd=tempfile.gettempdir(),  # `-m` puts the working directory first on sys.path
+    )
+    wall = time.perf_counter() - start
+    after = os.times()
+    return wall, (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+
+
+def print_startup(runs: int) -> None:
+    """``nbsec scan`` of one notebook, interpreter start-up included: this checkout beside the
+    ``main`` branch (exported with ``git archive``), runs interleaved, medians."""
+    import statistics
+
+    notebook = REPO / "example_notebooks" / "finetune_model.ipynb"
+    checkouts = {"this checkout": REPO}
+    main_tree = Path(tempfile.mkdtemp(prefix="nbsec-main-"))
+    archive = subprocess.run(
+        f"git -C {REPO} archive main nbsec | tar x -C {main_tree}",
+        shell=True,
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode == 0:
+        checkouts["main"] = main_tree
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in checkouts}
+    for _ in range(runs):
+        for label, root in checkouts.items():
+            env = {**os.environ, "PYTHONPATH": str(root)}
+            times[label].append(_one_scan(sys.executable, notebook, env))
+    rows = []
+    for label, values in times.items():
+        wall = statistics.median(v[0] for v in values)
+        cpu = statistics.median(v[1] for v in values)
+        rows.append([label, f"{wall:.3f}", f"{cpu:.3f}"])
+    if "main" in times:
+        ratio = statistics.median(v[1] for v in times["this checkout"]) / max(
+            statistics.median(v[1] for v in times["main"]), 1e-9
+        )
+        rows.append(["ratio (CPU)", "", f"{ratio:.2f}"])
+    print_table(
+        f"nbsec scan of one notebook incl. start-up ({runs} interleaved runs, medians, seconds)",
+        ["code", "wall", "CPU"],
+        rows,
+    )
+    shutil.rmtree(main_tree, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,10 @@ checked against the deny-list before it is written, and ``tests/models/test_allo
 checks the committed file the same way. No entry is a package prefix.
 
     .venv/bin/python benchmarks/build_pickle_allowlist.py   # rewrites the TOML file
+    OTHER_ENV/bin/python benchmarks/build_pickle_allowlist.py --merge   # adds its libraries
+
+``--merge`` keeps the names already in the file (generated in another environment, with other
+library versions installed) and adds this environment's.
 """
 
 from __future__ import annotations
@@ -100,6 +104,17 @@ FAMILIES: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
             "argparse.Namespace",
             "types.SimpleNamespace",
             "__future__._Feature",
+            # the feature flags themselves: inert _Feature instances
+            "__future__.absolute_import",
+            "__future__.annotations",
+            "__future__.barry_as_FLUFL",
+            "__future__.division",
+            "__future__.generator_stop",
+            "__future__.generators",
+            "__future__.nested_scopes",
+            "__future__.print_function",
+            "__future__.unicode_literals",
+            "__future__.with_statement",
             "enum.Enum",
             "ipaddress.IPv4Address",
             "ipaddress.IPv6Address",
@@ -376,6 +391,7 @@ FAMILIES: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
             "transformers.trainer_utils",
             "transformers.tokenization_utils_base",
             "transformers.debug_utils",
+            "transformers.models",
             "tokenizers",
         ),
         (),
@@ -446,6 +462,13 @@ def _modules(package: str) -> list[object]:
         parts = set(info.name.split("."))
         if parts & _SKIP_PARTS or any(p.startswith("test") for p in parts):
             continue
+        leaf = info.name.rsplit(".", 1)[-1]
+        if (
+            package == "transformers.models"
+            and info.ispkg is False
+            and not leaf.startswith(("configuration_", "tokenization_"))
+        ):
+            continue  # configs and tokenizers only: model code needs torch and is not data
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -477,7 +500,7 @@ def _classes(packages: tuple[str, ...]) -> set[str]:
     return names
 
 
-def build() -> str:
+def build(merge: bool = False) -> str:
     from nbsec.models.globals_judge import GlobalsJudge, Judgement, global_lists
 
     deny = GlobalsJudge(None, allowlist=False)
@@ -488,12 +511,18 @@ def build() -> str:
         "# Regenerate with the script; tests/models/test_allowlist_data.py checks this file.",
         "",
     ]
+    previous: dict[str, set[str]] = {}
+    if merge and OUT.exists():
+        import tomllib
+
+        old = tomllib.loads(OUT.read_text("utf-8")).get("family", {})
+        previous = {k: set(v["names"]) for k, v in old.items()}
     for family, reason, packages, reviewed in FAMILIES:
         # enumerated classes under a denied module are dropped; reviewed names stay unless the
         # deny-list names them exactly
         classes = {n for n in _classes(packages) if deny.judge_name(n) is not Judgement.DENIED}
         names = {n for n in reviewed if n not in deny_names} | classes
-        names = {n for n in names if "<locals>" not in n}
+        names = {n for n in names if "<locals>" not in n} | previous.get(family, set())
         if not names:
             continue
         lines.append(f"[family.{family}]")
@@ -507,5 +536,5 @@ def build() -> str:
 
 
 if __name__ == "__main__":
-    OUT.write_text(build())
+    OUT.write_text(build(merge="--merge" in sys.argv))
     print(f"wrote {OUT}", file=sys.stderr)

@@ -39,6 +39,12 @@ Example::
     [tool.nbsec.secrets]
     env = ["WAREHOUSE_DSN"]            # environment variables whose values are secrets
 
+    [tool.nbsec.signing]               # OpenSSF model signatures: <file>.sig, model.sig
+    keys = ["keys/ml-team.pub"]        # trusted public keys (PEM), relative to this file
+    certificates = ["keys/ca.pem"]     # trusted root certificates for certificate signatures
+    identities = ["release@example.com"]  # certificate identities accepted (any, if empty)
+    require = false                    # loads from outside trusted_sources must be signed
+
     [[tool.nbsec.waivers]]
     rule = "NBS-PII-001"
     path = "notebooks/synthetic_*.ipynb"
@@ -241,6 +247,17 @@ class SecretSettings:
 
 
 @dataclass(frozen=True)
+class SigningSettings:
+    """Model signatures (``[tool.nbsec.signing]``): whose signatures count and whether one is
+    required. Relative key and certificate paths are relative to the policy file."""
+
+    keys: tuple[str, ...] = ()
+    certificates: tuple[str, ...] = ()
+    identities: tuple[str, ...] = ()
+    require: bool = False
+
+
+@dataclass(frozen=True)
 class Policy:
     """The effective policy. ``source`` is the file it came from, or ``None`` for defaults."""
 
@@ -259,6 +276,7 @@ class Policy:
     scan: ScanSettings = field(default_factory=ScanSettings)
     redact: RedactSettings = field(default_factory=RedactSettings)
     secrets: SecretSettings = field(default_factory=SecretSettings)
+    signing: SigningSettings = field(default_factory=SigningSettings)
     source: Path | None = None
 
     # -- questions the engines ask -----------------------------------------------------------
@@ -361,6 +379,12 @@ class Policy:
             },
             "redact": {"on_save": self.redact.on_save, "only": list(self.redact.only)},
             "secrets": {"env": list(self.secrets.env)},
+            "signing": {
+                "keys": list(self.signing.keys),
+                "certificates": list(self.signing.certificates),
+                "identities": list(self.signing.identities),
+                "require": self.signing.require,
+            },
         }
 
 
@@ -495,6 +519,13 @@ _REDACT_SCHEMA: dict[str, Validator] = {
     "only": _string_list(re.compile(r"^(PII|SEC)$")),
 }
 
+_SIGNING_SCHEMA: dict[str, Validator] = {
+    "keys": _string_list(),
+    "certificates": _string_list(),
+    "identities": _string_list(),
+    "require": _bool,
+}
+
 _SECRETS_SCHEMA: dict[str, Validator] = {
     "env": _string_list(re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")),
 }
@@ -594,7 +625,7 @@ def policy_from_mapping(
 ) -> Policy:
     """Validate one ``[tool.nbsec]`` table (already parsed) and build the policy."""
     prefix = f"{source}: {where}" if source else where
-    nested = {"pii", "lineage", "waivers", "scan", "redact", "secrets"}
+    nested = {"pii", "lineage", "waivers", "scan", "redact", "secrets", "signing"}
     top = {k: v for k, v in table.items() if k not in nested}
     values = _validate_table(top, _TOP_SCHEMA, prefix)
 
@@ -609,6 +640,7 @@ def policy_from_mapping(
     scan = ScanSettings(**section("scan", _SCAN_SCHEMA))
     redact = RedactSettings(**section("redact", _REDACT_SCHEMA))
     secrets = SecretSettings(**section("secrets", _SECRETS_SCHEMA))
+    signing = SigningSettings(**section("signing", _SIGNING_SCHEMA))
     raw_waivers = table.get("waivers", [])
     if not isinstance(raw_waivers, list):
         raise _fail(f"{prefix}.waivers", "expected an array of tables ([[tool.nbsec.waivers]])")
@@ -622,6 +654,7 @@ def policy_from_mapping(
         scan=scan,
         redact=redact,
         secrets=secrets,
+        signing=signing,
         waivers=waivers,
         source=source,
     )

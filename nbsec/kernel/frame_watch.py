@@ -55,7 +55,16 @@ class FrameWatch:
         self._cells: dict[str, dict[str, Any] | None] = {}  # frame name -> the cell that made it
         self._queue: FrameScanQueue | None = None
         self._frames: dict[str, Any] = {}
+        # frame name -> finding fingerprint -> the severity rank shown inline
+        self._shown: dict[str, dict[str, int]] = {}
         context.services.frames = self
+        # the name and place lists (our own data, a fraction of a second to read) load now, so
+        # the first frame's pass has them; presidio's recognizers load after the first frame
+        import threading
+
+        from nbsec.pii import lexicons
+
+        threading.Thread(target=lexicons.warm, name="nbsec-lexicons", daemon=True).start()
 
     @property
     def pending(self) -> list[str]:
@@ -102,6 +111,7 @@ class FrameWatch:
         for gone in set(self._seen) - set(frames):
             del self._seen[gone]
             self._cells.pop(gone, None)
+            self._shown.pop(gone, None)  # a frame made again under this name is news again
             self._ctx.state.drop_frame(gone)
         changed = [
             name for name, value in frames.items() if self._seen.get(name) != frame_signature(value)
@@ -130,9 +140,15 @@ class FrameWatch:
         partial: list[str] = []
         for done in passes:
             frame = frames.get(done.name)
+            if done.exception is not None:
+                # the scan failed (in this cell's pass or in the background): said once, the
+                # cell is not affected
+                self._ctx.guarded.report(f"{self.name}.post_run_cell", done.exception)
             if frame is None or done.error:
                 continue
-            news += self._record(done.name, frame, done.scan, done.seconds)
+            news += self._unshown(
+                done.name, self._record(done.name, frame, done.scan, done.seconds)
+            )
             if done.partial and done.reason == "budget":
                 partial.append(done.name)
         if news:
@@ -146,6 +162,19 @@ class FrameWatch:
                     " on in the background, or run %nbsec scan for a complete pass"
                 )
             show_findings(news, "personal data", note=note)
+
+    def _unshown(self, name: str, findings: list[Finding]) -> list[Finding]:
+        """The findings not yet shown after a cell at this severity or above: a later pass over
+        the same column and entities (the whole recognizer set after the core one, a re-run of
+        the cell) that only refines the share or the reason is recorded, not shown again."""
+        shown = self._shown.setdefault(name, {})
+        out = []
+        for f in findings:
+            rank = f.severity.rank
+            if shown.get(f.fingerprint, -1) < rank:
+                shown[f.fingerprint] = rank
+                out.append(f)
+        return out
 
     def _made_by_this_cell(self, result: Any) -> tuple[set[str] | None, dict[str, Any] | None]:
         """The names the cell that just ran defined or changed (``None``: any name), and that

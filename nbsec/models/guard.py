@@ -365,7 +365,9 @@ class Guard:
         )
         if event.trusted or result.verdict == "safe":
             return event
-        if not dangerous and not policy.rule_enabled(entry.rule):
+        # a policy that requires signatures is enforced in every mode, like a dangerous verdict
+        unsigned = _signature_required(result, policy)
+        if not (dangerous or unsigned) and not policy.rule_enabled(entry.rule):
             return event
         # a waiver that covers this finding (a rule, a family, the finding itself) changes how
         # it is reported, never whether the file loads: only a file allow (sha256 or path,
@@ -375,7 +377,7 @@ class Guard:
         scanned = [f.with_location(path=event.path) for f in result.findings]
         event.findings = [finding, *scanned]
         event.reason = _reason(result)
-        event.action = "blocked" if dangerous or block else "warned"
+        event.action = "blocked" if dangerous or unsigned or block else "warned"
         return event
 
     def _written_by_session(self, path: str | None, sha256: str | None) -> bool:
@@ -536,14 +538,26 @@ def resolve_main_global(qualname: str) -> str | None:
     return f"{module}.{type(obj).__qualname__}" if module else None
 
 
+def _signature_required(result: StaticResult, policy: Policy) -> bool:
+    """Does the policy require a signature this file lacks (or has from an untrusted signer, or
+    that fails)?"""
+    from nbsec.models.signatures import REQUIRED_RULES
+
+    return policy.signing.require and any(f.rule in REQUIRED_RULES for f in result.findings)
+
+
 def _reason(result: StaticResult) -> str:
+    from nbsec.models.signatures import REQUIRED_RULES
+
     if result.note:
         return result.note
+    parts = []
     if result.globals:
         shown = ", ".join(result.globals[:6])
         more = f" and {len(result.globals) - 6} more" if len(result.globals) > 6 else ""
-        return f"imports {shown}{more}"
-    return f"static scan verdict {result.verdict}"
+        parts.append(f"imports {shown}{more}")
+    parts += [f.message for f in result.findings if f.rule in REQUIRED_RULES][:1]
+    return "; ".join(parts) or f"static scan verdict {result.verdict}"
 
 
 def _load_finding(

@@ -40,6 +40,9 @@ class ModelScan:
     findings: list[Finding] = field(default_factory=list)
     size: int = 0
     error: str | None = None
+    # the model-signing check (``SignatureCheck.to_dict()``), when the file has a signature or
+    # the policy requires one
+    signature: dict[str, Any] | None = None
 
     @property
     def flagged(self) -> bool:
@@ -53,6 +56,7 @@ class ModelScan:
             "verdict": self.verdict,
             "globals": list(self.globals),
             "findings": [f.to_dict() for f in self.findings],
+            **({"signature": dict(self.signature)} if self.signature is not None else {}),
         }
 
 

@@ -33,7 +33,7 @@ import base64
 import binascii
 import contextlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from nbsec.findings import Severity
@@ -167,6 +167,7 @@ def _check_one(
             depth,
             strict=strict and not (joblib_ok and replay.engine != "joblib"),
             persistent=persistent,
+            intended=not (joblib_ok and replay.engine != "joblib"),
         )
     return result
 
@@ -214,12 +215,16 @@ def report_replay(
     *,
     strict: bool,
     persistent: bool = False,
+    intended: bool = True,
 ) -> None:
-    """Findings for one unpickler run. Keys use ``where`` (not the reading), so two readings
-    that see the same thing report it once."""
+    """Findings for one unpickler run. ``intended``: this reading is how the file is meant
+    to be loaded (False for ``pickle.load`` of a joblib file, whose breaking is no news). Keys
+    use ``where`` (not the reading), so two readings that see the same thing report it once."""
     judge = ctx.judge
     bad: list[str] = []
     denied = False
+    stored_only = _stored_only(replay)
+    verified_loaders = _verify_loader_calls(ctx, data, replay, where, depth)
     for event in replay.events:
         if event.kind == "import":
             module, name = event.args[0], event.args[1]
@@ -229,6 +234,17 @@ def report_replay(
             if len(event.args) > 3:  # the stream's own spelling, before Python 2 name mapping
                 raw_mod, _, raw_name = str(event.args[3]).rpartition(".")
                 verdict = _worse(verdict, judge.judge(raw_mod, raw_name))
+            if verdict is Judgement.DENIED and event.target in verified_loaders:
+                continue  # a loader called only on bytes that were scanned as its file
+            if (
+                verdict is Judgement.UNKNOWN
+                and (event.target in stored_only or not intended)
+                and f"{module}.".startswith(_FAMILY_ROOTS)
+            ):
+                # a library function kept as data (an estimator's score_func), or a name from a
+                # reviewed library in a reading that is not the file's own (pickle.load of a
+                # joblib file); importing those modules runs nothing of the stream's
+                continue
             if verdict is Judgement.ALLOWED:
                 continue
             bad.append(full)
@@ -264,7 +280,7 @@ def report_replay(
                 f"{label} at byte {event.offset}: persistent id is not a torch storage reference",
                 key=f"{where}:pid",
             )
-    for what, offset in replay.computed:
+    for what, offset in replay.computed if intended or denied else ():
         bad.append("<computed>")
         ctx.report("NBS-PKL-012", f"{label} at byte {offset}: {what}", key=f"{where}:dynamic")
     for code, offset in replay.extensions:
@@ -319,6 +335,116 @@ def report_replay(
     _scan_payloads(ctx, data, replay, where, depth)
 
 
+# Packages of the reviewed allowlist families: a function of theirs that the stream only stores
+# (never calls, instantiates or hands to a call) is data, like an estimator's ``score_func``.
+_FAMILY_ROOTS = ("sklearn.", "numpy.", "scipy.", "pandas.", "torch.nn.", "torch.optim.",
+                 "xgboost.", "lightgbm.", "catboost.", "statsmodels.", "transformers.")  # fmt: skip
+# torch.load(io.BytesIO(b), weights_only=False): judged by what ``b`` is as a torch file
+_BYTES_LOADERS = frozenset(("torch.storage._load_from_bytes",))
+
+
+def _stand_ins(value: Any, out: list[Any], depth: int = 0) -> None:
+    if depth > 12 or len(out) > 10_000:
+        return
+    if inert.is_inert(value):
+        out.append(value)
+    elif isinstance(value, tuple | list | set | frozenset):
+        for item in value:
+            _stand_ins(item, out, depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _stand_ins(key, out, depth + 1)
+            _stand_ins(item, out, depth + 1)
+
+
+def _stored_only(replay: Replay) -> set[Any]:
+    """Global stand-ins the stream only imports or stores as data (in BUILD states and container
+    items): never called, instantiated, mutated or passed to a call."""
+    stored: list[Any] = [e.target for e in replay.events if e.kind == "import"]
+    used: set[int] = set()
+    for event in replay.events:
+        if event.kind in ("call", "new"):
+            used.add(id(event.target))
+            found: list[Any] = []
+            _stand_ins(event.args, found)
+            used.update(id(x) for x in found)
+        elif event.kind in ("build", "setitem", "append", "add"):
+            if inert.global_name(event.target):
+                used.add(id(event.target))
+            _stand_ins(event.args, stored)
+    return {x for x in stored if id(x) not in used and inert.global_name(x) is not None}
+
+
+def _verify_loader_calls(
+    ctx: ScanContext, data: Buffer, replay: Replay, where: str, depth: int
+) -> set[Any]:
+    """Loader globals whose every call got plain bytes that were scanned as the file the loader
+    would read (nested findings are reported as they are found)."""
+    calls: dict[int, list[Any]] = {}
+    loaders: dict[int, Any] = {}
+    for event in replay.events:
+        name = inert.global_name(event.target)
+        if name in _BYTES_LOADERS:
+            loaders[id(event.target)] = event.target
+            if event.kind in ("call", "new"):
+                calls.setdefault(id(event.target), []).append(event.args)
+            elif event.kind != "import":
+                calls.setdefault(id(event.target), []).append(None)
+    verified: set[Any] = set()
+    for key, target in loaders.items():
+        made = calls.get(key, [])
+        if not made or not all(
+            _scan_loader_bytes(ctx, data, replay, args, where, depth) for args in made
+        ):
+            continue
+        verified.add(target)
+    # anything else that touched the loader (passed around, stored) leaves it unverified
+    for event in replay.events:
+        if event.kind in ("call", "new"):
+            found: list[Any] = []
+            _stand_ins(event.args, found)
+            verified.difference_update(x for x in found if x in verified)
+    return verified
+
+
+def _scan_loader_bytes(
+    ctx: ScanContext, data: Buffer, replay: Replay, args: Any, where: str, depth: int
+) -> bool:
+    if not (isinstance(args, tuple) and len(args) == 2 and not args[1]):
+        return False
+    positional = args[0]
+    if not (isinstance(positional, tuple) and len(positional) == 1):
+        return False
+    blob: Any = positional[0]
+    span = replay.payload_span(blob)
+    if span is not None:  # a large payload the run did not copy: read it where it lies
+        blob = data[span[0] : span[0] + span[1]]
+    elif inert.is_inert(blob):
+        # protocol 0-2 carry bytes as _codecs.encode(text, "latin1"): the same bytes
+        callee, made = inert.origin(blob)
+        text_args: tuple[Any, ...] = made[0] if isinstance(made, tuple) and not made[1] else ()
+        if not (
+            callee == "_codecs.encode"
+            and len(text_args) == 2
+            and isinstance(text_args[0], str)
+            and text_args[1] in ("latin1", "latin-1", "iso-8859-1")
+        ):
+            return False
+        blob = text_args[0].encode("latin-1")
+    elif not isinstance(blob, bytes):
+        return False
+    inner = f"{where} > bytes given to torch.storage._load_from_bytes"
+    before = len(ctx.findings)
+    if blob[:4] == b"PK\x03\x04":
+        ctx.scan_member(blob, 0, len(blob), inner, depth + 1)
+    else:  # torch.load reads anything else as its legacy format: pickles from byte 0
+        check_pickle_stream(ctx, blob, 0, len(blob), inner, depth + 1, persistent=True)
+    nested = ctx.findings[before:]
+    return not any(
+        f.severity in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM) for f in nested
+    )
+
+
 def _worse(a: Judgement, b: Judgement) -> Judgement:
     order = {Judgement.ALLOWED: 0, Judgement.UNKNOWN: 1, Judgement.DENIED: 2}
     return a if order[a] >= order[b] else b
@@ -359,7 +485,7 @@ def _scan_payloads(ctx: ScanContext, data: Buffer, replay: Replay, where: str, d
             raw = _decode_line(data[offset - 1], bytes(data[offset : offset + length]))
             if raw is not None and len(raw) >= 4 and looks_embedded(raw[:4], raw[-1]):
                 inner = f"{where} > text at {offset}"
-                fmt = ctx.scan_member(raw, 0, len(raw), inner, depth + 1)
+                fmt = scan_embedded(ctx, raw, 0, len(raw), inner, depth + 1)
                 ctx.report(
                     "NBS-PKL-015",
                     f"{inner}: a string embedded in the pickle holds a {fmt} file; scanned",
@@ -370,7 +496,7 @@ def _scan_payloads(ctx: ScanContext, data: Buffer, replay: Replay, where: str, d
         last = data[offset + length - 1]
         if looks_embedded(head, last):
             inner = f"{where} > bytes at {offset}"
-            fmt = ctx.scan_member(data, offset, offset + length, inner, depth + 1)
+            fmt = scan_embedded(ctx, data, offset, offset + length, inner, depth + 1)
             if fmt != "unknown":
                 ctx.report(
                     "NBS-PKL-015",
@@ -382,13 +508,33 @@ def _scan_payloads(ctx: ScanContext, data: Buffer, replay: Replay, where: str, d
             if decoded is not None:
                 encoding, raw = decoded
                 inner = f"{where} > {encoding} text at {offset}"
-                fmt = ctx.scan_member(raw, 0, len(raw), inner, depth + 1)
+                fmt = scan_embedded(ctx, raw, 0, len(raw), inner, depth + 1)
                 ctx.report(
                     "NBS-PKL-015",
                     f"{inner}: {length} characters of {encoding} decode to a {fmt} file; scanned",
                     key=f"{inner}:nested",
                     severity=Severity.INFO,
                 )
+
+
+def scan_embedded(
+    ctx: ScanContext, data: Buffer, start: int, end: int, inner: str, depth: int
+) -> str:
+    """Scan bytes held inside a pickle as the file they look like. What the stream does with
+    them is judged in the stream: only a loader global (never allowed) could read them, so a
+    candidate that turns out not to be readable (bytes that merely start like gzip) is data, and
+    "cannot be read" is told as info rather than made a reason to distrust the file."""
+    before = len(ctx.findings)
+    fmt = ctx.scan_member(data, start, end, inner, depth)
+    for i in range(before, len(ctx.findings)):
+        finding = ctx.findings[i]
+        if finding.rule == "NBS-PKL-021" and finding.severity is not Severity.INFO:
+            ctx.findings[i] = replace(
+                finding,
+                severity=Severity.INFO,
+                message=finding.message + " (bytes inside the pickle: data unless loaded)",
+            )
+    return fmt
 
 
 def _decode_line(op: int, text: bytes) -> bytes | None:
@@ -490,7 +636,7 @@ def report_walk(
             )
     for offset, length in res.nested:
         inner = f"{where} > bytes at {offset}"
-        fmt = ctx.scan_member(data, offset, offset + length, inner, depth + 1)
+        fmt = scan_embedded(ctx, data, offset, offset + length, inner, depth + 1)
         if fmt != "unknown":
             ctx.report(
                 "NBS-PKL-015",

@@ -35,6 +35,7 @@ import _pickle
 import contextlib
 import copyreg
 import pickle
+import secrets
 import threading
 from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from collections import deque
@@ -97,6 +98,17 @@ class Replay:
     protocol: int = 0
     tokens: int = 0
     value: int | None = None  # what the stream unpickled to, when that is a plain int
+    nonce: bytes = field(default_factory=lambda: secrets.token_bytes(16))
+
+    def payload_span(self, obj: Any) -> tuple[int, int] | None:
+        """(offset, length) in the scanned buffer of a large bytes payload the run did not copy:
+        a :class:`BigBytes` marker, or a bytes object whose first bytes carry this run's nonce
+        (written by the reader, so a stream cannot forge it)."""
+        if isinstance(obj, BigBytes):
+            return obj.offset, obj.length
+        if isinstance(obj, bytes) and len(obj) >= 24 and obj[:16] == self.nonce:
+            return int.from_bytes(obj[16:24], "little"), len(obj)
+        return None
 
 
 class _Stop(Exception):
@@ -164,7 +176,9 @@ class _StreamReader:
             raise self._desync(f"readinto({n}) outside the token")
         if n <= self.limits.no_touch:
             view.cast("B")[:] = self.data[self.pos : self.pos + n]
-        # larger payloads stay untouched: their content is scanned from the buffer, by offset
+        else:
+            # larger payloads stay untouched but for a tag saying where they lie in the buffer
+            view.cast("B")[:24] = self.replay.nonce + self.pos.to_bytes(8, "little")
         self.pos += n
         return n
 
@@ -435,15 +449,9 @@ def replay_c(
             replay.value = loaded
         replay.ok = True
         replay.end = reader.pos
-    except _Stop as exc:
-        _stopped(replay, exc.kind, str(exc), exc.offset)
-    except inert.TraceFull as exc:
-        _stopped(replay, "limit", str(exc), reader.pos)
-    except RecursionError:
-        _stopped(replay, "limit", "nesting too deep", reader.pos)
-    except MemoryError:
-        _stopped(replay, "limit", "the unpickler ran out of memory", reader.pos)
-    except Exception as exc:  # the unpickler's own verdict on the stream
+    except Exception as exc:  # ours (a limit) or the unpickler's own verdict on the stream
+        if _stopped_by_limit(replay, exc, reader.pos):
+            return replay
         patched = _patched_at(reader)
         message = str(exc)
         if patched is not None and "invalid load key" in message:
@@ -473,6 +481,21 @@ _NEEDS_CONCRETE = (
     "NEWOBJ_EX kwargs argument must be a dict",
     "after * must be an iterable",
 )
+
+
+def _stopped_by_limit(replay: Replay, exc: Exception, position: int) -> bool:
+    """Record a stop the reader or the bounds caused (not the stream's own malformation)."""
+    if isinstance(exc, _Stop):
+        _stopped(replay, exc.kind, str(exc), exc.offset)
+    elif isinstance(exc, inert.TraceFull):
+        _stopped(replay, "limit", str(exc), position)
+    elif isinstance(exc, RecursionError):
+        _stopped(replay, "limit", "nesting too deep", position)
+    elif isinstance(exc, MemoryError):
+        _stopped(replay, "limit", "the unpickler ran out of memory", position)
+    else:
+        return False
+    return True
 
 
 def _patched_at(reader: _StreamReader) -> tuple[int, tuple[str, str]] | None:
@@ -709,16 +732,9 @@ def replay_python(
         replay.ok = True
         replay.end = reader.pos
         replay.protocol = unpickler.proto
-    except _Stop as exc:
-        _stopped(replay, exc.kind, str(exc), exc.offset)
-    except inert.TraceFull as exc:
-        _stopped(replay, "limit", str(exc), reader.pos)
-    except RecursionError:
-        _stopped(replay, "limit", "nesting too deep", reader.pos)
-    except MemoryError:
-        _stopped(replay, "limit", "the unpickler ran out of memory", reader.pos)
     except Exception as exc:
-        _stopped(replay, "malformed", _describe(exc), max(reader.pos - 1, start))
+        if not _stopped_by_limit(replay, exc, reader.pos):
+            _stopped(replay, "malformed", _describe(exc), max(reader.pos - 1, start))
     return replay
 
 

@@ -47,12 +47,32 @@ def scan_model(
     pay for it twice."""
     display = os.fspath(path)
     try:
-        return _scan_path(path, display, policy, limits, sha256)
+        return with_signature(_scan_path(path, display, policy, limits, sha256), display, policy)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         return _error_scan(display, f"{display}: cannot read: {reason}")
     except Exception as exc:  # a scanner bug must not lose the file: it is reported, not safe
         return _error_scan(display, f"{display}: scan failed: {_one_line(exc)}")
+
+
+def with_signature(scan: ModelScan, path: str, policy: Policy | None) -> ModelScan:
+    """Add the model-signing check of the file at ``path`` (see :mod:`nbsec.models.signatures`):
+    a finding naming who signed it, or that its signature fails, is untrusted, or is required and
+    missing (the last only for files in a model format)."""
+    from nbsec.models.signatures import check_signature
+
+    check = check_signature(path, policy)
+    if check is None or (check.status == "missing" and scan.format == "unknown"):
+        return scan
+    required = policy is not None and policy.signing.require
+    finding = check.finding(scan.path, required)
+    if policy is None or policy.rule_enabled(finding.rule):
+        scan.findings.append(finding)
+    scan.signature = check.to_dict()
+    if scan.verdict != "error":
+        verdict = verdict_for(scan.findings)
+        scan.verdict = "unsupported" if scan.format == "unknown" and verdict == "safe" else verdict
+    return scan
 
 
 def _one_line(exc: BaseException) -> str:
@@ -127,11 +147,22 @@ def scan_stream(
     try:
         if fileno >= 0 and os.fstat(fileno).st_size > position:
             with mmap.mmap(fileno, 0, access=mmap.ACCESS_READ) as mm:
-                return _scan_mapped(mm, label, policy, limits, start=position, fd=fileno)
+                scan = _scan_mapped(mm, label, policy, limits, start=position, fd=fileno)
+            if _names_open_file(label, fileno):
+                scan = with_signature(scan, label, policy)
+            return scan
         data = fileobj.read()
         return scan_bytes(data, name=label, policy=policy, limits=limits)
     finally:
         fileobj.seek(position)
+
+
+def _names_open_file(name: str, fileno: int) -> bool:
+    """Is ``name`` the path of the file open as ``fileno`` (so its signature applies)?"""
+    try:
+        return os.path.samestat(os.fstat(fileno), os.stat(name))
+    except (OSError, ValueError, TypeError):
+        return False
 
 
 def _scan_mapped(

@@ -6,9 +6,8 @@ installed spaCy package or a model directory, in which case that model's NER ser
 LOCATION in free-text columns. ``tldextract`` (used by presidio's e-mail recognizer) is pinned to
 its bundled suffix list so it never fetches one.
 
-nbsec's own validated recognizers (:mod:`nbsec.pii.text_matcher`) handle the core entities; the
-presidio registry serves the NER path and the long tail of entities a policy asks for explicitly
-(``US_PASSPORT``, ``UK_NHS``, ``CRYPTO``, ...), run on a bounded sample of distinct values.
+The recognizers themselves (presidio's predefined ones in bulk, stdnum's national ids, nbsec's
+own) are built in :mod:`nbsec.pii.recognizers`; this engine serves the NER path.
 """
 
 from __future__ import annotations

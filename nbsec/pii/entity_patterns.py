@@ -1,7 +1,7 @@
 """The data behind the PII engine: candidate patterns, issuer ranges, context words, thresholds.
 
-Rules are data: the engine (:mod:`nbsec.pii.text_matcher`, :mod:`nbsec.pii.column_classifier`)
-only interprets these tables. A candidate pattern is deliberately loose (cheap, run over every
+Rules are data: the engine (:mod:`nbsec.pii.recognizers`, :mod:`nbsec.pii.evidence`) only
+interprets these tables. A candidate pattern is deliberately loose (cheap, run over every
 value at C speed); the validator named beside it decides. Each entity also has a *strength*:
 ``strong`` matches (a validated card, a formatted SSN, an e-mail) label a column from a few
 percent of its values, ``weak`` ones (bare digit runs that happen to validate) need the column's

@@ -604,14 +604,24 @@ def _collect_shape(
             evidence = lexicons.name_evidence(tokens)
             # most tokens of a name are names; one in a product description is chance. A lone
             # token counts as a name when it is a first name ("High", "Close" are surnames too)
+            full = formatted or lexicons.full_name(tokens)
+            # "Denver Nuggets", "Boston Celtics", "Phoenix Suns": a place and a word after it
+            # names a team or a firm, even when the place is also a first name
+            place_led = (
+                not full
+                and len(tokens) > 1
+                and evidence < len(tokens)
+                and lexicons.place_rank(tokens[0]) > 0
+                and not lexicons.place_rank(value)
+            )
             if len(tokens) == 1 and evidence and not lexicons.is_first_name(tokens[0]):
                 rows["surname_only"] += c
-            elif evidence >= 1 and evidence * 2 >= len(tokens):
+            elif evidence >= 1 and evidence * 2 >= len(tokens) and not place_led:
                 rows["known"] += c
                 rows["known_d"] += 1
                 if len(s.name_examples) < MAX_EXAMPLES:
                     s.name_examples.append(mask(value, "PERSON"))
-            if formatted or lexicons.full_name(tokens):
+            if full:
                 rows["full"] += c
         elif len(value) > 20 and " " in value:
             rows["free"] += c

@@ -71,8 +71,10 @@ class FramePass:
     partial: bool
     error: str | None = None
     # why a pass is partial: "budget" (the cell's time ran out) or "loading" (presidio's
-    # recognizers were still loading: nbsec's core ones were used)
+    # recognizers were still loading: nbsec's core ones were used); "core" for a complete pass
+    # made with nbsec's core recognizers only (a pass with the whole set follows)
     reason: str = ""
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -206,9 +208,35 @@ class FrameScanQueue:
             with self._lock:
                 if self._entries.get(entry.name) is entry:
                     scan = entry.job.result()
+                    core = bool(entry.job.core)
                     self._done.append(
-                        FramePass(entry.name, entry.cell, scan, entry.job.elapsed, False)
+                        FramePass(
+                            entry.name,
+                            entry.cell,
+                            scan,
+                            entry.job.elapsed,
+                            False,
+                            None,
+                            "core" if core else "",
+                        )
                     )
+                    if core:
+                        # nbsec's core recognizers made this pass while presidio's loaded: the
+                        # whole set follows, in the background, same owner
+                        self._follow_up(entry)
+
+    def _follow_up(self, entry: _Entry) -> None:
+        from nbsec.pii.scan_job import ScanJob
+
+        old = entry.job
+        try:
+            job = ScanJob(entry.frame, sample=old.sample_size, policy=self._policy())
+        except Exception:
+            return
+        job.step_chars = KERNEL_STEP_CHARS
+        job.wait_for_full = True
+        entry.job = job
+        entry.reported = True
 
     def finished(self) -> list[FramePass]:
         """Passes completed (in the foreground or the background) since the last call."""
@@ -311,7 +339,7 @@ def _failed(name: str, cell: CellRef, exc: BaseException) -> FramePass:
     scan = FrameScan(rows=0, rows_scanned=0, exhaustive=False)
     scan.partial = True
     error = f"{type(exc).__name__}: {str(exc)[:120]}"
-    return FramePass(name, cell, scan, 0.0, True, error)
+    return FramePass(name, cell, scan, 0.0, True, error, exception=exc)
 
 
 def _size(frame: Any) -> int:

@@ -18,6 +18,7 @@ never labels a column: the judge combines it with the values' shape and column s
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import cache
 from importlib import resources
@@ -92,9 +93,18 @@ def is_loaded() -> bool:
     return _load.cache_info().currsize >= 4
 
 
+_WARMING = threading.Lock()
+
+
 def warm() -> None:
-    """Load every list (a background thread calls this so a kernel's first scan is fast)."""
-    first_names(), surnames(), places(), minor_places()
+    """Load every list (a background thread calls this so a kernel's first scan is fast); a
+    call while another is loading them returns at once instead of loading them twice."""
+    if not _WARMING.acquire(blocking=False):
+        return
+    try:
+        first_names(), surnames(), places(), minor_places()
+    finally:
+        _WARMING.release()
 
 
 def fold(text: str) -> str:

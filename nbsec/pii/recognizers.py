@@ -311,12 +311,18 @@ def _phone_shape_ok(text: str) -> bool:
         return False
     if ep.ISO_DATE.match(text.strip()) or (re.search(r"\d\.\d+\.\d", text) and "+" not in text):
         return False
+    if _DATE_FIRST.match(text.strip()):
+        return False  # "2020-01-01    1.2": a dated row of a time series, not a number
     groups = re.split(r"[ .()/-]+", text.strip("+ "))
     if len(groups) >= 5 and all(len(g) <= 1 for g in groups if g):
         return False  # "1 0 0 1 1 0 1": a digit array, not a number
     return text.count("(") == text.count(")") and len(set(digits)) > 2
 
 
+_DATE_FIRST = re.compile(
+    r"(?:(?:1[89]|20)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])"
+    r"|(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|1[0-2])[-/.](?:1[89]|20)\d\d)(?!\d)"
+)
 _PHONE_FORMAT = re.compile(r"^(?:\+|00|\(\d)|^\d{2,5}[ .-]\d{2,5}[ .-]\d{2,5}")
 
 
@@ -497,10 +503,21 @@ def core_registry(regions: tuple[str, ...]) -> Registry:
 
 _BUILT: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
 _BUILDING: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
+_FAILED: dict[tuple[tuple[str, ...], tuple[str, ...]], Exception] = {}
 
 
 def is_built(regions: Iterable[str], yaml_files: Iterable[str] = ()) -> bool:
     return (tuple(regions), tuple(yaml_files)) in _BUILT
+
+
+def is_building(regions: Iterable[str], yaml_files: Iterable[str] = ()) -> bool:
+    """Is a background build of this set under way (not yet built, not failed)?"""
+    return (tuple(regions), tuple(yaml_files)) in _BUILDING
+
+
+def build_error(regions: Iterable[str], yaml_files: Iterable[str] = ()) -> Exception | None:
+    """Why the background build of this set failed (it is not tried again), or ``None``."""
+    return _FAILED.get((tuple(regions), tuple(yaml_files)))
 
 
 def build_in_background(regions: Iterable[str], yaml_files: Iterable[str] = ()) -> None:
@@ -508,18 +525,18 @@ def build_in_background(regions: Iterable[str], yaml_files: Iterable[str] = ()) 
     presidio takes seconds, which a kernel's cell budget must never wait for."""
     key = (tuple(regions), tuple(yaml_files))
     with _LOCK:
-        if key in _BUILT or key in _BUILDING:
+        if key in _BUILT or key in _BUILDING or key in _FAILED:
             return
         _BUILDING.add(key)
 
     def build() -> None:
         try:
-            registry(*key)
             from nbsec.pii import lexicons
 
             lexicons.warm()
-        except Exception:  # noqa: S110 - reported when a scan builds it in the foreground
-            pass
+            registry(*key)
+        except Exception as exc:  # reported by the scan that waits for this set
+            _FAILED[key] = exc
         finally:
             with _LOCK:
                 _BUILDING.discard(key)

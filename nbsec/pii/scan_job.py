@@ -172,6 +172,8 @@ class ScanJob:
         self._options: evm.CollectOptions | None = None
         self.step_chars = STEP_CHARS  # smaller in a kernel, so a step fits in a cell's budget
         self.core = False  # True while only nbsec's core recognizers are used (see ``run``)
+        # a complete pass (and a follow-up of a core pass) waits for presidio's recognizers
+        self.wait_for_full = exhaustive
 
     # -- planning ---------------------------------------------------------------------------
     def _sample_order(self) -> Any:
@@ -195,21 +197,8 @@ class ScanJob:
     # -- state ------------------------------------------------------------------------------
     @property
     def done(self) -> bool:
-        """Every planned read made with the whole recognizer set."""
-        return self._round >= len(self._bounds) and not self.core
-
-    @property
-    def _plan_done(self) -> bool:
+        """Every planned read made (with nbsec's core recognizers only when ``core``)."""
         return self._round >= len(self._bounds)
-
-    def _restart(self) -> None:
-        self.core = False
-        self._registry = None
-        self.evidence = {}
-        self._round = self._cursor = self._offset = 0
-        for column in self.columns:
-            column.settled = False
-            column.rows_read = 0
 
     @property
     def cancelled(self) -> bool:
@@ -239,14 +228,31 @@ class ScanJob:
         """Work until done, cancelled or ``deadline`` (a ``time.perf_counter()`` value) passes,
         one bounded step at least. Returns whether the scan is complete. With a deadline and the
         recognizers not yet built, it starts building them in the background and returns at
-        once."""
-        with self._lock:
+        once; a job busy in another thread past the deadline is left to it."""
+        if deadline is None:
+            self._lock.acquire()
+        elif not self._lock.acquire(timeout=max(0.0, deadline - time.perf_counter())):
+            return self.done
+        try:
             began = time.perf_counter()
             try:
-                if self.core and self.ready():
-                    self._restart()  # presidio's recognizers arrived: a full pass from the start
                 if self._registry is None:
-                    if deadline is not None and not self.ready():
+                    if deadline is not None and not self.ready() and self.wait_for_full:
+                        # a complete pass waits for the whole set (built in the background),
+                        # sleeping (not spinning) until the deadline; why a build failed is
+                        # this job's error
+                        regions, files = self.settings.regions, self.settings.yaml_files
+                        rz.build_in_background(regions, files)
+                        while rz.is_building(regions, files) and not self.cancelled:
+                            if time.perf_counter() >= deadline:
+                                return False
+                            time.sleep(0.01)
+                        failed = rz.build_error(regions, files)
+                        if failed is not None:
+                            raise failed
+                        if self.cancelled:
+                            return False
+                    if deadline is not None and not self.ready() and not self.wait_for_full:
                         # never wait seconds for presidio inside a cell: nbsec's own core
                         # recognizers now, the whole set when the background build is done
                         rz.build_in_background(self.settings.regions, self.settings.yaml_files)
@@ -262,16 +268,15 @@ class ScanJob:
 
                         self._options = replace(self._options, shape=lexicons.is_loaded())
                 # one bounded step at least, so every call makes progress; then the deadline
-                while not self._plan_done and not self.cancelled:
+                while not self.done and not self.cancelled:
                     self._step()
                     if deadline is not None and time.perf_counter() >= deadline:
                         return self.done
-                if self.core and self._plan_done and deadline is None:
-                    self._restart()
-                    return self.run(None)
                 return self.done
             finally:
                 self.elapsed += time.perf_counter() - began
+        finally:
+            self._lock.release()
 
     def _step(self) -> None:
         """Read one bounded slice of one column, or move to the next column / round."""
@@ -345,11 +350,13 @@ class ScanJob:
     # -- results ----------------------------------------------------------------------------
     def result(self) -> FrameScan:
         """The verdicts so far (``partial`` until the job is done)."""
+        # never build presidio's set here (seconds): a job that has not started yet is judged
+        # with the core set unless the whole one is ready
         registry = self._registry or (
-            rz.core_registry(self.settings.regions) if self.core else self.settings.registry()
+            self.settings.registry() if self.ready() else rz.core_registry(self.settings.regions)
         )
-        with self._lock:
-            evidence = dict(self.evidence)
+        # a copy made in one step under the GIL: never waits for a step in another thread
+        evidence = dict(self.evidence)
         verdicts = jm.judge_frame(evidence, registry, self.settings.judge)
         scanned = max((c.rows_read for c in self.columns if c.index is not None), default=0)
         out = FrameScan(

@@ -72,7 +72,7 @@ def worth_following(value: str, *, local: bool) -> bool:
     return len(text) >= (2 if local else MIN_FOLLOWED)
 
 
-def _trie_pattern(words: Iterable[str]) -> str:
+def trie_pattern(words: Iterable[str]) -> str:
     """A regular expression matching any of ``words`` (longest first), shaped as a trie."""
     trie: dict[str, Any] = {}
     for word in words:
@@ -109,7 +109,7 @@ def find_occurrences(
     for found in sorted(values, key=lambda v: -len(v.value)):
         for form in _forms(found.value):
             by_form.setdefault(form, found)
-    body = _trie_pattern(by_form)
+    body = trie_pattern(by_form)
     if not body:
         return
     pattern = re.compile(rf"(?<![A-Za-z0-9])(?:{body})(?![A-Za-z0-9])")

@@ -1,7 +1,8 @@
 """The notebook model: a saved ``.ipynb`` parsed once into cells, outputs and every text it keeps.
 
 The file is decoded as UTF-8 JSON (as Jupyter reads it) and checked for the shape of nbformat 4,
-the format every Jupyter since 2015 writes; nothing in it is imported, executed or rendered.
+the format every Jupyter since 2015 writes (older formats are upgraded in memory, as Jupyter
+upgrades them when it opens one); nothing in it is imported, executed or rendered.
 Every place a notebook keeps text becomes a :class:`TextSite` with a stable address:
 
 * cell sources (code, markdown, raw);
@@ -642,18 +643,50 @@ def decode_document(text: str | bytes, path: str = "<notebook>") -> dict[str, An
         ) from None
     except (RecursionError, MemoryError):
         raise InputError(f"{path}: not a notebook: JSON nested too deeply") from None
-    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+    if not isinstance(data, dict):
         raise InputError(f"{path}: not a notebook: no 'cells' list at the top level")
-    major = data.get("nbformat")
+    document: dict[str, Any] = data
+    major = document.get("nbformat")
+    if major in _OLD_MAJORS and not isinstance(major, bool) and "cells" not in document:
+        document = _upgrade(document, path)
+        major = document["nbformat"]
+    if not isinstance(document.get("cells"), list):
+        raise InputError(f"{path}: not a notebook: no 'cells' list at the top level")
     if isinstance(major, bool) or not isinstance(major, int) or major != 4:
         shown = f"{str(major)[:20]}..." if is_big_number(major) else repr(major)
-        hint = ""
-        if isinstance(major, int) and not isinstance(major, bool) and major < 4:
-            hint = "; convert it with 'jupyter nbconvert --to notebook --inplace'"
+        raise InputError(f"{path}: unsupported notebook format {shown} (nbsec reads nbformat 4)")
+    return document
+
+
+# the formats before 4 that Jupyter still opens by upgrading them in memory
+_OLD_MAJORS = (1, 2, 3)
+
+
+def _upgrade(data: dict[str, Any], path: str) -> dict[str, Any]:
+    """An nbformat 1-3 document upgraded to nbformat 4.4 as Jupyter upgrades it when it opens
+    one, so a scan reads what a reader of the file sees (and a redacted copy is saved as
+    Jupyter would save it). The cell ids the upgrade invents are dropped: they would change
+    from run to run."""
+    from nbformat import converter, from_dict
+
+    try:
+        upgraded = converter.convert(from_dict(data), 4)  # type: ignore[no-untyped-call]
+        document = json.loads(json.dumps(upgraded), parse_int=_parse_int)
+    except (RecursionError, MemoryError):
+        raise InputError(f"{path}: not a notebook: JSON nested too deeply") from None
+    except Exception as exc:  # any failure of the upgrade is a malformed input
+        # the exception's type only: its text may quote the file
         raise InputError(
-            f"{path}: unsupported notebook format {shown} (nbsec reads nbformat 4{hint})"
-        )
-    return data
+            f"{path}: not a notebook: nbformat {data['nbformat']} document that cannot be "
+            f"upgraded ({type(exc).__name__})"
+        ) from None
+    if not isinstance(document, dict) or not isinstance(document.get("cells"), list):
+        raise InputError(f"{path}: not a notebook: nbformat {data['nbformat']} without cells")
+    document["nbformat"], document["nbformat_minor"] = 4, 4
+    for cell in document["cells"]:
+        if isinstance(cell, dict):
+            cell.pop("id", None)
+    return document
 
 
 def parse_document(

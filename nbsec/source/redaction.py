@@ -55,10 +55,9 @@ class Masked:
     cell_index: int | None
     cell_id: str | None
     output_index: int | None
-    pointer: str
-
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.rule, self.fingerprint, self.pointer, self.label)
+    # where the value was stored, as the scan read it: a step may be a key that is renamed
+    # because it held a value, so the recorded address is made after the renames
+    path: NotebookPath
 
 
 @dataclass
@@ -211,7 +210,7 @@ def plan(
                 cell_index=root.cell_index,
                 cell_id=cell_id,
                 output_index=root.output_index,
-                pointer=json_pointer(piece.path if piece is not None else root.path),
+                path=piece.path if piece is not None else root.path,
             )
         )
     planner.resolve_children()
@@ -268,6 +267,7 @@ def apply(
     ``metadata.nbsec.redactions``."""
     document = copy.deepcopy(notebook.document)
     keys = sorted((e for e in redaction.edits if e.is_key), key=lambda e: -len(e.path))
+    renamed: dict[NotebookPath, str] = {}
     for edit in redaction.edits:
         if edit.is_key:
             continue
@@ -282,6 +282,7 @@ def apply(
         if not isinstance(parent, dict) or edit.before not in parent:
             continue
         new = _rename_key(parent, edit.before, edit.after)
+        renamed[edit.path] = new
         if len(edit.path) >= 4 and edit.path[0] == "cells" and edit.path[2] == "attachments":
             _rename_attachment_references(document["cells"][edit.path[1]], edit.before, new)
     removed: list[tuple[int, int]] = []
@@ -294,8 +295,15 @@ def apply(
             outputs[output_index]["data"] = dict(bundle)
     for cell_index, output_index in sorted(removed, reverse=True):
         del document["cells"][cell_index]["outputs"][output_index]
-    _record(document, redaction, tool, today)
+    _record(document, redaction, tool, today, renamed)
     return document
+
+
+def _address(path: NotebookPath, renamed: Mapping[NotebookPath, str]) -> str:
+    """The JSON pointer of ``path`` in the redacted document: every key renamed on the way is
+    given by its new name, so no recorded address spells a masked value."""
+    steps = [renamed.get(path[: i + 1], step) for i, step in enumerate(path)]
+    return json_pointer(tuple(steps))
 
 
 def _rename_attachment_references(cell: Any, old: str, new: str) -> None:
@@ -308,12 +316,18 @@ def _rename_attachment_references(cell: Any, old: str, new: str) -> None:
 
 
 def _record(
-    document: dict[str, Any], redaction: RedactionPlan, tool: str, today: str | None
+    document: dict[str, Any],
+    redaction: RedactionPlan,
+    tool: str,
+    today: str | None,
+    renamed: Mapping[NotebookPath, str],
 ) -> None:
-    counts: dict[tuple[str, str, str, str], tuple[Masked, int]] = {}
+    counts: dict[tuple[str, str, str, str], tuple[Masked, str, int]] = {}
     for masked in redaction.masked:
-        known = counts.get(masked.key())
-        counts[masked.key()] = (masked, (known[1] if known else 0) + 1)
+        where = _address(masked.path, renamed)
+        key = (masked.rule, masked.fingerprint, where, masked.label)
+        known = counts.get(key)
+        counts[key] = (masked, where, (known[2] if known else 0) + 1)
     when = today or dt.date.today().isoformat()
     entries = [
         {
@@ -322,13 +336,13 @@ def _record(
             "cell_index": m.cell_index,
             "cell_id": m.cell_id,
             "output_index": m.output_index,
-            "where": m.pointer,
+            "where": where,
             "label": m.label,
             "count": n,
             "at": when,
             "by": tool,
         }
-        for m, n in counts.values()
+        for m, where, n in counts.values()
     ]
     for saved, bundle in redaction.blocks:
         entries.append(

@@ -136,25 +136,28 @@ def _chunked_secret_issues(source: str) -> list[Issue]:
     return secret_issues_in(View(source), CHUNK)
 
 
+def _finding(issue: Issue, at: Location, policy: Policy) -> Finding | None:
+    """The finding of an issue at a location (``None`` when its rule is disabled)."""
+    if not policy.rule_enabled(issue.rule):
+        return None
+    return Finding.from_rule(
+        issue.rule,
+        issue.message,
+        at,
+        evidence=issue.evidence,
+        key=issue.key,
+        severity=issue.severity,
+        confidence=issue.confidence,
+    )
+
+
 def _findings(issues: Iterable[Issue], base: Location, policy: Policy) -> list[Finding]:
     out: list[Finding] = []
     seen: set[tuple[str, int | None]] = set()
     for issue in issues:
-        if not policy.rule_enabled(issue.rule):
-            continue
-        location = replace(base, line=issue.line, column=issue.column)
-        finding = Finding.from_rule(
-            issue.rule,
-            issue.message,
-            location,
-            evidence=issue.evidence,
-            key=issue.key,
-            severity=issue.severity,
-            confidence=issue.confidence,
-        )
-        marker = (finding.fingerprint, issue.line)
-        if marker not in seen:
-            seen.add(marker)
+        finding = _finding(issue, replace(base, line=issue.line, column=issue.column), policy)
+        if finding is not None and (finding.fingerprint, issue.line) not in seen:
+            seen.add((finding.fingerprint, issue.line))
             out.append(finding)
     return out
 
@@ -256,17 +259,9 @@ class _Analysis:
     def add(self, issue: Issue, base: Location) -> Finding | None:
         """One finding for ``issue`` at ``base`` (``None`` if its rule is disabled); the same
         finding seen twice in one output, or twice on one line of code, is reported once."""
-        if not self.policy.rule_enabled(issue.rule):
+        finding = _finding(issue, base, self.policy)
+        if finding is None:
             return None
-        finding = Finding.from_rule(
-            issue.rule,
-            issue.message,
-            base,
-            evidence=issue.evidence,
-            key=issue.key,
-            severity=issue.severity,
-            confidence=issue.confidence,
-        )
         marker = (finding.fingerprint, base.output_index, base.line)
         if marker not in self.seen:
             self.seen.add(marker)

@@ -58,6 +58,8 @@ _KEYWORD_PATTERNS = (
     (_ENV_LINE, "hard-coded {tier}"),
     (_LABEL_LINE, "{tier} shown in the notebook"),
 )
+# a name or literal closed by brackets (`False)))`, `x])`), or a line ending like code
+_CODE_TAIL = re.compile(r"^[\w.]+[)\]]+[,;]?$|[;,{(]$")
 _TIER_NAMES = {"password": "password", "credential": "secret", "token": "token"}
 _QUOTED = re.compile(r"""(['"])(?P<value>[A-Za-z0-9+/=_\-.~]{20,512})\1""")
 
@@ -209,7 +211,13 @@ def name_tier(name: str) -> str | None:
     if any(n in lowered for n in data.not_secret_names):
         return None
     words = [w.lower() for w in _WORD.findall(name)]
-    if any(w in data.password_words for w in words):
+    if words and words[0] in ("var", "let", "const", "self", "this"):
+        words = words[1:]
+    # "pass" names a password only as the last word (db_pass, dbPass), not pass_mouse_events
+    if any(
+        w in data.password_words and (w != "pass" or i == len(words) - 1)
+        for i, w in enumerate(words)
+    ):
         return "password"
     joined = "_".join(words)
     if any(k in joined or k in lowered for k in data.credential_keywords):
@@ -234,13 +242,24 @@ def value_fits(tier: str, value: str) -> bool:
     return len(value) >= 16 and has_letters and has_digits and shannon_entropy(value) >= 3.0
 
 
+_CALL = re.compile(r"^[A-Za-z_][\w.]*\(.*\)$")
+_FILE_NAME = re.compile(
+    r"^[\w.\-/\\~]+\.(?:json|pem|key|p12|pfx|crt|cer|txt|ya?ml|ini|cfg|conf|env|csv|toml|"
+    r"pub|jks|keystore|gpg|asc)$",
+    re.IGNORECASE,
+)
+
+
 def _looks_like_code_or_text(value: str) -> bool:
-    """Values that are clearly not secrets: sentences, calls, paths, URLs, format strings."""
+    """Values that are clearly not secrets: sentences, calls, paths and file names (a
+    credentials *file*), URLs, format strings, code."""
     if value.count(" ") >= 2 or value.startswith(("http://", "https://", "/", "./", "os.")):
+        return True
+    if _FILE_NAME.match(value):
         return True
     if value.startswith(("{", "$", "%")) and value.endswith(("}", ")", "%", "s")):
         return True
-    return "(" in value and ")" in value
+    return bool(_CALL.match(value))
 
 
 class _Taken:
@@ -304,6 +323,8 @@ def find_secrets(text: str, *, providers_only: bool = False) -> list[SecretHit]:
         for pattern, kind in _KEYWORD_PATTERNS:
             for match in pattern.finditer(text):
                 value = match.group("value").strip()
+                if "q" not in pattern.groupindex and _CODE_TAIL.search(value):
+                    continue  # an unquoted value that ends like code: `single_pass=False)))`
                 tier = name_tier(match.group("name"))
                 if tier is None or not value_fits(tier, value):
                     continue

@@ -15,6 +15,7 @@ on a boundary is seen whole): time and memory grow linearly with the size of a n
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import itertools
@@ -193,9 +194,36 @@ def scan_site(
             issues.extend(pii_issues_in(view, policy))
         if site.kind in ("text/html", "text/csv"):
             issues.extend(table_issues_in(site.text, policy, site.kind))
-    result.issues = _merge(issues)
+    result.issues = _secrets_first(_merge(issues))
     result.children = child_sites(site)
     return result
+
+
+def _secrets_first(issues: list[Issue]) -> list[Issue]:
+    """A value found as a secret is not personal data as well: ``user:S3cret!@db.example.net``
+    is a password in a URL, not an e-mail address. Personal-data spans that overlap a secret's
+    are dropped (the secret's mask covers them), and so is an issue left without spans."""
+    secret = sorted(
+        (s.start, s.end) for i in issues if i.rule.startswith("NBS-SEC") for s in i.spans
+    )
+    if not secret:
+        return issues
+    starts = [start for start, _ in secret]
+    reach = list(itertools.accumulate((end for _, end in secret), max))
+
+    def overlaps(span: Span) -> bool:
+        i = bisect.bisect_left(starts, span.end)  # the secrets that start before the span ends
+        return i > 0 and reach[i - 1] > span.start
+
+    out: list[Issue] = []
+    for issue in issues:
+        if not issue.rule.startswith("NBS-PII") or not issue.spans:
+            out.append(issue)
+            continue
+        kept = tuple(s for s in issue.spans if not overlaps(s))
+        if kept:
+            out.append(replace(issue, spans=kept) if len(kept) < len(issue.spans) else issue)
+    return out
 
 
 def child_sites(site: TextSite) -> list[TextSite]:

@@ -1142,6 +1142,15 @@ def benign_everyday(out: Path, canary: Path) -> list[Sample]:
             name = f"ok_{key}_p{proto}.pkl"
             _w(out, name, pickle.dumps(value, protocol=proto))
             samples.append(Sample(name, f"benign {key}", False, OK))
+    # a feature flag imported as a global (fickling's allowlist test); bytes that only start like
+    # gzip (ModelAudit's safe_model_with_binary): data the loader never decompresses
+    _w(out, "ok_future_flag_global.pkl", b"\x80\x04\x8c\n__future__\x8c\x0bannotations\x93.")
+    blob = b"\x1f\x8b\x08\x00" + bytes(range(256)) * 3
+    _w(out, "ok_bytes_like_gzip.pkl", pickle.dumps({"weights": [0.5], "blob": blob}, protocol=4))
+    samples += [
+        Sample("ok_future_flag_global.pkl", "__future__ flag as a global", False, OK),
+        Sample("ok_bytes_like_gzip.pkl", "bytes that start like gzip", False, OK),
+    ]
     try:
         import pandas as pd
     except ImportError:

@@ -18,8 +18,12 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "example_notebooks"
 
 
 def run_with_nbsec(name: str, tmp_path: Path) -> nbformat.NotebookNode:
+    """Run the example with nbsec loaded first, and ``%nbsec scan`` last: the cells of a script
+    run back to back, so frame scans that went on in the background are completed there (their
+    findings still name the cells that made the frames)."""
     nb = nbformat.read(EXAMPLES / name, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell("%load_ext nbsec"))
+    nb.cells.append(nbformat.v4.new_code_cell("%nbsec scan"))
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
@@ -38,14 +42,33 @@ def run_with_nbsec(name: str, tmp_path: Path) -> nbformat.NotebookNode:
 
 
 def shown(nb: nbformat.NotebookNode) -> list[tuple[int, str, int | None, str]]:
-    """(cell index, rule, line, first words of the message) of every inline nbsec finding."""
+    """(cell index, rule, line, first words of the message) of every inline nbsec finding. The
+    cell is the one the finding belongs to (a frame's findings name the cell that made the
+    frame, even when its scan finished and was shown after a later cell)."""
+    by_id = {cell.get("id"): i for i, cell in enumerate(nb.cells) if cell.get("id")}
+    by_count = {
+        cell.get("execution_count"): i
+        for i, cell in enumerate(nb.cells)
+        if cell.get("execution_count") is not None
+    }
     out = []
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             for finding in data.get(MIME_TYPE, {}).get("findings", []):
+                where = finding["location"]
+                owner = where.get("cell_index")
+                if owner is None and str(where.get("cell_id")).startswith("frame:"):
+                    owner = by_id.get(
+                        where.get("cell_id"), by_count.get(where.get("execution_count"))
+                    )
                 out.append(
-                    (index, finding["rule"], finding["location"]["line"], finding["message"])
+                    (
+                        index if owner is None else owner,
+                        finding["rule"],
+                        finding["location"]["line"],
+                        finding["message"],
+                    )
                 )
     return out
 

@@ -18,7 +18,8 @@ FAULTS = [
         "import nbsec.source.scanner as m\nm.check_cell_source = boom",
         "source.pre_run_cell",
     ),
-    ("PII engine", "import nbsec.pii as m\nm.scan_dataframe = boom", "frames.post_run_cell"),
+    # the engine's evidence collection, which every frame scan (inline or background) runs
+    ("PII engine", "import nbsec.pii.evidence as m\nm.collect = boom", "frames.post_run_cell"),
     (
         "lineage tracker",
         "from nbsec.kernel.extension import current\n"

@@ -93,3 +93,53 @@ def test_full_scan_reports_progress_and_can_be_cancelled(queue: FrameScanQueue) 
 
     cancelled = queue.full_scan("people", frame, progress=cancel_soon, cancel=stop)
     assert cancelled.partial and cancelled.scan.partial
+
+
+def test_a_core_pass_is_followed_by_the_whole_set_and_a_failed_build_is_an_error(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """A frame seen while presidio's recognizers load gets a complete pass with nbsec's core
+    recognizers (shown at once), then a pass with the whole set, same owner; when the set
+    cannot be built (a team's broken YAML file), that pass fails with the reason."""
+    from tests.pii.conftest import policy_with
+
+    good = tmp_path / "good.yaml"
+    good.write_text(
+        "recognizers:\n"
+        "  - name: TicketRecognizer\n"
+        "    supported_language: en\n"
+        "    supported_entity: ACME_TICKET\n"
+        "    patterns:\n"
+        "      - {name: t, regex: 'TKT-\\d{7}', score: 0.8}\n"
+        "    context: [ticket]\n",
+        "utf-8",
+    )
+    frame = _people(50).assign(ticket=[f"TKT-{i:07d}" for i in range(50)])
+    cell = CellRef(cell_id="c-1", label="cell 1")
+    q = FrameScanQueue(lambda: policy_with(recognizers=(str(good),)), background=True)
+    try:
+        q.observe({"people": frame}, cell)
+        first = q.run(5.0)
+        assert [(p.reason, p.partial) for p in first] == [("core", False)]
+        assert first[0].scan.columns["email"].entity_types == ["EMAIL_ADDRESS"]
+        assert not first[0].scan.columns["ticket"].entities  # the team's recognizer: not yet
+        assert q.pending() == ["people"]
+        assert q.wait_idle(120.0)
+        (full,) = q.finished()
+        assert (full.reason, full.partial, full.cell) == ("", False, cell)
+        assert full.scan.columns["ticket"].entity_types == ["ACME_TICKET"]
+    finally:
+        q.close()
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("recognizers: [ {name: X, patterns: 3} ]\n", "utf-8")
+    q = FrameScanQueue(lambda: policy_with(recognizers=(str(broken),)), background=True)
+    try:
+        q.observe({"people": frame}, cell)
+        assert [p.reason for p in q.run(5.0)] == ["core"]
+        assert q.wait_idle(120.0)
+        (failed,) = q.finished()
+        assert failed.partial and failed.error and failed.exception is not None
+        assert not q.pending()  # not tried again and again
+    finally:
+        q.close()

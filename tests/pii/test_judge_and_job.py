@@ -277,3 +277,28 @@ def test_a_teams_yaml_recognizers_are_loaded(tmp_path) -> None:  # type: ignore[
     assert scan_dataframe(frame, policy=policy).columns["employee"].entity_types == [
         "ACME_EMPLOYEE_ID"
     ]
+
+
+TEAMS = [
+    "Boston Celtics", "Milwaukee Bucks", "Denver Nuggets", "Phoenix Suns", "Miami Heat",
+    "Dallas Mavericks", "Houston Rockets", "Orlando Magic", "Atlanta Hawks", "Chicago Bulls",
+    "Detroit Pistons", "Memphis Grizzlies", "Utah Jazz", "Sacramento Kings", "Toronto Raptors",
+    "Manchester United", "Leeds United", "Paris Saint-Germain", "Bayern Munich", "Real Madrid",
+]  # fmt: skip
+PLACE_FIRST_NAMES = [
+    f"{f} {s}"
+    for f in ("Austin", "Florence", "Jackson", "Victoria", "Paris", "Sydney", "Dallas")
+    for s in ("Smith", "Miller", "Brown", "Wilson", "Moore")
+]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [(TEAMS, []), (PLACE_FIRST_NAMES, ["PERSON"])],
+    ids=["teams-in-a-standings-table", "people-named-after-places"],
+)
+def test_a_place_and_a_word_after_it_is_a_team_not_a_person(
+    values: list[str], expected: list[str]
+) -> None:
+    frame = pd.DataFrame({"team": values, "wins": range(len(values)), "losses": 3})
+    assert scan_dataframe(frame, policy=Policy()).columns["team"].entity_types == expected

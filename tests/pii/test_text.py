@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from nbsec.pii import scan_text
@@ -18,6 +20,7 @@ HITS = [
     ("ssn: 536228726", "US_SSN", "536228726"),  # bare + context
     ("ring (212) 555-0143 today", "PHONE_NUMBER", "(212) 555-0143"),
     ("london +44 20 7946 0958", "PHONE_NUMBER", "+44 20 7946 0958"),
+    ("call 2015-550-123 ext", "PHONE_NUMBER", "2015-550-123"),  # 4-digit start, not a date
     ("client 203.0.113.77 connected", "IP_ADDRESS", "203.0.113.77"),
     ("from 2001:db8::8a2e:370:7334 ok", "IP_ADDRESS", "2001:db8::8a2e:370:7334"),
 ]
@@ -47,6 +50,10 @@ DECOYS = [
     "shape (1000000, 12) dtype float64 memory 96.0+ MB",
     "ISBN 978-3-16-148410-0",
     "matrix [[0.123 0.456 0.789]]",
+    # a time series as pandas prints it: dated rows, not phone numbers
+    "2020-01-01    1.2\n2020-01-02    1.5\nFreq: D, Name: value, dtype: float64",
+    "2019/12/31    1048\n2020/01/01     977",
+    "31.12.2019  1048.5\n01.01.2020   977.0",
 ]
 
 
@@ -62,3 +69,13 @@ def test_entities_filter_and_many_lines() -> None:
     assert len(hits) == 3000
     assert {h.type for h in hits} == {"EMAIL_ADDRESS"}
     assert text[hits[10].start : hits[10].end] == "user10@example.com"
+
+
+def test_many_hits_each_found_once(policy: Policy) -> None:
+    """Thousands of values in one output (a printed table of e-mails): every one is a hit with
+    its own span, and overlapping claims still go to one entity."""
+    rows = [f"row {i} user{i}@example.com" for i in range(3000)]
+    text = "\n".join(rows)
+    hits = scan_text(text, policy=policy)
+    assert [text[h.start : h.end] for h in hits] == [f"user{i}@example.com" for i in range(3000)]
+    assert all(a.end <= b.start for a, b in itertools.pairwise(hits))

@@ -7,10 +7,25 @@ data directories) applies to the server tests only.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from pytest_jupyter.jupyter_server import *  # noqa: F403
+
+
+@pytest.fixture(autouse=True)
+def _own_event_loop() -> Iterator[None]:
+    """The browser tests drive Chromium through Playwright's sync API, whose event loop stays
+    marked as running in this thread for the whole session; the server tests run their own loop,
+    so the foreign one is set aside for each test and put back after it."""
+    foreign = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio.events._set_running_loop(foreign)
 
 
 @pytest.fixture

@@ -198,3 +198,23 @@ async def test_pre_save_hook_fails_closed(
     assert info.value.code == 500
     assert "was not saved" in json.loads(info.value.response.body)["message"]
     assert not (jp_root_dir / "unchecked.ipynb").exists()
+
+
+async def test_a_redacted_notebook_opens_as_jupyterlab_opens_it(
+    jp_fetch: Any, jp_root_dir: Path
+) -> None:
+    """What `nbsec redact` writes is served by the contents API (what JupyterLab calls to open
+    a notebook), valid, with its redactions recorded."""
+    from nbsec.cli import main
+
+    path = write_notebook(jp_root_dir, "shared/leaky.ipynb")
+    assert main(["redact", str(path)]) == 0
+    response = await jp_fetch("api", "contents", "shared/leaky.ipynb", params={"content": "1"})
+    model = json.loads(response.body)
+    assert model["type"] == "notebook" and model["format"] == "json"
+    notebook = nbformat.from_dict(model["content"])
+    nbformat.validate(notebook)
+    assert notebook.cells[1].outputs[0].text == "contact [EMAIL_ADDRESS]\nPassword: [REDACTED]\n"
+    assert len(notebook.metadata.nbsec.redactions) == 2
+    scan = await get_json(jp_fetch, "scan", path="shared/leaky.ipynb")
+    assert [f["rule"] for f in scan["findings"]] == ["NBS-PKL-001"]

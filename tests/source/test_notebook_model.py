@@ -118,6 +118,66 @@ def test_strings_of_malformed_parts_are_still_searched(tmp_path: Path) -> None:
     ]
 
 
+V3_DOCUMENT = {
+    "nbformat": 3,
+    "nbformat_minor": 0,
+    "metadata": {"name": "old"},
+    "worksheets": [
+        {
+            "cells": [
+                {"cell_type": "markdown", "source": "Ask ada.lovelace@analytical-engines.org"},
+                {
+                    "cell_type": "code",
+                    "language": "python",
+                    "input": ["import os\n", "os.environ['DB_PASSWORD'] = 'hunter2'"],
+                    "prompt_number": 3,
+                    "outputs": [
+                        {
+                            "output_type": "stream",
+                            "stream": "stdout",
+                            "text": ["contact grace.hopper@navy-research.org\n"],
+                        },
+                        {"output_type": "pyout", "prompt_number": 3, "text": ["42"]},
+                    ],
+                },
+            ]
+        }
+    ],
+}
+
+
+def test_old_formats_are_read_as_jupyter_upgrades_them(tmp_path: Path) -> None:
+    """An nbformat 3 file (worksheets, ``input``, ``pyout``) is what Jupyter still opens by
+    upgrading it: the scan reads the upgraded notebook, and a redacted copy is nbformat 4."""
+    import nbformat
+
+    from nbsec.cli import main
+
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps(V3_DOCUMENT))
+    notebook = load_notebook(path)
+    assert [c.cell_type for c in notebook.cells] == ["markdown", "code"]
+    assert all(c.id is None for c in notebook.cells)  # no invented ids
+    assert notebook.cells[1].execution_count == 3
+    found = {(f.rule, f.location.cell_index) for f in scan_notebook(path, policy=Policy())}
+    assert {("NBS-SEC-005", 1), ("NBS-PII-003", 1), ("NBS-PII-004", 0)} <= found
+    assert main(["redact", str(path)]) == 0
+    raw = path.read_text()
+    assert "grace.hopper" not in raw and "ada.lovelace" not in raw
+    upgraded = nbformat.reads(raw, as_version=4)
+    nbformat.validate(upgraded)
+    assert upgraded.nbformat == 4 and upgraded.cells[1].outputs[1].data["text/plain"] == "42"
+
+
+def test_an_old_format_that_cannot_be_upgraded_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "old.ipynb"
+    path.write_text(json.dumps({"nbformat": 3, "worksheets": [{"cells": [7, "x"]}]}))
+    with pytest.raises(InputError) as info:
+        load_notebook(path)
+    message = str(info.value)
+    assert message.startswith(str(path)) and "nbformat 3" in message and "\n" not in message
+
+
 def test_huge_integers_are_kept_as_text(tmp_path: Path) -> None:
     doc = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [nb.code("x = 1")]}
     text = json.dumps(doc).replace('"execution_count": 1', '"execution_count": ' + "9" * 5000)

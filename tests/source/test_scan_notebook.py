@@ -80,6 +80,31 @@ def scan(tmp_path: Path, *cells: object, **kwargs: object) -> list[Finding]:
             id="secret-in-traceback",
         ),
         pytest.param(
+            [
+                nb.code(
+                    "engine.url",
+                    nb.stream("ok\n"),
+                    nb.stream("postgresql://etl:S3cr3tPassw0rd!@db.internal.example.net/x\n"),
+                )
+            ],
+            [("NBS-SEC-004", 0, 1, 1)],
+            id="password-at-host-is-a-secret-not-an-email",
+        ),
+        pytest.param(
+            [
+                nb.code(
+                    "print(conn, owner)",
+                    nb.stream(
+                        "mysql://ada.lovelace%40engines.org:Tr0ub4dor&3x@db.example.net/db\n"
+                        "owner grace.hopper@navy-research.org\n"
+                    ),
+                )
+            ],
+            # the user name is an e-mail address: personal data beside the password
+            [("NBS-PII-003", 0, 1, 0), ("NBS-PII-003", 0, 2, 0), ("NBS-SEC-004", 0, 1, 0)],
+            id="email-beside-a-url-password-still-personal-data",
+        ),
+        pytest.param(
             [nb.code("%%time\nimport pickle\nobj = pickle.load(f)")],
             [("NBS-PKL-001", 0, 3, None)],
             id="cell-magic-line-numbers",

@@ -71,6 +71,7 @@ FLAGGED = [
     ('password = "123456"', "NBS-SEC-005", "hard-coded password"),
     ('db_pass = "hunter2"', "NBS-SEC-005", "hard-coded password"),
     ("dbPassword = 'admin'", "NBS-SEC-005", "hard-coded password"),
+    ("smtp_pass = 'Xy7#kq(2)'", "NBS-SEC-005", "hard-coded password"),
     # credentials in URLs, also as HTTP libraries print them in errors
     (
         f"r = requests.get('https://api.h.org/v1/q?format=json&api_key={s.GENERIC_TOKEN}')",
@@ -115,6 +116,13 @@ FLAGGED = [
     (f"Cookie: theme=dark; sessionid={s.GENERIC_TOKEN}", "NBS-SEC-005", "session cookie"),
     # printed settings
     ("Password: hunter2", "NBS-SEC-005", "password shown in the notebook"),
+    ("password: Xy7#kq2)", "NBS-SEC-005", "password shown in the notebook"),
+    (
+        "403 Client Error: Forbidden for url: https://api.weather.example/v1/forecast?q=Paris&"
+        f"appid={s.GENERIC_TOKEN}",
+        "NBS-SEC-004",
+        "credential in a URL",
+    ),
     (f"  api_key = {s.GENERIC_TOKEN}", "NBS-SEC-005", "secret shown in the notebook"),
 ]
 
@@ -172,6 +180,11 @@ DECOYS = [
     "%env PYTHONHASHSEED=0",
     "key: value",
     "git push https://github.com/org/repo.git",
+    # real notebooks: JavaScript of matplotlib's nbagg, a credentials *file* name
+    "    var pass_mouse_events = true;",
+    'os.environ["GOOGLE_APPLICATION_CREDENTIALS"] = "my_service_account_private_key.json"',
+    "https://h.org/?auth=true",
+    "    sample_batch_size=2,\n    single_deterministic_pass=False)))",
 ]
 
 

@@ -92,6 +92,7 @@ class Done:
     failed: bool
     risk: str
     headline: str
+    problems: tuple[str, ...] = ()
 
 
 def report_one(job: Job) -> Done:
@@ -120,6 +121,7 @@ def report_one(job: Job) -> Done:
         failed=files.failed,
         risk=files.model.summary.risk,
         headline=files.model.summary.headline,
+        problems=files.problems,
     )
 
 
@@ -197,6 +199,12 @@ def run(args: argparse.Namespace) -> int:
         gate = "FAIL" if done.failed else "pass"
         print(f"{gate:<4}  {done.notebook}: {done.headline}")
         print(f"      -> {done.report}" + (f" and {Path(done.html).name}" if done.html else ""))
+        if done.problems:  # reported, and still an input error: the CI sees exit 2
+            more = f" (and {len(done.problems) - 1} more)" if len(done.problems) > 1 else ""
+            errors.append(
+                f"{done.notebook}: malformed notebook: {done.problems[0]}{more}; "
+                "the rest of it was reported"
+            )
     for error in errors:
         print(f"nbsec: error: {error}", file=sys.stderr)
     reported = sum(1 for o in outcomes if o.ok)

@@ -117,6 +117,12 @@ class FrameService(Protocol):
         frame's summary are in the session state."""
         ...
 
+    def complete(self, timeout: float) -> list[str]:
+        """Finish the frames' pending passes within ``timeout`` seconds and record them (a
+        report must not rest on a first pass the cell's budget cut short); the names of the
+        frames still pending."""
+        ...
+
 
 class GuardService(Protocol):
     """What the load-guard watcher offers: run code with loads judged in block mode."""

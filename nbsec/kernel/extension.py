@@ -131,13 +131,30 @@ class NbsecExtension:
                 f"nbsec: policy error: {self.session.policy_error} (using defaults)",
                 file=sys.stderr,
             )
-        saved = notebook_file.saved_metadata(self.context.notebook).get("waivers")
+        saved_meta = notebook_file.saved_metadata(self.context.notebook)
+        saved = saved_meta.get("waivers")
         if isinstance(saved, list):
             for problem in self.session.restore(saved)[:3]:
                 print(f"nbsec: ignored a saved waiver: {problem}", file=sys.stderr)
+        self._restore_governance(saved_meta.get("governance"))
         for watcher in list(self.watchers):
             self._call(watcher, "loaded")
         self.publish()
+
+    def _restore_governance(self, saved: Any) -> None:
+        """The governance fields the notebook was saved with (``%nbsec meta``), kept in the
+        session so the summary the panel saves carries them on."""
+        from nbsec.report.governance import validate
+
+        if not isinstance(saved, dict):
+            return
+        for key, value in list(saved.items())[:20]:
+            if isinstance(key, str) and isinstance(value, str):
+                try:
+                    name, text = validate(key, value)
+                except ValueError:
+                    continue
+                self.state.set_governance(name, text)
 
     def unregister(self) -> None:
         for event, handler in self._handlers:

@@ -9,6 +9,7 @@
 ``%nbsec models``                              models and pickles loaded or downloaded
 ``%nbsec lineage [--format F] [--var NAME]``   lineage: json, mermaid, openlineage, prov
 ``%nbsec report [PATH]``                       governance report of this session
+``%nbsec meta [KEY=VALUE...]``                 purpose, owner, legal basis... for the report
 ``%nbsec policy [--reload]``                   the effective policy
 ``%nbsec on`` / ``%nbsec off``                 watch cells, or stop (the guard stands down)
 ``%nbsec mode warn|block``                     switch the guard's mode for this session
@@ -54,7 +55,8 @@ SUBCOMMANDS: dict[str, MagicCommand] = {
 
 USAGE = (
     "usage: %nbsec [status | scan [NAME...] | models | lineage [--format json|mermaid|"
-    "openlineage|prov] [--var NAME] | report [PATH] | policy [--reload] | on | off | "
+    "openlineage|prov] [--var NAME] | report [PATH] | meta [KEY=VALUE...] | "
+    "policy [--reload] | on | off | "
     "mode warn|block | allow TARGET --reason TEXT | dashboard]"
 )
 

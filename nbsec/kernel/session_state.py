@@ -121,6 +121,7 @@ class SessionState:
         self._lineage_version = 0
         self._cells: list[tuple[int, dict[str, Any]]] = []
         self._status: dict[str, Any] = {}
+        self._governance: dict[str, str] = {}
 
     def _bump(self) -> int:
         self.version += 1
@@ -129,6 +130,21 @@ class SessionState:
     def touch(self) -> None:
         """Something the views show changed outside the collections."""
         with self._lock:
+            self._bump()
+
+    # -- governance fields (``%nbsec meta``; saved in metadata.nbsec.governance) ------------------
+    @property
+    def governance(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._governance)
+
+    def set_governance(self, key: str, value: str | None) -> None:
+        """Set (or, with ``None`` or an empty value, clear) one governance field."""
+        with self._lock:
+            if value:
+                self._governance[key] = value
+            else:
+                self._governance.pop(key, None)
             self._bump()
 
     def set_status(self, status: Mapping[str, Any]) -> None:
@@ -446,6 +462,7 @@ class SessionState:
                 "data_sources": [self._access(s) for s in lineage.get("sources", [])][:MAX_SOURCES],
                 "ledger": ledger,
                 "waivers": self.waivers.saved()[:500],
+                "governance": dict(self._governance),
             }
 
 

@@ -248,7 +248,10 @@ def recorded_ledger(notebook: Path, meta: Mapping[str, Any]) -> Path | None:
     ):
         if isinstance(pointer, str) and pointer:
             candidate = (notebook.parent / pointer).resolve()
-            if candidate.is_file():
+            # only a ledger in the notebook's own .nbsec/ledger: a notebook's metadata is
+            # anyone's to write, and must not make a reader open other files
+            inside = candidate.parent == (notebook.parent / LEDGER_DIR).resolve()
+            if inside and candidate.suffix == ".jsonl" and candidate.is_file():
                 return candidate
     return _newest_ledger_for(notebook.resolve())
 

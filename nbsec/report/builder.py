@@ -23,7 +23,7 @@ from nbsec.report.environment import (
 from nbsec.report.evidence import Evidence
 from nbsec.report.governance import governance_section
 from nbsec.report.identity import identity
-from nbsec.report.inventory import data_section, models_section
+from nbsec.report.inventory import PACKAGE_RULES, data_section, models_section
 from nbsec.report.limitations import limitations
 from nbsec.report.lineage_section import lineage_section
 from nbsec.report.model import (
@@ -71,6 +71,9 @@ def _environment(evidence: Evidence, kernel_python: str | None) -> EnvironmentSe
             modules += imports_in_source(python)
         for requirement in declared_requirements(cell.source):
             declared.append(DeclaredRequirement(requirement, cell_label(cell.index, cell.id)))
+    for finding in evidence.findings:  # installs from a URL or VCS, as the scanner saw them
+        if finding.rule in PACKAGE_RULES:
+            declared.append(DeclaredRequirement(finding.message, where(finding)))
     session = evidence.session
     if session is not None and session.packages is not None:
         packages = [
@@ -145,13 +148,19 @@ def build_model(evidence: Evidence, options: BuildOptions | None = None) -> Repo
     findings = evidence.findings + [
         f for f in model_findings if f.fingerprint not in {g.fingerprint for g in evidence.findings}
     ]
-    session_waivers = evidence.session.waivers if evidence.session else evidence.ledger.waivers
+    recorded = ps.recorded_waivers(
+        evidence.session.waivers if evidence.session is not None else None,
+        evidence.meta.get("waivers") or [],
+        evidence.ledger.waivers,
+    )
     policy = evidence.policy
-    if session_waivers:
-        from dataclasses import replace
-
-        policy = replace(policy, waivers=policy.waivers + ps.session_waivers(session_waivers))
-    judged = ps.judge(findings, policy, today)
+    judged = ps.judge(
+        findings,
+        policy,
+        today,
+        extra=[r.waiver for r in recorded if r.applied],
+        subjects=evidence.subjects,
+    )
     status = judged.status()
     who = identity(evidence, at=now)
     governance = governance_section(evidence.governance)
@@ -167,7 +176,7 @@ def build_model(evidence: Evidence, options: BuildOptions | None = None) -> Repo
     waivers = ps.waiver_entries(
         judged,
         evidence.policy,
-        session_waivers,
+        recorded,
         today,
         model_hashes=[m.sha256 for m in models.items],
         model_paths=[m.what for m in models.items],

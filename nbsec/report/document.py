@@ -378,7 +378,15 @@ def _personal(report: Report) -> Section:
         report.personal_data.checked,
         [
             Table(
-                ["Frame or output", "Where", "Rows", "Column", "Entities", "Masked examples", ""],
+                [
+                    "Frame or output",
+                    "Where",
+                    "Rows",
+                    "Column",
+                    "Entities",
+                    "Masked examples",
+                    "Status",
+                ],
                 rows,
                 empty="No personal data found.",
             )
@@ -413,7 +421,7 @@ def _models(report: Report) -> Section:
                 ),
                 _join(m.globals[:8]) + (f" (+{len(m.globals) - 8})" if len(m.globals) > 8 else ""),
                 guard,
-                _join(m.rules),
+                rule(_join(m.rules)) if m.rules else "-",
             ]
         )
     return Section(
@@ -478,7 +486,7 @@ def _secrets(report: Report) -> Section:
         report.secrets.checked,
         [
             Table(
-                ["Severity", "Rule", "What", "Where", "Hash", ""],
+                ["Severity", "Rule", "What", "Where", "Hash", "Status"],
                 [
                     [
                         severity(s.severity),
@@ -566,20 +574,20 @@ def _policy(report: Report) -> Section:
         ),
         Subheading("Waivers"),
         Table(
-            ["Covers", "Scope", "Why", "Who", "Expires", "From", "Matched"],
+            ["Covers", "Why", "Who", "Expires", "From", "Applied", "Matched"],
             [
                 [
                     w.target,
-                    w.scope,
                     w.reason,
                     w.by or "not recorded",
                     Tag(f"{w.expires} (EXPIRED)", "bad") if w.expired else (w.expires or "never"),
-                    w.origin,
+                    {"policy": "policy file", "session": "this session"}.get(w.origin, w.origin),
+                    Tag("yes", "ok") if w.applied else Tag(f"no: {w.note or 'inactive'}", "muted"),
                     str(w.matched),
                 ]
                 for w in pol.waivers
             ],
-            empty="No waivers in the policy or the session.",
+            empty="No waivers in the policy file, the session or the notebook.",
         ),
         Subheading("Since the previous report"),
         Para(pol.diff_note[:1].upper() + pol.diff_note[1:] + "."),
@@ -652,7 +660,7 @@ def _findings(report: Report) -> Section:
         "every finding of this report, open ones first; evidence is masked or hashed",
         [
             Table(
-                ["Severity", "Rule", "Where", "Message", "Evidence", ""],
+                ["Severity", "Rule", "Where", "Message", "Evidence", "Status"],
                 rows,
                 empty="No findings.",
             )

@@ -19,7 +19,8 @@ from typing import Any
 
 from nbsec.errors import InputError
 from nbsec.findings import Finding
-from nbsec.policy import Policy
+from nbsec.lineage.records import CellRecord
+from nbsec.policy import Policy, Subject
 from nbsec.report.cell_labels import CellIndex
 from nbsec.report.live_session import LiveSession
 from nbsec.source.notebook import Notebook, parse_notebook
@@ -36,7 +37,10 @@ class LedgerEvidence:
     session_id: str | None = None
     intact: bool | None = None
     problem: str | None = None
-    line_hashes: set[str] = field(default_factory=set)
+    line_hashes: set[str] = field(default_factory=set)  # hex sha256 of every line
+    anchor_found: bool | None = None  # the anchor saved in metadata.nbsec matches the ledger
+    keyed: bool = False
+    authenticated: bool = False
 
 
 @dataclass
@@ -75,11 +79,26 @@ class Evidence:
         return list(self.ledger.records)
 
     @property
+    def subjects(self) -> dict[str, Subject]:
+        """What the session's findings are about (a frame column, a file), by fingerprint."""
+        out: dict[str, Subject] = {}
+        for item in self.session.findings if self.session is not None else []:
+            subject = item.get("subject") if isinstance(item, Mapping) else None
+            if isinstance(subject, Mapping) and isinstance(item.get("fingerprint"), str):
+                out[str(item["fingerprint"])] = Subject(
+                    frame=subject.get("frame"),
+                    column=subject.get("column"),
+                    sha256=subject.get("sha256"),
+                    path=subject.get("path"),
+                )
+        return out
+
+    @property
     def anchor(self) -> str | None:
         """The ledger head saved in ``metadata.nbsec`` (``ledger.head``; older: ``ledger_head``)."""
         ledger = self.meta.get("ledger")
         head = ledger.get("head") if isinstance(ledger, Mapping) else self.meta.get("ledger_head")
-        return head if isinstance(head, str) and head else None
+        return head.removeprefix("sha256:") if isinstance(head, str) and head else None
 
     @property
     def governance(self) -> dict[str, str]:
@@ -134,7 +153,7 @@ def gather(
     meta = notebook.metadata.get("nbsec")
     meta = dict(meta) if isinstance(meta, Mapping) else {}
     static = scan_parsed(notebook, policy)
-    ledger = _ledger_evidence(path, meta) if path is not None else LedgerEvidence()
+    ledger = _ledger_evidence(path, meta, policy) if path is not None else LedgerEvidence()
     cells = CellIndex(notebook.cells)
     document = json.loads(raw)
     raw_cells = document.get("cells", []) if isinstance(document, dict) else []
@@ -158,10 +177,9 @@ def gather(
     )
 
 
-def _ledger_evidence(path: Path, meta: Mapping[str, Any]) -> LedgerEvidence:
+def _ledger_evidence(path: Path, meta: Mapping[str, Any], policy: Policy) -> LedgerEvidence:
     from nbsec.lineage.batch import recorded_ledger
-    from nbsec.lineage.ledger import line_hash, read_entries, verify_ledger
-    from nbsec.lineage.records import CellRecord
+    from nbsec.lineage.ledger import Anchor, read_entries, verify_against_anchor, verify_ledger
 
     try:
         found = recorded_ledger(path.resolve(), meta)
@@ -171,12 +189,16 @@ def _ledger_evidence(path: Path, meta: Mapping[str, Any]) -> LedgerEvidence:
         return LedgerEvidence()
     evidence = LedgerEvidence(path=found)
     try:
-        check = verify_ledger(found)
+        check = verify_ledger(found, _ledger_key(policy))
+        evidence.keyed, evidence.authenticated = check.keyed, check.authenticated
+        evidence.line_hashes = {h.removeprefix("sha256:") for h in check.hashes}
+        anchor = Anchor.from_metadata(meta.get("ledger"))
+        if anchor is not None and check.ok:
+            check = verify_against_anchor(check, anchor)
+            evidence.anchor_found = check.ok
         evidence.intact = check.ok
         if not check.ok:
             evidence.problem = f"line {check.broken_line}: {check.reason}"
-        with found.open("rb") as fh:
-            evidence.line_hashes = {line_hash(line) for line in fh if line.strip()}
         for entry in read_entries(found):
             kind, data = entry.get("kind"), entry.get("data")
             if not isinstance(data, Mapping):
@@ -193,6 +215,18 @@ def _ledger_evidence(path: Path, meta: Mapping[str, Any]) -> LedgerEvidence:
         evidence.intact = False
         evidence.problem = str(exc)
     return evidence
+
+
+def _ledger_key(policy: Policy) -> bytes | None:
+    """The ledger key the policy names (an HMAC key from an environment variable or a file):
+    with it, every line's MAC is checked; without it, only the chain."""
+    from nbsec.lineage.ledger import read_key
+
+    settings = policy.lineage
+    if not (settings.ledger_key_env or settings.ledger_key_file):
+        return None
+    base = policy.source.parent if policy.source else None
+    return read_key(settings.ledger_key_env, settings.ledger_key_file, base)
 
 
 def _runtime_findings(

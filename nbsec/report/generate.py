@@ -40,12 +40,13 @@ from nbsec.report.live_session import LiveSession
 from nbsec.report.model import SCHEMA_ID, Attachment, Report
 
 REPORT_SUFFIX = ".nbsec"
+# suffixes after the report's base name (``NAME.nbsec`` by default)
 KINDS = {
-    "json": (".nbsec.json", "application/json", "report JSON (report.schema.json)"),
-    "sarif": (".nbsec.sarif", "application/sarif+json", "findings as SARIF 2.1.0"),
-    "mlbom": (".nbsec.cdx.json", "application/vnd.cyclonedx+json", "CycloneDX 1.6 ML-BOM"),
+    "json": (".json", "application/json", "report JSON (report.schema.json)"),
+    "sarif": (".sarif", "application/sarif+json", "findings as SARIF 2.1.0"),
+    "mlbom": (".cdx.json", "application/vnd.cyclonedx+json", "CycloneDX 1.6 ML-BOM"),
     "openlineage": (
-        ".nbsec.openlineage.json",
+        ".openlineage.json",
         "application/json",
         "OpenLineage run events of the observed run",
     ),
@@ -71,6 +72,11 @@ class ReportFiles:
     notebook: dict[str, Any]  # nbformat 4.5 JSON
     html: str | None
     attachments: dict[str, bytes] = field(default_factory=dict)
+    base: str = ""  # file names are BASE.ipynb, BASE.html, BASE.json, ... (NAME.nbsec)
+    problems: tuple[str, ...] = ()  # what is malformed in the notebook (the rest was reported)
+
+    def __post_init__(self) -> None:
+        self.base = self.base or self.stem + REPORT_SUFFIX
 
     @property
     def failed(self) -> bool:
@@ -78,10 +84,10 @@ class ReportFiles:
         return self.model.summary.outcome == "fail"
 
     def notebook_name(self) -> str:
-        return self.stem + REPORT_SUFFIX + ".ipynb"
+        return self.base + ".ipynb"
 
     def html_name(self) -> str:
-        return self.stem + REPORT_SUFFIX + ".html"
+        return self.base + ".html"
 
     def files(self) -> dict[str, bytes]:
         """Every file of the report by name, as it is written."""
@@ -156,12 +162,14 @@ def generate(
     now: dt.datetime | None = None,
     raw: bytes | None = None,
     fail_on: Severity | None = None,
+    base: str | None = None,
 ) -> ReportFiles:
     """The report of one notebook (see the module docstring). ``previous`` is a previous report
     JSON to compare with; by default ``NAME.nbsec.json`` in ``out_dir`` (or beside the notebook)
     is used when it exists. ``raw`` gives the notebook's bytes when they are already read (the
     nbconvert exporter); the file at ``notebook`` is then only used for its location.
-    ``fail_on`` overrides the policy's gate."""
+    ``fail_on`` overrides the policy's gate. ``base`` names the files (``BASE.ipynb``,
+    ``BASE.html``, ``BASE.json``, ...; default ``NAME.nbsec``)."""
     started = time.perf_counter()
     path = Path(notebook)
     if raw is None:
@@ -185,8 +193,9 @@ def generate(
         name=path.name,
     )
     stem = output_stem(path)
+    base = base or stem + REPORT_SUFFIX
     folder = Path(out_dir) if out_dir is not None else path.resolve().parent
-    candidate = Path(previous) if previous else folder / (stem + KINDS["json"][0])
+    candidate = Path(previous) if previous else folder / (base + KINDS["json"][0])
     missing = []
     if importlib.util.find_spec("cyclonedx") is None:
         missing.append(
@@ -201,7 +210,9 @@ def generate(
         missing_attachments=tuple(missing),
     )
     model = build_model(evidence, options)
-    return render(model, stem, evidence.records, with_html=html, started=started)
+    files = render(model, stem, evidence.records, with_html=html, started=started, base=base)
+    files.problems = evidence.notebook.problems
+    return files
 
 
 def _shown(path: Path) -> str:
@@ -219,8 +230,10 @@ def render(
     *,
     with_html: bool,
     started: float | None = None,
+    base: str | None = None,
 ) -> ReportFiles:
     """The notebook, HTML and attachments of a report model."""
+    base = base or stem + REPORT_SUFFIX
     from nbsec.lineage.graph import LineageGraph
     from nbsec.report.document import build_document
     from nbsec.report.render_notebook import render_notebook
@@ -235,19 +248,19 @@ def render(
         else:
             active.append(finding)
     sarif = to_sarif(active, suppressed=waived)
-    attachments[stem + KINDS["sarif"][0]] = _json_bytes(sarif)
+    attachments[base + KINDS["sarif"][0]] = _json_bytes(sarif)
     if importlib.util.find_spec("cyclonedx") is not None:
         from nbsec.report.cyclonedx_bom import build_mlbom
 
-        attachments[stem + KINDS["mlbom"][0]] = build_mlbom(model).encode("utf-8")
+        attachments[base + KINDS["mlbom"][0]] = build_mlbom(model).encode("utf-8")
     events = LineageGraph.from_records(records).to_openlineage(job_name=stem)
-    attachments[stem + KINDS["openlineage"][0]] = _json_bytes(events)
+    attachments[base + KINDS["openlineage"][0]] = _json_bytes(events)
     listed = [_attachment(name, data) for name, data in attachments.items()]
     if started is not None:
         model.identity.produced.seconds = round(time.perf_counter() - started, 3)
     model.attachments = listed
     report_json = _json_bytes(model.to_dict())
-    json_name = stem + KINDS["json"][0]
+    json_name = base + KINDS["json"][0]
     shown = replace(model, attachments=[_attachment(json_name, report_json), *listed])
     document = build_document(shown)
     metadata = {
@@ -269,7 +282,7 @@ def render(
         from nbsec.report.render_html import render_html
 
         page = render_html(document)
-    files = ReportFiles(stem=stem, model=model, notebook=notebook, html=page)
+    files = ReportFiles(stem=stem, model=model, notebook=notebook, html=page, base=base)
     files.attachments = {json_name: report_json, **attachments}
     return files
 
@@ -282,7 +295,8 @@ def _json_bytes(value: Any) -> bytes:
 
 
 def _attachment(name: str, data: bytes) -> Attachment:
-    for suffix, media_type, description in KINDS.values():
+    # the longest suffix names the kind (``.cdx.json`` before ``.json``)
+    for suffix, media_type, description in sorted(KINDS.values(), key=lambda k: -len(k[0])):
         if name.endswith(suffix):
             return Attachment(name, media_type, description, _digest(data), len(data))
     return Attachment(name, "application/octet-stream", name, _digest(data), len(data))

@@ -21,7 +21,7 @@ FIELDS: tuple[tuple[str, str, bool], ...] = (
     ("contact", "Contact", False),
 )
 KEYS = tuple(key for key, _, _ in FIELDS)
-MAX_VALUE = 500
+MAX_VALUE = 256  # one line; the comm protocol's short text
 
 
 def validate(key: str, value: str) -> tuple[str, str]:

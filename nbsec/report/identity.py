@@ -95,9 +95,9 @@ def _ledger(evidence: Evidence) -> LedgerInfo:
         path = Path(session.ledger)
     anchor = evidence.anchor
     if session is not None and session.ledger_head:
-        anchor = session.ledger_head
-    anchor_found = None
-    if anchor and ledger.line_hashes:
+        anchor = session.ledger_head.removeprefix("sha256:")
+    anchor_found = ledger.anchor_found
+    if anchor_found is None and anchor and ledger.line_hashes:  # an older notebook's anchor
         anchor_found = anchor in ledger.line_hashes
     records = len(session.records) if session is not None else len(ledger.records)
     return LedgerInfo(

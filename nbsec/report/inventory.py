@@ -23,14 +23,21 @@ from nbsec.report.code_references import Reference, looks_like_model_file
 from nbsec.report.evidence import Evidence, hash_file, is_within, relative_uri, resolve_in
 from nbsec.report.model import DataItem, DataSection, ModelItem, ModelsSection
 
-_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+# a hub repo id: "org/name", or a bare legacy name ("gpt2", "bert-base-uncased", "imdb")
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[\w.-]+)?")
 _HUB_APIS = ("from_pretrained", "hf_hub_download", "snapshot_download", "load_dataset")
+
+
+# rules about installing software (not models): reported with the environment
+PACKAGE_RULES = frozenset({"NBS-MDL-005"})
 
 
 def hub_source(ref: Reference, base: Path) -> str | None:
     """``huggingface.co/<id>`` (``/datasets/<id>`` for datasets) when a hub API names a repo id
     rather than a local directory."""
     if not ref.api.endswith(_HUB_APIS) or ref.is_url or not _HUB_ID.fullmatch(ref.target):
+        return None
+    if looks_like_model_file(ref.target):  # a file name: a local file, not a repo
         return None
     if resolve_in(base, ref.target).exists():
         return None
@@ -372,6 +379,8 @@ def models_section(
         place = (finding.location.cell_index, finding.location.cell_id)
         if family == "MDL" and place in dataset_cells:
             continue  # a dataset download: in the data inventory
+        if finding.rule in PACKAGE_RULES:
+            continue  # software, not a model: in the environment section
         label = cell_label(*place)
         if any(label in item.where and finding.rule in item.rules for item in items):
             continue

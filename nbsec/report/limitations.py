@@ -19,6 +19,13 @@ def limitations(
     from nbsec.source.output_pii import pii_engine
 
     out: list[str] = []
+    problems = evidence.notebook.problems
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        out.append(
+            f"The notebook file is malformed: {problems[0]}{more}. Everything nbsec could read "
+            "in it was checked and reported; what it could not read was not."
+        )
     if evidence.mode == "static" and not evidence.records:
         out.append(
             "Static report without a recorded run: what the notebook read, wrote and loaded at "
@@ -36,12 +43,20 @@ def limitations(
             f"The ledger failed its integrity check ({evidence.ledger.problem}); its records "
             "were used but cannot be trusted."
         )
-    anchor = evidence.anchor
-    hashes = evidence.ledger.line_hashes
-    if anchor and hashes and anchor not in hashes:
+    anchor, ledger = evidence.anchor, evidence.ledger
+    missing_anchor = ledger.anchor_found is False or (
+        ledger.anchor_found is None and anchor and ledger.line_hashes
+        and anchor not in ledger.line_hashes
+    )  # fmt: skip
+    if missing_anchor:
         out.append(
             "The ledger head anchored in metadata.nbsec is not in the ledger found: the "
             "ledger was rewritten, truncated or belongs to another session."
+        )
+    if ledger.keyed and not ledger.authenticated:
+        out.append(
+            "The ledger's lines carry MACs, but no key was configured here "
+            "(lineage.ledger_key_env or ledger_key_file): only its hash chain was checked."
         )
     unobserved: Counter[str] = Counter()
     places: dict[str, list[str]] = {}
@@ -80,6 +95,13 @@ def limitations(
         ]
         if sampled:
             out.append("DataFrames scanned from a sample: " + ", ".join(sampled[:8]))
+        unfinished = [name for name, s in evidence.session.frames.items() if s.get("partial")]
+        if unfinished:
+            out.append(
+                "The PII scan of these DataFrames was not complete when the session was "
+                "captured (only a first pass is reported; run %nbsec scan NAME): "
+                + ", ".join(unfinished[:8])
+            )
         if evidence.session.internal_errors:
             out.append(
                 f"nbsec reported {evidence.session.internal_errors} internal error(s) in the "

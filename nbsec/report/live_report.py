@@ -80,11 +80,13 @@ def report_session(
     policy: Policy,
     notebook: str | os.PathLike[str] | None = None,
     out_dir: str | os.PathLike[str] | None = None,
+    base: str | None = None,
     via: str = "magic",
     html_page: bool = True,
 ) -> WrittenReport:
     """Build the report of ``session`` and write it into ``out_dir`` (default: beside the
-    notebook, else the working directory)."""
+    notebook, else the working directory), its files named ``BASE.*`` (default
+    ``NAME.nbsec.*``)."""
     from nbsec.report.generate import generate, write
 
     path = _notebook_of(session, notebook)
@@ -98,12 +100,19 @@ def report_session(
             html=html_page,
             out_dir=folder,
             raw=json.dumps(_EMPTY_NOTEBOOK).encode("utf-8"),
+            base=base,
         )
         shown = "this kernel session (its notebook is not known)"
     else:
         folder = Path(out_dir) if out_dir is not None else path.parent
         files = generate(
-            path, session=session, policy=policy, via=via, html=html_page, out_dir=folder
+            path,
+            session=session,
+            policy=policy,
+            via=via,
+            html=html_page,
+            out_dir=folder,
+            base=base,
         )
         shown = path.name
     if folder.exists() and not folder.is_dir():
@@ -122,12 +131,18 @@ def report_session(
     )
 
 
-def check_out_dir(target: str | None, base: Path) -> Path | None:
-    """The output folder a user named (relative to ``base``); it must be a folder."""
+def output_target(target: str | None, base: Path) -> tuple[Path | None, str | None]:
+    """Where ``%nbsec report PATH`` writes: a folder (``reports/``), or a notebook file name
+    (``governance.ipynb``: ``governance.ipynb``, ``governance.html``, ``governance.json``, ...
+    in its folder). Relative paths are taken from ``base`` (the notebook's folder)."""
     if not target:
-        return None
-    folder = Path(target)
-    folder = folder if folder.is_absolute() else base / folder
-    if folder.suffix == ".ipynb" or (folder.exists() and not folder.is_dir()):
-        raise UsageError(f"{target}: give the folder to write the report in, not a file name")
-    return folder
+        return None, None
+    path = Path(target).expanduser()
+    path = path if path.is_absolute() else base / path
+    if path.suffix == ".ipynb":
+        if path.is_dir():
+            raise UsageError(f"{target}: is a directory")
+        return path.parent, path.name[: -len(".ipynb")]
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{target}: give a folder, or a name ending in .ipynb")
+    return path, None

@@ -90,45 +90,52 @@ def _user_modules(namespace: dict[str, Any], hidden: Any) -> list[str]:
     return sorted(found)
 
 
-def capture(extension: Any, *, packages: bool = True) -> LiveSession:
-    """The session of a loaded nbsec extension, as plain data.
+def capture(context: Any, *, packages: bool = True, settle: float = 60.0) -> LiveSession:
+    """The session of a loaded nbsec, as plain data.
 
-    ``extension`` is the kernel's :class:`~nbsec.kernel.extension.NbsecExtension`; only its
-    session state, lineage tracker, policy and shell namespace are read."""
+    ``context`` is the kernel extension's front-end context
+    (:class:`~nbsec.kernel.context.FrontEndContext`): its session state, effective policy,
+    lineage service, status and shell namespace are read, nothing else. Frame scans still
+    pending (a first pass cut short by a cell's budget) are finished first, for at most
+    ``settle`` seconds; a frame still pending then is reported as partial."""
     from nbsec.report.environment import python_description, resolve_packages
 
-    state = extension.state
-    tracker = extension.lineage_tracker()
-    policy = extension.effective_policy()
-    shell = extension.shell
-    records = [r.to_dict() for r in getattr(tracker, "records", [])] if tracker else []
-    summary = tracker.summary() if tracker is not None else {}
-    notebook = getattr(tracker, "notebook_path", None) if tracker is not None else None
-    ledger_file = getattr(tracker, "ledger_file", None) if tracker is not None else None
-    modules = _user_modules(shell.user_ns, getattr(shell, "user_ns_hidden", None))
+    frames = getattr(context.services, "frames", None)
+    if frames is not None and settle > 0:
+        frames.complete(settle)
+    state = context.state
+    policy = context.policy.effective_policy()
+    lineage = context.services.lineage
+    full = state.to_state()
+    summary = state.lineage
+    notebook = context.notebook
+    base = notebook.parent if notebook is not None else Path(state.base_dir)
+    ledger = summary.get("ledger")
+    status = context.session.status() if hasattr(context.session, "status") else {}
+    modules = _user_modules(context.shell.user_ns, getattr(context.shell, "user_ns_hidden", None))
     python, implementation = python_description()
     session = LiveSession(
         notebook=str(notebook) if notebook else None,
-        findings=[f.to_dict() for f in state.findings.values()],
-        frames={name: dict(summary_) for name, summary_ in state.frames.items()},
-        models=[dict(m) for m in state.models],
-        waivers=[w.to_dict() for w in state.waivers],
-        records=records,
-        governance=dict(getattr(state, "governance", {}) or {}),
-        ledger=str(ledger_file) if ledger_file else None,
+        findings=list(full["findings"]),
+        frames=dict(full["frames"]),
+        models=[_model_event(row) for row in full["models"]],
+        waivers=list(full["waivers"]),
+        records=[r.to_dict() for r in lineage.records] if lineage is not None else [],
+        governance=dict(state.governance),
+        ledger=str(base / ledger) if isinstance(ledger, str) and ledger else None,
         ledger_head=summary.get("ledger_head"),
         session_id=summary.get("session_id"),
         mode=policy.mode,
-        enabled=bool(getattr(extension, "enabled", True)),
+        enabled=bool(context.policy.enabled),
         policy_file=str(policy.source) if policy.source else None,
-        policy_error=getattr(extension, "policy_error", None),
+        policy_error=getattr(context.session, "policy_error", None),
         kernel={
             "python": python,
             "implementation": implementation,
             "name": os.environ.get("JPY_KERNEL_NAME") or None,
         },
         modules=modules,
-        internal_errors=int(getattr(extension, "internal_errors", 0) or 0),
+        internal_errors=int(status.get("internal_errors") or 0),
         captured_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
     if packages:
@@ -136,6 +143,14 @@ def capture(extension: Any, *, packages: bool = True) -> LiveSession:
         session.packages = [p.to_dict() for p in resolved]
         session.unresolved_modules = unresolved
     return session
+
+
+def _model_event(row: dict[str, Any]) -> dict[str, Any]:
+    """A models-inventory row of the session as the load event the report reads."""
+    event = dict(row)
+    cell = row.get("last_cell")
+    event["cell"] = cell if isinstance(cell, dict) else None
+    return event
 
 
 def capture_current(path: str | os.PathLike[str]) -> None:
@@ -146,4 +161,4 @@ def capture_current(path: str | os.PathLike[str]) -> None:
     extension = current()
     if extension is None:
         raise RuntimeError("nbsec is not loaded in this kernel")
-    capture(extension).write(path)
+    capture(extension.front_end).write(path)

@@ -284,8 +284,10 @@ class WaiverEntry:
     by: str | None
     expires: str | None
     expired: bool
-    origin: str  # "policy" | "session"
+    origin: str  # "policy" | "session" | "notebook" | "ledger"
     matched: int
+    applied: bool  # the report applies it to the findings (policy file; a live session's own)
+    note: str | None
 
 
 @dataclass

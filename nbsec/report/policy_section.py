@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nbsec.findings import Finding, Severity, count_by_severity, sort_findings
-from nbsec.policy import Policy, Waiver
+from nbsec.policy import Policy, Subject, Waiver
 from nbsec.report.cell_labels import where
 from nbsec.report.model import (
     DiffEntry,
@@ -42,21 +42,83 @@ class Judged:
         return out
 
 
-def session_waivers(items: Iterable[Mapping[str, Any]]) -> tuple[Waiver, ...]:
-    """Waivers given in a kernel session (``%nbsec allow``) that apply to findings: those of a
-    rule or family (file-scoped ones admit files, they do not hide findings)."""
-    out: list[Waiver] = []
-    for item in items:
-        if item.get("kind") == "rule" and item.get("target"):
-            out.append(Waiver(reason=str(item.get("reason") or ""), rule=str(item["target"])))
-        elif item.get("kind") == "fingerprint" and item.get("target"):
-            out.append(
-                Waiver(reason=str(item.get("reason") or ""), fingerprint=str(item["target"]))
-            )
-    return tuple(out)
+NOT_APPLIED_NOTEBOOK = (
+    "saved in the notebook: anyone can edit a notebook's metadata, so the report does not "
+    "apply it; put it in the policy file to make it count"
+)
+NOT_APPLIED_LEDGER = (
+    "given in an earlier kernel session (ledger); not applied by the report: put it in the "
+    "policy file to make it count"
+)
 
 
-def judge(findings: Iterable[Finding], policy: Policy, today: dt.date) -> Judged:
+@dataclass
+class RecordedWaiver:
+    """A waiver the report lists (besides the policy file's): where it was given, and whether
+    the report applies it to the findings."""
+
+    waiver: Waiver
+    origin: str  # "session" | "notebook" | "ledger"
+    applied: bool
+    note: str | None = None
+    id: str | None = None
+
+
+def _as_waiver(item: Mapping[str, Any]) -> Waiver | None:
+    from nbsec.kernel.waiver_book import WaiverRecord
+
+    try:
+        return WaiverRecord.from_saved(item).waiver
+    except (ValueError, TypeError):
+        return None
+
+
+def recorded_waivers(
+    session: Iterable[Mapping[str, Any]] | None,
+    notebook: Iterable[Any],
+    ledger: Iterable[Mapping[str, Any]],
+) -> list[RecordedWaiver]:
+    """The waivers beyond the policy file. In a live or executed report, those the session
+    gave apply (the kernel applied them too); waivers saved in the notebook or found in an
+    earlier session's ledger are listed, never applied."""
+    out: list[RecordedWaiver] = []
+    if session is not None:
+        for item in session:
+            origin = str(item.get("origin") or "session")
+            waiver = _as_waiver(item)
+            if origin == "policy" or waiver is None:
+                continue
+            active = bool(item.get("active", True))
+            applied = origin == "session" and active
+            note = None
+            if origin == "notebook":
+                note = NOT_APPLIED_NOTEBOOK
+            elif not active:
+                note = str(item.get("note") or "not active in the session")
+            out.append(RecordedWaiver(waiver, origin, applied, note, item.get("id")))
+        return out
+    for item in notebook:
+        waiver = _as_waiver(item) if isinstance(item, Mapping) else None
+        if waiver is not None:
+            out.append(RecordedWaiver(waiver, "notebook", False, NOT_APPLIED_NOTEBOOK))
+    for item in ledger:
+        waiver = _as_waiver(item)
+        if waiver is not None:
+            out.append(RecordedWaiver(waiver, "ledger", False, NOT_APPLIED_LEDGER))
+    return out
+
+
+def judge(
+    findings: Iterable[Finding],
+    policy: Policy,
+    today: dt.date,
+    extra: Iterable[Waiver] = (),
+    subjects: Mapping[str, Subject] | None = None,
+) -> Judged:
+    """Sort findings by the policy file's waivers, then the ``extra`` ones the report applies
+    (a live session's own); ``subjects`` tell what a finding is about (a frame column, a file),
+    for waivers scoped to one."""
+    more = list(extra)
     active: list[Finding] = []
     waived: list[tuple[Finding, Waiver]] = []
     disabled: list[Finding] = []
@@ -64,7 +126,10 @@ def judge(findings: Iterable[Finding], policy: Policy, today: dt.date) -> Judged
         if not policy.rule_enabled(finding.rule):
             disabled.append(finding)
             continue
-        waiver = policy.waiver_for(finding, today)
+        subject = (subjects or {}).get(finding.fingerprint)
+        waiver = policy.waiver_for(finding, today, subject)
+        if waiver is None:
+            waiver = next((w for w in more if w.matches(finding, today, subject)), None)
         if waiver is not None:
             waived.append((finding, waiver))
         else:
@@ -146,68 +211,64 @@ def family_outcomes(judged: Judged, policy: Policy) -> list[FamilyOutcome]:
     return out
 
 
+def _scope(waiver: Waiver) -> str:
+    if waiver.sha256 is not None or waiver.file is not None:
+        return "file"
+    if waiver.fingerprint is not None:
+        return "finding"
+    if waiver.frame is not None:
+        return "column"
+    if waiver.rule is not None:
+        return "family" if len(waiver.rule) == len("NBS-PII") else "rule"
+    return "notebook"
+
+
+def _waiver_entry(
+    waiver: Waiver, origin: str, matched: int, today: dt.date, **extra: Any
+) -> WaiverEntry:
+    return WaiverEntry(
+        target=waiver.describe(),
+        scope=_scope(waiver),
+        reason=waiver.reason,
+        by=_who(waiver),
+        expires=waiver.expires.isoformat() if waiver.expires else None,
+        expired=waiver.expired(today),
+        origin=origin,
+        matched=matched,
+        applied=not waiver.expired(today),
+        note=extra.get("note"),
+    )
+
+
 def waiver_entries(
     judged: Judged,
     policy: Policy,
-    session: Iterable[Mapping[str, Any]],
+    recorded: Iterable[RecordedWaiver],
     today: dt.date,
     model_hashes: Iterable[str | None] = (),
     model_paths: Iterable[str | None] = (),
 ) -> list[WaiverEntry]:
-    matched = Counter(id(w) for _, w in judged.waived)
-    out: list[WaiverEntry] = []
-    for waiver in policy.waivers:
-        target = waiver.rule or waiver.fingerprint or waiver.path or "-"
-        scope = "rule" if waiver.rule else "finding" if waiver.fingerprint else "path"
-        if waiver.path and (waiver.rule or waiver.fingerprint):
-            target += f" in {waiver.path}"
-        expired = waiver.expires is not None and today > waiver.expires
-        out.append(
-            WaiverEntry(
-                target=target,
-                scope=scope,
-                reason=waiver.reason,
-                by=_who(waiver),
-                expires=waiver.expires.isoformat() if waiver.expires else None,
-                expired=expired,
-                origin="policy",
-                matched=matched.get(id(waiver), 0),
-            )
-        )
+    """Every waiver with who, why, expiry and what it covered: findings it waived, or for a
+    file waiver the model files it admits."""
+    counts = Counter(id(w) for _, w in judged.waived)
     hashes = [h for h in model_hashes if h]
     paths = [p for p in model_paths if p]
-    for item in session:
-        kind = str(item.get("kind") or "")
-        target = str(item.get("target") or "")
-        if kind == "rule":
-            count = sum(
-                1 for f, w in judged.waived if w.rule == target and w.reason == item.get("reason")
+
+    def matched(waiver: Waiver) -> int:
+        if waiver.admits_file:
+            return sum(1 for h in hashes if waiver.admits(h, None, today)) + sum(
+                1 for p in paths if waiver.admits(None, p, today)
             )
-        elif kind == "sha256":
-            count = sum(1 for h in hashes if h.lower().removeprefix("sha256:") == target.lower())
-        elif kind == "path":
-            count = sum(1 for p in paths if Path(p).match(target) or p == target)
-        else:
-            count = 0
-        expires = item.get("expires")
-        expired = False
-        if isinstance(expires, str) and expires:
-            try:
-                expired = today > dt.date.fromisoformat(expires[:10])
-            except ValueError:
-                expired = False
-        out.append(
-            WaiverEntry(
-                target=target,
-                scope=kind or "-",
-                reason=str(item.get("reason") or ""),
-                by=str(item["by"]) if item.get("by") else None,
-                expires=str(expires) if expires else None,
-                expired=expired,
-                origin="session",
-                matched=count,
-            )
-        )
+        return counts.get(id(waiver), 0)
+
+    out = [_waiver_entry(w, "policy", matched(w), today) for w in policy.waivers]
+    for item in recorded:
+        note = item.note
+        if item.waiver.expired(today) and note is None:
+            note = "expired: no longer applies"
+        entry = _waiver_entry(item.waiver, item.origin, matched(item.waiver), today, note=note)
+        entry.applied = entry.applied and item.applied
+        out.append(entry)
     return out
 
 

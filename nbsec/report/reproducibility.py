@@ -209,7 +209,8 @@ def reproducibility_section(
                 )
             if count >= highest:
                 highest, previous = count, cell
-        for cell in code:
+        # a notebook saved with no execution count at all was cleared, not left half run
+        for cell in code if ran else []:
             if cell.execution_count is None:
                 issues.append(
                     ReproIssue("never run", cell_label(cell.index, cell.id), "no execution count")

@@ -46,6 +46,19 @@ def validate_openlineage(events: list[dict[str, Any]]) -> None:
         assert _normalise(Serde.to_dict(_rebuild(event))) == _normalise(event)
 
 
+class Markup(HTMLParser):
+    """The tags and the event-handler attributes of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.handlers: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.handlers += [name for name, _ in attrs if name.startswith("on")]
+
+
 class _Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -94,10 +107,11 @@ def validate_files(folder: Path, stem: str) -> dict[str, Any]:
 
     for name, digest in listed.items():
         assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
-    assert set(listed) == {
-        f"{stem}.nbsec.json",
-        f"{stem}.nbsec.sarif",
-        f"{stem}.nbsec.cdx.json",
-        f"{stem}.nbsec.openlineage.json",
+    assert set(listed) == {f"{stem}.nbsec.json", *(a["name"] for a in report["attachments"])}
+    media = {a["name"]: a["media_type"] for a in report["attachments"]}
+    assert media == {
+        f"{stem}.nbsec.sarif": "application/sarif+json",
+        f"{stem}.nbsec.cdx.json": "application/vnd.cyclonedx+json",
+        f"{stem}.nbsec.openlineage.json": "application/json",
     }
     return report

@@ -14,7 +14,7 @@ import pytest
 from nbsec.errors import UsageError
 from nbsec.lineage.records import Access, CellRecord, VariableInfo
 from nbsec.policy import Policy
-from nbsec.report.live_report import check_out_dir, report_session
+from nbsec.report.live_report import output_target, report_session
 from nbsec.report.live_session import LiveSession
 from tests.report.attachments import validate_files
 
@@ -115,7 +115,13 @@ def test_the_session_is_reported_beside_its_notebook(make_notebook: Callable[...
     assert frames[0]["columns"][0]["examples"] == ["a***@e***.org"]
     assert [f["status"] for f in report["findings"]] == ["waived"]
     waiver = report["policy"]["waivers"][0]
-    assert (waiver["origin"], waiver["target"], waiver["matched"]) == ("session", "NBS-PII", 1)
+    assert (waiver["origin"], waiver["scope"], waiver["matched"], waiver["applied"]) == (
+        "session",
+        "family",
+        1,
+        True,
+    )
+    assert waiver["target"].startswith("every NBS-PII finding")
     model = report["models"]["items"][0]
     assert (model["what"], model["verdict"], model["action"]) == (
         "model.joblib",
@@ -140,14 +146,28 @@ def test_a_session_without_a_notebook_is_reported_alone(tmp_path: Path) -> None:
     assert report["lineage"]["available"] and report["lineage"]["cells_recorded"] == 1
 
 
-def test_output_folder_must_be_a_folder(tmp_path: Path) -> None:
-    assert check_out_dir(None, tmp_path) is None
-    assert check_out_dir("reports", tmp_path) == tmp_path / "reports"
-    with pytest.raises(UsageError, match="give the folder"):
-        check_out_dir("report.ipynb", tmp_path)
+def test_report_target_is_a_folder_or_a_notebook_name(tmp_path: Path) -> None:
+    assert output_target(None, tmp_path) == (None, None)
+    assert output_target("reports", tmp_path) == (tmp_path / "reports", None)
+    assert output_target("out/governance.ipynb", tmp_path) == (tmp_path / "out", "governance")
     (tmp_path / "file").write_text("x")
-    with pytest.raises(UsageError, match="give the folder"):
-        check_out_dir("file", tmp_path)
+    with pytest.raises(UsageError, match="give a folder"):
+        output_target("file", tmp_path)
+
+
+def test_a_named_report_uses_that_name_for_every_file(tmp_path: Path) -> None:
+    folder, base = output_target("governance.ipynb", tmp_path)
+    written = report_session(_session(tmp_path, None), policy=Policy(), out_dir=folder, base=base)
+    assert written.files == [
+        "governance.ipynb", "governance.html", "governance.json", "governance.sarif",
+        "governance.cdx.json", "governance.openlineage.json",
+    ]  # fmt: skip
+    attachments = json.loads((tmp_path / "governance.json").read_text())["attachments"]
+    assert [a["name"] for a in attachments] == [
+        "governance.sarif",
+        "governance.cdx.json",
+        "governance.openlineage.json",
+    ]
 
 
 def test_a_session_survives_a_json_round_trip(tmp_path: Path) -> None:

@@ -52,29 +52,41 @@ def test_a_policy_waiver_is_reported_with_its_expiry(
     )
     assert main(["report", str(nb)]) == 0
     report = json.loads((nb.parent / "analysis.nbsec.json").read_text())
-    waivers = {w["target"]: w for w in report["policy"]["waivers"]}
-    assert waivers["NBS-SEC"]["matched"] >= 1 and not waivers["NBS-SEC"]["expired"]
-    assert waivers["NBS-PII"]["expired"] and waivers["NBS-PII"]["expires"] == "2001-01-01"
+    waivers = {w["reason"]: w for w in report["policy"]["waivers"]}
+    current, old = waivers["rotated token, kept for the demo"], waivers["old"]
+    assert current["matched"] >= 1 and not current["expired"] and current["applied"]
+    assert current["scope"] == "family" and current["origin"] == "policy"
+    assert old["expired"] and old["expires"] == "2001-01-01" and not old["applied"]
     assert "expired waiver(s) in the policy" in report["summary"]["gaps"]
     assert {f["status"] for f in report["findings"]} == {"waived"}
+
+
+def _nbsec_report(*args: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "nbsec", "report", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=False)
 
 
 def test_malformed_notebook_is_one_line_and_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "broken.ipynb"
     bad.write_text('{"cells": [{"cell_type": "code", "source": 1}], "nbformat": 4}')
-    done = subprocess.run(
-        [sys.executable, "-m", "nbsec", "report", str(bad)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-    )
+    done = _nbsec_report(bad)
     assert done.returncode == 2
-    assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith(f"nbsec: error: {bad}: malformed notebook")
-    assert not list(tmp_path.glob("*.nbsec.*"))
+    assert lines == [
+        f"nbsec: error: {bad}: malformed notebook: cell 1 has a malformed source; "
+        "the rest of it was reported"
+    ], done.stderr
+    # what could be read is reported, and the report says the file is malformed
+    report = validate_files(tmp_path, "broken")
+    assert any("malformed: cell 1" in item for item in report["limitations"])
+    # a file that is not a notebook at all: one line, nothing written
+    junk = tmp_path / "junk.ipynb"
+    junk.write_text('{"cells": [')
+    done = _nbsec_report(junk)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith(f"nbsec: error: {junk}: not a notebook: invalid JSON")
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("junk.nbsec.*"))
 
 
 @pytest.mark.slow

@@ -82,6 +82,7 @@ CASES: list[tuple[str, list[Any], set[tuple[str, str]]]] = [
         set(),
     ),
     ("markdown and empty cells", [("md", "# title"), _ran("print(1)", 1), ""], set()),
+    ("a notebook saved cleared (no cell ran)", ["import os", "x = os.sep"], set()),
 ]
 
 

@@ -24,7 +24,7 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _session(folder: Path, notebook_sources: list[str]) -> tuple[Path, str]:
+def _session(folder: Path, notebook_sources: list[str]) -> tuple[Path, str, int]:
     """A ledger as a kernel session writes it: cell 2 reads data.csv into a frame, cell 3 writes
     out.csv and loads a model; returns the ledger and its head (the anchor)."""
     data, out = folder / "data.csv", folder / "out.csv"
@@ -87,9 +87,9 @@ def _session(folder: Path, notebook_sources: list[str]) -> tuple[Path, str]:
     for record in records:
         writer.append("cell", record.to_dict())
     writer.append("governance", {"owner": "risk-analytics"})
-    head = writer.head
+    head, lines = writer.head, writer.lines
     writer.close()
-    return folder / ".nbsec" / "ledger" / "s1.jsonl", head
+    return folder / ".nbsec" / "ledger" / "s1.jsonl", head, lines
 
 
 @pytest.fixture(params=["v2", "v1"])
@@ -98,7 +98,7 @@ def session_notebook(
 ) -> Path:
     """v2: ``metadata.nbsec.ledger = {path, head, ...}``; v1: ``ledger`` and ``ledger_head``."""
     sources = ["import pandas as pd", "df = pd.read_csv('data.csv')", "df.to_csv('out.csv')"]
-    ledger, head = _session(tmp_path, sources)
+    ledger, head, lines = _session(tmp_path, sources)
     shown = {"findings": [{"rule": "NBS-PII-001", "title": "PII in a frame", "severity": "medium",
              "confidence": "high", "message": "frame 'df' column 'a' holds EMAIL_ADDRESS",
              "remediation": "-", "location": {"cell_id": "c1"}, "evidence": "j***@e***.com",
@@ -112,7 +112,7 @@ def session_notebook(
     relative = str(ledger.relative_to(tmp_path))
     saved: dict[str, object] = {"governance": {"purpose": "churn triage"}}
     if request.param == "v2":
-        saved["ledger"] = {"path": relative, "session_id": "s1", "lines": 6, "head": head}
+        saved["ledger"] = {"path": relative, "session_id": "s1", "lines": lines, "head": head}
     else:
         saved.update({"ledger": relative, "ledger_head": head})
     return make_notebook(cells, name="nb.ipynb", nbsec=saved)
@@ -152,7 +152,8 @@ def test_a_changed_input_and_an_edited_ledger_are_reported(session_notebook: Pat
     data = {i["uri"]: i for i in report["data"]["items"]}
     assert data["data.csv"]["current"] == "changed"
     assert report["identity"]["ledger"]["intact"] is False
-    assert report["identity"]["ledger"]["problem"].startswith("line 4")
+    # the line that was edited, exactly
+    assert report["identity"]["ledger"]["problem"].startswith("line 3: this line was changed")
     assert "ledger integrity check failed" in report["summary"]["gaps"]
 
 
@@ -167,8 +168,9 @@ def test_a_ledger_rewritten_with_a_new_chain_misses_the_anchor(session_notebook:
         writer.append(entry["kind"], entry["data"])
     writer.close()
     report = generate(session_notebook).model.to_dict()
-    assert report["identity"]["ledger"]["intact"] is True
     assert report["identity"]["ledger"]["anchor_found"] is False
+    if report["identity"]["ledger"]["intact"] is False:  # v2 anchors name the line they saw
+        assert "records were removed" in report["identity"]["ledger"]["problem"]
     assert any(
         "anchored in metadata.nbsec is not in the ledger" in x for x in report["limitations"]
     )
@@ -195,3 +197,22 @@ def test_outside_a_repository_there_is_no_git_section(make_notebook: Callable[..
     report = generate(notebook).model
     assert report.identity.git is None
     assert json.loads(json.dumps(report.to_dict()))["identity"]["git"] is None
+
+
+def test_waivers_saved_in_a_notebook_are_listed_not_applied(
+    make_notebook: Callable[..., Path], tmp_path: Path
+) -> None:
+    secret = "ghp_" + "R8s2kLq9ZtX4vB7nM1cP6wY3hJ5dF0gA2eQx"
+    saved = [{"scope": {"kind": "rule", "rule": "NBS-SEC"}, "reason": "trust me",
+              "at": "2026-01-01T00:00:00+00:00", "origin": "session"}]  # fmt: skip
+    notebook = make_notebook([f"token = '{secret}'"], nbsec={"waivers": saved})
+    report = generate(notebook).model.to_dict()
+    assert {f["status"] for f in report["findings"]} == {"active"}
+    assert report["summary"]["outcome"] == "fail"
+    (waiver,) = report["policy"]["waivers"]
+    assert (waiver["origin"], waiver["applied"], waiver["reason"]) == (
+        "notebook",
+        False,
+        "trust me",
+    )
+    assert "put it in the policy file" in waiver["note"]

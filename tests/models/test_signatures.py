@@ -178,7 +178,7 @@ def test_key_signature_verified_names_the_key(tmp_path: Path, pki: dict[str, Any
     [
         ("tampered", "NBS-MDL-008", Severity.HIGH, "invalid", "suspicious"),
         ("other key", "NBS-MDL-009", Severity.MEDIUM, "untrusted", "suspicious"),
-        ("no keys in policy", "NBS-MDL-009", Severity.MEDIUM, "untrusted", "suspicious"),
+        ("no keys in policy", "NBS-MDL-009", Severity.INFO, "untrusted", "safe"),
         ("garbage signature", "NBS-MDL-008", Severity.HIGH, "invalid", "suspicious"),
         ("other key, required", "NBS-MDL-009", Severity.HIGH, "untrusted", "suspicious"),
     ],

@@ -17,6 +17,7 @@ Every hit is ``text[hit.start:hit.end]`` of the text given, so redaction can mas
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections.abc import Iterable
@@ -25,7 +26,6 @@ from nbsec.pii import entity_patterns as ep
 from nbsec.pii import lexicons
 from nbsec.pii import recognizers as rz
 from nbsec.pii.results import TextHit
-from nbsec.pii.text_matcher import _Spans
 from nbsec.policy import Policy
 
 _CORE = frozenset(
@@ -86,11 +86,10 @@ def scan_text(text: str, *, policy: Policy | None = None) -> list[TextHit]:
         kept.append((has_context, m))
     # the better claim wins a span: context, then a passed checksum, then format and score
     kept.sort(key=lambda c: (-c[0], -(c[1].validated is True), -c[1].strong, -c[1].score))
-    taken = _Spans()  # sorted, so a claim is a binary search, not a pass over every hit
+    taken = _Spans()
     for has_context, m in kept:
-        if taken.overlaps(m.start, m.end):
+        if not taken.claim(m.start, m.end):
             continue
-        taken.add(m.start, m.end)
         spec = ep.SPECS.get(m.entity)
         base = spec.base_score if spec else 0.85
         score = min(1.0, base + (0.1 if has_context else 0.0))
@@ -99,13 +98,32 @@ def scan_text(text: str, *, policy: Policy | None = None) -> list[TextHit]:
     if allowed("PERSON"):
         taken = _Spans()
         for hit in out:
-            taken.add(hit.start, hit.end)
+            taken.claim(hit.start, hit.end)
         for start, end, score in _names(text, pii.spacy_model):
-            if score >= pii.min_score and not taken.overlaps(start, end):
+            if score >= pii.min_score and taken.claim(start, end):
                 out.append(TextHit("PERSON", start, end, score))
-                taken.add(start, end)
     out.sort(key=lambda h: h.start)
     return out
+
+
+class _Spans:
+    """Non-overlapping spans, sorted, so a claim costs a binary search (an output of many
+    thousand values stays linear-logarithmic)."""
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def claim(self, start: int, end: int) -> bool:
+        """Take ``[start, end)`` unless it overlaps a span already taken."""
+        i = bisect.bisect_right(self._starts, start)
+        if i > 0 and self._ends[i - 1] > start:
+            return False
+        if i < len(self._starts) and self._starts[i] < end:
+            return False
+        self._starts.insert(i, start)
+        self._ends.insert(i, end)
+        return True
 
 
 def _yaml_files(policy: Policy) -> tuple[str, ...]:

@@ -35,8 +35,37 @@ _CANDIDATE = re.compile(
 )
 # numbers in ordinary logs and metrics (``loss=0.123456``, ``1e-05``, ``12.5%``) are not PII
 _METRIC = re.compile(r"\b\d+\.\d+(?:e-?\d+)?%?|\b\d+e-?\d+\b")
+# IP addresses look like metrics to _METRIC (``203.0.113.7`` holds ``203.0``)
+_ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){3,7}\b")
 # entity types too common in ordinary output (timestamps, links, ids) to be worth a finding
 IGNORED_ENTITIES = frozenset({"DATE_TIME", "URL", "UUID", "NRP", "MAC_ADDRESS"})
+
+
+# lines where tools print the addresses of machines: wget and curl, servers starting up
+_MACHINE_LINE = re.compile(
+    r"\W*(?:Resolving|Connecting to|Connected to|Running on|Listening on|Serving|Trying)\b",
+    re.IGNORECASE,
+)
+
+
+def _a_persons_address(text: str, start: int, end: int) -> bool:
+    """An IP address in output text is personal data when it could be someone's: a public
+    address that is not the host of a URL (``http://203.0.113.7:8888``, ``user@host``) nor on a
+    line where a tool names the machine it talks to (``Resolving pypi.org... 151.101.0.223``).
+    Loopback, private, link-local and reserved addresses are a machine's own."""
+    import ipaddress
+
+    token = text[start:end].split("%", 1)[0]
+    try:
+        address = ipaddress.ip_address(token)
+    except ValueError:
+        return True  # the engine's reading stands
+    if not address.is_global:
+        return False
+    if text[max(0, start - 3) : start] == "://" or text[start - 1 : start] == "@":
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    return not _MACHINE_LINE.match(text, line_start)
 
 
 class _TextHit(Protocol):
@@ -157,13 +186,23 @@ def text_issues(text: str, policy: Policy, engine: _PiiEngine) -> list[Issue]:
 def _line_issues(text: str, policy: Policy, engine: _PiiEngine) -> list[Issue]:
     # blank the lines with no candidate (keeping offsets, so hits map back to lines)
     lines = text.split("\n")
-    wanted = [bool(_CANDIDATE.search(_METRIC.sub(" ", line))) for line in lines]
-    if not any(wanted):
+    found = [
+        bool(_CANDIDATE.search(_METRIC.sub(" ", line)) or _ADDRESS.search(line)) for line in lines
+    ]
+    if not any(found):
         return []
+    # the line before a candidate stays too: it may name the value (``description: card``
+    # above ``value: 4539...`` in a widget's state, a key above its value in JSON)
+    wanted = [f or (i + 1 < len(found) and found[i + 1]) for i, f in enumerate(found)]
     probe = "\n".join(
         line if keep else " " * len(line) for line, keep in zip(lines, wanted, strict=True)
     )
-    hits = [h for h in engine.scan_text(probe) if _wanted(str(h.type), float(h.score), policy)]
+    hits = [
+        h
+        for h in engine.scan_text(probe)
+        if _wanted(str(h.type), float(h.score), policy)
+        and (h.type != "IP_ADDRESS" or _a_persons_address(text, h.start, h.end))
+    ]
     if not hits:
         return []
     line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]

@@ -105,6 +105,11 @@ def scan(tmp_path: Path, *cells: object, **kwargs: object) -> list[Finding]:
             id="email-beside-a-url-password-still-personal-data",
         ),
         pytest.param(
+            [nb.code("print(visit)", nb.stream("visit 17\nclient_ip: 81.2.69.142\n"))],
+            [("NBS-PII-003", 0, 2, 0)],
+            id="a-visitors-address-in-a-stream",
+        ),
+        pytest.param(
             [nb.code("%%time\nimport pickle\nobj = pickle.load(f)")],
             [("NBS-PKL-001", 0, 3, None)],
             id="cell-magic-line-numbers",
@@ -122,6 +127,27 @@ def test_secret_in_metadata(tmp_path: Path) -> None:
     }
     findings = scan(tmp_path, nb.code("x = 1"), metadata=meta)
     assert where(findings) == [("NBS-SEC-002", None, None, None)]
+
+
+def test_a_value_named_on_the_line_above(tmp_path: Path) -> None:
+    """Widget state keeps a field's label and its value as two strings: the label names it."""
+    state = {
+        "state": {
+            "9f1c": {
+                "model_name": "TextModel",
+                "state": {"description": "card_number", "value": "4539148803436467"},
+            }
+        },
+        "version_major": 2,
+        "version_minor": 0,
+    }
+    findings = scan(
+        tmp_path,
+        nb.code("x = 1"),
+        metadata={"widgets": {"application/vnd.jupyter.widget-state+json": state}},
+    )
+    assert where(findings) == [("NBS-PII-004", None, None, None)]
+    assert "CREDIT_CARD" in findings[0].message
 
 
 def test_pii_table_output_per_column(tmp_path: Path) -> None:
@@ -184,6 +210,21 @@ def test_pii_text_output_per_line(tmp_path: Path) -> None:
                 nb.stream("count 200\nmean 41.5\n"),
             ),
             id="aggregates",
+        ),
+        pytest.param(
+            nb.code(
+                "!wget https://example.org/data.csv\napp.run()",
+                nb.stream(
+                    "Resolving pypi.org (pypi.org)... 151.101.0.223\n"
+                    "Connecting to pypi.org|151.101.0.223|:443... connected.\n"
+                    " * Running on http://127.0.0.1:5000\n"
+                    "Dask dashboard: http://10.0.0.5:8787/status\n"
+                    "INFO 2024-01-02 12:30:45 worker 172.17.0.2 started\n"
+                    "eth0 fe80::1ff:fe23:4567:890a%eth0\n"
+                    "fetched http://93.184.216.34/index.html\n"
+                ),
+            ),
+            id="machine-addresses",
         ),
     ],
 )

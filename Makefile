@@ -25,7 +25,7 @@ LABEXT_BUILT := nbsec/labextension/package.json
 
 .PHONY: install test test-long lint pytest jest demo lab bench clean
 
-install: $(STAMP) $(LABEXT_BUILT) chromium
+install: $(STAMP) $(LABEXT_BUILT) chromium java
 
 $(STAMP): pyproject.toml labextension/package.json labextension/yarn.lock
 	@command -v uv >/dev/null || $(PYTHON) -m pip install --quiet uv
@@ -49,6 +49,15 @@ chromium:
 		echo "installing Debian's chromium for the browser tests"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# a Java runtime for the local SparkSession of the Spark tests and benchmark
+.PHONY: java
+java:
+	@if ! command -v java >/dev/null && [ -z "$${JAVA_HOME:-}" ]; then \
+		echo "installing Debian's openjdk-17-jre-headless for the Spark tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
 	fi
 
 lint: install

@@ -25,12 +25,14 @@ where there is no forkserver (Windows) they are spawned.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
 import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
+import types
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -227,10 +229,31 @@ def run_batch(
                 settle(_outcome(index, labels[index], _call(work, items[index], labels[index])))
         else:
             context = _context([*preload, getattr(work, "__module__", "")])
-            _run_in_pool(items, todo, work, labels, workers, settle, context)
+            with _startable_main():
+                _run_in_pool(items, todo, work, labels, workers, settle, context)
     finally:
         bar.close()
     return [outcomes[i] for i in range(len(items))]
+
+
+@contextlib.contextmanager
+def _startable_main() -> Iterator[None]:
+    """Let worker processes start from inside IPython: its ``__main__`` is the user's namespace
+    module, without the ``__spec__`` that starting a forkserver or a spawned worker reads. For the
+    pool's lifetime ``__main__`` is a bare module then (the workers need nbsec, not the user's
+    namespace); a ``__main__`` that has ``__spec__`` is left alone."""
+    main = sys.modules.get("__main__")
+    if main is None or hasattr(main, "__spec__"):
+        yield
+        return
+    bare = types.ModuleType("__main__")
+    bare.__spec__ = None
+    sys.modules["__main__"] = bare
+    try:
+        yield
+    finally:
+        if sys.modules.get("__main__") is bare:
+            sys.modules["__main__"] = main
 
 
 def _context(preload: Sequence[str]) -> multiprocessing.context.BaseContext:

@@ -1,24 +1,30 @@
 """``nbsec scan PATH...``: static scan of notebooks (no kernel, nothing executed).
 
 Directories are searched recursively for ``*.ipynb`` (``.ipynb_checkpoints`` and hidden
-directories are skipped). A notebook that cannot be read is reported as a one-line error naming
-the file and the run goes on with the others; the exit code is then 2. Nothing scanned is written
-anywhere: only findings (masked evidence, hashed secrets) leave the process.
+directories are skipped). Notebooks are scanned by the shared batch runner: ``--jobs N`` worker
+processes (default: the number of CPUs), a progress bar on a terminal. A notebook that cannot be
+read is reported as a one-line error naming the file and the run goes on with the others; the exit
+code is then 2. Results of notebooks scanned before, unchanged, under the same nbsec and policy,
+come from the results cache (:mod:`nbsec.commands.results_cache`; ``--no-cache`` to skip it).
+Nothing scanned is written anywhere: only findings (masked evidence, hashed secrets) leave the
+process, and only they are cached.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from nbsec.commands.findings_output import add_output_arguments
 from nbsec.findings import cell_label, output_label
 
 if TYPE_CHECKING:
     from nbsec.commands.findings_output import RunResult, Triage
+    from nbsec.policy import Policy
 
 NAME = "scan"
 HELP = "static scan of notebooks: secrets, PII in outputs, unsafe loads, model sources, risky code"
@@ -26,7 +32,12 @@ _SKIP_DIRS = frozenset({".ipynb_checkpoints", "node_modules", "__pycache__", ".g
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from nbsec.commands.batch_runner import add_jobs_argument
+    from nbsec.commands.results_cache import add_cache_arguments
+
     parser.add_argument("paths", nargs="+", metavar="PATH", help="notebooks or directories")
+    add_jobs_argument(parser)
+    add_cache_arguments(parser)
     add_output_arguments(parser)
 
 
@@ -42,40 +53,66 @@ def iter_notebooks(path: Path) -> Iterator[Path]:
                 yield Path(root) / name
 
 
-def run(args: argparse.Namespace) -> int:
-    from nbsec.commands import one_line_error, policy_for
-    from nbsec.commands.findings_output import RunResult, finish
-    from nbsec.errors import InputError
-    from nbsec.source.output_pii import pii_engine
+def scan_one(notebook: Path, *, policy: Policy) -> dict[str, list[Any]]:
+    """The findings of one notebook and the problems of its malformed parts, as plain data (it
+    crosses process boundaries and is cached)."""
     from nbsec.source.scanner import scan_notebook_file
+
+    scan = scan_notebook_file(notebook, policy=policy)
+    return {
+        "findings": [f.to_dict() for f in scan.findings],
+        "problems": [str(p) for p in scan.problems],
+    }
+
+
+def _decode(data: Any, path: Path) -> dict[str, list[Any]]:
+    if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
+        raise ValueError("cached scan result is not a notebook's findings")
+    return {
+        "findings": [dict(item) for item in data["findings"]],
+        "problems": [str(p) for p in data.get("problems", [])],
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from nbsec.commands import policy_for
+    from nbsec.commands.findings_output import RunResult, finish
+    from nbsec.commands.results_cache import run_cached
+    from nbsec.findings import Finding
+    from nbsec.source.output_pii import pii_engine
 
     policy = policy_for(args, args.paths[0])
     result = RunResult()
+    notebooks: list[Path] = []
     for arg in args.paths:
         root = Path(arg)
         if not root.exists():
             result.errors.append(f"{arg}: no such file or directory")
             continue
-        for notebook in iter_notebooks(root):
-            result.scanned += 1
-            try:
-                scan = scan_notebook_file(notebook, policy=policy)
-            except InputError as exc:
-                result.errors.append(str(exc))
-                continue
-            except Exception as exc:  # one notebook never stops the run
-                result.errors.append(f"{notebook}: {one_line_error(exc)}")
-                continue
-            result.findings.extend(scan.findings)
-            if scan.problems:
-                more = f" (and {len(scan.problems) - 1} more)" if len(scan.problems) > 1 else ""
-                result.errors.append(
-                    f"{notebook}: malformed notebook: {scan.problems[0]}{more}; "
-                    "the rest of it was scanned"
-                )
+        notebooks.extend(iter_notebooks(root))
+    outcomes, stats, note = run_cached(
+        args, NAME, policy, notebooks, functools.partial(scan_one, policy=policy), dict, _decode
+    )
+    for notebook, outcome in zip(notebooks, outcomes, strict=True):
+        result.scanned += 1
+        if outcome.error is not None:
+            result.errors.append(outcome.error)
+            continue
+        scan = outcome.value or {}
+        result.findings.extend(Finding.from_dict(f) for f in scan.get("findings", []))
+        problems = scan.get("problems", [])
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            result.errors.append(
+                f"{notebook}: malformed notebook: {problems[0]}{more}; the rest of it was scanned"
+            )
+    if note:
+        result.text_preamble.append(note)
     if pii_engine() is None:
         result.text_preamble.append("nbsec: note: PII engine not installed; outputs not checked")
     result.json_payload["pii_checked"] = pii_engine() is not None
+    if stats is not None:
+        result.json_payload["cache"] = stats
     return finish(result, args, policy, text_renderer=render_text)
 
 

@@ -37,7 +37,7 @@ def scan(context: FrontEndContext, argv: list[str]) -> RowsView:
         if name not in ns:
             raise ValueError(f"no variable named {name!r}")
         if not is_frame(ns[name]):
-            raise ValueError(f"{name!r} is not a pandas or polars DataFrame")
+            raise ValueError(f"{name!r} is not a pandas, polars, Spark or Dask DataFrame")
         news += frames.scan(name, ns[name], inline=False)
         summary = context.state.frames[name]
         for column, info in summary["pii_columns"].items():

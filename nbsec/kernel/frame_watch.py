@@ -9,6 +9,10 @@ what it found so far; the rest goes on in a background thread, and what it finds
 later cell under the cell that made the frame. ``%nbsec scan NAME`` and the panel's Full scan run a
 complete, cancellable pass with progress. DataFrame subclasses count as frames; the index and
 column names are scanned too. Nothing is shown when nothing is found.
+
+Spark, pandas-on-Spark and Dask frames (:mod:`nbsec.kernel.engine_frames`) stay out of that queue:
+noticing one runs nothing (no row count, no job), and its sampled scan runs inside its engine in
+the background; its findings are shown after a later cell.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from nbsec.findings import Finding, Location
+from nbsec.kernel.engine_frames import EngineFullScan, EngineScans, engine_kind, engine_signature
 
 if TYPE_CHECKING:
     from nbsec.kernel.context import KernelContext
@@ -28,7 +33,8 @@ _FRAME_CLASSES: dict[type, bool] = {}
 
 
 def is_frame(value: Any) -> bool:
-    """A pandas or polars DataFrame or a subclass of one (decided once per class)."""
+    """A pandas or polars DataFrame or a subclass of one (decided once per class), or a Spark,
+    pandas-on-Spark or Dask frame."""
     cls = type(value)
     known = _FRAME_CLASSES.get(cls)
     if known is None:
@@ -36,11 +42,15 @@ def is_frame(value: Any) -> bool:
             (c.__module__.split(".")[0], c.__name__) in _FRAME_TYPES for c in cls.__mro__[:8]
         )
         _FRAME_CLASSES[cls] = known
-    return known
+    return known or engine_kind(value) is not None
 
 
 def frame_signature(value: Any) -> tuple[Any, ...]:
-    """Identity, shape, column names and dtypes: cheap, and changes on most edits."""
+    """Identity, shape, column names and dtypes: cheap, and changes on most edits (for Spark and
+    Dask frames: no row count, which would run a job)."""
+    kind = engine_kind(value)
+    if kind is not None:
+        return engine_signature(value, kind)
     from nbsec.pii.frame_queue import fingerprint
 
     return fingerprint(value)
@@ -55,6 +65,7 @@ class FrameWatch:
         self._cells: dict[str, dict[str, Any] | None] = {}  # frame name -> the cell that made it
         self._queue: FrameScanQueue | None = None
         self._frames: dict[str, Any] = {}
+        self._engine_scans = EngineScans()  # Spark / Dask frames scanned in the background
         # frame name -> finding fingerprint -> the severity rank shown inline
         self._shown: dict[str, dict[str, int]] = {}
         context.services.frames = self
@@ -108,9 +119,12 @@ class FrameWatch:
 
         start = time.perf_counter()
         frames = self._user_frames()
+        engine = {name for name, value in frames.items() if engine_kind(value) is not None}
+        news: list[Finding] = self._engine_results(frames)
         for gone in set(self._seen) - set(frames):
             del self._seen[gone]
             self._cells.pop(gone, None)
+            self._engine_scans.forget(gone)
             self._shown.pop(gone, None)  # a frame made again under this name is news again
             self._ctx.state.drop_frame(gone)
         changed = [
@@ -125,18 +139,21 @@ class FrameWatch:
                 else:
                     self._cells.setdefault(name, None)
                 self._seen[name] = frame_signature(frames[name])
+                if name in engine:
+                    self.scan(name, frames[name], inline=True)  # starts it in the background
             ref = CellRef(
                 cell_id=(cell or {}).get("cell_id"),
                 execution_count=(cell or {}).get("execution_count"),
             )
-            queue.observe(frames, ref)
+            plain = {name: value for name, value in frames.items() if name not in engine}
+            queue.observe(plain, ref)
         else:
-            queue.observe(frames, CellRef())
-        self._frames = frames
+            plain = {name: value for name, value in frames.items() if name not in engine}
+            queue.observe(plain, CellRef())
+        self._frames = plain
         budget = self._ctx.policy.effective_policy().pii.inline_budget_ms / 1000.0
         remaining = budget - (time.perf_counter() - start)
         passes = queue.run(remaining) if queue.pending() else queue.finished()
-        news: list[Finding] = []
         partial: list[str] = []
         for done in passes:
             frame = frames.get(done.name)
@@ -199,7 +216,23 @@ class FrameWatch:
         }
         return {*record.defines, *record.mutated}, cell
 
+    def _engine_results(self, frames: dict[str, Any]) -> list[Finding]:
+        """Record the Spark / Dask scans that finished since the last cell; returns their
+        findings to show. A failed scan is one line, once; the frame is tried again on change."""
+        news: list[Finding] = []
+        for name, frame, job in self._engine_scans.finished():
+            if frames.get(name) is not frame:
+                continue  # the variable was rebound meanwhile: its new value has its own scan
+            if job.scan is None:
+                if job.error != "cancelled":
+                    print(f"nbsec: PII scan of {job.kind.name} frame {name!r} failed: {job.error}")
+                continue
+            elapsed = (job.finished or job.started) - job.started
+            news += self._unshown(name, self._record(name, frame, job.scan, elapsed))
+        return news
+
     def close(self) -> None:
+        self._engine_scans.close()
         if self._queue is not None:
             self._queue.close()
         if self._ctx.services.frames is self:
@@ -210,19 +243,42 @@ class FrameWatch:
         self, name: str, frame: Any, *, inline: bool, cell_id: str | None = None
     ) -> list[Finding]:
         """Scan one frame and record its summary and findings in the session; returns the
-        findings to show (new or changed, not waived)."""
+        findings to show (new or changed, not waived). A Spark or Dask frame seen inline gets a
+        sampled scan in the background (its findings come after a later cell); a full pass of
+        one waits for its engine."""
         from nbsec.pii import scan_dataframe
 
         policy = self._ctx.policy.effective_policy()
+        kind = engine_kind(frame)
+        if kind is not None:
+            signature = engine_signature(frame, kind)
+            if inline:
+                if not self._engine_scans.running(name, signature):
+                    self._engine_scans.start(name, frame, kind, signature, policy)
+                self._seen[name] = signature
+                return []
+            job = EngineFullScan(name, frame, kind, policy, self._record)
+            try:
+                job.run()
+            except KeyboardInterrupt:
+                job.cancel()
+                raise
+            return job.findings
         sample = min(policy.pii.sample, INLINE_SAMPLE_ROWS) if inline else None
         started = time.perf_counter()
         scan = scan_dataframe(frame, sample=sample, exhaustive=not inline, policy=policy)
         return self._record(name, frame, scan, time.perf_counter() - started)
 
-    def full_scan(self, name: str, frame: Any) -> _FullScan:
+    def full_scan(self, name: str, frame: Any) -> _FullScan | EngineFullScan:
         """A complete pass over ``frame`` as a resumable, cancellable job with progress; its
-        findings and the frame's summary go to the session when it finishes."""
+        findings and the frame's summary go to the session when it finishes (Spark and Dask
+        frames: waits on the engine between the kernel's other messages)."""
         from nbsec.pii.scan_job import ScanJob as EngineJob
+
+        kind = engine_kind(frame)
+        if kind is not None:
+            policy = self._ctx.policy.effective_policy()
+            return EngineFullScan(name, frame, kind, policy, self._record)
 
         job = EngineJob(frame, exhaustive=True, policy=self._ctx.policy.effective_policy())
         return _FullScan(self, name, frame, job)

@@ -31,7 +31,9 @@ from nbsec.lineage import audit_hook
 @dataclass(frozen=True)
 class WrapSpec:
     """Wrap ``module.attribute`` (``attribute`` may be ``Class.method``). ``direction`` is
-    ``read`` / ``write`` (a path or URL argument at position ``arg`` or keyword ``keyword``),
+    ``read`` / ``write`` (a path or URL argument at position ``arg`` or keyword ``keyword``;
+    with ``every``, all positional arguments from ``arg`` on, as in ``parquet(*paths)``),
+    ``table-read`` / ``table-write`` (a Spark table name, recorded as ``spark-table:<name>``),
     ``http`` (a request object with ``.url`` and ``.method``) or ``hub`` (a hub download:
     ``repo_id`` and ``filename`` in, local path out)."""
 
@@ -40,6 +42,7 @@ class WrapSpec:
     direction: str
     arg: int = 0
     keyword: str = ""
+    every: bool = False
 
 
 def _family(module: str, direction: str, names: Sequence[str], arg: int, kw: str) -> list[WrapSpec]:
@@ -72,6 +75,34 @@ WRAPS: tuple[WrapSpec, ...] = (
     WrapSpec("huggingface_hub._snapshot_download", "snapshot_download", "hub", 0, "repo_id"),
     WrapSpec("torch", "load", "read", 0, "f"),
     WrapSpec("torch", "save", "write", 1, "f"),
+    # Spark: what a read or write names (paths, globs, directories, tables), classic and Connect
+    *(spec for module in ("pyspark.sql.readwriter", "pyspark.sql.connect.readwriter")
+      for spec in (
+        WrapSpec(module, "DataFrameReader.parquet", "read", 1, "", every=True),
+        *_family(module, "read", ("DataFrameReader.csv", "DataFrameReader.json",
+                 "DataFrameReader.orc", "DataFrameReader.load"), 1, "path"),
+        WrapSpec(module, "DataFrameReader.text", "read", 1, "paths"),
+        WrapSpec(module, "DataFrameReader.table", "table-read", 1, "tableName"),
+        *_family(module, "write", ("DataFrameWriter.parquet", "DataFrameWriter.csv",
+                 "DataFrameWriter.json", "DataFrameWriter.orc", "DataFrameWriter.text",
+                 "DataFrameWriter.save"), 1, "path"),
+        WrapSpec(module, "DataFrameWriter.saveAsTable", "table-write", 1, "name"),
+        WrapSpec(module, "DataFrameWriter.insertInto", "table-write", 1, "tableName"),
+      )),
+    WrapSpec("pyspark.sql.session", "SparkSession.table", "table-read", 1, "tableName"),
+    # Dask: the paths and globs a read or write names (the workers do the I/O)
+    WrapSpec("dask.dataframe", "read_parquet", "read", 0, "path"),
+    WrapSpec("dask.dataframe", "read_csv", "read", 0, "urlpath"),
+    WrapSpec("dask.dataframe", "read_table", "read", 0, "urlpath"),
+    WrapSpec("dask.dataframe", "read_fwf", "read", 0, "urlpath"),
+    WrapSpec("dask.dataframe", "read_json", "read", 0, "url_path"),
+    WrapSpec("dask.dataframe", "read_orc", "read", 0, "path"),
+    WrapSpec("dask.dataframe", "to_parquet", "write", 1, "path"),
+    WrapSpec("dask.dataframe", "to_csv", "write", 1, "filename"),
+    WrapSpec("dask.dataframe", "to_json", "write", 1, "url_path"),
+    WrapSpec("dask.dataframe", "DataFrame.to_parquet", "write", 1, "path"),
+    WrapSpec("dask.dataframe", "DataFrame.to_csv", "write", 1, "filename"),
+    WrapSpec("dask.dataframe", "DataFrame.to_json", "write", 1, "filename"),
 )  # fmt: skip
 
 _TARGETS = frozenset(spec.module for spec in WRAPS)
@@ -85,6 +116,8 @@ class _Patched:
     original: Any
     wrapper: Any
     top_package: str
+    # the method was inherited: the wrapper shadows it on ``owner`` and is deleted to undo
+    inherited: bool = False
 
 
 _lock = threading.RLock()
@@ -125,7 +158,10 @@ def uninstall() -> None:
         _finder = None
         for patch in reversed(_patched):
             if patch.owner.__dict__.get(patch.name) is patch.wrapper:
-                setattr(patch.owner, patch.name, patch.original)
+                if patch.inherited:
+                    delattr(patch.owner, patch.name)
+                else:
+                    setattr(patch.owner, patch.name, patch.original)
             _restore_reexports(patch)
         _patched.clear()
 
@@ -154,14 +190,23 @@ def _wrap_module(module: ModuleType) -> None:
         try:
             for part in path:
                 owner = getattr(owner, part)
-            original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
-        except (AttributeError, KeyError):
+            # a class's method as defined, also when a base class defines it (dask's
+            # ``DataFrame.to_csv`` lives on ``FrameBase``): the wrapper then covers this class
+            original = (
+                inspect.getattr_static(owner, name)
+                if isinstance(owner, type)
+                else getattr(owner, name)
+            )
+        except AttributeError:
             continue  # this version of the library does not have it
         if not callable(original) or getattr(original, "__nbsec_original__", None) is not None:
             continue
+        inherited = isinstance(owner, type) and name not in owner.__dict__
         wrapper = _make_wrapper(original, spec)
         setattr(owner, name, wrapper)
-        _patched.append(_Patched(owner, name, original, wrapper, spec.module.split(".")[0]))
+        _patched.append(
+            _Patched(owner, name, original, wrapper, spec.module.split(".")[0], inherited)
+        )
 
 
 def _make_wrapper(original: Callable[..., Any], spec: WrapSpec) -> Callable[..., Any]:
@@ -198,6 +243,8 @@ def _sink() -> audit_hook.AuditSink | None:
 def _argument(spec: WrapSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     if spec.keyword and spec.keyword in kwargs:
         return kwargs[spec.keyword]
+    if spec.every:
+        return list(args[spec.arg :])
     return args[spec.arg] if len(args) > spec.arg else None
 
 
@@ -214,6 +261,8 @@ def _before(
                 sink.on_url(url, method not in ("GET", "HEAD", "OPTIONS"), via)
         elif spec.direction in ("read", "write"):
             _record_target(sink, target, spec.direction == "write", via)
+        elif spec.direction in ("table-read", "table-write") and isinstance(target, str) and target:
+            sink.on_url(f"spark-table:{target}", spec.direction == "table-write", via)
     except Exception as exc:  # recording must never break the wrapped call
         audit_hook.note_internal_error(exc)
 
@@ -231,7 +280,49 @@ def _record_target(sink: audit_hook.AuditSink, target: Any, write: bool, via: st
     if "://" in text:
         sink.on_url(text, write, via)
     elif text:
-        sink.on_file(os.path.abspath(os.path.expanduser(text)), write, via)
+        path = os.path.abspath(os.path.expanduser(text))
+        sink.on_file(path, write, via)
+        if not write:
+            for member in _dataset_files(path):
+                sink.on_file(member, write, via)
+
+
+DATASET_MAX_FILES = 64
+DATASET_MAX_BYTES = 1 << 30
+_GLOB_CHARS = frozenset("*?[")
+
+
+def _dataset_files(path: str) -> list[str]:
+    """The files behind a directory or glob a read names (a partitioned dataset), so each is
+    hashed as a read file; none past :data:`DATASET_MAX_FILES` files or
+    :data:`DATASET_MAX_BYTES` in all (then only the named path is recorded, without a hash)."""
+    import glob
+
+    if any(c in path for c in _GLOB_CHARS):
+        candidates = sorted(glob.glob(path, recursive=True))
+    elif os.path.isdir(path):
+        candidates = []
+        for root, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+            candidates += [
+                os.path.join(root, f) for f in sorted(files) if not f.startswith((".", "_"))
+            ]
+            if len(candidates) > DATASET_MAX_FILES:
+                return []
+    else:
+        return []
+    files, total = [], 0
+    for candidate in candidates:
+        if os.path.isdir(candidate):
+            continue
+        try:
+            total += os.path.getsize(candidate)
+        except OSError:
+            continue
+        files.append(candidate)
+        if len(files) > DATASET_MAX_FILES or total > DATASET_MAX_BYTES:
+            return []
+    return files
 
 
 def _path_of_handle(handle: Any) -> str | None:

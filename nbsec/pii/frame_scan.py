@@ -28,7 +28,8 @@ def scan_dataframe(
     exhaustive: bool = False,
     policy: Policy | None = None,
 ) -> FrameScan:
-    """Scan a pandas or polars DataFrame (a Series is scanned as a one-column frame).
+    """Scan a pandas, polars, Spark, pandas-on-Spark or Dask DataFrame (a Series is scanned as a
+    one-column frame); Spark and Dask frames are sampled inside their engine, never collected.
 
     ``sample`` overrides the policy's sample size (rows); ``exhaustive=True`` checks every value.
     Raises :class:`~nbsec.errors.InputError` for something that is not a frame."""
@@ -36,6 +37,18 @@ def scan_dataframe(
         from nbsec.policy import load_policy
 
         policy = load_policy(None)
+    if sample is not None and sample <= 0:
+        from nbsec.errors import InputError
+
+        raise InputError("scan_dataframe: sample must be a positive number of rows")
+    # Spark, pandas-on-Spark and Dask frames are scanned inside their own engine
+    from nbsec.pii.frame_kinds import kind_of, scan_frame
+
+    kind = kind_of(df)
+    if kind is not None:
+        return scan_frame(
+            kind, df, sample=sample or policy.pii.sample, exhaustive=exhaustive, policy=policy
+        )
     job = ScanJob(df, sample=sample, exhaustive=exhaustive, policy=policy)
     job.run()
     return job.result()

@@ -51,7 +51,7 @@ def test_handshake_over_the_comm_as_the_panel_does(kernel: Kernel) -> None:
             },
             "state_version": data["payload"]["state_version"],
             "limits": {"max_message_bytes": 1 << 20, "max_update_items": 400},
-            "features": ["full_scan_jobs", "write_waiver", "subshell_requests"],
+            "features": ["full_scan_jobs", "write_waiver", "subshell_requests", "report"],
         },
     }
     # the connection is visible in the status

@@ -50,6 +50,7 @@ SIGNATURE_SUFFIX = ".sig"
 MAX_SIGNATURE_BYTES = 4 << 20
 # what ``require`` enforces at load time (NBS-MDL-007 is the verified case)
 REQUIRED_RULES = frozenset({"NBS-MDL-008", "NBS-MDL-009", "NBS-MDL-010"})
+SIGNATURE_RULES = REQUIRED_RULES | {"NBS-MDL-007"}
 _RULE_OF = {
     "verified": "NBS-MDL-007",
     "invalid": "NBS-MDL-008",

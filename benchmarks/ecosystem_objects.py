@@ -242,7 +242,10 @@ def catboost_objects() -> Iterator[tuple[str, Any]]:
     import catboost
 
     x, y, _ = _xy()
-    yield "classifier", catboost.CatBoostClassifier(iterations=3, verbose=0).fit(x, y)
+    yield (
+        "classifier",
+        catboost.CatBoostClassifier(iterations=3, verbose=0, allow_writing_files=False).fit(x, y),
+    )
 
 
 @maker("statsmodels")

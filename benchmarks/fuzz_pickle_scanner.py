@@ -2,12 +2,17 @@
 
 The oracle is CPython itself, run in a throwaway worker process: every input is loaded with
 ``pickle.loads`` (bytes), ``pickle.load`` on ``io.BytesIO`` (no ``peek``, as ``torch.load`` reads
-``data.pkl``), ``pickle.load`` on a real file (peekable) and the pure-Python ``pickle._loads``
-(joblib's and pandas' fallback). An audit hook records every ``pickle.find_class`` the real
-loaders make and refuses every module but ``nbsec_canary``, a harmless module written for the
-worker whose functions and classes only log that they were called; so the real loaders run for
-real on canary globals and nothing else can run. The worker has a memory limit and is restarted
-after a timeout or a crash.
+``data.pkl``), ``pickle.load`` on a real file (peekable), the pure-Python ``pickle._loads``, and
+the library loaders themselves where installed: ``numpy.load(allow_pickle=True)``,
+``pandas.read_pickle`` (with its fallback unpickler) and ``joblib.load`` on the raw pickle,
+``joblib.load`` and ``pandas.read_pickle(compression="gzip")`` on it gzip-compressed, and
+``torch.load(weights_only=False)`` on it as ``data.pkl`` of a PyTorch zip (the container is
+chosen per input; nbsec scans the same container bytes). An audit hook records every
+``pickle.find_class`` the real loaders make and refuses every module but ``nbsec_canary``, a
+harmless module written for the worker whose functions and classes only log that they were
+called; so the real loaders run for real on canary globals and nothing else can run. The worker
+imports the libraries first, then has a memory limit, and is restarted after a timeout or a
+crash.
 
 A *divergence* is an input where some real loader resolved a global that nbsec's scan of the same
 bytes did not report, while nbsec did not call the input dangerous either (a dangerous verdict
@@ -24,6 +29,8 @@ from mutating seeds (pickles of real objects and the generated programs).
 from __future__ import annotations
 
 import argparse
+import gzip
+import io
 import json
 import os
 import pickle
@@ -33,6 +40,7 @@ import struct
 import subprocess
 import sys
 import time
+import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -74,8 +82,17 @@ ns.inner = _Obj()
 
 # -- the worker (runs in a child process) --------------------------------------------------------
 _WORKER = r"""
-import io, json, os, pickle, resource, struct, sys, tempfile
-resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
+import io, json, os, pickle, resource, struct, sys, tempfile, warnings
+warnings.simplefilter("ignore")
+libraries = {}
+for name in ("numpy", "pandas", "joblib", "torch"):  # imported before the limit and the hook
+    try:
+        libraries[name] = __import__(name)
+    except Exception:
+        pass
+with open("/proc/self/statm") as fh:
+    mapped = int(fh.read().split()[0]) * resource.getpagesize()
+resource.setrlimit(resource.RLIMIT_AS, (mapped + (1536 << 20), mapped + (1536 << 20)))
 sys.setrecursionlimit(3000)
 canary_dir = sys.argv[1]
 sys.path.insert(0, canary_dir)
@@ -93,21 +110,40 @@ sys.addaudithook(hook)
 path = os.path.join(tempfile.mkdtemp(), "input.pkl")
 stdin = sys.stdin.buffer
 out = sys.stdout
+def load(mode, data):
+    if mode == "loads":
+        pickle.loads(data)
+    elif mode == "bytesio":
+        pickle.load(io.BytesIO(data))
+    elif mode == "file":
+        with open(path, "rb") as fh:
+            pickle.load(fh)
+    elif mode == "python":
+        pickle._loads(data)
+    elif mode == "np.load":
+        libraries["numpy"].load(path, allow_pickle=True)
+    elif mode == "pd.read_pickle":
+        libraries["pandas"].read_pickle(path, compression=None)
+    elif mode == "pd.read_pickle.gz":
+        libraries["pandas"].read_pickle(path, compression="gzip")
+    elif mode == "joblib.load":
+        libraries["joblib"].load(path)
+    elif mode == "torch.load":
+        libraries["torch"].load(path, weights_only=False)
+MODES = {
+    "raw": ("loads", "bytesio", "file", "python", "np.load", "pd.read_pickle", "joblib.load"),
+    "gzip": ("joblib.load", "pd.read_pickle.gz"),
+    "torch": ("torch.load",),
+}
+LIBRARY = {"np.load": "numpy", "pd.read_pickle": "pandas", "pd.read_pickle.gz": "pandas",
+           "joblib.load": "joblib", "torch.load": "torch"}
 def run(mode, data):
     del seen[:]
     nbsec_canary.LOG.clear()
     active[0] = True
     error = None
     try:
-        if mode == "loads":
-            pickle.loads(data)
-        elif mode == "bytesio":
-            pickle.load(io.BytesIO(data))
-        elif mode == "file":
-            with open(path, "rb") as fh:
-                pickle.load(fh)
-        else:
-            pickle._loads(data)
+        load(mode, data)
     except BaseException as exc:
         error = type(exc).__name__
     finally:
@@ -118,10 +154,12 @@ while True:
     if len(head) < 4:
         break
     (n,) = struct.unpack("<I", head)
+    kind = stdin.readline().decode().strip()
     data = stdin.read(n)
     with open(path, "wb") as fh:
         fh.write(data)
-    result = {m: run(m, data) for m in ("loads", "bytesio", "file", "python")}
+    modes = [m for m in MODES[kind] if LIBRARY.get(m, "numpy") in libraries or m not in LIBRARY]
+    result = {m: run(m, data) for m in modes}
     out.write(json.dumps(result) + "\n")
     out.flush()
 """
@@ -130,12 +168,16 @@ while True:
 class Oracle:
     """CPython's real unpicklers in a worker process; restarted on timeout or crash."""
 
+    # the first answer of a new worker waits for numpy, pandas, joblib and torch to import
+    STARTUP = 180.0
+
     def __init__(self, workdir: Path, timeout: float = 5.0) -> None:
         self.workdir = workdir
         self.timeout = timeout
         (workdir / f"{CANARY_MODULE}.py").write_text(_CANARY_SOURCE)
         self.proc: subprocess.Popen[bytes] | None = None
         self.restarts = 0
+        self.fresh = False
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self.proc is None or self.proc.poll() is not None:
@@ -146,17 +188,23 @@ class Oracle:
                 stderr=subprocess.DEVNULL,
             )
             self.restarts += 1
+            self.fresh = True
         return self.proc
 
-    def run(self, data: bytes) -> dict[str, Any] | None:
-        """What each real loader did, or None when the worker timed out or died."""
+    def run(self, data: bytes, kind: str = "raw") -> dict[str, Any] | None:
+        """What each real loader did with ``data`` read as ``kind`` (``raw`` pickle bytes:
+        pickle's four readings, ``np.load``, ``pd.read_pickle``, ``joblib.load``; ``gzip``:
+        joblib and pandas decompressing; ``torch``: ``torch.load`` of a zip), or None when the
+        worker timed out or died."""
         proc = self._start()
         assert proc.stdin is not None and proc.stdout is not None
+        timeout = self.STARTUP if self.fresh else self.timeout
         try:
-            proc.stdin.write(struct.pack("<I", len(data)) + data)
+            proc.stdin.write(struct.pack("<I", len(data)) + kind.encode() + b"\n" + data)
             proc.stdin.flush()
-            ready, _, _ = select.select([proc.stdout], [], [], self.timeout)
+            ready, _, _ = select.select([proc.stdout], [], [], timeout)
             line = proc.stdout.readline() if ready else b""
+            self.fresh = False
         except (BrokenPipeError, OSError):
             line = b""
         if not line:
@@ -373,16 +421,35 @@ class Stats:
     oracle_failures: int = 0
     divergences: list[dict[str, Any]] = field(default_factory=list)
     verdicts: dict[str, int] = field(default_factory=dict)
+    kinds: dict[str, int] = field(default_factory=dict)
 
 
-def check(data: bytes, oracle: Oracle, stats: Stats) -> dict[str, Any] | None:
-    """Scan ``data`` with nbsec and load it with the real loaders; a divergence, or None."""
+def wrap(data: bytes, kind: str) -> bytes:
+    """The file a library loader reads: the pickle as it is, gzip-compressed (joblib's and
+    pandas' compressed pickles), or as ``data.pkl`` of a PyTorch zip."""
+    if kind == "gzip":
+        return gzip.compress(data, mtime=0)
+    if kind == "torch":
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+            zf.writestr("archive/data.pkl", data)
+            zf.writestr("archive/byteorder", b"little")
+            zf.writestr("archive/version", b"3\n")
+        return buf.getvalue()
+    return data
+
+
+def check(data: bytes, oracle: Oracle, stats: Stats, kind: str = "raw") -> dict[str, Any] | None:
+    """Scan ``data`` (wrapped as ``kind``) with nbsec and load it with the real loaders that
+    read that kind; a divergence, or None."""
     from nbsec.models import scan_bytes
 
+    data = wrap(data, kind)
     scan = scan_bytes(data, name="fuzz.pkl")
     stats.inputs += 1
     stats.verdicts[scan.verdict] = stats.verdicts.get(scan.verdict, 0) + 1
-    truth = oracle.run(data)
+    stats.kinds[kind] = stats.kinds.get(kind, 0) + 1
+    truth = oracle.run(data, kind)
     if truth is None:
         stats.oracle_failures += 1
         return None
@@ -396,7 +463,13 @@ def check(data: bytes, oracle: Oracle, stats: Stats) -> dict[str, Any] | None:
             missed[mode] = lost
     if not missed:
         return None
-    return {"hex": data.hex(), "verdict": scan.verdict, "missed": missed, "nbsec": sorted(reported)}
+    return {
+        "hex": data.hex(),
+        "kind": kind,
+        "verdict": scan.verdict,
+        "missed": missed,
+        "nbsec": sorted(reported),
+    }
 
 
 def _mapped(name: str) -> str:
@@ -421,6 +494,7 @@ def fuzz(seconds: float, seed: int, out: Path | None, *, quiet: bool = False) ->
     stats = Stats()
     work = Path(tempfile.mkdtemp(prefix="nbsec-fuzz-"))
     oracle = Oracle(work)
+    oracle.run(b"N.")  # the worker's imports are not fuzzing time
     pool = seeds()
     deadline = time.monotonic() + seconds
     try:
@@ -431,7 +505,9 @@ def fuzz(seconds: float, seed: int, out: Path | None, *, quiet: bool = False) ->
                     pool.append(data)
             else:
                 data = mutate(rng.choice(pool), rng)
-            found = check(data, oracle, stats)
+            roll = rng.random()
+            kind = "torch" if roll < 0.15 else "gzip" if roll < 0.25 else "raw"
+            found = check(data, oracle, stats, kind)
             if found is not None:
                 stats.divergences.append(found)
                 if not quiet:
@@ -455,11 +531,15 @@ def main() -> int:
     stats = fuzz(args.seconds, args.seed, args.out)
     elapsed = time.monotonic() - started
     print(f"\n## Differential fuzzing of the pickle scanner (seed {args.seed})\n")
-    print("| inputs | seconds | inputs/s | oracle timeouts/crashes | divergences | verdicts |")
-    print("|---|---|---|---|---|---|")
     print(
-        f"| {stats.inputs} | {elapsed:.0f} | {stats.inputs / max(elapsed, 1e-9):.1f} "
-        f"| {stats.oracle_failures} | {len(stats.divergences)} | {stats.verdicts} |"
+        "| inputs | by container | seconds | inputs/s | oracle timeouts/crashes | divergences "
+        "| verdicts |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    print(
+        f"| {stats.inputs} | {stats.kinds} | {elapsed:.0f} "
+        f"| {stats.inputs / max(elapsed, 1e-9):.1f} | {stats.oracle_failures} "
+        f"| {len(stats.divergences)} | {stats.verdicts} |"
     )
     return 1 if stats.divergences else 0
 

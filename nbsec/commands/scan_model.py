@@ -84,6 +84,21 @@ def _model_scan(data: dict[str, Any]) -> ModelScan:
     )
 
 
+def _signed_now(scan: ModelScan, policy: Policy) -> ModelScan:
+    """The signature check made afresh: the results cache keys a file by its content, but its
+    signature lives in another file (``<file>.sig``, ``model.sig``) that may have changed."""
+    from nbsec.models.model_scan import verdict_for
+    from nbsec.models.scanner import with_signature
+    from nbsec.models.signatures import SIGNATURE_RULES
+
+    kept = [f for f in scan.findings if f.rule not in SIGNATURE_RULES]
+    if len(kept) != len(scan.findings) and scan.verdict != "error":
+        verdict = verdict_for(kept)
+        scan.verdict = "unsupported" if scan.format == "unknown" and verdict == "safe" else verdict
+    scan.findings = kept
+    return with_signature(scan, scan.path, policy)
+
+
 def run(args: argparse.Namespace) -> int:
     from nbsec.commands import policy_for
     from nbsec.commands.findings_output import RunResult, finish
@@ -101,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         if outcome.error is not None or outcome.value is None:
             result.errors.append(outcome.error or f"{paths[outcome.index]}: cannot be scanned")
             continue
-        scan = _model_scan(outcome.value)
+        scan = _signed_now(_model_scan(outcome.value), policy)
         path = Path(scan.path)
         files.append(scan.to_dict())
         if scan.verdict == "error":

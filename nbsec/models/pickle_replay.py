@@ -36,6 +36,7 @@ import contextlib
 import copyreg
 import pickle
 import secrets
+import struct
 import threading
 from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from collections import deque
@@ -221,7 +222,9 @@ class _StreamReader:
             return "limit", f"memo index {index} after {self.puts} memo writes (a memory bomb)"
         if token.payload is not None:
             length = token.payload[1]
-            if not token.readinto and length > limits.max_text:
+            if token.readinto:
+                return None  # a bytes payload served without copying: its size costs nothing
+            if length > limits.max_text:
                 return "limit", f"a {length}-byte argument (limit {limits.max_text})"
         if token.end - token.start > limits.max_text + 16:
             return "limit", f"a {token.end - token.start}-byte argument (limit {limits.max_text})"
@@ -604,18 +607,18 @@ class _PyUnpickler(_PyBase):  # type: ignore[misc]
         self.append(cls.__new__(cls, *args))
 
     def load_binbytes(self) -> None:
-        (length,) = pickle.struct.unpack("<I", self.read(4))  # type: ignore[attr-defined]
+        (length,) = struct.unpack("<I", self.read(4))
         self.append(self._payload(length))
 
     def load_short_binbytes(self) -> None:
         self.append(self._payload(self.read(1)[0]))
 
     def load_binbytes8(self) -> None:
-        (length,) = pickle.struct.unpack("<Q", self.read(8))  # type: ignore[attr-defined]
+        (length,) = struct.unpack("<Q", self.read(8))
         self.append(self._payload(length))
 
     def load_bytearray8(self) -> None:
-        (length,) = pickle.struct.unpack("<Q", self.read(8))  # type: ignore[attr-defined]
+        (length,) = struct.unpack("<Q", self.read(8))
         value = self._payload(length)
         self.append(bytearray(value) if isinstance(value, bytes) else value)
 

@@ -60,12 +60,12 @@ def with_signature(scan: ModelScan, path: str, policy: Policy | None) -> ModelSc
     a finding naming who signed it, or that its signature fails, is untrusted, or is required and
     missing (the last only for files in a model format)."""
     from nbsec.models.signatures import check_signature
+    from nbsec.policy import SigningSettings
 
     check = check_signature(path, policy)
     if check is None or (check.status == "missing" and scan.format == "unknown"):
         return scan
-    required = policy is not None and policy.signing.require
-    finding = check.finding(scan.path, required)
+    finding = check.finding(scan.path, policy.signing if policy is not None else SigningSettings())
     if policy is None or policy.rule_enabled(finding.rule):
         scan.findings.append(finding)
     scan.signature = check.to_dict()

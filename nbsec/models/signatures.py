@@ -16,9 +16,10 @@ unchanged by a good signature. What the check adds is a finding:
   identity and issuer);
 * ``invalid`` (NBS-MDL-008, high): a trusted signer's signature that fails, a model that differs
   from what was signed (changed, added or removed files), or a signature nbsec cannot read;
-* ``untrusted`` (NBS-MDL-009, medium; high under ``require``): a key, authority or identity the
-  policy does not list, or a Sigstore keyless signature (its trust root is online, so it is
-  named and not verified here), or ``model-signing`` not installed;
+* ``untrusted`` (NBS-MDL-009; high under ``require``, medium when the policy names whom it
+  trusts, info when it names nobody): a key, authority or identity the policy does not list,
+  or a Sigstore keyless signature (its trust root is online, so it is named and not verified
+  here), or ``model-signing`` not installed;
 * ``missing`` (NBS-MDL-010, high): ``require = true`` and the file has no signature.
 
 The load guard blocks the last three in every mode when the policy requires signatures (unless
@@ -49,6 +50,7 @@ SIGNATURE_SUFFIX = ".sig"
 MAX_SIGNATURE_BYTES = 4 << 20
 # what ``require`` enforces at load time (NBS-MDL-007 is the verified case)
 REQUIRED_RULES = frozenset({"NBS-MDL-008", "NBS-MDL-009", "NBS-MDL-010"})
+SIGNATURE_RULES = REQUIRED_RULES | {"NBS-MDL-007"}
 _RULE_OF = {
     "verified": "NBS-MDL-007",
     "invalid": "NBS-MDL-008",
@@ -79,7 +81,10 @@ class SignatureCheck:
             "reason": self.reason,
         }
 
-    def finding(self, display: str, required: bool) -> Finding:
+    def finding(self, display: str, settings: SigningSettings) -> Finding:
+        """The finding for this check. An untrusted signer is high when the policy requires
+        signatures, medium when it names whom it trusts, and only told (info) when it names
+        nobody: a signature nobody vouched for is no worse than none."""
         rule = _RULE_OF[self.status]
         name = Path(display).name or display
         if self.status == "verified":
@@ -92,7 +97,12 @@ class SignatureCheck:
         else:
             who = f" by {self.signer}" if self.signer else ""
             message = f"{name}: signature {self._sig}{who}: {self.reason}"
-        severity = Severity.HIGH if required and rule == "NBS-MDL-009" else None
+        severity = None
+        if rule == "NBS-MDL-009":
+            if settings.require:
+                severity = Severity.HIGH
+            elif not (settings.keys or settings.certificates or settings.identities):
+                severity = Severity.INFO
         return Finding.from_rule(
             rule,
             message,

@@ -614,7 +614,10 @@ def _collect_shape(
                 and lexicons.place_rank(tokens[0]) > 0
                 and not lexicons.place_rank(value)
             )
-            if len(tokens) == 1 and evidence and not lexicons.is_first_name(tokens[0]):
+            lone = len(tokens) == 1 and not lexicons.is_first_name(tokens[0])
+            if lone and (evidence or lexicons.surname_shaped(tokens[0])):
+                # a known surname, or one shaped like a surname (Иванов, Kowalczyk, Papadopoulos)
+                # that no list holds: personal only where the column name says so
                 rows["surname_only"] += c
             elif evidence >= 1 and evidence * 2 >= len(tokens) and not place_led:
                 rows["known"] += c

@@ -187,7 +187,9 @@ def _lexical_hits(ev: ColumnEvidence, context: frozenset[str]) -> list[_Hit]:
         return []
     if ev.booleans >= 0.5 * max(ev.values, 1):
         return []
-    person_ctx, place_ctx = "PERSON" in context, "LOCATION" in context
+    # "фамилия", "Nachname", "apellido": a column name that says a person's name on its own
+    person_ctx = "PERSON" in context or strong_person_context(ev.name)
+    place_ctx = "LOCATION" in context
     shaped_frac = s.name_shaped / scale
     known_frac = s.known_name / scale
     full_frac = s.full_name / scale

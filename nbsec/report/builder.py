@@ -196,6 +196,14 @@ def build_model(evidence: Evidence, options: BuildOptions | None = None) -> Repo
         gaps.append("the ledger does not hold the head saved in the notebook")
     summary = ps.summary(judged, policy, gaps)
     notes = limitations(evidence, data, environment, lineage, list(options.missing_attachments))
+    if any(item.kind == "load" for item in models.items):
+        notes.append(
+            "Model loads were judged before they ran, file by file, by the load guard's "
+            "wrappers. A load through an Unpickler object created before nbsec was loaded, or "
+            "through a library's own earlier reference to pickle.loads, has no wrapper Python "
+            "lets nbsec install: there the audit hook judges each global before it is called "
+            "(a dangerous one is refused), not the whole file."
+        )
     return Report(
         identity=who,
         summary=summary,

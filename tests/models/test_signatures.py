@@ -178,7 +178,7 @@ def test_key_signature_verified_names_the_key(tmp_path: Path, pki: dict[str, Any
     [
         ("tampered", "NBS-MDL-008", Severity.HIGH, "invalid", "suspicious"),
         ("other key", "NBS-MDL-009", Severity.MEDIUM, "untrusted", "suspicious"),
-        ("no keys in policy", "NBS-MDL-009", Severity.MEDIUM, "untrusted", "suspicious"),
+        ("no keys in policy", "NBS-MDL-009", Severity.INFO, "untrusted", "safe"),
         ("garbage signature", "NBS-MDL-008", Severity.HIGH, "invalid", "suspicious"),
         ("other key, required", "NBS-MDL-009", Severity.HIGH, "untrusted", "suspicious"),
     ],
@@ -371,3 +371,19 @@ def test_guard_admits_an_allowed_unsigned_file(
     )
     with open(unsigned, "rb") as fh:
         assert pickle.load(fh)["epochs"] == 3
+
+
+def test_scan_model_cache_does_not_keep_a_stale_signature(
+    tmp_path: Path, pki: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = _model(tmp_path, "m.pkl")
+    policy = tmp_path / "nbsec.toml"
+    policy.write_text(f'[tool.nbsec.signing]\nkeys = ["{pki["team"].public}"]\nrequire = true\n')
+    argv = ["scan-model", str(model), "--format", "json", "--policy", str(policy)]
+    argv += ["--cache-dir", str(tmp_path / "cache")]
+    assert main(argv) == 1
+    capsys.readouterr()
+    _sign_key(model, tmp_path / "m.pkl.sig", pki["team"])  # the model's bytes do not change
+    assert main(argv) == 0
+    (scanned,) = json.loads(capsys.readouterr().out)["files"]
+    assert (scanned["verdict"], scanned["signature"]["status"]) == ("safe", "verified")

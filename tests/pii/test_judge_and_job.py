@@ -302,3 +302,23 @@ def test_a_place_and_a_word_after_it_is_a_team_not_a_person(
 ) -> None:
     frame = pd.DataFrame({"team": values, "wins": range(len(values)), "losses": 3})
     assert scan_dataframe(frame, policy=Policy()).columns["team"].entity_types == expected
+
+
+def test_a_surname_column_says_so_in_its_name() -> None:
+    """Surnames no list holds, in a column whose name says surname, beside first names."""
+    surnames = [
+        "Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов",
+        "Новиков", "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров",
+        "Павлов", "Козлов", "Степанов", "Николаев",
+    ]  # fmt: skip
+    firsts = ["Иван", "Мария", "Олег", "Анна", "Сергей",
+              "Елена", "Дмитрий", "Ольга", "Алексей", "Наталья"] * 2  # fmt: skip
+    cities = ["Москва", "Казань", "Тверь", "Самара", "Омск",
+              "Пермь", "Уфа", "Томск", "Сочи", "Курск"] * 2  # fmt: skip
+    frame = pd.DataFrame({"фамилия": surnames, "имя": firsts, "город": cities})
+    scan = scan_dataframe(frame, policy=Policy())
+    assert scan.columns["фамилия"].entity_types == ["PERSON"]
+    assert scan.columns["город"].entity_types == ["LOCATION"]
+    # the same surnames under a name that says nothing are not labelled on their shape alone
+    alone = pd.DataFrame({"code": surnames, "n": range(20)})
+    assert scan_dataframe(alone, policy=Policy()).columns["code"].entity_types == []

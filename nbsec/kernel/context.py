@@ -149,6 +149,9 @@ class KernelContext:
     guarded: GuardedCall
     services: Services
     notebook: Path | None  # the notebook file, when the client told the kernel
+    # refresh live views and push what changed to panels now: after a change made outside a
+    # cell (a background scan finishing between cells); cells and requests publish by themselves
+    publish: Callable[[], None]
 
 
 class LiveView(Protocol):
@@ -196,6 +199,5 @@ class FrontEndContext(KernelContext):
 
     session: SessionControl
     status: Callable[[], dict[str, Any]]  # what ``%nbsec status`` shows about the extension
-    publish: Callable[[], None]  # refresh live views and push the state to panels now
     live_views: weakref.WeakSet[LiveView]  # refreshed after every cell and every change
     jobs: JobRunner  # long work started from a panel, run in steps between messages

@@ -27,6 +27,7 @@ To add a watcher: write a class taking a ``KernelContext`` (see ``frame_watch.py
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import sys
 import weakref
@@ -93,17 +94,12 @@ class NbsecExtension:
             guarded=self.errors,
             services=self.services,
             notebook=notebook,
+            publish=self.publish,
         )
         self.front_end = FrontEndContext(
-            shell=shell,
-            state=self.state,
-            policy=self.session,
-            guarded=self.errors,
-            services=self.services,
-            notebook=notebook,
+            **{f.name: getattr(self.context, f.name) for f in dataclasses.fields(KernelContext)},
             session=self.session,
             status=self.status,
-            publish=self.publish,
             live_views=self.live_views,
             jobs=self.jobs,
         )

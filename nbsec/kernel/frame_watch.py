@@ -5,10 +5,13 @@ fingerprint (identity, shape, column names, dtypes) changed get a new scan job o
 that created or changed them (from the lineage record when there is one), and the queue works on
 them smallest first within the policy's ``inline_budget_ms`` (default 50 ms), checking the deadline
 between bounded steps inside a frame. A first pass the budget cut short is shown as partial, with
-what it found so far; the rest goes on in a background thread, and what it finds is shown after a
-later cell under the cell that made the frame. ``%nbsec scan NAME`` and the panel's Full scan run a
-complete, cancellable pass with progress. DataFrame subclasses count as frames; the index and
-column names are scanned too. Nothing is shown when nothing is found.
+what it found so far; the rest goes on in a background thread, and what it finds is in the session
+state (and every panel) as soon as it is done (looked for between cells, on the kernel's loop) and
+shown after the next cell under the cell that made the frame; a cell shows a frame finding again
+only when its severity rose. The frames looked at after a cell are the names the lineage
+record says the cell bound or changed and the frames already known. ``%nbsec scan NAME`` and
+the panel's Full scan run a complete, cancellable pass with progress. DataFrame subclasses count
+as frames; the index and column names are scanned too. Nothing is shown when nothing is found.
 
 Spark, pandas-on-Spark and Dask frames (:mod:`nbsec.kernel.engine_frames`) stay out of that queue:
 noticing one runs nothing (no row count, no job), and its sampled scan runs inside its engine in
@@ -22,12 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 from nbsec.findings import Finding, Location
 from nbsec.kernel.engine_frames import EngineFullScan, EngineScans, engine_kind, engine_signature
+from nbsec.kernel.jobs import kernel_loop
 
 if TYPE_CHECKING:
     from nbsec.kernel.context import KernelContext
     from nbsec.pii.frame_queue import FrameScanQueue
 
 INLINE_SAMPLE_ROWS = 2_000
+DRAIN_EVERY = 0.25  # seconds between looks for background passes finished between cells
 _FRAME_TYPES = {("pandas", "DataFrame"), ("polars", "DataFrame")}
 _FRAME_CLASSES: dict[type, bool] = {}
 
@@ -68,6 +73,14 @@ class FrameWatch:
         self._engine_scans = EngineScans()  # Spark / Dask frames scanned in the background
         # frame name -> finding fingerprint -> the severity rank shown inline
         self._shown: dict[str, dict[str, int]] = {}
+        # passes the background finished between cells: in the state (and the panel) at once,
+        # shown in the next cell's output
+        self._later: list[Finding] = []
+        self._in_cell = False
+        self._loop: Any = kernel_loop()
+        self._drain_at: Any = None  # the scheduled drain (a loop handle)
+        # look at every name after the next cell: set while cells ran unwatched (%nbsec off)
+        self._walk_all = False
         context.services.frames = self
         # the name and place lists (our own data, a fraction of a second to read) load now, so
         # the first frame's pass has them; presidio's recognizers load after the first frame
@@ -88,11 +101,13 @@ class FrameWatch:
             self._queue = FrameScanQueue(self._ctx.policy.effective_policy)
         return self._queue
 
-    def _user_frames(self) -> dict[str, Any]:
+    def _user_frames(self, names: set[str] | None = None) -> dict[str, Any]:
+        """The user's frames among ``names`` (every name in the namespace when ``None``)."""
         ns = self._ctx.shell.user_ns
         hidden = getattr(self._ctx.shell, "user_ns_hidden", {})
         frames = {}
-        for name, value in list(ns.items()):
+        items = list(ns.items()) if names is None else [(n, ns[n]) for n in names if n in ns]
+        for name, value in items:
             if not name.startswith("_") and name not in hidden and is_frame(value):
                 frames[name] = value
         return frames
@@ -102,8 +117,13 @@ class FrameWatch:
         budget (the rest in the background). Their cell is not known."""
         self._scan_changed(None)
 
+    def set_enabled(self, on: bool) -> None:
+        if on:  # frames made while nbsec was off are found after the next cell
+            self._walk_all = True
+
     def pre_run_cell(self, info: Any) -> None:
         # the user's cell has the interpreter to itself: background scans wait for its end
+        self._in_cell = True
         if self._queue is not None:
             self._queue.pause()
 
@@ -111,49 +131,108 @@ class FrameWatch:
         try:
             self._scan_changed(result)
         finally:
+            self._in_cell = False
             if self._queue is not None:
                 self._queue.resume()
+                self._schedule_drain()
+
+    def _schedule_drain(self) -> None:
+        """While scans go on in the background, look for finished passes between cells (on the
+        kernel's loop: never while a cell runs), so the panel has them without waiting for the
+        next cell."""
+        if self._loop is None or self._drain_at is not None or self._queue is None:
+            return
+        if self._queue.pending() and not self._loop.is_closed():
+            self._drain_at = self._loop.call_later(DRAIN_EVERY, self._drain)
+
+    def _drain(self) -> None:
+        self._drain_at = None
+        if self._queue is None:
+            return
+        if not self._in_cell:
+            self._ctx.guarded("frames.background", self._record_background)
+        self._schedule_drain()
+
+    def _record_background(self) -> None:
+        assert self._queue is not None
+        passes = self._queue.finished()
+        if not passes:
+            return
+        news, _ = self._record_passes(passes, self._frames)
+        self._later += news
+        self._ctx.publish()
 
     def _scan_changed(self, result: Any) -> None:
         from nbsec.pii.frame_queue import CellRef
 
         start = time.perf_counter()
-        frames = self._user_frames()
+        made, cell = self._made_by_this_cell(result)
+        news: list[Finding] = []
+        # the lineage record says which names the cell bound or changed (from the namespace
+        # diff): look only at those and at the frames already known, so a 10,000-name namespace
+        # is not walked after every cell; without a record (nbsec just loaded, lineage off),
+        # every name
+        candidates = None
+        if made is not None and result is not None and self._recorded() and not self._walk_all:
+            candidates = made | set(self._seen)
+        self._walk_all = False
+        frames = self._user_frames(candidates)
         engine = {name for name, value in frames.items() if engine_kind(value) is not None}
-        news: list[Finding] = self._engine_results(frames)
-        for gone in set(self._seen) - set(frames):
-            del self._seen[gone]
-            self._cells.pop(gone, None)
-            self._engine_scans.forget(gone)
-            self._shown.pop(gone, None)  # a frame made again under this name is news again
-            self._ctx.state.drop_frame(gone)
-        changed = [
-            name for name, value in frames.items() if self._seen.get(name) != frame_signature(value)
-        ]
+        news += self._engine_results(frames)
+        gone = set(self._seen) - set(frames)
+        for name in gone:
+            del self._seen[name]
+            self._cells.pop(name, None)
+            self._engine_scans.forget(name)
+            self._shown.pop(name, None)  # a frame made again under this name is news again
+            self._ctx.state.drop_frame(name)
+        signatures = {name: frame_signature(value) for name, value in frames.items()}
+        changed = [name for name in frames if self._seen.get(name) != signatures[name]]
         queue = self.queue()
+        plain = {name: value for name, value in frames.items() if name not in engine}
         if changed:
-            made, cell = self._made_by_this_cell(result)
             for name in changed:
                 if made is None or name in made:
                     self._cells[name] = cell
                 else:
                     self._cells.setdefault(name, None)
-                self._seen[name] = frame_signature(frames[name])
+                self._seen[name] = signatures[name]
                 if name in engine:
                     self.scan(name, frames[name], inline=True)  # starts it in the background
             ref = CellRef(
                 cell_id=(cell or {}).get("cell_id"),
                 execution_count=(cell or {}).get("execution_count"),
             )
-            plain = {name: value for name, value in frames.items() if name not in engine}
             queue.observe(plain, ref)
-        else:
-            plain = {name: value for name, value in frames.items() if name not in engine}
+        elif gone:
             queue.observe(plain, CellRef())
         self._frames = plain
         budget = self._ctx.policy.effective_policy().pii.inline_budget_ms / 1000.0
         remaining = budget - (time.perf_counter() - start)
-        passes = queue.run(remaining) if queue.pending() else queue.finished()
+        # the cell's budget is spent on the frames this cell made or changed; work left over from
+        # earlier cells goes on in the background between cells, never on another cell's time
+        passes = queue.run(remaining) if changed and queue.pending() else queue.finished()
+        found, partial = self._record_passes(passes, frames)
+        news = [*self._later, *news, *found]
+        self._later = []
+        if news:
+            from nbsec.kernel.display import show_findings
+
+            note = ""
+            if partial:
+                names = ", ".join(repr(n) for n in partial)
+                note = (
+                    f" — first pass over {names} was partial (the cell's budget); the rest goes"
+                    " on in the background, or run %nbsec scan for a complete pass"
+                )
+            show_findings(news, "personal data", note=note)
+
+    def _record_passes(
+        self, passes: list[Any], frames: dict[str, Any]
+    ) -> tuple[list[Finding], list[str]]:
+        """Record finished passes in the session: the findings to show, and the frames whose
+        first pass the budget cut short."""
+        news: list[Finding] = []
         partial: list[str] = []
         for done in passes:
             frame = frames.get(done.name)
@@ -168,17 +247,12 @@ class FrameWatch:
             )
             if done.partial and done.reason == "budget":
                 partial.append(done.name)
-        if news:
-            from nbsec.kernel.display import show_findings
+        return news, partial
 
-            note = ""
-            if partial:
-                names = ", ".join(repr(n) for n in partial)
-                note = (
-                    f" — first pass over {names} was partial (the cell's budget); the rest goes"
-                    " on in the background, or run %nbsec scan for a complete pass"
-                )
-            show_findings(news, "personal data", note=note)
+    def _recorded(self) -> bool:
+        """The lineage watcher recorded the cell that just ran."""
+        lineage = self._ctx.services.lineage
+        return lineage is not None and lineage.last_record is not None
 
     def _unshown(self, name: str, findings: list[Finding]) -> list[Finding]:
         """The findings not yet shown after a cell at this severity or above: a later pass over
@@ -232,6 +306,9 @@ class FrameWatch:
         return news
 
     def close(self) -> None:
+        if self._drain_at is not None:
+            self._drain_at.cancel()
+            self._drain_at = None
         self._engine_scans.close()
         if self._queue is not None:
             self._queue.close()
@@ -267,6 +344,8 @@ class FrameWatch:
         sample = min(policy.pii.sample, INLINE_SAMPLE_ROWS) if inline else None
         started = time.perf_counter()
         scan = scan_dataframe(frame, sample=sample, exhaustive=not inline, policy=policy)
+        if not inline and self._queue is not None:
+            self._queue.settle(name)  # this complete pass replaces the background's
         return self._record(name, frame, scan, time.perf_counter() - started)
 
     def full_scan(self, name: str, frame: Any) -> _FullScan | EngineFullScan:

@@ -11,7 +11,7 @@ goes to every panel as ``scan_progress`` events (at most a few per second) and i
 
 from __future__ import annotations
 
-import asyncio
+import sys
 import threading
 import time
 import uuid
@@ -27,6 +27,19 @@ STEP_SECONDS = 0.05
 PAUSE_SECONDS = 0.002
 PROGRESS_EVERY = 0.25
 KEEP_FINISHED = 20
+
+
+def kernel_loop() -> Any:
+    """The event loop the shell runs in (ipykernel's), or ``None`` (terminal IPython, scripts).
+    ipykernel has imported asyncio by then; a shell without asyncio has no loop, and importing
+    it here would cost a terminal 0.1 s."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return None
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 @dataclass
@@ -70,11 +83,7 @@ class JobRunner:
         self._on_finished = on_finished
         self._jobs: dict[str, _Running] = {}
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        try:
-            self._loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self._loop = None
+        self._loop: Any = kernel_loop()
 
     def start(self, kind: str, target: str, job: ScanJob, rows: int | None) -> dict[str, Any]:
         running = _Running("j-" + uuid.uuid4().hex[:12], kind, target, job, rows)

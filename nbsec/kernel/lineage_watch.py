@@ -40,6 +40,8 @@ class LineageWatch:
         context.state.set_lineage(self.tracker.summary(), None)
 
     def pre_run_cell(self, info: Any) -> None:
+        # a cell whose record fails is not taken for the cell before it
+        self._last = None
         self.tracker.pre_run_cell(info)
 
     def post_run_cell(self, result: Any) -> None:

@@ -6,7 +6,9 @@ line's bytes (without its newline) on every other line. Lines are written with o
 file opened in append mode before :meth:`LedgerWriter.append` returns, so a crash of the kernel
 (even ``SIGKILL``) loses nothing already recorded; ``fdatasync`` runs on a background thread right
 after, so the cell does not wait for the disk (only a crash of the whole machine in that moment can
-lose the newest line), and :meth:`LedgerWriter.close` syncs before it returns.
+lose the newest lines), and :meth:`LedgerWriter.close` syncs before it returns. While cells follow
+each other the sync thread looks for new lines every :data:`SYNC_EVERY` seconds (no thread
+hand-off on the cell's path); idle, it sleeps until the next line wakes it.
 
 Any edit, deletion or reordering breaks the chain, and :func:`verify_ledger` names the line that is
 wrong: an edited line (the next line holds a different hash for it), a missing or repeated line
@@ -47,6 +49,9 @@ GENESIS = "genesis"
 FORMAT_VERSION = 1
 LEDGER_DIR = Path(".nbsec") / "ledger"
 _SAFE_SESSION = re.compile(r"[^A-Za-z0-9._-]")
+SYNC_EVERY = 0.2  # seconds between syncs while lines keep coming
+_IDLE_ROUNDS = 10  # polls without a new line before the sync thread parks (2 s)
+_BIG_LINE = 64 * 1024
 
 
 def line_hash(line: bytes) -> str:
@@ -119,7 +124,9 @@ class LedgerWriter:
             self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o600
         )
         self._fd_lock = threading.Lock()
-        self._dirty = threading.Event()
+        self._pending = False  # lines written since the last sync
+        self._parked = False  # the sync thread waits on _wake (idle)
+        self._wake = threading.Event()
         self._syncer = threading.Thread(
             target=self._sync_loop, name="nbsec-ledger-sync", daemon=True
         )
@@ -162,16 +169,33 @@ class LedgerWriter:
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
-        self._dirty.set()
+        self._pending = True
+        # wake the sync thread only when it went idle, or for a big line (synced at once, on
+        # the time of the cell that wrote it)
+        if self._parked or len(line) > _BIG_LINE:
+            self._parked = False
+            self._wake.set()
         self._prev = line_hash(line)
         seq = self._seq
         self._seq += 1
         return seq
 
     def _sync_loop(self) -> None:
+        idle = 0
         while True:
-            self._dirty.wait()
-            self._dirty.clear()
+            if not self._pending:
+                idle += 1
+                if idle < _IDLE_ROUNDS:
+                    self._wake.wait(SYNC_EVERY)
+                    self._wake.clear()
+                    continue
+                self._parked = True
+                if not self._pending:  # a line written since is not missed
+                    self._wake.wait()
+                self._wake.clear()
+                self._parked = False
+            idle = 0
+            self._pending = False
             with self._fd_lock:
                 if self._fd is None:
                     return
@@ -185,7 +209,8 @@ class LedgerWriter:
                 _sync(self._fd)
                 os.close(self._fd)
                 self._fd = None
-        self._dirty.set()  # lets the sync thread see the closed file and end
+        self._pending = True
+        self._wake.set()  # lets the sync thread see the closed file and end
 
 
 def _sync(fd: int) -> None:

@@ -118,6 +118,7 @@ class LineageTracker:
             self.ledger_file = ledger_path(base, self.session_id)
             self._ledger = LedgerWriter(self.ledger_file, key=key)
             self._ledger.append("session", self._session_header())
+        self._ledger_relative = _relative(self.ledger_file, base)
         self._noise = noise_prefixes((str(base / LEDGER_DIR),))
         self._cells = NotebookCells(self.notebook_path) if self.notebook_path else None
         self._running: _Running | None = None
@@ -129,6 +130,8 @@ class LineageTracker:
         self._fingerprints: dict[str, tuple[int, str | None]] = {}
         self._post_fingerprints: dict[str, tuple[int, str | None]] = {}
         self._writers: dict[str, CellRecord] = {}  # sha256 -> the last cell that wrote it
+        self._sources: dict[str, dict[str, Any]] = {}  # data read, for the summary
+        self._totals = {"reads": 0, "writes": 0, "models": 0, "unobserved": 0}
         self._closed = False
         audit_hook.activate(self)
         io_wrappers.install()
@@ -256,6 +259,7 @@ class LineageTracker:
             magic_only=_magic_only(running.raw_cell),
         )
         self.records.append(record)
+        self._account(record)
         for access in writes:
             if access.sha256 and not access.partial:
                 self._writers[access.sha256] = record
@@ -344,29 +348,36 @@ class LineageTracker:
         """A small summary for ``metadata.nbsec`` of the saved notebook: the session, the ledger
         (path relative to the notebook and the hash of its last line), the data sources read
         (URI and SHA-256) and counts."""
-        sources: dict[str, dict[str, Any]] = {}
-        for record in self.records:
-            for access in record.reads:
-                if len(sources) < _MAX_SOURCES or access.uri in sources:
-                    sources[access.uri] = {
-                        "uri": access.uri,
-                        "kind": access.kind,
-                        "sha256": access.sha256,
-                        "partial": access.partial,
-                    }
+        totals = self._totals
         return {
             "session_id": self.session_id,
-            "ledger": _relative(self.ledger_file, self.base_dir),
+            "ledger": self._ledger_relative,
             "ledger_head": _hex(self._ledger.head) if self._ledger is not None else None,
             "ledger_lines": self._ledger.lines if self._ledger is not None else 0,
             "ledger_keyed": self._ledger.keyed if self._ledger is not None else False,
-            "sources": list(sources.values()),
+            "sources": list(self._sources.values()),
             "cells_recorded": len(self.records),
-            "reads": sum(len(r.reads) for r in self.records),
-            "writes": sum(len(r.writes) for r in self.records),
-            "models": sum(len(r.models) for r in self.records),
-            "unobserved": sum(len(r.unobserved) for r in self.records),
+            "reads": totals["reads"],
+            "writes": totals["writes"],
+            "models": totals["models"],
+            "unobserved": totals["unobserved"],
         }
+
+    def _account(self, record: CellRecord) -> None:
+        """Keep the summary's sources and counts up to date, one record at a time (the summary
+        is asked for after every cell: it must not walk the whole session)."""
+        for access in record.reads:
+            if len(self._sources) < _MAX_SOURCES or access.uri in self._sources:
+                self._sources[access.uri] = {
+                    "uri": access.uri,
+                    "kind": access.kind,
+                    "sha256": access.sha256,
+                    "partial": access.partial,
+                }
+        self._totals["reads"] += len(record.reads)
+        self._totals["writes"] += len(record.writes)
+        self._totals["models"] += len(record.models)
+        self._totals["unobserved"] += len(record.unobserved)
 
     @property
     def closed(self) -> bool:

@@ -21,6 +21,11 @@ FAULTS = [
     # the engine's evidence collection, which every frame scan (inline or background) runs
     ("PII engine", "import nbsec.pii.evidence as m\nm.collect = boom", "frames.post_run_cell"),
     (
+        "frame queue",
+        "import nbsec.pii.frame_queue as m\nm.FrameScanQueue.observe = boom",
+        "frames.post_run_cell",
+    ),
+    (
         "lineage tracker",
         "from nbsec.kernel.extension import current\n"
         "current().engine('lineage').tracker.post_run_cell = boom",

@@ -143,9 +143,13 @@ def test_a_blocked_load_shows_the_users_frames_and_one_line(kernel: Kernel, tmp_
     text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(out.error["traceback"]))
     assert "nbsec/models" not in text and "guard.py" not in text
     assert "in load(p)" in text
-    assert text.strip().splitlines()[-1] == (
+    last = text.strip().splitlines()[-1]
+    assert last.startswith(
         "BlockedLoad: nbsec: pickle.load of evil.pkl: dangerous (imports posix.system) - blocked"
+        " before anything was unpickled"
     )
+    # the one line says how to admit this exact file, by its hash
+    assert re.search(r"%nbsec allow [0-9a-f]{64} --reason", last)
     # an ordinary error of a guarded loader: the user's frame, the loader's error, no nbsec
     kernel.execute("%nbsec mode warn")
     plain = kernel.execute("import pickle, io\npickle.load(io.BytesIO(b'\\x80\\x04K'))")
@@ -156,3 +160,29 @@ def test_a_blocked_load_shows_the_users_frames_and_one_line(kernel: Kernel, tmp_
     cell = kernel.execute("%%nbsec\nx = 1\n1 / 0")
     cell_trace = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(cell.error["traceback"]))  # type: ignore[index]
     assert "Could not get source" not in cell_trace and "1 / 0" in cell_trace
+
+
+def test_the_governance_report_of_a_live_session(kernel: Kernel, tmp_path: Path) -> None:
+    import nbformat
+
+    nbformat.write(nbformat.v4.new_notebook(), tmp_path / "study.ipynb")
+    kernel.execute("__session__ = 'study.ipynb'")
+    kernel.execute("%load_ext nbsec")
+    kernel.execute(
+        "import pandas as pd\n"
+        "people = pd.DataFrame({'email': [f'p{i}@example.com' for i in range(50)],"
+        " 'phone': [f'+1 212 555 {1000 + i:04d}' for i in range(50)]})"
+    )
+    allow = kernel.execute('%nbsec allow --column people.email --reason "synthetic addresses"')
+    assert allow.status == "ok", allow.stderr
+    out = kernel.execute("%nbsec report", timeout=180)
+    assert out.status == "ok" and out.stderr == "", out.stderr
+    assert "nbsec report of study.ipynb" in out.text()
+    report = json.loads((tmp_path / "study.nbsec.json").read_text())
+    assert report["identity"]["produced"]["mode"] == "live"
+    status = {f["message"].split(" holds")[0]: f["status"] for f in report["findings"]}
+    # the column waiver covers the e-mail column's finding only
+    assert status["frame 'people' column 'email'"] == "waived"
+    assert status["frame 'people' column 'phone'"] == "active"
+    assert (tmp_path / "study.nbsec.html").is_file()
+    assert "p1@example.com" not in (tmp_path / "study.nbsec.html").read_text()

@@ -1,10 +1,13 @@
-"""Settings for every test, and the test session order shared by every area."""
+"""Test session order and the fixtures shared by every area."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+
+from tests.browser.jupyterlab import CHROMIUM, CHROMIUM_ARGS, missing
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -15,12 +18,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
-@pytest.fixture(autouse=True)
-def _own_results_cache(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """Each test gets an empty results cache of its own (never the user's ~/.cache/nbsec), so a
-    test's monkeypatched scanner never sees another test's cached results."""
-    directory = tmp_path_factory.mktemp("nbsec-cache")
-    monkeypatch.setenv("NBSEC_CACHE_DIR", str(directory))
-    return directory
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, headless: one for the whole session, since a
+    second Playwright cannot start while the first one's event loop runs."""
+    if not CHROMIUM.exists():
+        missing(f"{CHROMIUM} is missing (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("playwright (Python) is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

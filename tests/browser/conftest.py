@@ -13,10 +13,7 @@ from typing import Any
 import pytest
 
 from tests.browser.jupyterlab import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     LabServer,
-    missing,
     open_lab,
     start_lab_server,
 )
@@ -27,25 +24,6 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     """``jupyter lab`` on a free port with a known token, stopped at the end of the session."""
     with start_lab_server(tmp_path_factory.mktemp("jupyter")) as server:
         yield server
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright, headless."""
-    if not CHROMIUM.exists():
-        missing(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("playwright (Python) is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @contextmanager

@@ -178,6 +178,7 @@ def test_the_governance_report_of_the_saved_notebook_is_written_and_opened(
         assert TOKEN not in text and OTHER_TOKEN not in text, written.name
         assert "alice.smith@example.com" not in text, written.name
     # nothing of the page's text runs: JupyterLab shows it sandboxed
-    frame = page.locator(".jp-HTMLViewer iframe")
+    # (other tests of the session may have left their own report pages open)
+    frame = page.get_by_label("report-contacts.nbsec.html", exact=True).locator("iframe")
     assert "allow-scripts" not in (frame.get_attribute("sandbox") or "")
     screenshot(page, "panel-saved-report")

@@ -10,8 +10,6 @@ from typing import Any
 import nbformat
 import pytest
 
-from tests.browser.conftest import chromium  # noqa: F401 - Debian's Chromium, shared fixture
-
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "example_notebooks"
 

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 
 from nbsec.models.format_detect import HEAD_BYTES, detect
 from nbsec.models.globals_judge import GlobalsJudge
-from nbsec.models.zip_reader import STORED, ZipFormatError, ZipMember, read_directory, read_member
+from nbsec.models.zip_reader import (
+    STORED,
+    ZipDirectory,
+    ZipFormatError,
+    ZipMember,
+    read_directory,
+    read_member,
+)
 
 if TYPE_CHECKING:
     from nbsec.models.pickle_walker import Buffer
@@ -68,6 +75,7 @@ def scan_zip(ctx: ScanContext, data: Buffer, start: int, end: int, where: str, d
             f"{where}: zip members overlap each other (a zip bomb construction)",
             key=f"{where}:overlap",
         )
+    _report_damage(ctx, data, end, directory, members, where)
     names = [m.name for m in members]
     fmt = _zip_kind(names)
     judge = ctx.judge
@@ -81,6 +89,44 @@ def scan_zip(ctx: ScanContext, data: Buffer, start: int, end: int, where: str, d
     finally:
         ctx.judge = judge
     return fmt
+
+
+def _report_damage(
+    ctx: ScanContext,
+    data: Buffer,
+    end: int,
+    directory: ZipDirectory,
+    members: list[ZipMember],
+    where: str,
+) -> None:
+    """A damaged archive (truncated, a member's header overwritten) is never called safe: the
+    members this reader still finds were scanned, but what the loaders would make of the rest is
+    not known, so the file is reported as malformed."""
+    if directory.from_local_headers:
+        ctx.report(
+            "NBS-PKL-021",
+            f"{where}: no central directory (a truncated or damaged archive): zipfile and "
+            "torch.load cannot open it; the members found by their local headers were scanned",
+            key=f"{where}:no-directory",
+        )
+        return
+    if directory.unreadable:
+        ctx.report(
+            "NBS-PKL-021",
+            f"{where}: {directory.unreadable} member(s) of the central directory have no local "
+            "header where it puts them (a damaged archive); the loaders fail on them",
+            key=f"{where}:local-header",
+        )
+        return
+    for member in members:
+        if member.data_offset + member.compressed_size > end:
+            ctx.report(
+                "NBS-PKL-021",
+                f"{where}!{member.name}: its data runs past the end of the file (a truncated "
+                "archive)",
+                key=f"{where}:truncated",
+            )
+            return
 
 
 def _zip_kind(names: list[str]) -> str:

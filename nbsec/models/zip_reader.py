@@ -56,21 +56,30 @@ class ZipDirectory:
     overlapping: bool = False
     from_local_headers: bool = False
     disagreement: bool = False  # two readable central directories list different members
+    # entries of the central directory whose local header is missing or cut off: the loaders
+    # fail on them, and this reader leaves them out
+    unreadable: int = 0
 
 
 def read_directory(data: Buffer, start: int, end: int, max_members: int) -> ZipDirectory:
     """The members of the zip in ``data[start:end]``; raises :class:`ZipFormatError`."""
     disagreement = False
+    unreadable: list[str] = []
     try:
-        members, disagreement = _from_central_directory(data, start, end, max_members)
+        members, disagreement = _from_central_directory(data, start, end, max_members, unreadable)
         from_local = False
     except ZipFormatError:
         members = _from_local_headers(data, start, end, max_members)
         from_local = True
+        unreadable = []
     spans = sorted((m.data_offset, m.data_offset + m.compressed_size) for m in members)
     overlapping = any(b[0] < a[1] for a, b in itertools.pairwise(spans) if a[1] > a[0])
     return ZipDirectory(
-        members, overlapping=overlapping, from_local_headers=from_local, disagreement=disagreement
+        members,
+        overlapping=overlapping,
+        from_local_headers=from_local,
+        disagreement=disagreement,
+        unreadable=len(unreadable),
     )
 
 
@@ -87,7 +96,7 @@ def _find_eocd(data: Buffer, start: int, end: int) -> int:
 
 
 def _from_central_directory(
-    data: Buffer, start: int, end: int, max_members: int
+    data: Buffer, start: int, end: int, max_members: int, unreadable: list[str]
 ) -> tuple[list[ZipMember], bool]:
     eocd = _find_eocd(data, start, end)
     (_, _, _, _, count, cd_size, cd_offset, _) = struct.unpack(
@@ -130,6 +139,7 @@ def _from_central_directory(
         count,
         max_members,
         sizes[found[0]],
+        unreadable,
     )
     if len(found) == 1:
         return members, False
@@ -142,6 +152,7 @@ def _from_central_directory(
         count,
         max_members,
         sizes[found[1]],
+        [],
     )
     known = {(m.name, m.data_offset) for m in members}
     extra = [m for m in other if (m.name, m.data_offset) not in known]
@@ -157,6 +168,7 @@ def _read_entries(
     count: int,
     max_members: int,
     directory_size: int | None = None,
+    unreadable: list[str] | None = None,
 ) -> list[ZipMember]:
     if directory_size is not None:
         count = max_members + 1  # bounded by the directory size below
@@ -182,6 +194,8 @@ def _read_entries(
         data_offset = _data_offset(data, header, end)
         if data_offset is not None:
             members.append(ZipMember(name, method, flags, csize, size, header, data_offset))
+        elif unreadable is not None:
+            unreadable.append(name)
         pos += 46 + name_len + extra_len + comment_len
     if not members and count:
         raise ZipFormatError("central directory entries unreadable")

@@ -158,3 +158,61 @@ def test_a_large_numpy_array_pickle_is_safe(protocol: int, tmp_path: Path) -> No
         pickle.dump(np.ones(3_000_000), fh, protocol=protocol)
     scan = scan_model(path)
     assert (scan.verdict, [f.rule for f in scan.findings]) == ("safe", [])
+
+
+def _checkpoint_zip() -> bytes:
+    """A zip laid out as ``torch.save`` writes one: a stored ``data.pkl`` and a tensor record."""
+    z = io.BytesIO()
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("archive/data.pkl", pickle.dumps({"w": 1.0}, protocol=2))
+        zf.writestr("archive/version", b"3\n")
+        zf.writestr("archive/data/0", b"\x00" * 4096)
+    return z.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        ("cut in half", "no central directory"),
+        ("last 30 bytes cut", "no central directory"),
+        ("tensor record cut", "runs past the end of the file"),
+        ("local header overwritten", "have no local header"),
+    ],
+)
+def test_a_damaged_checkpoint_is_never_safe(damage: str, expected: str) -> None:
+    """The loaders cannot open a truncated or damaged archive; the scanner still reads what it
+    can, and says the file is malformed rather than safe."""
+    good = _checkpoint_zip()
+    assert scan_bytes(good, name="m.pt").verdict == "safe"
+    raw = bytearray(good)
+    if damage == "cut in half":
+        raw = raw[: len(raw) // 2]
+    elif damage == "last 30 bytes cut":
+        raw = raw[:-30]
+    elif damage == "tensor record cut":
+        # the directory stays, but the tensor record's data ends before its declared size
+        cd = raw.find(b"PK\x01\x02")
+        record = raw.find(b"archive/data/0")
+        tail = bytes(raw[cd:])
+        raw = raw[: record + 200]
+        shift = cd - len(raw)
+        eocd = tail.rfind(b"PK\x05\x06")
+        (cd_offset,) = struct.unpack("<L", tail[eocd + 16 : eocd + 20])
+        tail = tail[: eocd + 16] + struct.pack("<L", cd_offset - shift) + tail[eocd + 20 :]
+        raw += tail
+        # member offsets in the directory after the cut point move back as well
+        raw = bytearray(raw)
+        pos = raw.find(b"PK\x01\x02", len(raw) - len(tail))
+        while pos >= 0:
+            (offset,) = struct.unpack("<L", raw[pos + 42 : pos + 46])
+            if offset > record:
+                raw[pos + 42 : pos + 46] = struct.pack("<L", offset - shift)
+            pos = raw.find(b"PK\x01\x02", pos + 4)
+    else:
+        record = raw.find(b"PK\x03\x04", raw.find(b"archive/data.pkl") + 1)
+        raw[record : record + 4] = b"XXXX"  # the local header of archive/version
+    scan = scan_bytes(bytes(raw), name="m.pt")
+    assert scan.verdict != "safe"
+    assert any(f.rule == "NBS-PKL-021" and expected in f.message for f in scan.findings), [
+        f.message for f in scan.findings
+    ]

@@ -118,6 +118,10 @@ def pandas_objects() -> Iterator[tuple[str, Any]]:
             pd.RangeIndex(5),
             pd.date_range("2026", periods=3, freq="h"),
             pd.CategoricalIndex(["a", "b"]),
+            pd.interval_range(0, 3),
+            pd.IntervalIndex.from_breaks(pd.date_range("2026", periods=3)),
+            pd.timedelta_range("1 day", periods=2),
+            pd.period_range("2026-01", periods=2, freq="M"),
         ],
     )
     yield "sparse", pd.arrays.SparseArray([0, 0, 1])

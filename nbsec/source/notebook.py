@@ -650,9 +650,12 @@ def decode_document(text: str | bytes, path: str = "<notebook>") -> dict[str, An
     if major in _OLD_MAJORS and not isinstance(major, bool) and "cells" not in document:
         document = _upgrade(document, path)
         major = document["nbformat"]
-    if not isinstance(document.get("cells"), list):
+    version_4 = isinstance(major, int) and not isinstance(major, bool) and major == 4
+    # an nbformat-4 document whose cells are missing or not a list is still read (Jupyter reads
+    # it too, validation aside): the problem is reported and everything else is scanned
+    if not isinstance(document.get("cells"), list) and not version_4:
         raise InputError(f"{path}: not a notebook: no 'cells' list at the top level")
-    if isinstance(major, bool) or not isinstance(major, int) or major != 4:
+    if not version_4:
         shown = f"{str(major)[:20]}..." if is_big_number(major) else repr(major)
         raise InputError(f"{path}: unsupported notebook format {shown} (nbsec reads nbformat 4)")
     return document
@@ -699,11 +702,21 @@ def parse_document(
         b.problem("the notebook metadata is not an object")
         metadata = {}
     meta_site = b.joined("metadata", b.json_strings(metadata, ("metadata",), min_length=4))
-    cells = tuple(_parse_cell(b, i, raw) for i, raw in enumerate(data["cells"]))
+    raw_cells = data.get("cells")
+    if not isinstance(raw_cells, list):
+        b.problem("the notebook has no 'cells' list")
+        raw_cells = []
+    cells = tuple(_parse_cell(b, i, raw) for i, raw in enumerate(raw_cells))
+    known = (
+        "metadata",
+        "nbformat",
+        "nbformat_minor",
+        *(("cells",) if raw_cells is data.get("cells") else ()),
+    )
     top_extra = [
         b.joined("notebook", b.json_strings(value, (key,), min_length=4))
         for key, value in data.items()
-        if key not in ("cells", "metadata", "nbformat", "nbformat_minor")
+        if key not in known
     ]
     minor = data.get("nbformat_minor", 0)
     return Notebook(

@@ -55,6 +55,7 @@ def test_bounded_fuzz_run() -> None:
 
 
 @pytest.mark.long
+@pytest.mark.timeout(900)  # a 600-second run, beyond the suite's 300-second default
 def test_long_fuzz_run() -> None:
     stats = fuzz(600, seed=314159, out=None, quiet=True)
     assert stats.divergences == [], stats.divergences[:3]

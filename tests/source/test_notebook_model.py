@@ -44,6 +44,21 @@ def test_every_output_type_is_read(tmp_path: Path) -> None:
     assert notebook.problems == ()
 
 
+@pytest.mark.parametrize("cells", ['{"text": "dave@example.org"}', '"dave@example.org"', None])
+def test_a_version_4_document_without_a_cells_list_is_read_as_jupyter_reads_it(
+    cells: str | None,
+) -> None:
+    """nbformat opens it (validation aside), so nbsec scans it: the missing list is a problem of
+    the notebook, and the strings where the cells should be are searched like any other."""
+    document = '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}'
+    document += "}" if cells is None else f', "cells": {cells}}}'
+    notebook = parse_notebook(document, "odd.ipynb")
+    assert notebook.cells == ()
+    assert notebook.problems == ("the notebook has no 'cells' list",)
+    found = any("dave@example.org" in site.text for site in notebook.all_sites())
+    assert found is (cells is not None)
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [

@@ -61,6 +61,8 @@ _KEYWORD_PATTERNS = (
 # a name or literal closed by brackets (`False)))`, `x])`), or a line ending like code
 _CODE_TAIL = re.compile(r"^[\w.]+[)\]]+[,;]?$|[;,{(]$")
 _TIER_NAMES = {"password": "password", "credential": "secret", "token": "token"}
+_KEY_BODY = re.compile(r"[A-Za-z0-9+/=]{16,}")
+_ESCAPED_BREAK = re.compile(r"\\[rn]")
 _QUOTED = re.compile(r"""(['"])(?P<value>[A-Za-z0-9+/=_\-.~]{20,512})\1""")
 
 
@@ -141,8 +143,17 @@ class SecretHit:
     end: int
 
     @property
+    def identity(self) -> str:
+        """What identifies the secret: the value, or for a key block its base64 body alone, so
+        one key printed with ``\\n``, ``\\r\\n`` or as a list of lines is one key."""
+        if self.kind == "private key":
+            body = _KEY_BODY.findall(_ESCAPED_BREAK.sub(" ", self.secret))
+            return "".join(body) or self.secret
+        return self.secret
+
+    @property
     def evidence(self) -> str:
-        return secret_evidence(self.secret, self.kind)
+        return secret_evidence(self.identity, self.kind)
 
     def to_issue(self) -> Issue:
         placed = any(w in self.kind for w in ("notebook", "environment", "command line"))
@@ -150,7 +161,7 @@ class SecretHit:
             self.rule,
             self.kind if placed else f"{self.kind} stored in the notebook",
             self.line,
-            key=secret_hash(self.secret),
+            key=secret_hash(self.identity),
             evidence=self.evidence,
             column=self.column,
             spans=(Span(self.start, self.end, "SECRET"),),

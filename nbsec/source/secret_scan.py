@@ -61,6 +61,8 @@ _KEYWORD_PATTERNS = (
 # a name or literal closed by brackets (`False)))`, `x])`), or a line ending like code
 _CODE_TAIL = re.compile(r"^[\w.]+[)\]]+[,;]?$|[;,{(]$")
 _TIER_NAMES = {"password": "password", "credential": "secret", "token": "token"}
+_RUN_TOGETHER_PASSWORD_WORDS = ("password", "passwd", "passphrase", "passwort")
+_PLACEHOLDER_CHARS = frozenset("x*.•-_#? ")
 _KEY_BODY = re.compile(r"[A-Za-z0-9+/=]{16,}")
 _ESCAPED_BREAK = re.compile(r"\\[rn]")
 _QUOTED = re.compile(r"""(['"])(?P<value>[A-Za-z0-9+/=_\-.~]{20,512})\1""")
@@ -91,6 +93,7 @@ class _SecretData:
     placeholder_substrings: tuple[str, ...]
     placeholder_exact: frozenset[str]
     placeholder_shapes: tuple[re.Pattern[str], ...]
+    real_passwords: frozenset[str]
     min_length: int
     base64_threshold: float
     hex_threshold: float
@@ -124,6 +127,7 @@ def _data() -> _SecretData:
         placeholder_substrings=tuple(data["placeholders"]["substrings"]),
         placeholder_exact=frozenset(data["placeholders"]["exact"]),
         placeholder_shapes=tuple(re.compile(p) for p in data["placeholders"]["shapes"]),
+        real_passwords=frozenset(data["placeholders"]["real_passwords"]),
         min_length=int(data["entropy"]["min_length"]),
         base64_threshold=float(data["entropy"]["base64_threshold"]),
         hex_threshold=float(data["entropy"]["hex_threshold"]),
@@ -224,11 +228,15 @@ def name_tier(name: str) -> str | None:
     words = [w.lower() for w in _WORD.findall(name)]
     if words and words[0] in ("var", "let", "const", "self", "this"):
         words = words[1:]
-    # "pass" names a password only as the last word (db_pass, dbPass), not pass_mouse_events
+    # "pass" and "pw" name a password only as the last word (db_pass, dbPass, db_pw), not
+    # pass_mouse_events
     if any(
-        w in data.password_words and (w != "pass" or i == len(words) - 1)
+        w in data.password_words and (w not in ("pass", "pw") or i == len(words) - 1)
         for i, w in enumerate(words)
     ):
+        return "password"
+    # a name run together: PGPASSWORD, MYSQL_ROOTPASSWD, dbpassword
+    if any(w in lowered for w in _RUN_TOGETHER_PASSWORD_WORDS):
         return "password"
     joined = "_".join(words)
     if any(k in joined or k in lowered for k in data.credential_keywords):
@@ -239,21 +247,56 @@ def name_tier(name: str) -> str | None:
     return None
 
 
+def is_template(value: str) -> bool:
+    """A value that can only be a placeholder: a template marker (``<password>``, ``${VAR}``,
+    ``YOUR_KEY``, ``changeme``, ``xxxx``, ``example``), a word naming the field (``password``,
+    ``secret``, ``none``), or placeholder characters alone (``***``, ``...``)."""
+    data = _data()
+    lowered = value.lower().strip()
+    if not lowered or set(lowered) <= _PLACEHOLDER_CHARS:
+        return True
+    if lowered in data.placeholder_exact and lowered not in data.real_passwords:
+        return True
+    if any(shape.match(value.strip()) for shape in data.placeholder_shapes):
+        return True
+    return any(marker in lowered for marker in data.placeholder_substrings)
+
+
+def is_weak_password(value: str) -> bool:
+    """A real password from the lists attackers try first (``iloveyou``, ``P@ssw0rd``,
+    ``1qaz2wsx``, ``111111``), not a template (``changeme``, ``<password>``, ``xxx``)."""
+    if len(value) < 4 or is_template(value):
+        return False
+    from nbsec.source.weak_passwords import is_common_password
+
+    return is_common_password(value)
+
+
 def value_fits(tier: str, value: str) -> bool:
     """Is ``value`` what a name of ``tier`` holding a real secret would hold?"""
-    if is_placeholder(value) or _looks_like_code_or_text(value) or _UUID.match(value):
+    if _looks_like_code_or_text(value) or _UUID.match(value):
         return False
+    if is_placeholder(value):
+        # a low-variety or docs-like value that is still a password people use (111111,
+        # s3cr3t, pass123) is one in a password- or secret-named field
+        return tier != "token" and is_weak_password(value)
     if tier == "password":
         return len(value) >= 4
     if tier == "credential":
         plain_word = value.isalpha() and (value.islower() or value.isupper()) and len(value) < 16
-        return len(value) >= 8 and not plain_word
+        if len(value) >= 8 and not plain_word:
+            return True
+        # a plain word or a short value is a secret when it is a common password (a keyboard
+        # walk, iloveyou, a l33t word)
+        return len(value) >= 6 and is_weak_password(value)
     has_letters = any(c.isalpha() for c in value)
     has_digits = any(c.isdigit() for c in value)
     return len(value) >= 16 and has_letters and has_digits and shannon_entropy(value) >= 3.0
 
 
-_CALL = re.compile(r"^[A-Za-z_][\w.]*\(.*\)$")
+_CALL = re.compile(r"^[A-Za-z_][\w.]*\(.*\)(?:\.\w+|\[[^\]]*\])*$")
+# an unquoted snake_case name that itself says secret is a variable: `hf_token = hf_token_write`
+_SECRET_VARIABLE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 _FILE_NAME = re.compile(
     r"^[\w.\-/\\~]+\.(?:json|pem|key|p12|pfx|crt|cer|txt|ya?ml|ini|cfg|conf|env|csv|toml|"
     r"pub|jks|keystore|gpg|asc)$",
@@ -334,8 +377,14 @@ def find_secrets(text: str, *, providers_only: bool = False) -> list[SecretHit]:
         for pattern, kind in _KEYWORD_PATTERNS:
             for match in pattern.finditer(text):
                 value = match.group("value").strip()
-                if "q" not in pattern.groupindex and _CODE_TAIL.search(value):
-                    continue  # an unquoted value that ends like code: `single_pass=False)))`
+                if "q" not in pattern.groupindex and (
+                    _CODE_TAIL.search(value)
+                    or _CALL.match(value)
+                    or (_SECRET_VARIABLE.match(value) and name_tier(value) is not None)
+                ):
+                    # an unquoted value that is code: `single_pass=False)))`, `list(d)[0]`,
+                    # `hf_token = hf_token_write`
+                    continue
                 tier = name_tier(match.group("name"))
                 if tier is None or not value_fits(tier, value):
                     continue

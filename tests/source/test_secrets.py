@@ -124,6 +124,18 @@ FLAGGED = [
         "credential in a URL",
     ),
     (f"  api_key = {s.GENERIC_TOKEN}", "NBS-SEC-005", "secret shown in the notebook"),
+    # weak real passwords: common-list entries, l33t spellings, keyboard walks, low variety
+    ('password = "iloveyou"', "NBS-SEC-005", "hard-coded password"),
+    ('conn = connect(user="etl", password="P@ssw0rd")', "NBS-SEC-005", "hard-coded password"),
+    ('db_pass = "1qaz2wsx"', "NBS-SEC-005", "hard-coded password"),
+    ("Password: zxcvbnm", "NBS-SEC-005", "password shown in the notebook"),
+    ('os.environ["DB_PASSWORD"] = "111111"', "NBS-SEC-005", "password set in the environment"),
+    ('password = "s3cr3t"', "NBS-SEC-005", "hard-coded password"),
+    ('db_pw = "dragon"', "NBS-SEC-005", "hard-coded password"),
+    ("!PGPASSWORD=qwerty123 psql -h db -U etl", "NBS-SEC-005", "hard-coded password"),
+    ('secret_key = "iloveyou"', "NBS-SEC-005", "hard-coded secret"),
+    ('client_secret = "qwertyuiop"', "NBS-SEC-005", "hard-coded secret"),
+    ('{"smtp_password": "letmein"}', "NBS-SEC-005", "hard-coded password"),
 ]
 
 DECOYS = [
@@ -185,6 +197,24 @@ DECOYS = [
     'os.environ["GOOGLE_APPLICATION_CREDENTIALS"] = "my_service_account_private_key.json"',
     "https://h.org/?auth=true",
     "    sample_batch_size=2,\n    single_deterministic_pass=False)))",
+    # documentation values and plain words under a secret name stay quiet
+    'password = "<your-password>"',
+    'password = "xxx"',
+    'password = "${DB_PASSWORD}"',
+    "password = os.environ['DB_PASSWORD']",
+    'password = "your_password_here"',
+    'password = "CHANGEME"',
+    'client_secret = "required"',
+    'SECRET_KEY = "development"',
+    'token = "iloveyou"',
+    'compass = "dragon"',
+    "https://api.h.org/v1?token=s3cr3t",
+    # real notebooks: hub ids on a tokenizer line, a variable copied, code, a Drive link
+    'tokenizer = AutoTokenizer.from_pretrained("SomeOrgAI/xlm-clm-enfr-1024")',
+    "    hf_token = hf_token_write",
+    "  trained_token = list(loaded_learned_embeds.keys())[0]",
+    "https://drive.google.com/file/d/0B7EVK8r0v71pY0NSMzRuSXJEVkk/view?usp=sharing&"
+    "resourcekey=0-i4TGCi_51OtQ5K9FSp4EDg",
 ]
 
 

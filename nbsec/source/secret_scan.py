@@ -94,6 +94,9 @@ class _SecretData:
     placeholder_exact: frozenset[str]
     placeholder_shapes: tuple[re.Pattern[str], ...]
     real_passwords: frozenset[str]
+    documentation_values: frozenset[str]
+    documentation_words: tuple[str, ...]
+    test_words: frozenset[str]
     min_length: int
     base64_threshold: float
     hex_threshold: float
@@ -128,6 +131,11 @@ def _data() -> _SecretData:
         placeholder_exact=frozenset(data["placeholders"]["exact"]),
         placeholder_shapes=tuple(re.compile(p) for p in data["placeholders"]["shapes"]),
         real_passwords=frozenset(data["placeholders"]["real_passwords"]),
+        documentation_values=frozenset(
+            v.lower() for v in data["documentation"]["published_values"]
+        ),
+        documentation_words=tuple(data["documentation"]["words"]),
+        test_words=frozenset(data["documentation"]["test_words"]),
         min_length=int(data["entropy"]["min_length"]),
         base64_threshold=float(data["entropy"]["base64_threshold"]),
         hex_threshold=float(data["entropy"]["hex_threshold"]),
@@ -245,6 +253,55 @@ def name_tier(name: str) -> str | None:
         qualified = any(q in words for q in data.token_qualifiers)
         return "credential" if qualified else "token"
     return None
+
+
+def _sequential_share(value: str) -> float:
+    """The share of ``value`` made of runs of four or more consecutive characters (``1234``,
+    ``abcd``, ``9876``), read every character and every second one (``a1b2c3d4``)."""
+    if len(value) < 8:
+        return 0.0
+    best = 0.0
+    for stride in (1, 2):
+        covered = 0
+        for offset in range(stride):
+            part = value[offset::stride].lower()
+            run = 1
+            for i in range(1, len(part) + 1):
+                step = ord(part[i]) - ord(part[i - 1]) if i < len(part) else 0
+                # 9 -> a continues a hexadecimal run (1234567890abcdef)
+                if i < len(part) and (abs(step) == 1 or part[i - 1 : i + 1] in ("90", "9a", "0a")):
+                    run += 1
+                    continue
+                if run >= 4:
+                    covered += run
+                run = 1
+        best = max(best, covered / len(value))
+    return best
+
+
+def is_documentation_value(value: str, *, password: bool = False) -> bool:
+    """A value that documentation, tutorials and tests use in place of a real credential: one
+    published as an example (AWS's ``AKIAIOSFODNN7EXAMPLE``), one spelling ``EXAMPLE``,
+    ``sample``, ``dummy`` or ``placeholder``, one whose words include ``test``, ``fake`` or
+    ``mock`` (``sk_test_...``, ``fake-token-1``), or one made of sequences (``1234567890abcdef``).
+
+    ``password``: a value in a password field, where ``test123`` and ``12345678`` are weak real
+    passwords, not examples: only published values and the long marker words count there."""
+    data = _data()
+    lowered = value.lower()
+    if lowered in data.documentation_values:
+        return True
+    if any(word in lowered for word in data.documentation_words):
+        return True
+    if password:
+        return False
+    words = [w.lower() for w in _WORD.findall(value)]
+    if any(w in data.test_words for w in words):
+        return True
+    if words and any(words[0].startswith(w) for w in data.test_words):
+        return True
+    core = value.split("_")[-1] if value.count("_") <= 2 else value
+    return _sequential_share(core) >= 0.7
 
 
 def is_template(value: str) -> bool:
@@ -367,6 +424,9 @@ def find_secrets(text: str, *, providers_only: bool = False) -> list[SecretHit]:
                 continue
             if det.min_entropy is not None and shannon_entropy(secret) < det.min_entropy:
                 continue
+            password = det.kind == "connection string password"
+            if is_documentation_value(secret, password=password):
+                continue
             add(det.rule, det.kind, secret, start, end)
 
     if providers_only:
@@ -388,6 +448,8 @@ def find_secrets(text: str, *, providers_only: bool = False) -> list[SecretHit]:
                 tier = name_tier(match.group("name"))
                 if tier is None or not value_fits(tier, value):
                     continue
+                if is_documentation_value(value, password=tier == "password"):
+                    continue
                 raw = match.group("value")
                 start = match.start("value") + len(raw) - len(raw.lstrip())
                 label = kind
@@ -401,6 +463,8 @@ def find_secrets(text: str, *, providers_only: bool = False) -> list[SecretHit]:
             value = match.group("value")
             start, end = match.span("value")
             if taken.overlaps(start, end) or not _high_entropy(value, data):
+                continue
+            if is_documentation_value(value):
                 continue
             line_start = text.rfind("\n", 0, start) + 1
             line_end = text.find("\n", end)

@@ -393,8 +393,7 @@ def test_a_known_frame_changed_by_a_function_the_cell_does_not_name_is_seen(
     kernel.execute("%load_ext nbsec")
     kernel.execute("import pandas as pd\nscores = pd.DataFrame({'n': range(200)})")
     kernel.execute(
-        "def enrich():\n"
-        "    scores['contact'] = [f'user{i}@example.com' for i in range(200)]"
+        "def enrich():\n    scores['contact'] = [f'user{i}@example.com' for i in range(200)]"
     )
     kernel.execute("x = 1")
     out = kernel.execute("enrich()")

@@ -378,6 +378,10 @@ def judge_frame(
     # columns naming organisations, teams or places ("Provider Name": hospitals): the rows
     # describe those, and a street address beside them is theirs
     things = [name for name, ev in evidence.items() if name != NAMES_COLUMN and _names_things(ev)]
+    # most other columns numbers: a table of statistics (a place in it once per row is its key)
+    real = [ev for name, ev in evidence.items() if name not in (NAMES_COLUMN, INDEX_COLUMN)]
+    numeric = sum(1 for ev in real if ev.values and _numeric(ev))
+    statistics = numeric >= 0.5 * max(len(real) - 1, 1)
     out: dict[str, ColumnScan] = {}
     for name, ev in evidence.items():
         scan = ColumnScan(name=name, values_scanned=ev.values)
@@ -397,10 +401,10 @@ def judge_frame(
                     "which names organisations or places, and no column identifying people"
                 )
                 continue
-            if h.kind == "place" and others and _table_key(ev):
+            if h.kind == "place" and others and statistics and _table_key(ev):
                 scan.notes.append(
-                    f"{h.hit.type} not reported: each place once, the table's key (one row per "
-                    "place)"
+                    f"{h.hit.type} not reported: each place once, the key of a table of "
+                    "statistics (one row per place)"
                 )
                 continue
             if h.kind == "name-part":
@@ -444,8 +448,21 @@ def _names_things(ev: ColumnEvidence) -> bool:
     )
 
 
+def _numeric(ev: ColumnEvidence) -> bool:
+    # numbers, digit texts and decimals written as text (``fractional`` may count a float twice:
+    # only the threshold matters)
+    return ev.numbers + ev.digit_texts + ev.fractional >= 0.8 * ev.values
+
+
 def _table_key(ev: ColumnEvidence) -> bool:
-    return ev.values >= KEY_ROWS and ev.distinct >= ev.values and not ev.nulls
+    """Each value once, and known places (not a sample of people's towns)."""
+    s = ev.shape
+    return (
+        ev.values >= KEY_ROWS
+        and ev.distinct >= ev.values
+        and not ev.nulls
+        and s.place >= 0.8 * max(s.text_rows, 1)
+    )
 
 
 def mask_examples(values: list[str], entity: str) -> list[str]:

@@ -41,6 +41,10 @@ _TITLED = re.compile(
     rf"(?<![\w.])(?:{_CAP},\s+)?{_TITLE}\.?\s+(?:[A-Z]\.\s*)*{_CAP}(?:\s+{_CAP}){{0,3}}"
 )
 _WORD = re.compile(rf"(?<![\w@.]){_CAP}(?![\w@])")
+# initials before a known surname: "R.A. Fisher", "J. R. R. Tolkien" (not "U.S. Army": the
+# word must be a known surname, and name no organisation)
+_PLACE_INITIALS = lexicons.words("US UK DC NY LA SF EU UN GB NZ NYC USA UAE USSR")
+_INITIALS = re.compile(rf"(?<![\w.])(?:[A-Z]\.\s?){{1,3}}({_CAP})(?![\w@])")
 # "Last, First" as a quoted item of a list or index repr: ``Index(['Smith, John', ...])``
 _QUOTED_LAST_FIRST = re.compile(rf"(?<=['\"])({_CAP}), ({_CAP})(?=['\"])")
 
@@ -182,9 +186,18 @@ def _trim_email(text: str, hit: TextHit) -> TextHit:
     quotes in the local part, so a printed key sticks to the address; the span starts after it."""
     local = text[hit.start : hit.end].split("@", 1)[0]
     cut = max(local.rfind(ch) for ch in "='\"`:")
-    if cut < 0:
+    start = hit.start + cut + 1
+    if text[start - 1 : start] == "\\":
+        # an escape of a printed repr glued to the address: b'\x07a@b.com', '\nann@x.org'
+        escape = _ESCAPE.match(text, start)
+        if escape is not None:
+            start = escape.end()
+    if start == hit.start:
         return hit
-    return TextHit(hit.type, hit.start + cut + 1, hit.end, hit.score)
+    return TextHit(hit.type, start, hit.end, hit.score)
+
+
+_ESCAPE = re.compile(r"x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[nrtabfv0]")
 
 
 # a printed key and its value: ``'first_name': 'Maria'``, ``name='Li Wei'``, ``Name: Carlos
@@ -306,6 +319,9 @@ _NOT_GIVEN = _NOT_GIVEN | lexicons.words(
 )
 
 
+_PLACE_PREPOSITION = re.compile(r"\b(?:[Ii]n|at|near|from|to)\s+$")
+
+
 def _camel(word: str) -> bool:
     """Mixed case ending in a capital ("LoRA", "iPhone" starts lower anyway): no name."""
     return len(word) > 2 and word[-1].isupper() and not word.isupper()
@@ -334,6 +350,14 @@ def _names(text: str, spacy_model: str) -> Iterable[tuple[int, int, float]]:
     found: list[tuple[int, int, float]] = []
     for m in _TITLED.finditer(text):
         found.append((m.start(), m.end(), 0.85))
+    for m in _INITIALS.finditer(text):
+        if any(m.start() < e and s < m.end() for s, e, _ in found):
+            continue
+        surname = m.group(1)
+        if re.sub(r"[\s.]", "", m.group(0)[: m.start(1) - m.start()]) in _PLACE_INITIALS:
+            continue  # "D.C. Metro", "U.S. Army"
+        if lexicons.fold(surname) in lexicons.surnames() and not lexicons.names_a_thing(surname):
+            found.append((m.start(), m.end(), 0.7))
     for m in _QUOTED_LAST_FIRST.finditer(text):
         last, first = lexicons.fold(m.group(1)), lexicons.fold(m.group(2))
         if lexicons.full_name([first, last], reverse=False):
@@ -354,8 +378,12 @@ def _names(text: str, spacy_model: str) -> Iterable[tuple[int, int, float]]:
             continue
         if _camel(w1.group(0)) or _camel(w2.group(0)):
             continue  # "LoRA MAE": an acronym, not a name
-        if lexicons.place_rank(w2.group(0)) == 2 and lexicons.is_place(w1.group(0)):
-            continue  # "Lourdes France": a place and its country
+        if (
+            _PLACE_PREPOSITION.search(text[max(0, start - 8) : start])
+            and lexicons.place_rank(w2.group(0)) == 2
+            and lexicons.is_place(w1.group(0))
+        ):
+            continue  # "in Lourdes France": a place and its country
         if lexicons.is_place(text[start:end]) or _names_a_thing_after(text, end):
             continue
         found.append((start, end, 0.7))

@@ -32,6 +32,9 @@ TEXT_BUDGET = 32_000
 _CANDIDATE = re.compile(
     r"@|\d[\d ().\-/+]{6,}\d|\b[A-Z]\w+,? +(?:[A-Z][a-z]*\.? +)?[A-Z]\w+"
     r"|[\u0400-\u04FF]{2,} [\u0400-\u04FF]{2,}"
+    # a title or initials before a name: ``Sir R.A. Fisher``, ``Dr Watson``, ``J. Smith``
+    r"|\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame|Lady|Lord|Herr|Frau|Mme|Sr|Sra)\.?\s+[A-Z]"
+    r"|\b[A-Z]\.\s?(?:[A-Z]\.\s?)*[A-Z][a-z]+"
     # a printed key that says a person's name: ``'first_name': 'Maria'``, ``Nachname=Müller``
     r"|(?i:name|customer|patient|person|client|vorname|nachname|apellido|nombre|nome|имя|"
     r"фамилия)['\"]?\s*[:=]\s*['\"]?[A-Z\u00C0-\u024F\u0400-\u042F]"

@@ -160,3 +160,22 @@ def thing_context(column: str, places: bool = True) -> bool:
     tokens, _ = name_tokens(column)
     words = _THING_WORDS | _PLACE_WORDS if places else _THING_WORDS
     return bool(tokens & words) and not strong_person_context(column)
+
+
+# column-name words that say a date is when something happened, not someone's birth date
+_EVENT_TEXT = (
+    "hire hired start started end ended order ordered signup created updated modified login "
+    "logout death died decease deceased visit admission admitted discharge discharged "
+    "transaction purchase purchased payment paid ship shipped shipping delivery delivered join "
+    "joined registration registered event release released publish published opened closed due "
+    "expiry expires expiration issue issued incident flight match game sale sold booking "
+    "booked eintritt austritt bestellung einstellung tod sterbedatum pedido alta baja ingreso "
+    "muerte fallecimiento commande embauche décès deces"
+)
+_EVENT_WORDS = frozenset(_EVENT_TEXT.split())
+
+
+def event_context(column: str) -> bool:
+    """Does the column name say its dates are events (``hire_date``, ``order_date``)?"""
+    tokens, _ = name_tokens(column)
+    return bool(tokens & _EVENT_WORDS)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from nbsec.masking import mask
 from nbsec.pii import entity_patterns as ep
 from nbsec.pii.column_names import (
+    event_context,
     name_context,
     specific_context,
     strong_person_context,
@@ -314,6 +315,8 @@ def _date_hit(ev: ColumnEvidence, context: frozenset[str]) -> _Hit | None:
         return None
     today = dt.date.today().year
     has_ctx = "DATE_TIME" in context
+    if not has_ctx and event_context(ev.name):
+        return None  # "hire_date", "order_date", "death_date": when something happened
     if d.min_year < 1890 or d.max_year > today:
         return None
     if d.steps >= 10 and not 0.15 <= d.steps_up / d.steps <= 0.85:

@@ -189,3 +189,14 @@ def test_a_phone_printed_in_a_list_is_still_found() -> None:
     text = "phones: ['020 7946 0958', '+1-415-555-2671']"
     hits = [text[h.start : h.end] for h in scan_text(text, policy=Policy())]
     assert "+1-415-555-2671" in hits
+
+
+def test_event_dates_beside_people_are_not_birth_dates() -> None:
+    import datetime as dt
+
+    days = [dt.date(1975 + (i * 7) % 40, 1 + i % 12, 1 + i % 28) for i in range(20)]
+    cases = (("hire_date", []), ("order_date", []), ("geburtsdatum", ["DATE_TIME"]))
+    for column, expected in cases:
+        frame = pd.DataFrame({"name": PEOPLE, column: days})
+        scan = scan_dataframe(frame, policy=Policy())
+        assert scan.columns[column].entity_types == expected, column

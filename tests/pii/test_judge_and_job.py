@@ -21,6 +21,8 @@ from tests.pii.conftest import policy_with
 
 def _doc_examples(module: str) -> list[str]:
     """Valid numbers from stdnum's own documentation (``>>> validate('...')`` with no error)."""
+    if module.startswith("nbsec:"):
+        return []  # nbsec's own checks: numbers are derived from the pattern below
     doc = importlib.import_module(f"stdnum.{module}").__doc__ or ""
     lines = doc.splitlines()
     out = []

@@ -178,6 +178,12 @@ CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], list[str]]] = [
         KEY_JSON_BODY,
     ),
     (
+        "pem-twice-escaped-in-the-repr-of-a-json-string",
+        [code("json.dumps(sa)", result({"text/plain": repr(json.dumps(service_account()))}))],
+        {},
+        KEY_JSON_BODY,
+    ),
+    (
         "pem-in-python-repr",
         [code("k", result({"text/plain": repr(KEY_REPR)}))],
         {},

@@ -64,7 +64,7 @@ _TIER_NAMES = {"password": "password", "credential": "secret", "token": "token"}
 _RUN_TOGETHER_PASSWORD_WORDS = ("password", "passwd", "passphrase", "passwort")
 _PLACEHOLDER_CHARS = frozenset("x*.•-_#? ")
 _KEY_BODY = re.compile(r"[A-Za-z0-9+/=]{16,}")
-_ESCAPED_BREAK = re.compile(r"\\[rn]")
+_ESCAPED_BREAK = re.compile(r"\\+[rnt]")
 _QUOTED = re.compile(r"""(['"])(?P<value>[A-Za-z0-9+/=_\-.~]{20,512})\1""")
 
 

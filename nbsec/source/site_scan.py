@@ -102,6 +102,26 @@ def secret_issues_in(view: View, chunk: int = CHUNK) -> list[Issue]:
     return out
 
 
+# what Jupyter itself writes about the kernel (`display_name: Python 3`, `name: python3`,
+# `pygments_lexer: ipython3`): never personal data, and reading it would load the PII engine
+# for every notebook
+_JUPYTER_FIELDS = (("metadata", "kernelspec"), ("metadata", "language_info"))
+
+
+def _without_jupyter_fields(site: TextSite, view: View) -> View:
+    """``view`` with the strings of Jupyter's kernel and language metadata blanked (offsets
+    kept), for the personal-data pass; secrets are still searched there."""
+    spans = [p for p in site.pieces if tuple(p.path[:2]) in _JUPYTER_FIELDS]
+    if not spans or view.runs:
+        return view
+    text = list(view.text)
+    for piece in spans:
+        for i in range(piece.start, min(piece.end, len(text))):
+            if text[i] != "\n":
+                text[i] = " "
+    return View("".join(text), view.name, view.runs)
+
+
 def pii_issues_in(view: View, policy: Policy) -> list[Issue]:
     engine = pii_engine()
     if engine is None:
@@ -191,7 +211,7 @@ def scan_site(
         if percent is not None:
             reading.append(percent)
         for view in reading:
-            issues.extend(pii_issues_in(view, policy))
+            issues.extend(pii_issues_in(_without_jupyter_fields(site, view), policy))
         if site.kind in ("text/html", "text/csv"):
             issues.extend(table_issues_in(site.text, policy, site.kind))
     result.issues = _secrets_first(_merge(issues))

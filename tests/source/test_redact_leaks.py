@@ -9,6 +9,7 @@ header was masked but whose body survived is still a key."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,12 @@ CASES: list[tuple[str, list[dict[str, Any]], dict[str, Any], list[str]]] = [
                 ),
             )
         ],
+        {},
+        KEY_JSON_BODY,
+    ),
+    (
+        "pem-twice-escaped-in-the-repr-of-a-json-string",
+        [code("json.dumps(sa)", result({"text/plain": repr(json.dumps(service_account()))}))],
         {},
         KEY_JSON_BODY,
     ),
@@ -353,6 +360,39 @@ def _no_ambient_policy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+def _left_outside_code(path: Path) -> list[tuple[str, str, str]]:
+    return [
+        (f.rule, f.location.describe(), f.message)
+        for f in scan_notebook(path, policy=Policy())
+        if f.rule.startswith(("NBS-PII", "NBS-SEC"))
+        and not (
+            f.location.output_index is None
+            and f.location.line is not None
+            and "(in " not in f.message
+        )
+    ]
+
+
+def test_no_planted_value_survives_redaction_of_one_notebook_with_every_shape(
+    tmp_path: Path,
+) -> None:
+    """Every case in one notebook, redacted once: the cases do not hide each other."""
+    cells = [c for _, cs, _, _ in CASES for c in copy.deepcopy(cs)]
+    metadata: dict[str, Any] = {}
+    for _, _, m, _ in CASES:
+        metadata |= copy.deepcopy(m)
+    planted = [v for _, _, _, p in CASES for v in p]
+    path = _write(tmp_path / "nb.ipynb", cells, metadata)
+    assert leaked(path.read_bytes(), planted) == planted
+    assert main(["redact", str(path)]) == 0
+    raw = path.read_bytes()
+    assert leaked(_outside_code(path), planted) == []
+    nbformat.validate(nbformat.reads(raw.decode(), as_version=4))
+    assert _left_outside_code(path) == []
+    assert main(["redact", str(path)]) == 0
+    assert path.read_bytes() == raw
+
+
 @pytest.mark.parametrize(
     ("cells", "metadata", "planted"),
     [pytest.param(c, m, p, id=i) for i, c, m, p in CASES],
@@ -367,17 +407,7 @@ def test_no_planted_value_survives_redaction(
     assert leaked(_outside_code(path), planted) == []
     nbformat.validate(nbformat.reads(raw.decode(), as_version=4))
     # nothing left for the scanner outside code
-    left = [
-        (f.rule, f.location.describe(), f.message)
-        for f in scan_notebook(path, policy=Policy())
-        if f.rule.startswith(("NBS-PII", "NBS-SEC"))
-        and not (
-            f.location.output_index is None
-            and f.location.line is not None
-            and "(in " not in f.message
-        )
-    ]
-    assert left == []
+    assert _left_outside_code(path) == []
     # the code cell that printed a secret keeps its source; its output is masked
     if not planted:
         document = json.loads(raw)

@@ -407,10 +407,11 @@ def test_differential_getattr_uses() -> None:
 
 
 @pytest.mark.long
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1800)
 def test_differential_getattr_uses_long() -> None:
-    for seed in range(8):
-        _differential(2000, seed=1000 + seed)
+    for seed in range(4):
+        inputs, admitted = _differential(1000, seed=1000 + seed)
+        assert inputs > 2000 and admitted > 50
 
 
 # -- the runtime guard ----------------------------------------------------------------------------

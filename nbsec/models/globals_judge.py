@@ -83,6 +83,11 @@ def set_main_resolver(resolver: Callable[[str], str | None] | None) -> None:
     _main_resolver = resolver
 
 
+def main_resolved() -> bool:
+    """Is ``__main__`` judged live (the runtime guard is installed in this process)?"""
+    return _main_resolver is not None
+
+
 class GlobalsJudge:
     """Judges ``module`` + ``qualname`` pairs for one policy (its ``allow_globals``).
 

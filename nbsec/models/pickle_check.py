@@ -20,6 +20,8 @@ pure-Python unpickler is run too, as those loaders run it. Each reading's findin
 * a frame-boundary differential                -> NBS-PKL-023 (critical)
 * a joblib side file                           -> NBS-PKL-024 (critical)
 * a torch persistent id of the wrong shape     -> NBS-PKL-025 (medium)
+* an object of a ``__main__`` class, built only with ``__new__`` (a static scan) -> NBS-PKL-026
+  (info)
 
 Pickles that follow a ``STOP`` (what ``pickle.load`` in a loop, or torch's legacy format, reads)
 are scanned too. A stream with more opcodes than one unpickler run may hold in memory is judged
@@ -238,7 +240,19 @@ def report_replay(
                 verdict = _worse(verdict, judge.judge(raw_mod, raw_name))
             if verdict is Judgement.DENIED and event.target in verified_loaders:
                 continue  # a loader called only on bytes that were scanned as its file
-            if verdict is not Judgement.ALLOWED and event.target in checked:
+            use_checked = checked.get(event.target, "")
+            main_class = use_checked.startswith("__main__.")
+            if main_class and verdict is Judgement.UNKNOWN:
+                at = f"{label} at byte {event.offset}" if event.offset >= 0 else label
+                ctx.report(
+                    "NBS-PKL-026",
+                    f"{at}: makes an object of {full}, a class of the script that saved it; "
+                    "loading needs that class and runs only its own code",
+                    key=f"{where}:{full}",
+                    evidence=full,
+                )
+                continue
+            if use_checked and not main_class and verdict is not Judgement.ALLOWED:
                 ctx.add_checked(full)  # every use is one a reviewed rule admits
                 continue
             if (

@@ -17,6 +17,13 @@ stand-in, so each use can be checked:
   whose first argument is ``None`` (no file), or being the first argument, and only argument
   position, of a call to one of its listed rebuilders.
 
+* ``__main__.X`` in a static scan (no live kernel to say what ``X`` is): every operation on it
+  is ``NEWOBJ``, or being the first argument of ``copyreg._reconstructor`` / ``__newobj__`` /
+  ``__newobj_ex__``. Those make an instance with ``__new__`` and need ``X`` to be a class, so
+  the loader runs only the loading script's own class (its ``__new__`` and ``__setstate__``),
+  never a function the stream names; reported as NBS-PKL-026 (info). Called, or used any other
+  way, it stays unknown.
+
 A global with any use outside these is judged by its name as before (getattr: dangerous).
 Where the arguments are nested deeper than the scan looks, nothing is admitted.
 """
@@ -26,10 +33,14 @@ from __future__ import annotations
 from typing import Any
 
 from nbsec.models import inert
-from nbsec.models.globals_judge import GlobalsJudge, global_lists
+from nbsec.models.globals_judge import GlobalsJudge, global_lists, main_resolved
 from nbsec.models.pickle_replay import Replay
 
 GETATTR = "builtins.getattr"
+MAIN = "__main__."
+_INSTANCE_MAKERS = frozenset(
+    ("copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__")
+)
 _MAX_DEPTH = 32
 _MAX_ITEMS = 100_000
 
@@ -67,10 +78,15 @@ def checked_uses(judge: GlobalsJudge, replay: Replay) -> dict[Any, str]:
     names. Empty when the stream uses none of them."""
     lists = global_lists()
     candidates: dict[int, tuple[Any, str]] = {}
+    static_main = not main_resolved()
     for event in replay.events:
         if event.kind == "import":
             name = inert.global_name(event.target)
-            if name == GETATTR or name in lists.class_uses:
+            if (
+                name == GETATTR
+                or name in lists.class_uses
+                or (static_main and _main_class_name(name))
+            ):
                 candidates[id(event.target)] = (event.target, str(name))
     if not candidates:
         return {}
@@ -95,6 +111,10 @@ def checked_uses(judge: GlobalsJudge, replay: Replay) -> dict[Any, str]:
     return {target: name for key, (target, name) in candidates.items() if key not in refused}
 
 
+def _main_class_name(name: str | None) -> bool:
+    return bool(name) and str(name).startswith(MAIN) and "." not in str(name)[len(MAIN) :]
+
+
 def _own_use_ok(judge: GlobalsJudge, name: str, kind: str, args: Any) -> bool:
     """An operation on the checked global itself."""
     call = _call_args(args)
@@ -108,6 +128,8 @@ def _own_use_ok(judge: GlobalsJudge, name: str, kind: str, args: Any) -> bool:
         return judge.attribute((str(module), str(qualname)), attribute) is not None
     if kind == "new":
         return True  # NEWOBJ: cls.__new__, the constructor is never called
+    if name.startswith(MAIN):
+        return False
     if kind == "call" and call is not None:
         positional, keywords = call
         return bool(positional) and positional[0] is None and not keywords
@@ -118,7 +140,10 @@ def _passed_ok(name: str, event: inert.Event, value: Any, position: int) -> bool
     """The checked global found inside the arguments of another operation."""
     if name == GETATTR or event.kind != "call" or position != 0:
         return False
-    rebuilders = global_lists().class_uses.get(name, frozenset())
+    if name.startswith(MAIN):
+        rebuilders = _INSTANCE_MAKERS
+    else:
+        rebuilders = global_lists().class_uses.get(name, frozenset())
     if inert.global_name(event.target) not in rebuilders:
         return False
     call = _call_args(event.args)

@@ -209,6 +209,21 @@ ATTACKS: list[tuple[str, bytes, str, str, str]] = [
      "suspicious", "NBS-PKL-011", "dateutil.tz._tzfile.tzfile"),
     ("tzfile handed to partial", P2 + _g("functools", "partial") + _TZFILE + _s("/dev/stdin")
      + TUP2 + REDUCE + STOP, "suspicious", "NBS-PKL-011", "dateutil.tz._tzfile.tzfile"),
+    # a class of the script that saved the file, in a scan outside a live kernel
+    ("__main__ class built by NEWOBJ", P4 + _sg("__main__", "Net") + b")\x81}b" + STOP, "safe",
+     "NBS-PKL-026", "__main__.Net"),
+    ("__main__ class by copyreg._reconstructor", P2 + _g("copyreg", "_reconstructor")
+     + _g("__main__", "Net") + _g("builtins", "object") + b"N" + TUP3 + REDUCE + b"}b" + STOP,
+     "safe", "NBS-PKL-026", "__main__.Net"),
+    ("__main__ name called", P2 + _g("__main__", "system") + _s("id") + TUP1 + REDUCE + STOP,
+     "suspicious", "NBS-PKL-011", "__main__.system"),
+    ("__main__ class handed to partial", P2 + _g("functools", "partial") + _g("__main__", "Net")
+     + TUP1 + REDUCE + STOP, "suspicious", "NBS-PKL-011", "__main__.Net"),
+    ("__main__ dunder built by NEWOBJ", P2 + _g("__main__", "__builtins__") + b")\x81" + STOP,
+     "dangerous", "NBS-PKL-010", "__main__.__builtins__"),
+    ("__main__ class in another argument of copyreg._reconstructor", P2
+     + _g("copyreg", "_reconstructor") + _g("builtins", "object") + _g("__main__", "Net") + b"N"
+     + TUP3 + REDUCE + STOP, "suspicious", "NBS-PKL-011", "__main__.Net"),
     ("tzfile in another argument of its rebuilder", P2 + _tz_unpickle(_TZFILE, _TZFILE, b"N",
      _TZ_DATA) + STOP, "suspicious", "NBS-PKL-011", "dateutil.tz._tzfile.tzfile"),
 ]  # fmt: skip
@@ -229,6 +244,26 @@ def test_uses_table(stream: bytes, verdict: str, rule: str, evidence: str) -> No
     assert hits[0].location.path == "t.pkl"
     assert "at byte " in hits[0].message
     assert scan.checked_globals == []
+
+
+def test_real_pickle_of_a_script_class_is_safe_with_a_note(tmp_path: Path) -> None:
+    """What a notebook or script that pickles its own model class writes."""
+    script = (
+        "import pickle, sys\n"
+        "class Net:\n"
+        "    def __init__(self):\n"
+        "        self.layers = [4, 2]\n"
+        "        self.weights = [[0.5, 1.5]]\n"
+        "for protocol in (0, 2, 4, 5):\n"
+        "    print(pickle.dumps(Net(), protocol=protocol).hex())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, check=True, timeout=60
+    )
+    for line in proc.stdout.split():
+        scan = scan_bytes(bytes.fromhex(line.decode()), name="net.pkl")
+        assert scan.verdict == "safe", [(f.rule, f.evidence) for f in scan.findings]
+        assert [(f.rule, f.evidence) for f in scan.findings] == [("NBS-PKL-026", "__main__.Net")]
 
 
 def test_reviewed_pairs_resolve_to_rebuilders() -> None:
@@ -372,10 +407,11 @@ def test_differential_getattr_uses() -> None:
 
 
 @pytest.mark.long
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1800)
 def test_differential_getattr_uses_long() -> None:
-    for seed in range(8):
-        _differential(2000, seed=1000 + seed)
+    for seed in range(4):
+        inputs, admitted = _differential(1000, seed=1000 + seed)
+        assert inputs > 2000 and admitted > 50
 
 
 # -- the runtime guard ----------------------------------------------------------------------------

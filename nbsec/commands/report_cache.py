@@ -25,7 +25,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import subprocess
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -38,7 +37,6 @@ if TYPE_CHECKING:
     from nbsec.report.generate import ReportFiles
 
 Stamp = tuple[str, int, int]  # path, size, mtime_ns (-1, -1: missing)
-_GIT_TIMEOUT = 5
 
 
 def stamp(path: Path) -> Stamp:
@@ -84,24 +82,11 @@ def _environment() -> str:
     return hashlib.sha256("\n".join(names).encode()).hexdigest()
 
 
-def _git(directory: Path, *args: str) -> str:
-    try:
-        done = subprocess.run(  # noqa: S603 - fixed git arguments, no shell
-            ["git", "-C", str(directory), *args],  # noqa: S607 - git from PATH
-            capture_output=True,
-            text=True,
-            timeout=_GIT_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "?"
-    return done.stdout if done.returncode == 0 else ""
-
-
 @cache
 def _folder_state(directory: Path) -> str:
     """Git commit and branch of the folder's repository, and its ledgers."""
     from nbsec.lineage.ledger import LEDGER_DIR
+    from nbsec.report.identity import _git
 
     head = _git(directory, "rev-parse", "--show-toplevel", "HEAD", "--abbrev-ref", "HEAD")
     ledgers = directory / LEDGER_DIR

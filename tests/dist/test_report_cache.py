@@ -110,3 +110,46 @@ def test_a_changed_data_file_policy_or_report_rebuilds(
     assert out.count("kept") == 2
     _, out, _ = _report(capsys, str(estate), "--html", "--no-cache")
     assert "kept" not in out
+
+
+def test_a_new_commit_rebuilds(estate: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            [
+                "git",
+                "-C",
+                str(estate),
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.org",
+                *args,
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q")
+    git("add", "churn.ipynb", "notes.ipynb")
+    git("commit", "-q", "-m", "first")
+    _report(capsys, str(estate))
+    _, out, _ = _report(capsys, str(estate))
+    assert out.count("kept") == 2
+    (estate / "README.md").write_text("notes\n")
+    git("add", "README.md")
+    git("commit", "-q", "-m", "second")
+    _, out, _ = _report(capsys, str(estate))  # the reports name the commit: rebuilt
+    assert "kept" not in out
+    report = json.loads((estate / "notes.nbsec.json").read_text())
+    assert (
+        report["identity"]["git"]["commit"]
+        == subprocess.run(
+            ["git", "-C", str(estate), "rev-parse", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+    )

@@ -44,14 +44,18 @@ def _spark_tasks(spark: Any, group: str) -> int:
     return tasks
 
 
-def test_spark_first_look_reads_the_first_partition_only(spark: Any) -> None:
+def _spark_people(spark: Any) -> Any:
     from pyspark.sql import functions as F
 
-    frame = spark.range(0, 80_000, numPartitions=PARTITIONS).select(
+    return spark.range(0, 80_000, numPartitions=PARTITIONS).select(
         F.col("id").alias("customer_id"),
         F.concat(F.lit("client"), F.col("id"), F.lit("@mail.example.org")).alias("email"),
         (F.col("id") * 0.5).alias("spend"),
     )
+
+
+def test_spark_first_look_reads_the_first_partition_only(spark: Any) -> None:
+    frame = _spark_people(spark)
     kind = kind_of(frame)
     assert kind is not None and kind.glance is not None
     job = BackgroundScan(kind, frame, sample=2000, exhaustive=False, policy=POLICY, glance=True)
@@ -66,6 +70,13 @@ def test_spark_first_look_reads_the_first_partition_only(spark: Any) -> None:
     first_look_tasks = _spark_tasks(spark, job.group)
     assert 1 <= first_look_tasks < PARTITIONS
 
+
+@pytest.mark.long
+def test_spark_sampled_scan_runs_every_partition(spark: Any) -> None:
+    """The contrast that makes the task count above meaningful."""
+    frame = _spark_people(spark)
+    kind = kind_of(frame)
+    assert kind is not None
     sampled = BackgroundScan(kind, frame, sample=2000, exhaustive=False, policy=POLICY)
     assert sampled.wait(300) and sampled.error is None and sampled.scan is not None
     assert sampled.scan.rows == 80_000 and sampled.scan.rows_known

@@ -18,6 +18,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
+@pytest.fixture(autouse=True)
+def _results_cache_of_the_test(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test keeps nbsec's results cache (scan, scan-model, report) in a folder of its
+    own, never in the user's ~/.cache, and never shares it with another test."""
+    monkeypatch.setenv("NBSEC_CACHE_DIR", str(tmp_path_factory.mktemp("nbsec-cache")))
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """Debian's Chromium driven by Playwright, headless: one for the whole session, since a

@@ -5,7 +5,9 @@ writes the governance notebook ``NAME.nbsec.ipynb``, with ``--html`` the page ``
 and the attachments (report JSON, SARIF, CycloneDX ML-BOM, OpenLineage) beside the notebook, or in
 ``-o DIR`` (keeping the folders below the inputs' common directory). Notebooks are reported in
 ``--jobs`` worker processes; a notebook that cannot be read or run is one error line and the
-others are still done.
+others are still done. A re-run rebuilds only the reports whose notebook, policy, nbsec version
+or other inputs changed (``nbsec.commands.report_cache``; ``--no-cache`` to rebuild all;
+``--execute`` always runs).
 
 The command is the CI gate: exit 0 when every notebook passes its policy gate (no open finding at
 or above ``--fail-on``, default the policy's ``fail_on``), 1 when one fails, 2 when a notebook
@@ -27,6 +29,7 @@ HELP = "governance report of notebooks: notebook + HTML, report JSON, SARIF, ML-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nbsec.commands.batch_runner import add_jobs_argument
     from nbsec.commands.findings_output import _severity_arg
+    from nbsec.commands.results_cache import add_cache_arguments
 
     parser.add_argument("paths", nargs="+", metavar="NB", help="notebooks or directories")
     parser.add_argument(
@@ -44,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--html", action="store_true", help="also write NAME.nbsec.html")
     add_jobs_argument(parser)
+    add_cache_arguments(parser)
     parser.add_argument(
         "--fail-on",
         type=_severity_arg,
@@ -93,10 +97,14 @@ class Done:
     risk: str
     headline: str
     problems: tuple[str, ...] = ()
+    # what the report read and wrote, stamped (path, size, mtime_ns): the results cache serves
+    # a report again only while these are unchanged
+    depends: tuple[tuple[str, int, int], ...] = ()
 
 
 def report_one(job: Job) -> Done:
     """Build and write the report of one notebook (run in a worker process)."""
+    from nbsec.commands.report_cache import dependencies
     from nbsec.findings import Severity
     from nbsec.report.generate import generate, write
 
@@ -112,7 +120,7 @@ def report_one(job: Job) -> Done:
         kernel_name=job.kernel,
         fail_on=Severity.parse(job.fail_on) if job.fail_on else None,
     )
-    write(files, job.out_dir)
+    written = write(files, job.out_dir)
     folder = Path(job.out_dir)
     return Done(
         notebook=job.notebook,
@@ -122,6 +130,7 @@ def report_one(job: Job) -> Done:
         risk=files.model.summary.risk,
         headline=files.model.summary.headline,
         problems=files.problems,
+        depends=dependencies(Path(job.notebook), files, written, job.previous),
     )
 
 
@@ -156,6 +165,7 @@ def _out_dirs(notebooks: list[Path], output: str | None) -> list[Path]:
 
 def run(args: argparse.Namespace) -> int:
     from nbsec.commands.batch_runner import run_batch
+    from nbsec.commands.report_cache import report_cache
     from nbsec.errors import UsageError
 
     if args.timeout <= 0:
@@ -180,14 +190,22 @@ def run(args: argparse.Namespace) -> int:
         )
         for notebook, folder in zip(notebooks, _out_dirs(notebooks, args.output_dir), strict=True)
     ]
-    outcomes = run_batch(
-        jobs,
-        report_one,
-        jobs=args.jobs,
-        label=lambda j: j.notebook,
-        what="nbsec report",
-        preload=("nbsec.report.generate", "nbsec.source.scanner", "nbsec.report.preload"),
-    )
+    cache = report_cache(args)
+    try:
+        outcomes = run_batch(
+            jobs,
+            report_one,
+            jobs=args.jobs,
+            label=lambda j: j.notebook,
+            what="nbsec report",
+            preload=("nbsec.report.generate", "nbsec.source.scanner", "nbsec.report.preload"),
+            cache=cache,
+        )
+    finally:
+        if cache is not None:
+            cache.close()
+    if cache is not None and cache.note:
+        print(cache.note, file=sys.stderr)
     failed = False
     for outcome in outcomes:
         if outcome.error is not None:
@@ -198,7 +216,9 @@ def run(args: argparse.Namespace) -> int:
         failed = failed or done.failed
         gate = "FAIL" if done.failed else "pass"
         print(f"{gate:<4}  {done.notebook}: {done.headline}")
-        print(f"      -> {done.report}" + (f" and {Path(done.html).name}" if done.html else ""))
+        also = f" and {Path(done.html).name}" if done.html else ""
+        kept = " (unchanged: kept)" if outcome.cached else ""
+        print(f"      -> {done.report}{also}{kept}")
         if done.problems:  # reported, and still an input error: the CI sees exit 2
             more = f" (and {len(done.problems) - 1} more)" if len(done.problems) > 1 else ""
             errors.append(
@@ -210,6 +230,8 @@ def run(args: argparse.Namespace) -> int:
     reported = sum(1 for o in outcomes if o.ok)
     if len(jobs) > 1:
         summary = f"{reported} of {len(jobs)} notebooks reported"
+        unchanged = sum(1 for o in outcomes if o.ok and o.cached)
+        summary += f" ({unchanged} unchanged, kept)" if unchanged else ""
         print(summary + (f", {len(errors)} error(s)" if errors else ""), file=sys.stderr)
     if errors or not notebooks:
         if not notebooks and not errors:

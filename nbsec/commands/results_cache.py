@@ -16,6 +16,9 @@ each path's ``(size, mtime_ns, inode) -> sha256``; an unchanged file is not read
 tables live in one SQLite database (``results.sqlite``) under ``--cache-dir`` /
 ``$NBSEC_CACHE_DIR`` / ``$XDG_CACHE_HOME/nbsec`` / ``~/.cache/nbsec``. Only what the command
 would print is stored: findings with masked evidence and hashed secrets, never file content.
+A command whose result depends on more than one file's content (``nbsec report``: the
+policy that applies to each notebook, its ledger, the data and model files it names, the files
+it wrote) adds a per-item ``context`` to the key and a ``fresh`` check of a stored result.
 The cache is used from the parent process only (:func:`nbsec.commands.batch_runner.run_batch`
 calls ``get`` and ``put`` there). A cache that cannot be opened (read-only disk, corrupt file)
 is dropped with a one-line note: results are then computed, never wrong.
@@ -34,6 +37,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 _CHUNK = 1 << 20
@@ -84,9 +88,12 @@ def file_sha256(path: Path) -> str:
 
 
 class ResultsCache(Generic[R]):
-    """A :class:`~nbsec.commands.batch_runner.ResultCache` for items that are file paths.
+    """A :class:`~nbsec.commands.batch_runner.ResultCache` for items that are file paths (or
+    name one: ``path_of``).
 
-    ``encode(value) -> JSON-able`` and ``decode(data, path) -> value`` convert a result."""
+    ``encode(value) -> JSON-able`` and ``decode(data, path) -> value`` convert a result.
+    ``context(item)``, when given, is more of the key (``None``: this item is not cached);
+    ``fresh(value)``, when given, must hold for a stored result to be served."""
 
     def __init__(
         self,
@@ -97,10 +104,16 @@ class ResultsCache(Generic[R]):
         *,
         directory: Path | None = None,
         extra: str = "",
+        path_of: Callable[[Any], Path] = Path,
+        context: Callable[[Any], str | None] | None = None,
+        fresh: Callable[[R], bool] | None = None,
     ) -> None:
         self.command = command
         self.encode = encode
         self.decode = decode
+        self.path_of = path_of
+        self.context = context
+        self.fresh = fresh
         self.hits = 0
         self.misses = 0
         self.note: str | None = None
@@ -157,35 +170,42 @@ class ResultsCache(Generic[R]):
         self._hashes[memo] = sha
         return sha
 
-    def _key(self, path: Path) -> str | None:
+    def _key(self, item: Any) -> str | None:
+        path = self.path_of(item)
+        extra = ""
+        if self.context is not None:
+            context = self.context(item)
+            if context is None:
+                return None
+            extra = ":" + hashlib.sha256(context.encode()).hexdigest()
         sha = self._sha256(path)
-        return None if sha is None else f"{self._prefix}:{sha}:{path}"
+        return None if sha is None else f"{self._prefix}:{sha}:{path}{extra}"
 
-    def get(self, item: Path) -> R | None:
+    def get(self, item: Any) -> R | None:
         if self._db is None:
             return None
         try:
-            key = self._key(Path(item))
+            key = self._key(item)
             row = (
                 None
                 if key is None
                 else self._db.execute("SELECT value FROM results WHERE key = ?", (key,)).fetchone()
             )
-            if row is None:
-                self.misses += 1
-                return None
-            value = self.decode(json.loads(row[0]), Path(item))
+            value = None if row is None else self.decode(json.loads(row[0]), self.path_of(item))
         except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
             self._drop(exc)
+            return None
+        if value is None or (self.fresh is not None and not self.fresh(value)):
+            self.misses += 1
             return None
         self.hits += 1
         return value
 
-    def put(self, item: Path, value: R) -> None:
+    def put(self, item: Any, value: R) -> None:
         if self._db is None:
             return
         try:
-            key = self._key(Path(item))
+            key = self._key(item)
             if key is None:
                 return
             self._db.execute(

@@ -5,7 +5,8 @@ The frame watch asks :func:`engine_kind` about each new variable (a string compa
 module; nothing is imported unless the value comes from pyspark or dask) and notices changes by
 :func:`engine_signature` (identity, column names, partitions: never a row count, which would run a
 job). A Spark job or a Dask graph cannot start within the cell's budget, so the first sight of such
-a frame starts a sampled :class:`~nbsec.pii.background_scan.BackgroundScan` and returns at once;
+a frame starts a :class:`~nbsec.pii.background_scan.BackgroundScan` of a first look (the kind's
+``glance``: Spark's first rows, Dask's first partition; never the whole frame) and returns at once;
 :class:`EngineScans` hands its result to the frame watch after a later cell (and the panel gets it
 with that cell's update). ``%nbsec scan NAME`` and the panel's Full scan run a full pass as an
 :class:`EngineFullScan` job: bounded waits between the kernel's other messages, cancellable.
@@ -73,7 +74,9 @@ class EngineScans:
         old = self._running.pop(name, None)
         if old is not None and not old.job.done:
             old.job.cancel()
-        job = BackgroundScan(kind, frame, sample=policy.pii.sample, exhaustive=False, policy=policy)
+        job = BackgroundScan(
+            kind, frame, sample=policy.pii.sample, exhaustive=False, policy=policy, glance=True
+        )
         self._running[name] = _Running(job, frame, signature)
 
     def finished(self) -> list[tuple[str, Any, BackgroundScan]]:

@@ -36,10 +36,13 @@ class BackgroundScan:
         exhaustive: bool,
         policy: Policy,
         on_done: Callable[[BackgroundScan], None] | None = None,
+        glance: bool = False,
     ) -> None:
         self.kind = kind
         self.frame = frame
         self.exhaustive = exhaustive
+        # a first look (the kind's ``glance``: first rows / first partition), not a sample
+        self.glance = glance and not exhaustive and kind.glance is not None
         self.group = f"nbsec-pii-{next(_ids)}"
         self.started = time.monotonic()
         self.finished: float | None = None
@@ -58,6 +61,11 @@ class BackgroundScan:
 
     def _run(self, sample: int, policy: Policy) -> None:
         try:
+            if self.glance and self.kind.glance is not None:
+                self.scan = self.kind.glance(
+                    self.frame, sample=sample, policy=policy, job_group=self.group
+                )
+                return
             self.scan = self.kind.scan(
                 self.frame,
                 sample=sample,

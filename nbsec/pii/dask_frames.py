@@ -83,12 +83,9 @@ def scan_dask(
 ) -> FrameScan:
     """Scan a Dask DataFrame (or Series) on the Dask workers. With a ``distributed`` client and
     a ``job_group``, the scan is a future that :func:`cancel_scan` can cancel."""
-    from dask import compute, delayed  # type: ignore[attr-defined]
-
     from nbsec.pii.column_evidence import engine_settings, scans_from_json, unique_names
 
-    if not hasattr(ddf, "columns"):
-        ddf = ddf.to_frame()
+    ddf = _as_frame(ddf)
     names = unique_names(ddf.columns)
     if not names:
         return FrameScan(rows=0, rows_scanned=0, exhaustive=True)
@@ -99,27 +96,7 @@ def scan_dask(
         full = exhaustive or (total is not None and total <= sample)
         layout = plan(ddf.npartitions, sample, exhaustive=full)
         settings = engine_settings(policy, full)
-        parts = ddf.to_delayed()
-        collect = delayed(_collect, pure=True)
-        merge = delayed(_merge, pure=True)
-        level = [collect(parts[i], i, layout, names, settings) for i in layout.chosen]
-        while len(level) > 1:
-            paired = [merge(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-            if len(level) % 2:
-                paired.append(level[-1])
-            level = paired
-        wire = delayed(_judge, pure=True)(level[0], settings)
-        client = _client() if job_group else None
-        if client is not None and job_group:
-            future = client.compute(wire)
-            _running[job_group] = future
-            try:
-                text, counted, used, complete = future.result()
-            finally:
-                _running.pop(job_group, None)
-        else:
-            computed = compute(wire)  # type: ignore[no-untyped-call]
-            text, counted, used, complete = computed[0]
+        text, counted, used, complete = _compute(ddf, names, layout, settings, job_group)
     except InputError:
         raise
     except Exception as exc:
@@ -131,6 +108,71 @@ def scan_dask(
     )
     result.columns = scans_from_json(text)
     return result
+
+
+def glance_dask(
+    ddf: Any, *, sample: int, policy: Policy, job_group: str | None = None, **_: Any
+) -> FrameScan:
+    """A first look that computes one partition, never the frame: a seeded uniform sample of
+    ``sample`` rows of the first partition, scanned on a worker (what the kernel does when it
+    first sees a frame; no ``len``, which would read every partition's metadata or data)."""
+    from nbsec.pii.column_evidence import engine_settings, scans_from_json, unique_names
+    from nbsec.pii.row_sample import SEED
+
+    ddf = _as_frame(ddf)
+    names = unique_names(ddf.columns)
+    if not names:
+        return FrameScan(rows=0, rows_scanned=0, exhaustive=True)
+    only = ddf.npartitions == 1
+    layout = PartitionSample(ddf.npartitions, (0,), max(1, sample), SEED)
+    try:
+        settings = engine_settings(policy, False)
+        text, counted, used, complete = _compute(ddf, names, layout, settings, job_group)
+    except Exception as exc:
+        raise InputError(f"Dask could not scan the frame: {_first_line(exc)}") from None
+    whole = only and used == counted
+    result = FrameScan(rows=counted, rows_scanned=used, exhaustive=whole and complete)
+    result.rows_known = only
+    result.columns = scans_from_json(text)
+    return result
+
+
+def _as_frame(ddf: Any) -> Any:
+    return ddf if hasattr(ddf, "columns") else ddf.to_frame()
+
+
+def _compute(
+    ddf: Any,
+    names: Sequence[str],
+    layout: PartitionSample,
+    settings: EngineSettings,
+    job_group: str | None,
+) -> tuple[str, int, int, bool]:
+    """One graph: collect the chosen partitions, merge in a binary tree, judge on a worker."""
+    from dask import compute, delayed  # type: ignore[attr-defined]
+
+    parts = ddf.to_delayed()
+    collect = delayed(_collect, pure=True)
+    merge = delayed(_merge, pure=True)
+    level = [collect(parts[i], i, layout, names, settings) for i in layout.chosen]
+    while len(level) > 1:
+        paired = [merge(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    wire = delayed(_judge, pure=True)(level[0], settings)
+    client = _client() if job_group else None
+    if client is not None and job_group:
+        future = client.compute(wire)
+        _running[job_group] = future
+        try:
+            text, counted, used, complete = future.result()
+        finally:
+            _running.pop(job_group, None)
+    else:
+        computed = compute(wire)  # type: ignore[no-untyped-call]
+        text, counted, used, complete = computed[0]
+    return str(text), int(counted), int(used), bool(complete)
 
 
 _running: dict[str, Any] = {}

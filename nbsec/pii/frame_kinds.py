@@ -9,7 +9,9 @@ them. Each kind says:
   notice a new or changed frame cheaply;
 * ``scan(frame, sample=, exhaustive=, policy=, rows=, job_group=)``: the PII scan inside the
   frame's own engine;
-* ``cancel(frame, job_group)``: stop the engine work of a scan started with that ``job_group``.
+* ``cancel(frame, job_group)``: stop the engine work of a scan started with that ``job_group``;
+* ``glance(frame, sample=, policy=, job_group=)``: a first look that never computes the frame
+  whole (Spark's first rows, Dask's first partition), for the kernel's first sight of a frame.
 
 Add a kind with :func:`register`.
 """
@@ -34,6 +36,9 @@ class FrameKind:
     describe: Callable[[Any], dict[str, Any]]
     scan: ScanFunction
     cancel: Callable[[Any, str], None]  # (frame, job group): stop a scan's running work
+    # glance(frame, sample=, policy=, job_group=): a first look that never computes the frame
+    # whole (its first rows / first partition); the scan itself when None
+    glance: ScanFunction | None = None
 
 
 _KINDS: list[FrameKind] = []
@@ -80,6 +85,18 @@ def _dask_scan(frame: Any, **kwargs: Any) -> FrameScan:
     from nbsec.pii.dask_frames import scan_dask
 
     return scan_dask(frame, **kwargs)
+
+
+def _spark_glance(frame: Any, **kwargs: Any) -> FrameScan:
+    from nbsec.pii.spark_frames import glance_spark
+
+    return glance_spark(frame, **kwargs)
+
+
+def _dask_glance(frame: Any, **kwargs: Any) -> FrameScan:
+    from nbsec.pii.dask_frames import glance_dask
+
+    return glance_dask(frame, **kwargs)
 
 
 def _spark_cancel(frame: Any, group: str) -> None:
@@ -133,7 +150,14 @@ register(
         _spark_describe,
         _spark_scan,
         _spark_cancel,
+        _spark_glance,
     )
 )
-register(FrameKind("spark", ("pyspark",), _is_spark, _spark_describe, _spark_scan, _spark_cancel))
-register(FrameKind("dask", ("dask",), _is_dask, _dask_describe, _dask_scan, _dask_cancel))
+register(
+    FrameKind(
+        "spark", ("pyspark",), _is_spark, _spark_describe, _spark_scan, _spark_cancel, _spark_glance
+    )
+)
+register(
+    FrameKind("dask", ("dask",), _is_dask, _dask_describe, _dask_scan, _dask_cancel, _dask_glance)
+)

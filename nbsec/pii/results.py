@@ -88,6 +88,9 @@ class FrameScan:
     # and the others were read in part; a later pass completes it
     partial: bool = False
     pending: list[str] = field(default_factory=list)
+    # False for a first look at an engine frame (its first rows): ``rows`` is then only the
+    # rows read, the frame's size is not known (counting it would run the engine)
+    rows_known: bool = True
 
     @property
     def pii_columns(self) -> dict[str, ColumnScan]:
@@ -125,7 +128,13 @@ class FrameScan:
                 + ")"
                 for e in col.entities
             )
-            sampled = "" if self.exhaustive else f", {self.rows_scanned} of {self.rows} rows"
+            sampled = (
+                ""
+                if self.exhaustive
+                else f", {self.rows_scanned} of {self.rows} rows"
+                if self.rows_known
+                else f", first {self.rows_scanned} rows"
+            )
             if self.partial:
                 sampled += ", partial pass"
             message = f"{where} column {name!r} holds {kinds}{sampled}"

@@ -225,6 +225,44 @@ def scan_spark(
     return result
 
 
+def glance_spark(
+    df: Any, *, sample: int, policy: Policy, job_group: str | None = None, **_: Any
+) -> FrameScan:
+    """A first look at a Spark frame that never computes it whole: the first ``sample`` rows
+    Spark gives (``take``: it reads the first partition and asks more partitions only while rows
+    are missing; its tasks stop reading when they have enough), scanned on the driver with the
+    engine that scans pandas frames. What the kernel does when it first sees a frame: seconds
+    for a 100M-row frame read from files. Not a uniform sample: a full pass (``exhaustive``
+    :func:`scan_spark`) or the sampled :func:`scan_spark` gives the statistical statement. (A
+    frame whose plan ends in a shuffle, a join or an aggregation, computes that shuffle first:
+    Spark has no row of it sooner.)"""
+    import pandas as pd
+
+    from nbsec.pii.column_evidence import unique_names
+    from nbsec.pii.scan_job import ScanJob
+
+    df = spark_frame_of(df)
+    frame, raw_names = _scannable(df)
+    if not raw_names:
+        return FrameScan(rows=0, rows_scanned=0, exhaustive=True)
+    names = unique_names(raw_names)
+    _name_jobs(df, job_group or "nbsec-pii", "nbsec: PII first look (first rows)")
+    try:
+        got = frame.take(sample)
+    except Exception as exc:
+        raise InputError(f"Spark could not read the frame: {_spark_reason(exc)}") from None
+    rows = pd.DataFrame.from_records([tuple(r) for r in got], columns=range(len(names)))
+    rows.columns = pd.Index(names)
+    job = ScanJob(rows, sample=sample, exhaustive=False, policy=policy)
+    job.run()
+    result = job.result()
+    whole = len(got) < sample  # Spark had no more rows: this was all of it
+    result.rows = len(got)
+    result.exhaustive = whole and result.exhaustive
+    result.rows_known = whole
+    return result
+
+
 def _name_jobs(df: Any, group: str, description: str) -> None:
     """Put this thread's next Spark jobs in ``group`` (classic Spark), or tag them (Connect)."""
     session = df.sparkSession

@@ -1,5 +1,6 @@
-"""Dask and Spark frames in a real kernel: noticed without a job, scanned in the background,
-findings after a later cell, full pass with ``%nbsec scan``, shown in the panel's state."""
+"""Dask and Spark frames in a real kernel: noticed without a job, a first look in the background
+(the first partition / first rows, never the whole frame), findings after a later cell, full pass
+with ``%nbsec scan``, shown in the panel's state."""
 
 from __future__ import annotations
 
@@ -69,6 +70,8 @@ def test_dask_frame_is_noticed_without_computing_and_scanned_in_the_background(
     assert _findings(made.results) == []  # the cell itself is not held up by the scan
     found = _until_found(kernel)
     assert [(f["rule"], "'contact'" in f["message"]) for f in found] == [("NBS-PII-001", True)]
+    # the first look computed the first of the 4 partitions only, not the frame
+    assert found[0]["message"].endswith(", first 750 rows")
     assert "user1@example.com" not in json.dumps(found)
     table = kernel.execute("%nbsec scan customers", timeout=180)
     assert table.status == "ok" and "EMAIL_ADDRESS" in table.text()
@@ -100,6 +103,7 @@ def test_spark_frame_in_the_kernel(kernel: Kernel) -> None:
     assert made.status == "ok"
     found = _until_found(kernel, tries=240)
     assert [(f["rule"], "'email'" in f["message"]) for f in found] == [("NBS-PII-001", True)]
+    assert found[0]["message"].endswith(", first 10000 rows")  # Spark's first rows only
     full = kernel.execute("%nbsec scan people", timeout=300)
     assert full.status == "ok" and "EMAIL_ADDRESS" in full.text()
     kernel.execute("spark.stop()", timeout=60)

@@ -69,6 +69,7 @@ class Frame:
     truth: dict[str, set[str]]
     locale: str = ""
     aggregate: bool = False  # a table of places with metrics (no personal data)
+    origin: str = ""  # where a real table comes from (a repository, Mockaroo exports)
 
 
 @dataclass
@@ -97,15 +98,6 @@ class ToolResult:
 
 
 # -- sources -------------------------------------------------------------------------------------
-
-AGGREGATE_REAL = {
-    "euro12_teams",
-    "state_abbrevs",
-    "state_areas",
-    "state_population",
-    "california_cities",
-    "drinks_by_country",
-}
 
 
 def load_sources(args: argparse.Namespace) -> list[Frame]:
@@ -138,7 +130,8 @@ def load_sources(args: argparse.Namespace) -> list[Frame]:
                 table.name,
                 frame,
                 real_data.truth_of(table, frame),
-                aggregate=table.name in AGGREGATE_REAL,
+                aggregate=table.aggregate,
+                origin=table.source,
             )
         )
     if missing:
@@ -406,7 +399,9 @@ def main() -> None:
     wanted = set(args.sources.split(","))
     frames = [f for f in load_sources(args) if f.source in wanted]
     sampled = [
-        Frame(f.source, f.name, sample(f.frame, args.rows), f.truth, f.locale, f.aggregate)
+        Frame(
+            f.source, f.name, sample(f.frame, args.rows), f.truth, f.locale, f.aggregate, f.origin
+        )
         for f in frames
     ]
     results = [
@@ -432,6 +427,10 @@ def main() -> None:
     for source in ("faker", "mimesis", "real-dev", "real-holdout"):
         print_table(source, results, [f for f in frames if f.source == source], caps)
     print_table("all sources", results, frames, caps)
+    for split in ("real-dev", "real-holdout"):
+        for origin in sorted({f.origin for f in frames if f.source == split}):
+            subset = [f for f in frames if f.source == split and f.origin == origin]
+            print_table(f"{split}: {origin}", results, subset, caps)
 
     print("\n== per locale (entity F1; peers on the types they can find)")
     locales = sorted({(f.source, f.locale) for f in frames if f.locale})

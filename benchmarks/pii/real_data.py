@@ -6,7 +6,10 @@ a commit, and :func:`load` reads the file from a local clone (``--real-dir DIR``
 whose file is not there are skipped and listed.
 
 ``split`` says how each table was used: ``dev`` tables were looked at while nbsec was tuned;
-``holdout`` tables were labelled from their headers and kept aside until the final run.
+``holdout`` tables were labelled from their headers and kept aside until the final run. Sources:
+seaborn-data, vega-datasets, plotly/datasets, Rdatasets, the pydata-book data, Mockaroo exports
+committed to public repositories, justmarkham/pandas-videos and a small CSV library; tables of
+an independent evaluation's held-out collections are not used.
 
 Labels: the presidio entity types a careful reviewer would call personal data in that column.
 Aggregate tables of places (one row per country, state or team, with metrics) hold none; a
@@ -34,41 +37,116 @@ class RealTable:
     split: str  # dev | holdout
     truth: dict[str, frozenset[str]] = field(default_factory=dict)
     sep: str = ","
+    # a table of places, teams or products with statistics per row: no column is personal
+    aggregate: bool = False
+
+    @property
+    def source(self) -> str:
+        return "Mockaroo exports" if self.repo in MOCK else self.repo
 
 
 def _t(**columns: str) -> dict[str, frozenset[str]]:
     return {k.replace("__", " "): frozenset(v.split()) for k, v in columns.items()}
 
 
-PDSH = "jakevdp/PythonDataScienceHandbook"
-EXERCISES = "guipsamora/pandas_exercises"
+SEABORN = "mwaskom/seaborn-data"  # BSD-3-Clause (seaborn's example data)
+VEGA = "vega/vega-datasets"  # BSD-3-Clause; each file's own source in its README
+PLOTLY = "plotly/datasets"  # MIT
+RDATA = "vincentarelbundock/Rdatasets"  # GPL-3; the data of R packages, each with its licence
+PYDATA = "wesm/pydata-book"  # the book's data sets (public sources)
 VIDEOS = "justmarkham/pandas-videos"
 SAMPLES = "Noertri/simple-csv-lib"
+# Mockaroo exports committed to public repositories (generated people, no licence stated:
+# read from a local clone, never copied into nbsec)
+MOCK = (
+    "Alex19928585/MOCK_DATA",
+    "AutismWA/Test-Data",
+    "4jumpscout/csv2csvandjson-email-etl",
+    "AbdulSnk/dataset-repo",
+    "Anik2812/Health-Connect",
+    "Axit3376/Data-Lens",
+    "Bhautik-2004/FMS-main",
+)
+PROVIDERS = "dash-sample-apps/dash-medical-provider-charges/data/processed"
 
 TABLES: tuple[RealTable, ...] = (
     # -- development: looked at while tuning ---------------------------------------------------
-    RealTable("titanic_train", EXERCISES, "07_Visualization/Titanic_Disaster/train.csv", "dev",
+    RealTable("sns_titanic_raw", SEABORN, "raw/titanic.csv", "dev", _t(name="PERSON")),
+    RealTable("sns_titanic", SEABORN, "titanic.csv", "dev"),
+    RealTable("sns_taxis", SEABORN, "taxis.csv", "dev", aggregate=True),
+    RealTable("sns_taxi_zones", SEABORN, "raw/taxi_zones.csv", "dev", aggregate=True),
+    RealTable("sns_healthexp", SEABORN, "healthexp.csv", "dev", aggregate=True),
+    RealTable("sns_mpg", SEABORN, "mpg.csv", "dev"),
+    RealTable("sns_penguins", SEABORN, "penguins.csv", "dev"),
+    RealTable("vega_airports", VEGA, "data/airports.csv", "dev", aggregate=True),
+    RealTable("vega_birdstrikes", VEGA, "data/birdstrikes.csv", "dev"),
+    RealTable("vega_la_riots", VEGA, "data/la-riots.csv", "dev",
+              _t(first_name="PERSON", last_name="PERSON", address="LOCATION",
+                 neighborhood="LOCATION")),
+    RealTable("vega_lookup_people", VEGA, "data/lookup_people.csv", "dev", _t(name="PERSON")),
+    RealTable("vega_zipcodes", VEGA, "data/zipcodes.csv", "dev", aggregate=True),
+    RealTable("vega_gapminder_income", VEGA, "data/gapminder-health-income.csv", "dev",
+              aggregate=True),
+    RealTable("vega_engineers_hurricanes", VEGA, "data/population_engineers_hurricanes.csv",
+              "dev", aggregate=True),
+    RealTable("plotly_providers_nc", PLOTLY, f"{PROVIDERS}/df_NC_lat_lon.csv", "dev",
+              aggregate=True),
+    RealTable("plotly_nhl_draft", PLOTLY, "nhl_draft_2013_@thejustinfisher.csv", "dev",
               _t(Name="PERSON")),
-    RealTable("euro12_teams", EXERCISES, "02_Filtering_&_Sorting/Euro12/Euro_2012_stats_TEAM.csv",
-              "dev"),
-    RealTable("us_crime_rates", EXERCISES, "04_Apply/US_Crime_Rates/US_Crime_Rates_1960_2014.csv",
-              "dev"),
-    RealTable("cars1", EXERCISES, "05_Merge/Auto_MPG/cars1.csv", "dev"),
-    RealTable("tips", EXERCISES, "07_Visualization/Tips/tips.csv", "dev"),
-    RealTable("student_mat", EXERCISES, "04_Apply/Students_Alcohol_Consumption/student-mat.csv",
-              "dev"),
-    RealTable("apple_stock", EXERCISES, "09_Time_Series/Apple_Stock/appl_1980_2014.csv", "dev"),
-    RealTable("births", PDSH, "notebooks/data/births.csv", "dev"),
-    RealTable("president_heights", PDSH, "notebooks/data/president_heights.csv", "dev",
+    RealTable("plotly_medicare_cost", PLOTLY, "medicare_cost.csv", "dev", aggregate=True),
+    RealTable("plotly_usa_states", PLOTLY, "2014_usa_states.csv", "dev", aggregate=True),
+    RealTable("plotly_us_cities", PLOTLY, "us-cities-top-1k.csv", "dev", aggregate=True),
+    RealTable("plotly_telco_churn", PLOTLY, "telco-customer-churn-by-IBM.csv", "dev"),
+    RealTable("plotly_gapminder", PLOTLY, "gapminderDataFiveYear2.csv", "dev", aggregate=True),
+    RealTable("r_piracy", RDATA, "csv/openintro/piracy.csv", "dev", _t(name="PERSON")),
+    RealTable("r_alito", RDATA, "csv/Stat2Data/AlitoConfirmation.csv", "dev",
+              _t(Senator="PERSON", State="LOCATION")),
+    RealTable("r_inst_innovation", RDATA, "csv/sandwich/InstInnovation.csv", "dev"),
+    RealTable("r_ucla_textbooks", RDATA, "csv/openintro/ucla_textbooks_f18.csv", "dev"),
+    RealTable("r_smiths", RDATA, "csv/tidyr/smiths.csv", "dev", _t(subject="PERSON")),
+    RealTable("r_hotspots", RDATA, "csv/DAAG/hotspots.csv", "dev", aggregate=True),
+    RealTable("r_mlc_churn", RDATA, "csv/modeldata/mlc_churn.csv", "dev"),
+    RealTable("pydata_titanic", PYDATA, "datasets/titanic/train.csv", "dev", _t(Name="PERSON")),
+    # -- held out: labelled from their headers before nbsec saw them, scored in the final run --
+    RealTable("r_lahman_people", RDATA, "csv/Lahman/People.csv", "holdout",
+              _t(birthCity="LOCATION", birthCountry="LOCATION", birthState="LOCATION",
+                 deathCity="LOCATION", deathCountry="LOCATION", deathState="LOCATION",
+                 nameFirst="PERSON", nameLast="PERSON", nameGiven="PERSON")),
+    RealTable("r_lahman_teams", RDATA, "csv/Lahman/Teams.csv", "holdout", aggregate=True),
+    RealTable("r_murders", RDATA, "csv/dslabs/murders.csv", "holdout", aggregate=True),
+    RealTable("r_presidential", RDATA, "csv/ggplot2/presidential.csv", "holdout",
               _t(name="PERSON")),
-    RealTable("state_abbrevs", PDSH, "notebooks/data/state-abbrevs.csv", "dev"),
-    RealTable("state_areas", PDSH, "notebooks/data/state-areas.csv", "dev"),
-    RealTable("state_population", PDSH, "notebooks/data/state-population.csv", "dev"),
-    RealTable("california_cities", PDSH, "notebooks_v1/data/california_cities.csv", "dev"),
-    RealTable("seattle_weather", PDSH, "notebooks_v1/data/BicycleWeather.csv", "dev"),
-    # -- held out: labelled from headers, scored only in the final run -------------------------
+    RealTable("r_mlb_players", RDATA, "csv/openintro/mlb_players_18.csv", "holdout",
+              _t(name="PERSON")),
+    RealTable("r_nba_players", RDATA, "csv/openintro/nba_players_19.csv", "holdout",
+              _t(first_name="PERSON", last_name="PERSON")),
+    RealTable("r_airports", RDATA, "csv/nycflights13/airports.csv", "holdout", aggregate=True),
+    RealTable("r_airlines", RDATA, "csv/nycflights13/airlines.csv", "holdout"),
+    RealTable("r_gapminder", RDATA, "csv/dslabs/gapminder.csv", "holdout", aggregate=True),
+    RealTable("r_fastfood", RDATA, "csv/openintro/fastfood.csv", "holdout"),
+    RealTable("r_election08", RDATA, "csv/Stat2Data/Election08.csv", "holdout",
+              aggregate=True),
+    RealTable("r_polls_2016", RDATA, "csv/dslabs/polls_us_election_2016.csv", "holdout",
+              aggregate=True),
+    RealTable("r_nyc_marathon", RDATA, "csv/openintro/nyc_marathon.csv", "holdout",
+              _t(name="PERSON", country="LOCATION")),
+    RealTable("r_guerry", RDATA, "csv/HistData/Guerry.csv", "holdout", aggregate=True),
+    RealTable("r_hall_of_fame", RDATA, "csv/Lahman/HallOfFame.csv", "holdout"),
+    RealTable("mock_people_ip", MOCK[0], "MOCK_DATA.csv", "holdout",
+              _t(first_name="PERSON", last_name="PERSON", email="EMAIL_ADDRESS",
+                 ip_address="IP_ADDRESS")),
+    RealTable("mock_roster", MOCK[1], "MOCK_DATA.csv", "holdout",
+              _t(ClientName="PERSON", EmployeeName="PERSON")),
+    RealTable("mock_people_lang", MOCK[2], "MOCK_DATA.csv", "holdout",
+              _t(first_name="PERSON", last_name="PERSON", email="EMAIL_ADDRESS")),
+    RealTable("mock_users", MOCK[3], "MOCK_DATA.csv", "holdout",
+              _t(Name="PERSON", Email__Adress="EMAIL_ADDRESS")),
+    RealTable("mock_doctors", MOCK[4], "MOCK_DATA.csv", "holdout",
+              _t(name="PERSON", address="LOCATION", phone="PHONE_NUMBER")),
+    RealTable("mock_first_names", MOCK[5], "MOCK_DATA.csv", "holdout", _t(name="PERSON")),
+    RealTable("mock_expenses", MOCK[6], "MOCK_DATA.csv", "holdout"),
     RealTable("chipotle", VIDEOS, "data/chipotle.tsv", "holdout", sep="\t"),
-    RealTable("drinks_by_country", VIDEOS, "data/drinks.csv", "holdout"),
+    RealTable("drinks_by_country", VIDEOS, "data/drinks.csv", "holdout", aggregate=True),
     RealTable("imdb_1000", VIDEOS, "data/imdb_1000.csv", "holdout", _t(actors_list="PERSON")),
     RealTable("stocks", VIDEOS, "data/stocks.csv", "holdout"),
     RealTable("titanic_test", VIDEOS, "data/titanic_test.csv", "holdout", _t(Name="PERSON")),

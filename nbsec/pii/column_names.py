@@ -116,7 +116,8 @@ _PERSON_TEXT = (
     "vorname nachname nom prénom prenom nombre apellido apellidos nome cognome sobrenome "
     "imię imie nazwisko naam achternaam voornaam efternamn förnamn fornavn etternavn sukunimi "
     "etunimi ad soyad soyadı adı имя фамилия отчество фио ім'я прізвище όνομα επώνυμο "
-    "jméno příjmení"
+    "jméno příjmení player players athlete driver actor actress director artist singer writer "
+    "senator candidate"
 )
 _PERSON_WORDS = frozenset(_PERSON_TEXT.split())
 
@@ -128,3 +129,53 @@ def strong_person_context(column: str) -> bool:
     if "name" in tokens and tokens & {"first", "last", "full", "given", "family", "middle"}:
         return True
     return bool(tokens & _PERSON_WORDS)
+
+
+# column-name words that say the values name things or places, not people: a column so named
+# holds people's names only when it also says person ("team", "product_name", "airport",
+# "Mannschaft", "empresa"; but "team_member")
+_THING_TEXT = (
+    "team teams club company companies firm employer organization organisation org business "
+    "brand make model product products item items sku film movie title book song track album "
+    "game app package dataset species breed ship vessel boat aircraft airline carrier airport "
+    "station stadium venue hotel restaurant store shop school university college course "
+    "hospital facility institution equipo mannschaft verein empresa unternehmen société "
+    "societe entreprise azienda produit producto produkt prodotto película pelicula titel "
+    "título titulo titre especie schiff navire aeropuerto flughafen aéroport escuela schule "
+    "école ecole krankenhaus hôpital hopital ospedale marca marke marque modelo modell команда "
+    "компания товар фильм"
+)
+_PLACE_TEXT = (
+    "zone borough neighborhood neighbourhood district county region province state country "
+    "city town village municipality suburb locality origin destination ciudad stadt ville città "
+    "pais país land pays provincia bundesland город страна регион область"
+)
+_THING_WORDS = frozenset(_THING_TEXT.split())
+_PLACE_WORDS = frozenset(_PLACE_TEXT.split())
+
+
+def thing_context(column: str, places: bool = True) -> bool:
+    """Does the column name say its values name things (or, with ``places``, places) rather
+    than people?"""
+    tokens, _ = name_tokens(column)
+    words = _THING_WORDS | _PLACE_WORDS if places else _THING_WORDS
+    return bool(tokens & words) and not strong_person_context(column)
+
+
+# column-name words that say a date is when something happened, not someone's birth date
+_EVENT_TEXT = (
+    "hire hired start started end ended order ordered signup created updated modified login "
+    "logout death died decease deceased visit admission admitted discharge discharged "
+    "transaction purchase purchased payment paid ship shipped shipping delivery delivered join "
+    "joined registration registered event release released publish published opened closed due "
+    "expiry expires expiration issue issued incident flight match game sale sold booking "
+    "booked eintritt austritt bestellung einstellung tod sterbedatum pedido alta baja ingreso "
+    "muerte fallecimiento commande embauche décès deces"
+)
+_EVENT_WORDS = frozenset(_EVENT_TEXT.split())
+
+
+def event_context(column: str) -> bool:
+    """Does the column name say its dates are events (``hire_date``, ``order_date``)?"""
+    tokens, _ = name_tokens(column)
+    return bool(tokens & _EVENT_WORDS)

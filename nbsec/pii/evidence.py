@@ -133,6 +133,8 @@ class ShapeTally:
     place_distinct: int = 0
     major_place: int = 0  # a country, region or city of 15,000+ inhabitants
     place_shaped: int = 0
+    # proper nouns holding a word that names an organisation, a team or a feature of a place
+    thing: int = 0
     free_text: int = 0  # longer texts with spaces
     pairs: int = 0  # free text holding a first name + surname pair or a title + name
     pairs_distinct: int = 0
@@ -158,6 +160,7 @@ class ShapeTally:
             "place_distinct",
             "major_place",
             "place_shaped",
+            "thing",
             "free_text",
             "pairs",
             "pairs_distinct",
@@ -583,12 +586,17 @@ def _collect_shape(
     weight = total / scale if scale else 1.0
     first, last = lexicons.first_names(), lexicons.surnames()
     rows: Counter[str] = Counter()
+    pair_seen: set[str] = set()
     for value in pool:
         c = counts[value]
         rows["text"] += c
         parsed = lexicons.parse_name(value)
         if parsed is not None:
             tokens, formatted = parsed
+            if formatted and lexicons.place_with_region(value):
+                formatted = False  # "DOTHAN, AL", "Springfield, Illinois": a place
+            if lexicons.names_a_thing(value):
+                rows["thing"] += c
             rows["shaped"] += c
             rows["shaped_d"] += 1
             rows["single"] += c if len(tokens) == 1 else 0
@@ -644,7 +652,12 @@ def _collect_shape(
                 found = None  # a street address: streets are named after people
             if found is not None:
                 rows["pairs"] += c
-                rows["pairs_d"] += 1
+                # distinct names, not distinct texts: one pair in every label of a category
+                # column ("Vital Lines" in "2. Urgences logistiques | Vital Lines, ...") is
+                # a phrase, not people
+                if found not in pair_seen:
+                    pair_seen.add(found)
+                    rows["pairs_d"] += 1
                 if len(s.pair_examples) < MAX_EXAMPLES:
                     s.pair_examples.append(mask(found, "PERSON"))
 
@@ -663,6 +676,7 @@ def _collect_shape(
     s.place_distinct = rows["place_d"]
     s.major_place = scaled("major")
     s.place_shaped = scaled("place_shaped")
+    s.thing = scaled("thing")
     s.free_text = scaled("free")
     s.pairs = scaled("pairs")
     s.pairs_distinct = rows["pairs_d"]

@@ -29,7 +29,13 @@ from dataclasses import dataclass, replace
 
 from nbsec.masking import mask
 from nbsec.pii import entity_patterns as ep
-from nbsec.pii.column_names import name_context, specific_context, strong_person_context
+from nbsec.pii.column_names import (
+    event_context,
+    name_context,
+    specific_context,
+    strong_person_context,
+    thing_context,
+)
 from nbsec.pii.evidence import MAX_EXAMPLES, ColumnEvidence, EntityTally
 from nbsec.pii.recognizers import NOT_PERSONAL, Registry
 from nbsec.pii.results import ColumnScan, EntityHit
@@ -38,6 +44,16 @@ from nbsec.pii.results import ColumnScan, EntityHit
 IDENTIFYING_CORE = frozenset(
     {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IBAN_CODE"}
 )
+# the pseudo-columns a scan adds: the column names are not row-aligned, so they are never row
+# context for the other columns
+INDEX_COLUMN = "(index)"
+NAMES_COLUMN = "(column names)"
+# a share of a column's proper nouns naming organisations, teams or features of places above
+# which the column names things, not people ("Grant Hill" and "Kanye West" are chance)
+THING_SHARE = 0.2
+# a place column with as many distinct values as rows, in a table at least this long, is the
+# table's key (one row per place): the rows describe places, not people
+KEY_ROWS = 20
 _WEAK_MIN = ep.WEAK_MIN_FRACTION
 
 
@@ -102,7 +118,7 @@ def _pattern_hits(
                 continue
             score = spec.base_score + (0.15 if has_ctx else 0.0) + (0.1 if fraction >= 0.5 else 0)
             hit = EntityHit(entity, min(score, 1.0), fraction, "address-pattern", "street address")
-            out.append(_Hit(hit, t.examples, 2, whole, "identifier"))
+            out.append(_Hit(hit, t.examples, 2, whole, "address"))
             continue
         strong = t.strong_rows / n
         level = 0
@@ -202,6 +218,13 @@ def _lexical_hits(ev: ColumnEvidence, context: frozenset[str]) -> list[_Hit]:
     need = _required(5, n)
     enumeration = _enumeration(ev)
     proper_nouns = diverse and shaped_frac >= (0.6 if person_ctx or place_ctx else 0.8)
+    # names of hospitals, airports, teams, firms or neighbourhoods ("Southeast Alabama Medical
+    # Center", "Lenox Hill West"), or a column name that says things or places: not people
+    things = s.thing >= THING_SHARE * max(s.name_shaped, 1) and s.name_shaped > 0
+    no_person = things or thing_context(ev.name)
+    # "Amateur Team", "airline", "company": places in such a column name what the thing is
+    # called after, not where a person is
+    no_place = thing_context(ev.name, places=False) and not place_ctx
 
     # a first name or a surname alone identifies nobody: such a column is personal beside
     # another name part or an identifier (first_name + last_name), not in a table of name counts
@@ -220,25 +243,53 @@ def _lexical_hits(ev: ColumnEvidence, context: frozenset[str]) -> list[_Hit]:
         return _Hit(hit, s.place_examples, 2, shaped_frac, "place")
 
     if proper_nouns and not enumeration:
-        if full_frac >= 0.3 and full_frac >= place_weight and s.known_name_distinct >= need:
+        if (
+            full_frac >= 0.3
+            and full_frac >= place_weight
+            and s.known_name_distinct >= need
+            and not no_person
+        ):
             return [person("first name + surname")]
         multi = 1 - s.single_token / max(s.name_shaped, 1)
-        if place_ctx and not person_ctx and full_frac < 0.3:
+        if place_ctx and not person_ctx and (full_frac < 0.3 or no_person):
             # the column says places and the values are proper nouns: the name decides
             return [location("proper nouns + column name")]
-        if strong_person_context(ev.name) and shaped_frac >= 0.9 and multi >= 0.5:
+        if (
+            strong_person_context(ev.name)
+            and shaped_frac >= 0.9
+            and multi >= 0.5
+            and place_weight < 0.3
+            and not things
+        ):
             # names in scripts or of origins no lexicon covers
             return [person("name-shaped values + column name")]
         if place_ctx and not person_ctx and place_weight >= 0.15 and s.place_distinct >= need:
             return [location("known places + column name")]
         surnames = (s.known_name + s.surname_only) / scale
-        if person_ctx and not place_ctx and surnames >= 0.15 and s.name_shaped_distinct >= need:
+        if (
+            person_ctx
+            and not place_ctx
+            and surnames >= 0.15
+            and s.name_shaped_distinct >= need
+            and not no_person
+            and place_weight < 0.5  # "San Francisco", "Miami" under "name": places
+        ):
             return [person("known names + column name")]
-        if place_weight >= 0.5 and place_weight >= known_frac and s.place_distinct >= need:
+        if (
+            place_weight >= 0.5
+            and place_weight >= known_frac
+            and s.place_distinct >= need
+            and not no_place
+        ):
             return [location("known places")]
-        if known_frac >= 0.3 and s.known_name_distinct >= need:
+        if known_frac >= 0.3 and s.known_name_distinct >= need and not no_person:
             return [person("known names")]
-    elif place_weight >= 0.5 and s.place_distinct >= need and place_weight >= known_frac:
+    elif (
+        place_weight >= 0.5
+        and s.place_distinct >= need
+        and place_weight >= known_frac
+        and not no_place
+    ):
         return [location("known places")]
     if s.ner_checked >= 3 and s.ner_person / s.ner_checked >= 0.05:
         fraction = s.ner_person / s.ner_checked
@@ -250,7 +301,7 @@ def _lexical_hits(ev: ColumnEvidence, context: frozenset[str]) -> list[_Hit]:
             "names found by the configured NER model",
         )
         return [_Hit(hit, s.pair_examples, 2, 0.0, "identifier")]
-    if s.pairs_distinct >= _required(3, n) and s.pairs / scale >= 0.005:
+    if s.pairs_distinct >= _required(3, n) and s.pairs / scale >= 0.005 and not no_person:
         score = 0.6 + (0.1 if person_ctx else 0.0)
         hit = EntityHit("PERSON", score, s.pairs / scale, "name-lexicon", "names in free text")
         return [_Hit(hit, s.pair_examples, 2, 0.0, "identifier")]
@@ -264,6 +315,8 @@ def _date_hit(ev: ColumnEvidence, context: frozenset[str]) -> _Hit | None:
         return None
     today = dt.date.today().year
     has_ctx = "DATE_TIME" in context
+    if not has_ctx and event_context(ev.name):
+        return None  # "hire_date", "order_date", "death_date": when something happened
     if d.min_year < 1890 or d.max_year > today:
         return None
     if d.steps >= 10 and not 0.15 <= d.steps_up / d.steps <= 0.85:
@@ -315,10 +368,23 @@ def judge_frame(
     """Every column's verdict, with row context applied."""
     settings = settings or JudgeSettings()
     raw = {name: judge_column(ev, registry, settings) for name, ev in evidence.items()}
+    if NAMES_COLUMN in raw:
+        # column headers are people only when they are full names
+        raw[NAMES_COLUMN] = [
+            h for h in raw[NAMES_COLUMN] if h.hit.type != "PERSON" or "surname" in h.hit.reason
+        ]
+    rows = {name: hits for name, hits in raw.items() if name != NAMES_COLUMN}
     identifying = {
-        name: [h.hit.type for h in hits if h.kind == "identifier"] for name, hits in raw.items()
+        name: [h.hit.type for h in hits if h.kind == "identifier"] for name, hits in rows.items()
     }
-    name_parts = [name for name, hits in raw.items() if any(h.kind == "name-part" for h in hits)]
+    name_parts = [name for name, hits in rows.items() if any(h.kind == "name-part" for h in hits)]
+    # columns naming organisations, teams or places ("Provider Name": hospitals): the rows
+    # describe those, and a street address beside them is theirs
+    things = [name for name, ev in evidence.items() if name != NAMES_COLUMN and _names_things(ev)]
+    # most other columns numbers: a table of statistics (a place in it once per row is its key)
+    real = [ev for name, ev in evidence.items() if name not in (NAMES_COLUMN, INDEX_COLUMN)]
+    numeric = sum(1 for ev in real if ev.values and _numeric(ev))
+    statistics = numeric >= 0.5 * max(len(real) - 1, 1)
     out: dict[str, ColumnScan] = {}
     for name, ev in evidence.items():
         scan = ColumnScan(name=name, values_scanned=ev.values)
@@ -328,8 +394,22 @@ def judge_frame(
             if other != name and types
         ]
         others += [f"PERSON column {o!r}" for o in name_parts if o != name]
+        if name == NAMES_COLUMN:
+            others = []  # the column names are judged on their own
         kept: list[_Hit] = []
         for h in raw[name]:
+            if h.kind == "address" and not others and things:
+                scan.notes.append(
+                    f"{h.hit.type} not reported: street addresses beside column {things[0]!r}, "
+                    "which names organisations or places, and no column identifying people"
+                )
+                continue
+            if h.kind == "place" and others and statistics and _table_key(ev):
+                scan.notes.append(
+                    f"{h.hit.type} not reported: each place once, the key of a table of "
+                    "statistics (one row per place)"
+                )
+                continue
             if h.kind == "name-part":
                 beside = others + [f"name column {o!r}" for o in name_parts if o != name]
                 if not beside:
@@ -360,6 +440,32 @@ def judge_frame(
         scan.examples = seen
         out[name] = scan
     return out
+
+
+def _names_things(ev: ColumnEvidence) -> bool:
+    s = ev.shape
+    return (
+        s.name_shaped >= 0.5 * max(ev.texts, 1)
+        and s.thing >= 0.3 * s.name_shaped
+        and ev.distinct >= 5
+    )
+
+
+def _numeric(ev: ColumnEvidence) -> bool:
+    # numbers, digit texts and decimals written as text (``fractional`` may count a float twice:
+    # only the threshold matters)
+    return ev.numbers + ev.digit_texts + ev.fractional >= 0.8 * ev.values
+
+
+def _table_key(ev: ColumnEvidence) -> bool:
+    """Each value once, and known places (not a sample of people's towns)."""
+    s = ev.shape
+    return (
+        ev.values >= KEY_ROWS
+        and ev.distinct >= ev.values
+        and not ev.nulls
+        and s.place >= 0.8 * max(s.text_rows, 1)
+    )
 
 
 def mask_examples(values: list[str], entity: str) -> list[str]:

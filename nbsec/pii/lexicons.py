@@ -24,8 +24,12 @@ from functools import cache
 from importlib import resources
 
 
-def _words(text: str) -> frozenset[str]:
+def words(text: str) -> frozenset[str]:
+    """The set of the whitespace-separated words of ``text``."""
     return frozenset(text.split())
+
+
+_words = words
 
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:[-'\u2019][^\W\d_]+)*")
@@ -264,3 +268,66 @@ def place_shaped(tokens: list[str]) -> bool:
     if tokens and tokens[0] in PLACE_PREFIXES and len(tokens) >= 2:
         return True
     return any(len(t) >= 6 and _PLACE_SUFFIX.search(t) for t in tokens)
+
+
+# Words that name organisations, institutions, teams and features of places, in several
+# languages ("Southeast Alabama Medical Center", "Chicago O'Hare International", "Halifax
+# Mooseheads FC", "Lenox Hill West", "Universidad de Chile"). One such value among people's names
+# is chance ("Grant Hill", "Kanye West"); a column where many values hold one names things or
+# places, not people. Legal-form abbreviations count only as a value's last word.
+THING_WORDS = _words(
+    # organisations and their legal forms
+    "inc incorporated corp corporation company companies limited llc llp plc gmbh group "
+    "holdings holding industries international intl laboratories labs systems technologies "
+    "technology solutions services partners associates enterprises bank bancorp trust insurance "
+    "fund capital airlines airline airways motors pharmaceuticals pharma foods energy media "
+    "entertainment studios pictures films records publishing press communications networks "
+    "software electric petroleum railway railroad "
+    # institutions
+    "hospital hospitals medical clinic clinics health healthcare center centre centers centres "
+    "university universidad universidade università universita universite université "
+    "universität universitat universiteit uniwersytet college school schools academy institute "
+    "institut instituto istituto museum museo musée musee library church cathedral temple "
+    "mosque foundation fundación fundacion stiftung association society council committee "
+    "department ministry agency commission court krankenhaus klinik klinikum hôpital hopital "
+    "ospedale szpital schule école ecole escuela escola scuola gymnasium lyceum "
+    # features of places
+    "airport aeropuerto aeroporto aéroport aeroport flughafen lotnisko municipal regional field "
+    "station terminal harbor harbour bridge park gardens garden square plaza avenue boulevard "
+    "heights hill hills valley island islands lake river mountain mountains beach bay village "
+    "district zone county borough parish township upper lower central downtown midtown "
+    "north south east west northeast northwest southeast southwest "
+    # sports
+    "fc cf sc afc club athletic athletics rovers wanderers team "
+    # venues and shops
+    "hotel restaurant cafe café store shop market mall cinema theatre theater stadium arena "
+    "больница университет компания команда клуб аэропорт школа завод банк театр музей "
+    "πανεπιστήμιο νοσοκομείο αεροδρόμιο"
+)
+_LEGAL_FORMS = _words("co ltd sa sas sarl srl spa bv nv oy ab as asa kk pty ag kg se")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def names_a_thing(value: str) -> bool:
+    """Does ``value`` hold a word that names an organisation, an institution, a team or a
+    feature of a place?"""
+    words = _WORD.findall(value.casefold())
+    if not words:
+        return False
+    if words[-1] in _LEGAL_FORMS and len(words) > 1:
+        return True
+    return any(_strip_accents(w) in THING_WORDS or w in THING_WORDS for w in words)
+
+
+def place_with_region(value: str) -> bool:
+    """``City, Region`` rather than ``Last, First``: a known place followed by a region's name
+    or a short upper-case code ("DOTHAN, AL", "Springfield, Illinois", "Lyon, FR")."""
+    if value.count(",") != 1:
+        return False
+    head, tail = (p.strip() for p in value.split(",", 1))
+    if not head or not tail or not is_place(head):
+        return False
+    if tail.isupper() and tail.isalpha() and len(tail) <= 3:
+        return place_rank(head) == 2  # a larger place: "Smith, JD" is a name with initials
+    # "Washington, George": a first name after the comma is the likelier reading
+    return place_rank(tail) == 2 and not _known(fold(tail), first_names())

@@ -2,7 +2,9 @@
 
 Each row names an entity in presidio's style (country code + the id's own name), the stdnum
 module whose ``is_valid`` decides, a candidate pattern (loose, cheap: it only finds what to
-validate), the column-name context words of that country's language, and ``check``:
+validate), the column-name context words of that country's language, and ``check``
+(``nbsec:<name>`` names one of nbsec's own checks, for the few identifiers stdnum lacks: the
+JMBG outside Slovenia, Hungary's personal number, Taiwan's national id):
 
 * ``"checksum"`` - the number carries check digits (mod 11, Luhn, Verhoeff, ISO 7064...): random
   numbers of the right shape pass about 1 time in 10, a real column nearly always;
@@ -109,7 +111,29 @@ NATIONAL_IDS: tuple[NationalId, ...] = (
     NationalId("PT_CC", "PT", "pt.cc", r"\d{8} ?\d ?[A-Z]{2}\d", _ctx("cc|cartao|cartão|cidadao")),
     NationalId("RO_CNP", "RO", "ro.cnp", r"[1-9]\d{12}", _ctx("cnp")),
     NationalId("RU_INN", "RU", "ru.inn", r"\d{12}", _ctx("inn|инн")),
-    NationalId("SI_EMSO", "SI", "si.emso", r"[0-3]\d[01]\d{10}", _ctx("emso|emšo")),
+    NationalId("SI_EMSO", "SI", "nbsec:emso_si", r"[0-3]\d[01]\d{10}", _ctx("emso|emšo")),
+    # the same 13-digit scheme in the other former Yugoslav states (the region digits differ)
+    NationalId(
+        "RS_BA_ME_MK_JMBG",
+        "RS BA ME MK",
+        "nbsec:jmbg",
+        r"[0-3]\d[01]\d{10}",
+        _ctx("jmbg|embg|jmb|матичен|матични|maticni|matični|ličnog"),
+    ),
+    NationalId(
+        "HU_PERSONAL_ID",
+        "HU",
+        "nbsec:hu_personal_id",
+        r"[1-8]\d{10}",
+        _ctx("személyi|szemelyi|személyazonosító|szemelyazonosito|azonosító|azonosito|szig"),
+    ),
+    NationalId(
+        "TW_NATIONAL_ID",
+        "TW",
+        "nbsec:tw_national_id",
+        r"[A-Za-z][12]\d{8}",
+        _ctx("身分證|身份證|身分證字號|統一編號|national|id"),
+    ),
     NationalId("TH_TNIN", "TH", "th.pin", r"\d-\d{4}-\d{5}-\d{2}-\d", _ctx("tnin|pin")),
     NationalId("UA_RNTRC", "UA", "ua.rntrc", r"\d{10}", _ctx("rnokpp|rntrc|рнокпп|ipn|інн")),
     NationalId("BR_CPF_DIGITS", "BR", "br.cpf", r"\d{11}", _ctx("cpf")),
@@ -141,9 +165,84 @@ PRESIDIO_VALIDATORS: dict[str, str] = {
 ENTITY_NAME = {"BR_CPF_DIGITS": "BR_CPF"}
 
 
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _emso_region(text: str) -> int | None:
+    """The region digits of a valid 13-digit JMBG / EMŠO, else ``None``."""
+    digits = _digits(text)
+    if len(digits) != 13 or not validator("si.emso")(digits):
+        return None
+    return int(digits[7:9])
+
+
+def emso_si(text: str) -> bool:
+    """Slovenia's EMŠO: the JMBG check, with a Slovenian region (50-59)."""
+    region = _emso_region(text)
+    return region is not None and 50 <= region <= 59
+
+
+def jmbg(text: str) -> bool:
+    """The JMBG of Serbia, Bosnia and Herzegovina, Montenegro and North Macedonia: stdnum's
+    EMŠO check (the same algorithm and birth date), a region outside Slovenia's."""
+    region = _emso_region(text)
+    return region is not None and not 50 <= region <= 59
+
+
+_HU_CENTURY = {"1": 1900, "2": 1900, "3": 1800, "4": 1800, "5": 2000, "6": 2000, "7": 1800}
+
+
+def hu_personal_id(text: str) -> bool:
+    """Hungary's personal identification number (személyi azonosító): sex and century, birth
+    date, serial, and a mod-11 check weighted 1..10 (born before 1997) or 10..1 (after)."""
+    import datetime as dt
+
+    digits = _digits(text)
+    if len(digits) != 11 or digits[0] not in "12345678":
+        return False
+    century = _HU_CENTURY.get(digits[0], 1800)
+    try:
+        born = dt.date(century + int(digits[1:3]), int(digits[3:5]), int(digits[5:7]))
+    except ValueError:
+        return False
+    weights = range(1, 11) if born < dt.date(1997, 1, 1) else range(10, 0, -1)
+    total = sum(int(d) * w for d, w in zip(digits[:10], weights, strict=True)) % 11
+    return total != 10 and total == int(digits[10])
+
+
+_TW_LETTERS = {c: n for n, c in enumerate("ABCDEFGHJKLMNPQRSTUVXYWZIO", start=10)}
+
+
+def tw_national_id(text: str) -> bool:
+    """Taiwan's national identification number: a region letter, the sex digit (1 or 2), seven
+    digits and a check digit (weighted sum mod 10)."""
+    value = text.strip().upper()
+    if len(value) != 10 or value[0] not in _TW_LETTERS or value[1] not in "12":
+        return False
+    if not value[1:].isdigit():
+        return False
+    n = _TW_LETTERS[value[0]]
+    digits = [int(d) for d in value[1:]]
+    total = n // 10 + (n % 10) * 9 + digits[8]
+    total += sum(d * w for d, w in zip(digits[:8], range(8, 0, -1), strict=True))
+    return total % 10 == 0
+
+
+_OWN: dict[str, Callable[[str], bool]] = {
+    "emso_si": emso_si,
+    "jmbg": jmbg,
+    "hu_personal_id": hu_personal_id,
+    "tw_national_id": tw_national_id,
+}
+
+
 @cache
 def validator(module: str) -> Callable[[str], bool]:
-    """``stdnum.<module>.is_valid``; stdnum imports nothing heavy."""
+    """``stdnum.<module>.is_valid``, or nbsec's own check for ``nbsec:<name>`` (identifiers
+    stdnum does not validate); stdnum imports nothing heavy."""
+    if module.startswith("nbsec:"):
+        return _OWN[module.removeprefix("nbsec:")]
     mod = importlib.import_module(f"stdnum.{module}")
     check: Callable[[str], bool] = mod.is_valid
     return check

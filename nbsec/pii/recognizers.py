@@ -291,7 +291,7 @@ def _national_ids() -> list[Recognizer]:
         pattern = re.compile(r"(?<![\w.-])" + nid.pattern + r"(?![\w]|[.-]\w)")
         out.append(
             Recognizer(
-                name=f"stdnum.{nid.module}",
+                name=nid.module if ":" in nid.module else f"stdnum.{nid.module}",
                 entity=national_ids.ENTITY_NAME.get(nid.entity, nid.entity),
                 source="stdnum",
                 patterns=((pattern, 0.3 if nid.check == "checksum" else 0.05),),

@@ -47,8 +47,8 @@ ROUNDS = (200, 2_000)  # sampled rows read by the end of round 0 and round 1
 SETTLED_FRACTION = 0.9
 STEP_CHARS = 120_000  # characters of one column read in one step (bounds a step's time)
 EXHAUSTIVE_BLOCK = 50_000
-INDEX_COLUMN = "(index)"
-NAMES_COLUMN = "(column names)"
+INDEX_COLUMN = jm.INDEX_COLUMN
+NAMES_COLUMN = jm.NAMES_COLUMN
 
 
 @dataclass(frozen=True)
@@ -368,11 +368,6 @@ class ScanJob:
         for column in self.columns:
             if column.key in verdicts:
                 verdict = verdicts[column.key]
-                if column.key == NAMES_COLUMN:
-                    # column headers are people only when they are full names
-                    verdict.entities = [
-                        e for e in verdict.entities if e.type != "PERSON" or "surname" in e.reason
-                    ]
                 if column.index is None and not verdict.entities:
                     continue  # the index and the names are listed only when they hold PII
                 out.columns[column.key] = verdicts[column.key]

@@ -41,6 +41,12 @@ _TITLED = re.compile(
     rf"(?<![\w.])(?:{_CAP},\s+)?{_TITLE}\.?\s+(?:[A-Z]\.\s*)*{_CAP}(?:\s+{_CAP}){{0,3}}"
 )
 _WORD = re.compile(rf"(?<![\w@.]){_CAP}(?![\w@])")
+# initials before a known surname: "R.A. Fisher", "J. R. R. Tolkien" (not "U.S. Army": the
+# word must be a known surname, and name no organisation)
+_PLACE_INITIALS = lexicons.words("US UK DC NY LA SF EU UN GB NZ NYC USA UAE USSR")
+_INITIALS = re.compile(rf"(?<![\w.])(?:[A-Z]\.\s?){{1,3}}({_CAP})(?![\w@])")
+# "Last, First" as a quoted item of a list or index repr: ``Index(['Smith, John', ...])``
+_QUOTED_LAST_FIRST = re.compile(rf"(?<=['\"])({_CAP}), ({_CAP})(?=['\"])")
 
 
 def scan_text(text: str, *, policy: Policy | None = None) -> list[TextHit]:
@@ -79,10 +85,14 @@ def scan_text(text: str, *, policy: Policy | None = None) -> list[TextHit]:
             continue  # a national id in prose needs its name nearby
         if not m.strong and not has_context:
             continue
-        if m.entity == "IP_ADDRESS" and not has_context and _version_like(text[m.start : m.end]):
+        if m.entity == "IP_ADDRESS" and not has_context and _version_at(text, m):
             continue
+        if m.entity == "US_SSN" and not has_context and text[m.start : m.end].isdigit():
+            continue  # nine bare digits ("Length: 267967963"): a size, a count, an id
         if m.entity != "EMAIL_ADDRESS" and not has_context and _numeric_line(text, m):
             continue  # a row of numbers (an array, a table of measurements), not an identifier
+        if m.entity == "PHONE_NUMBER" and not has_context and _in_array(text, m):
+            continue  # "[20 21 22 23]]", "tf.Tensor([14 16 18  0  2  4  6], ...)"
         kept.append((has_context, m))
     # the better claim wins a span: context, then a passed checksum, then format and score
     kept.sort(key=lambda c: (-c[0], -(c[1].validated is True), -c[1].strong, -c[1].score))
@@ -95,13 +105,21 @@ def scan_text(text: str, *, policy: Policy | None = None) -> list[TextHit]:
         score = min(1.0, base + (0.1 if has_context else 0.0))
         if score >= pii.min_score:
             out.append(TextHit(m.entity, m.start, m.end, score))
+    out = [_trim_email(text, h) if h.type == "EMAIL_ADDRESS" else h for h in out]
+    taken = _Spans()
+    for hit in out:
+        taken.claim(hit.start, hit.end)
     if allowed("PERSON"):
-        taken = _Spans()
-        for hit in out:
-            taken.claim(hit.start, hit.end)
         for start, end, score in _names(text, pii.spacy_model):
             if score >= pii.min_score and taken.claim(start, end):
                 out.append(TextHit("PERSON", start, end, score))
+        for start, end in _keyed_names(text):
+            if taken.claim(start, end):
+                out.append(TextHit("PERSON", start, end, 0.8))
+    if allowed("LOCATION"):
+        for start, end in _addresses(text):
+            if taken.claim(start, end):
+                out.append(TextHit("LOCATION", start, end, 0.75))
     out.sort(key=lambda h: h.start)
     return out
 
@@ -145,6 +163,118 @@ def _numeric_line(text: str, m: rz.Match) -> bool:
     return bool(_NUMERIC_LINE.fullmatch(line)) and len(line.split()) > len(token.split())
 
 
+_ARRAY_GAP = re.compile(r"[ \t]*")
+
+
+def _in_array(text: str, m: rz.Match) -> bool:
+    """Is the match a run of numbers inside an unquoted ``[...]`` (a numpy or tensor repr)?
+    A phone number printed inside a list is quoted (``['555 123 4567']``)."""
+    token = text[m.start : m.end]
+    if not re.fullmatch(r"\d+(?:[ \t]+\d+)+", token):
+        return False
+    before = text.rfind("\n", 0, m.start) + 1
+    head = text[before : m.start].rstrip(" \t")
+    line_end = text.find("\n", m.end)
+    tail = text[m.end : line_end if line_end >= 0 else len(text)].lstrip(" \t")
+    opened = head.endswith("[") or bool(re.search(r"\[[\d\s.,eE+-]*$", head))
+    closed = tail.startswith("]") or bool(re.match(r"[\d\s.,eE+-]*\]", tail))
+    return opened or closed
+
+
+def _trim_email(text: str, hit: TextHit) -> TextHit:
+    """``email=jane@doe.org`` and ``email='jane@doe.org``: e-mail patterns allow ``=`` and
+    quotes in the local part, so a printed key sticks to the address; the span starts after it."""
+    local = text[hit.start : hit.end].split("@", 1)[0]
+    cut = max(local.rfind(ch) for ch in "='\"`:")
+    start = hit.start + cut + 1
+    if text[start - 1 : start] == "\\":
+        # an escape of a printed repr glued to the address: b'\x07a@b.com', '\nann@x.org'
+        escape = _ESCAPE.match(text, start)
+        if escape is not None:
+            start = escape.end()
+    if start == hit.start:
+        return hit
+    return TextHit(hit.type, start, hit.end, hit.score)
+
+
+_ESCAPE = re.compile(r"x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[nrtabfv0]")
+
+
+# a printed key and its value: ``'first_name': 'Maria'``, ``name='Li Wei'``, ``Name: Carlos
+# Mendes``, ``customer=Olga Ivanova``; the key decides what the value is
+_KEYED = re.compile(
+    r"(?P<key>[A-Za-zÀ-ɏЀ-ӿ][\wÀ-ɏЀ-ӿ -]{0,30}?)"
+    r"['\"]?[ \t]*[:=][ \t]*(?P<q>['\"]?)"
+    r"(?P<value>[^'\",;:=\n{}()\[\]<>|\t]{2,60}?)(?P=q)[ \t]*(?=[,;})\]\n|]|\t|  |$)"
+)
+
+
+# keys that name one part of a name: a lone first name or surname under them is a person's
+_NAME_PART_KEY = re.compile(
+    r"(?i)first|last|given|family|sur|fore|middle|vorname|nachname|apellido|prénom|prenom|"
+    r"cognome|nazwisko|imi|имя|фамилия|отчество"
+)
+
+
+def _keyed_names(text: str) -> Iterable[tuple[int, int]]:
+    """Values printed under a key that says a person's name (``first_name``, ``Nachname``,
+    ``customer``): a name-shaped value that is no place and names no organisation."""
+    from nbsec.pii.column_names import strong_person_context
+
+    if ":" not in text and "=" not in text:
+        return
+    for m in _KEYED.finditer(text):
+        key = m.group("key").strip()
+        if not strong_person_context(key):
+            continue
+        value = m.group("value").strip()
+        if text.startswith((", dtype", ", Length", ", Freq"), m.end("value") + len(m.group("q"))):
+            continue  # the footer of a Series repr: "Name: Close, dtype: float64"
+        parsed = lexicons.parse_name(value)
+        if parsed is None or lexicons.names_a_thing(value):
+            continue
+        tokens, formatted = parsed
+        if lexicons.is_place(value) and not lexicons.name_evidence(tokens):
+            continue
+        if not _NAME_PART_KEY.search(key):
+            # "name", "customer", "author": a whole name ({'name': 'Adam'} is an optimizer)
+            if not (formatted or lexicons.full_name(tokens)):
+                continue
+        elif not lexicons.name_evidence(tokens) and not lexicons.surname_shaped(tokens[-1]):
+            continue
+        start = m.start("value") + m.group("value").find(value)
+        yield start, start + len(value)
+
+
+# a street address in a line: a house number and a street, then a town (``742 Evergreen
+# Terrace, Springfield, IL 62704``; ``Hauptstraße 5, 10115 Berlin``)
+_TOWN_AFTER = re.compile(
+    r",?[ \t]+(?:\d{4,5}[ \t]+)?[A-ZÀ-Þ][\w'À-ɏ.-]*"
+    r"(?:[ \t]+[A-ZÀ-Þ][\w'À-ɏ.-]*){0,3}"
+    r"(?:,[ \t]*[A-Z]{2}(?:[ \t]+\d{5}(?:-\d{4})?)?|[ \t]+\d{5}(?:-\d{4})?)?"
+)
+
+
+def _addresses(text: str) -> Iterable[tuple[int, int]]:
+    if not any(ch.isdigit() for ch in text):
+        return
+    for m in ep.STREET.finditer(text):
+        after = _TOWN_AFTER.match(text, m.end())
+        if after is None or not after.group(0).lstrip().startswith(","):
+            continue  # a street alone in prose ("the 3 Main Street offices"): not enough
+        end = after.end()
+        yield m.start(), end
+
+
+def _version_at(text: str, m: rz.Match) -> bool:
+    """A version string rather than an address: ``1.2.3.4``-like, or written where versions
+    are (``nvidia-cublas-cu12==12.1.3.1``, ``v10.2.0.1``, ``pkg-11.4.5.107``)."""
+    if _version_like(text[m.start : m.end]):
+        return True
+    before = text[max(0, m.start - 2) : m.start]
+    return bool(before) and (before[-1] in "=<>~vV-_/@" or before.endswith(("ver", "v.")))
+
+
 def _version_like(ip: str) -> bool:
     """``1.2.3.4``-style: an IPv4 whose first octet is below 10 reads as a version number."""
     head = ip.split(".", 1)[0]
@@ -170,11 +300,68 @@ def _capitalised_runs(text: str, words: list[re.Match[str]]) -> dict[int, int]:
     return out
 
 
+# capitalised words that open sentences and titles, listed as given names somewhere ("See
+# Duda & Hart", "The Witches' Mountain"): never the first half of a name in prose
+_NOT_GIVEN = lexicons.words(
+    "the see this that these those when where what which while after before from with into "
+    "about over under each every some any all both our your his her its their thank thanks "
+    "happy merry dear hello welcome via per also then than only just more most many much"
+)
+# roles and common nouns that are listed as names somewhere ("Vice President", "General
+# Services", "Wolf Man")
+_NOT_SURNAME = lexicons.words(
+    "president services session man woman men women boy girl king queen prince princess "
+    "general office officer manager director minister secretary council committee"
+)
+_NOT_GIVEN = _NOT_GIVEN | lexicons.words(
+    "vice general major captain chief judge king queen prince princess bishop pope saint "
+    "senior junior lieutenant sergeant colonel admiral governor mayor senator"
+)
+
+
+_PLACE_PREPOSITION = re.compile(r"\b(?:[Ii]n|at|near|from|to)\s+$")
+
+
+def _camel(word: str) -> bool:
+    """Mixed case ending in a capital ("LoRA", "iPhone" starts lower anyway): no name."""
+    return len(word) > 2 and word[-1].isupper() and not word.isupper()
+
+
+_AFTER = re.compile(r"(?: & [A-Z]\w*| [A-Z][\w'\u2019-]*)")
+
+
+_FIRM_AFTER_AND = lexicons.words("sons son co company partners associates brothers bros")
+
+
+def _names_a_thing_after(text: str, end: int) -> bool:
+    """Is the pair followed by a word that makes it a firm, an institution or a place ("James
+    Cook University", "John Wiley & Sons", "Alberta Rocky Mountains")?"""
+    m = _AFTER.match(text, end)
+    if m is None:
+        return False
+    word = m.group(0).strip()
+    if word.startswith("&"):
+        return word[1:].strip().lower() in _FIRM_AFTER_AND
+    return lexicons.names_a_thing(word)
+
+
 def _names(text: str, spacy_model: str) -> Iterable[tuple[int, int, float]]:
     """Person-name spans: titled names, "Last, Title. First", known first name + surname."""
     found: list[tuple[int, int, float]] = []
     for m in _TITLED.finditer(text):
         found.append((m.start(), m.end(), 0.85))
+    for m in _INITIALS.finditer(text):
+        if any(m.start() < e and s < m.end() for s, e, _ in found):
+            continue
+        surname = m.group(1)
+        if re.sub(r"[\s.]", "", m.group(0)[: m.start(1) - m.start()]) in _PLACE_INITIALS:
+            continue  # "D.C. Metro", "U.S. Army"
+        if lexicons.fold(surname) in lexicons.surnames() and not lexicons.names_a_thing(surname):
+            found.append((m.start(), m.end(), 0.7))
+    for m in _QUOTED_LAST_FIRST.finditer(text):
+        last, first = lexicons.fold(m.group(1)), lexicons.fold(m.group(2))
+        if lexicons.full_name([first, last], reverse=False):
+            found.append((m.start(), m.end(), 0.75))
     words = list(_WORD.finditer(text))
     runs = _capitalised_runs(text, words)
     for w1, w2 in itertools.pairwise(words):
@@ -187,7 +374,17 @@ def _names(text: str, spacy_model: str) -> Iterable[tuple[int, int, float]]:
         if any(start < e and s < end for s, e, _ in found):
             continue
         a, b = lexicons.fold(w1.group(0)), lexicons.fold(w2.group(0))
-        if not lexicons.full_name([a, b], reverse=False) or lexicons.is_place(text[start:end]):
+        if a in _NOT_GIVEN or b in _NOT_SURNAME or not lexicons.full_name([a, b], reverse=False):
+            continue
+        if _camel(w1.group(0)) or _camel(w2.group(0)):
+            continue  # "LoRA MAE": an acronym, not a name
+        if (
+            _PLACE_PREPOSITION.search(text[max(0, start - 8) : start])
+            and lexicons.place_rank(w2.group(0)) == 2
+            and lexicons.is_place(w1.group(0))
+        ):
+            continue  # "in Lourdes France": a place and its country
+        if lexicons.is_place(text[start:end]) or _names_a_thing_after(text, end):
             continue
         found.append((start, end, 0.7))
     if spacy_model:

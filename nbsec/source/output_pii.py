@@ -32,9 +32,16 @@ TEXT_BUDGET = 32_000
 _CANDIDATE = re.compile(
     r"@|\d[\d ().\-/+]{6,}\d|\b[A-Z]\w+,? +(?:[A-Z][a-z]*\.? +)?[A-Z]\w+"
     r"|[\u0400-\u04FF]{2,} [\u0400-\u04FF]{2,}"
+    # a title or initials before a name: ``Sir R.A. Fisher``, ``Dr Watson``, ``J. Smith``
+    r"|\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame|Lady|Lord|Herr|Frau|Mme|Sr|Sra)\.?\s+[A-Z]"
+    r"|\b[A-Z]\.\s?(?:[A-Z]\.\s?)*[A-Z][a-z]+"
+    # a printed key that says a person's name: ``'first_name': 'Maria'``, ``Nachname=Müller``
+    r"|(?i:name|customer|patient|person|client|vorname|nachname|apellido|nombre|nome|имя|"
+    r"фамилия)['\"]?\s*[:=]\s*['\"]?[A-Z\u00C0-\u024F\u0400-\u042F]"
 )
 # numbers in ordinary logs and metrics (``loss=0.123456``, ``1e-05``, ``12.5%``) are not PII
-_METRIC = re.compile(r"\b\d+\.\d+(?:e-?\d+)?%?|\b\d+e-?\d+\b")
+# (but not a dotted id: ``123.456.789-09``, ``12.345.678``)
+_METRIC = re.compile(r"(?<![\d.\-/])\d+\.\d+(?![.\-/]?\d)(?:e-?\d+)?%?|\b\d+e-?\d+\b")
 # IP addresses look like metrics to _METRIC (``203.0.113.7`` holds ``203.0``)
 _ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){3,7}\b")
 # entity types too common in ordinary output (timestamps, links, ids) to be worth a finding

@@ -21,6 +21,8 @@ from tests.pii.conftest import policy_with
 
 def _doc_examples(module: str) -> list[str]:
     """Valid numbers from stdnum's own documentation (``>>> validate('...')`` with no error)."""
+    if module.startswith("nbsec:"):
+        return []  # nbsec's own checks: numbers are derived from the pattern below
     doc = importlib.import_module(f"stdnum.{module}").__doc__ or ""
     lines = doc.splitlines()
     out = []
@@ -300,8 +302,9 @@ PLACE_FIRST_NAMES = [
 def test_a_place_and_a_word_after_it_is_a_team_not_a_person(
     values: list[str], expected: list[str]
 ) -> None:
-    frame = pd.DataFrame({"team": values, "wins": range(len(values)), "losses": 3})
-    assert scan_dataframe(frame, policy=Policy()).columns["team"].entity_types == expected
+    # a neutral column name: the values decide
+    frame = pd.DataFrame({"entry": values, "wins": range(len(values)), "losses": 3})
+    assert scan_dataframe(frame, policy=Policy()).columns["entry"].entity_types == expected
 
 
 def test_a_surname_column_says_so_in_its_name() -> None:

@@ -149,3 +149,36 @@ def test_email(email: str, valid: bool) -> None:
 )
 def test_card_brand(digits: str, brand: str) -> None:
     assert v.card_brand(digits) == brand
+
+
+# identifiers stdnum does not validate, checked by nbsec (examples from Faker's own generators)
+OWN_IDS = [
+    ("RS_BA_ME_MK_JMBG", ["2810958417151", "1608981411120", "2701981413771", "3006939122612",
+                          "0111937184839", "2609991140966"]),
+    ("HU_PERSONAL_ID", ["18902091775", "26504047066", "29401237435", "15701010806"]),
+    ("TW_NATIONAL_ID", ["E141777632", "D206690746", "X191500087", "A236083774"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("entity", "values"), OWN_IDS, ids=[e for e, _ in OWN_IDS])
+def test_own_national_id_checks(entity: str, values: list[str]) -> None:
+    from nbsec.pii import national_ids
+
+    nid = next(n for n in national_ids.NATIONAL_IDS if n.entity == entity)
+    for value in values:
+        assert national_ids.is_valid(nid.module, value), value
+        near_miss = value[:-1] + str((int(value[-1]) + 1) % 10)
+        assert not national_ids.is_valid(nid.module, near_miss), near_miss
+    assert set(nid.country.split()) <= set(national_ids.verified_countries())
+
+
+def test_jmbg_and_emso_split_by_region() -> None:
+    from nbsec.pii import national_ids
+
+    # the same checksum; region 50-59 is Slovenia's
+    slovenian = "0101006500006"
+    assert national_ids.is_valid("si.emso", slovenian)
+    assert national_ids.is_valid("nbsec:emso_si", slovenian)
+    assert not national_ids.is_valid("nbsec:jmbg", slovenian)
+    assert national_ids.is_valid("nbsec:jmbg", "2810958417151")
+    assert not national_ids.is_valid("nbsec:emso_si", "2810958417151")

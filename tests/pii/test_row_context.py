@@ -1,0 +1,202 @@
+"""Personal, not merely proper nouns: what a table's rows describe decides, and prose keeps
+names of things apart from people's names."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from nbsec.pii import scan_dataframe, scan_table, scan_text
+from nbsec.policy import Policy
+
+HOSPITALS = [
+    "Southeast Alabama Medical Center", "Marshall Medical Center South", "Eliza Coffee Memorial "
+    "Hospital", "Crestwood Medical Center", "Hillcrest Medical Center", "St Vincent's East",
+    "Shelby Baptist Medical Center", "Callahan Eye Hospital", "Baptist Medical Center South",
+    "Jackson Hospital & Clinic Inc", "Huntsville Hospital", "Mobile Infirmary Medical Center",
+    "Providence Hospital", "Gadsden Regional Medical Center", "Medical Center Enterprise",
+    "Dekalb Regional Medical Center", "Princeton Baptist Medical Center", "Madison Hospital",
+    "Flowers Hospital", "University Of Alabama Hospital",
+]  # fmt: skip
+STREETS = [f"{100 + 7 * i} {s} Street" for i, s in enumerate(["Main", "Oak", "Pine", "Elm"] * 5)]
+CITIES = ["Dothan", "Boaz", "Florence", "Birmingham", "Huntsville"] * 4
+PEOPLE = [
+    "Maria Garcia", "John Smith", "Olga Ivanova", "Hans Müller", "Emily Clark", "Ahmed Khan",
+    "Lukas Schmidt", "Anna Kowalska", "Piotr Nowak", "Sarah Connor", "James Miller",
+    "Laura Rossi", "David Brown", "Sofia Costa", "Peter Parker", "Mary Johnson", "Carlos Mendes",
+    "Elena Petrova", "Jan Novak", "Tom Wilson",
+]  # fmt: skip
+STATES = [
+    "Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut",
+    "Delaware", "Florida", "Georgia", "Hawaii", "Idaho", "Illinois", "Indiana", "Iowa", "Kansas",
+    "Kentucky", "Louisiana", "Maine", "Maryland",
+]  # fmt: skip
+
+
+def _types(frame: pd.DataFrame) -> dict[str, list[str]]:
+    scan = scan_dataframe(frame, policy=Policy())
+    return {name: col.entity_types for name, col in scan.columns.items() if col.entities}
+
+
+def test_names_of_hospitals_and_their_addresses_are_not_personal() -> None:
+    frame = pd.DataFrame(
+        {
+            "Provider Name": HOSPITALS,
+            "Provider Street Address": STREETS,
+            "Provider City": CITIES,
+            "Total Discharges": range(20),
+        }
+    )
+    assert _types(frame) == {}
+    scan = scan_dataframe(frame, policy=Policy())
+    notes = " ".join(scan.columns["Provider Street Address"].notes)
+    assert "organisations or places" in notes
+
+
+def test_the_same_addresses_beside_people_are_personal() -> None:
+    frame = pd.DataFrame({"name": PEOPLE, "address": STREETS, "city": CITIES})
+    assert _types(frame) == {
+        "name": ["PERSON"],
+        "address": ["LOCATION"],
+        "city": ["LOCATION"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("City, State", [f"{c.upper()}, AL" for c in CITIES]),
+        ("name", ["San Francisco", "New York", "Miami", "Chicago", "Boston"] * 4),
+        (
+            "pickup_zone",
+            ["Lenox Hill West", "Upper West Side South", "Murray Hill", "Midtown East"] * 5,
+        ),
+        (
+            "airport",
+            [
+                "Chicago O'Hare International",
+                "Thigpen Field",
+                "Livingston Municipal",
+                "Meadow Lake Airport",
+            ]
+            * 5,
+        ),
+        (
+            "company",
+            ["Abbott Laboratories", "Johnson Controls", "Emerson Electric", "Baxter International"]
+            * 5,
+        ),
+    ],
+    ids=["city-comma-state", "cities-under-name", "zones", "airports", "companies"],
+)
+def test_places_and_things_are_not_people(column: str, values: list[str]) -> None:
+    frame = pd.DataFrame({column: values, "count": range(len(values))})
+    assert "PERSON" not in _types(frame).get(column, [])
+
+
+def test_a_place_column_that_is_the_tables_key_is_not_personal() -> None:
+    """One row per state (each once), a governor's name beside it: the person is reported,
+    the key of the table is not."""
+    frame = pd.DataFrame({"state": STATES, "governor": PEOPLE, "population": range(20)})
+    scan = scan_dataframe(frame, policy=Policy())
+    assert scan.columns["governor"].entity_types == ["PERSON"]
+    assert scan.columns["state"].entity_types == []
+    assert "key" in " ".join(scan.columns["state"].notes)
+
+
+def test_places_repeated_over_people_stay_personal() -> None:
+    frame = pd.DataFrame({"name": PEOPLE, "state": STATES[:5] * 4})
+    assert _types(frame) == {"name": ["PERSON"], "state": ["LOCATION"]}
+
+
+def test_column_names_are_no_row_context() -> None:
+    """A header that reads like a name ("Airport Name") never makes a place column personal."""
+    frame = pd.DataFrame(
+        {
+            "Airport Name": ["Thigpen Field", "Meadow Lake Airport"] * 10,
+            "Origin State": STATES[:10] * 2,
+            "Cost Total": range(20),
+        }
+    )
+    assert _types(frame) == {}
+
+
+def test_a_team_column_names_teams() -> None:
+    frame = pd.DataFrame(
+        {
+            "Name": PEOPLE,
+            "Amateur Team": ["Halifax", "Portland", "Ottawa", "London", "Brandon"] * 4,
+        }
+    )
+    assert _types(frame) == {"Name": ["PERSON"]}
+
+
+def test_tables_from_outputs_judge_small_frames_too() -> None:
+    table = {
+        "city": ["San Francisco", "New York", "Miami"],
+        "population": ["808976", "8363710", "413201"],
+        "name": ["San Francisco", "New York", "Miami"],
+        "state": ["California", "New-York", "Florida"],
+    }
+    assert scan_table(table).pii_columns == {}
+
+
+TEXT_HITS = [
+    ("{'first_name': 'Maria', 'last_name': 'Garcia', 'age': 34}", "PERSON", ["Maria", "Garcia"]),
+    ("Record(name='Li Wei', city='Shanghai')", "PERSON", ["Li Wei"]),
+    ("Index(['Smith, John', 'Doe, Jane'], dtype='object')", "PERSON", ["Smith, John", "Doe, Jane"]),
+    ("User(full_name='Jane Doe', email='jane@doe.org')", "EMAIL_ADDRESS", ["jane@doe.org"]),
+    ("name=José García email=jose.garcia@correo.es", "EMAIL_ADDRESS", ["jose.garcia@correo.es"]),
+    (
+        "Address: 742 Evergreen Terrace, Springfield, IL 62704",
+        "LOCATION",
+        ["742 Evergreen Terrace, Springfield, IL 62704"],
+    ),
+    ("  CPF: 123.456.789-09", "BR_CPF", ["123.456.789-09"]),
+]
+
+
+@pytest.mark.parametrize(("text", "entity", "values"), TEXT_HITS, ids=[t[1] for t in TEXT_HITS])
+def test_printed_values_under_their_keys(text: str, entity: str, values: list[str]) -> None:
+    hits = [text[h.start : h.end] for h in scan_text(text, policy=Policy()) if h.type == entity]
+    assert hits == values
+
+
+TEXT_DECOYS = [
+    " [20 21 22 23]]",
+    "tf.Tensor([14 16 18  0  2  4  6], shape=(7,), dtype=int64)",
+    "(See Duda & Hart, for example.)",
+    "(Q327.D83) John Wiley & Sons.  ISBN",
+    "Mathematics and Statistics, James Cook University of North Queensland.",
+    "To whom did the Virgin Mary allegedly appear in 1858 in Lourdes France?",
+    "['TRRF Vice President', 'lee a. waller']",
+    "Department of General Services",
+    "Average LoRA MAE:      3624.42",
+    "Requirement already satisfied: nvidia-cublas-cu12==12.1.3.1 in /opt/conda",
+    "Length: 267967963 (256M) [application/macbinary]",
+    "{'name': 'Adam', 'learning_rate': 0.001}",
+    "Name: Close, dtype: float64",
+    "model name=Random Forest",
+]
+
+
+@pytest.mark.parametrize("text", TEXT_DECOYS)
+def test_things_in_prose_and_logs_are_not_pii(text: str) -> None:
+    assert [(h.type, text[h.start : h.end]) for h in scan_text(text, policy=Policy())] == []
+
+
+def test_a_phone_printed_in_a_list_is_still_found() -> None:
+    text = "phones: ['020 7946 0958', '+1-415-555-2671']"
+    hits = [text[h.start : h.end] for h in scan_text(text, policy=Policy())]
+    assert "+1-415-555-2671" in hits
+
+
+def test_event_dates_beside_people_are_not_birth_dates() -> None:
+    import datetime as dt
+
+    days = [dt.date(1975 + (i * 7) % 40, 1 + i % 12, 1 + i % 28) for i in range(20)]
+    cases = (("hire_date", []), ("order_date", []), ("geburtsdatum", ["DATE_TIME"]))
+    for column, expected in cases:
+        frame = pd.DataFrame({"name": PEOPLE, column: days})
+        scan = scan_dataframe(frame, policy=Policy())
+        assert scan.columns[column].entity_types == expected, column

@@ -259,9 +259,9 @@ def _collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector held off while nbsec's cell hooks run. They make many
     short-lived objects (a cell binding 10,000 names gets a record per name and a dict per
     record for the ledger); a collection in the middle would promote the live ones to the
-    oldest generation, and enough promotions make the interpreter walk every object of the
-    kernel a cell or two later (30 ms with 10,000 names, measured). Objects freed by reference
-    counting, as nbsec's are, need no collector; the collector's own schedule resumes after."""
+    oldest generation, and promotions make the interpreter walk every object of the kernel in a
+    later cell (about 30 ms with 10,000 names). Objects freed by reference counting, as nbsec's
+    are, need no collector; the collector's own schedule resumes after."""
     import gc
 
     was_enabled = gc.isenabled()

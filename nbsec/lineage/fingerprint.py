@@ -64,7 +64,7 @@ def describe(value: Any) -> VariableInfo | None:
             return _pandas(value)
         return _polars(value)
     except Exception:  # a broken or exotic object must never break the cell
-        return VariableInfo(type_name(value), None)
+        return VariableInfo.of_type(type_name(value))
 
 
 def _sample_positions(n: int) -> list[int]:

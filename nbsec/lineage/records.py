@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass
@@ -47,15 +47,29 @@ class Access:
         )
 
 
-@dataclass
-class VariableInfo:
+class VariableInfo(NamedTuple):
     """What is known about one variable a cell defined or changed: its type name and, for frames
-    and arrays, a cheap fingerprint (shape, dtypes, a few sampled values' hash)."""
+    and arrays, a cheap fingerprint (shape, dtypes, a few sampled values' hash).
+
+    Immutable, so the description of a plain value (its type name only, what most of a cell
+    binding 10,000 names gets) is one shared object per type (:meth:`of_type`): 10,000 objects
+    kept for the session would make the cyclic garbage collector walk the whole kernel a few
+    cells later (35 ms, measured)."""
 
     type: str
     fingerprint: str | None = None
     shape: tuple[int, ...] | None = None
     columns: tuple[tuple[str, str], ...] | None = None  # (name, dtype) for frames, capped
+
+    @staticmethod
+    def of_type(type_name: str) -> VariableInfo:
+        """The description of a value known by its type only (shared, see above)."""
+        info = _TYPE_ONLY.get(type_name)
+        if info is None:
+            if len(_TYPE_ONLY) >= 4096:
+                _TYPE_ONLY.clear()
+            info = _TYPE_ONLY[type_name] = VariableInfo(type_name)
+        return info
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type}
@@ -79,6 +93,9 @@ class VariableInfo:
             if columns is not None
             else None,
         )
+
+
+_TYPE_ONLY: dict[str, VariableInfo] = {}
 
 
 @dataclass

@@ -217,7 +217,7 @@ class LineageTracker:
         for name in (*defines, *mutated):
             if name not in variables:
                 value = ns[name]
-                variables[name] = describe(value) or VariableInfo(type_name(value))
+                variables[name] = describe(value) or VariableInfo.of_type(type_name(value))
         self._remember_fingerprints(ns, variables, change.removed)
 
         execution_count = getattr(result, "execution_count", None)

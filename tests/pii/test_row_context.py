@@ -153,6 +153,8 @@ TEXT_HITS = [
         ["742 Evergreen Terrace, Springfield, IL 62704"],
     ),
     ("  CPF: 123.456.789-09", "BR_CPF", ["123.456.789-09"]),
+    ("Customer(first='Ann', last='Lee')", "PERSON", ["Ann", "Lee"]),
+    ("patient_name: 'Björn Lindqvist', dob: '1988-02-11'", "PERSON", ["Björn Lindqvist"]),
 ]
 
 
@@ -183,6 +185,27 @@ TEXT_DECOYS = [
 @pytest.mark.parametrize("text", TEXT_DECOYS)
 def test_things_in_prose_and_logs_are_not_pii(text: str) -> None:
     assert [(h.type, text[h.start : h.end]) for h in scan_text(text, policy=Policy())] == []
+
+
+def test_a_record_printed_as_a_series_is_read_as_keys_and_values() -> None:
+    """``df.iloc[0]``: one person's fields, one per line, under the Series footer."""
+    from nbsec.source.output_pii import pii_engine, text_issues
+
+    text = (
+        "first_name                   Li\n"
+        "last_name                   Wei\n"
+        "email         li.wei@example.cn\n"
+        "age                          34\n"
+        "Name: 0, dtype: object"
+    )
+    engine = pii_engine()
+    assert engine is not None
+    found = {
+        (text[s.start : s.end], s.label)
+        for issue in text_issues(text, Policy(), engine)
+        for s in issue.spans
+    }
+    assert found == {("Li", "PERSON"), ("Wei", "PERSON"), ("li.wei@example.cn", "EMAIL_ADDRESS")}
 
 
 def test_a_phone_printed_in_a_list_is_still_found() -> None:

@@ -223,3 +223,20 @@ def test_event_dates_beside_people_are_not_birth_dates() -> None:
         frame = pd.DataFrame({"name": PEOPLE, column: days})
         scan = scan_dataframe(frame, policy=Policy())
         assert scan.columns[column].entity_types == expected, column
+
+
+def test_a_bare_name_header_does_not_make_products_or_teams_people() -> None:
+    products = [f"{a} {b}" for a in ("Fast", "Smart", "Mini", "Digital") for b in
+                ("Keyboard", "Heater", "Drone", "Tablet", "Router")]  # fmt: skip
+    teams = ["Cincinnati Reds", "St. Louis Cardinals", "Pittsburgh Pirates", "Atlanta Braves",
+             "Philadelphia Phillies"] * 4  # fmt: skip
+    for values in (products, teams):
+        assert _types(pd.DataFrame({"name": values, "price": range(20)})) == {}
+    # surnames that are also places stay surnames under a header that says so
+    surnames = [
+        "Washington", "Jackson", "Lincoln", "Madison", "Austin", "Houston", "Dallas", "Cleveland",
+        "Chester", "Lancaster", "Preston", "Warren", "Marion", "Clinton", "Florence", "Troy",
+        "Aurora", "Orlando", "Denver", "Jordan",
+    ]  # fmt: skip
+    frame = pd.DataFrame({"First Name": [p.split()[0] for p in PEOPLE], "Last Name": surnames})
+    assert _types(frame) == {"First Name": ["PERSON"], "Last Name": ["PERSON"]}

@@ -6,7 +6,7 @@ gitleaks is not among the peers: neither PyPI, npm nor Debian ship its engine he
 wrappers download the binary from its releases page at install time, which fails offline).
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_static_scan.py [--typical 120] [--large 3]
-                                                                 [--no-peers]
+                                                    [--no-peers] [--startup-only]
 
 Peers run from side virtualenvs created on first use with ``uv`` (nothing is installed into the
 project's venv): ``benchmarks/.cache/peers-notebooks`` (detect-secrets, bandit, nbqa) and
@@ -318,12 +318,18 @@ def main() -> None:
     parser.add_argument("--no-peers", action="store_true")
     parser.add_argument("--startup-runs", type=int, default=15)
     parser.add_argument(
+        "--startup-only", action="store_true", help="only the start-up table (about a minute)"
+    )
+    parser.add_argument(
         "--split",
         choices=("dev", "heldout", "all"),
         default="all",
         help="which real notebooks get planted leaks (benchmarks/.cache/real_notebooks)",
     )
     args = parser.parse_args()
+    if args.startup_only:
+        print_startup(args.startup_runs, peers=not args.no_peers)
+        return
 
     manifest = ensure_corpus(args.typical, args.large)
     names = sorted(manifest["notebooks"])
@@ -419,7 +425,7 @@ def main() -> None:
         ["tool", "reports", "typical: time", "notebooks/s", "large: s/notebook", "notes"],
         speed_rows,
     )
-    print_startup(args.startup_runs)
+    print_startup(args.startup_runs, peers=not args.no_peers)
     from benchmarks.leak_eval import evaluate, files_for_split, print_report
 
     real = REPO / "benchmarks" / ".cache" / "real_notebooks"
@@ -427,12 +433,12 @@ def main() -> None:
     print_report(evaluate(files, peers=not args.no_peers))
 
 
-def _one_scan(python: str, path: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU seconds of one ``nbsec scan PATH`` in a fresh interpreter."""
+def _one_run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one command in a fresh process."""
     before = os.times()
     start = time.perf_counter()
     subprocess.run(
-        [python, "-m", "nbsec", "scan", str(path), "--format", "json", "-o", os.devnull],
+        cmd,
         env=env,
         capture_output=True,
         check=False,
@@ -445,13 +451,51 @@ def _one_scan(python: str, path: Path, env: dict[str, str]) -> tuple[float, floa
     )
 
 
-def print_startup(runs: int) -> None:
+def _scan_cmd(python: str, path: Path) -> list[str]:
+    return [python, "-m", "nbsec", "scan", str(path), "--no-cache", "--format", "json", "-o",
+            os.devnull]  # fmt: skip
+
+
+def import_profile(path: Path, top: int = 8) -> list[list[str]]:
+    """The heaviest top-level imports of one ``nbsec scan`` (``python -X importtime``)."""
+    proc = subprocess.run(
+        [*_scan_cmd(sys.executable, path)[:1], "-X", "importtime", *_scan_cmd("", path)[1:]],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tempfile.gettempdir(),
+    )
+    rows: list[tuple[int, str]] = []
+    total = 0
+    for line in proc.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _, cumulative, name = line.split(":", 1)[1].split("|")
+        if name.startswith("  ") or not name.strip():
+            continue  # only top-level imports: their times include their children
+        rows.append((int(cumulative), name.strip()))
+        total += int(cumulative)
+    rows.sort(reverse=True)
+    return [[name, f"{us / 1000:.1f}"] for us, name in rows[:top]] + [
+        ["all imports", f"{total / 1000:.1f}"]
+    ]
+
+
+def print_startup(runs: int, peers: bool = True) -> None:
     """``nbsec scan`` of one notebook, interpreter start-up included: this checkout beside the
-    ``main`` branch (exported with ``git archive``), runs interleaved, medians."""
+    ``main`` branch (exported with ``git archive``), the bare interpreter (the floor) and the
+    peers scanning the same notebook, runs interleaved, medians; then where nbsec's import time
+    goes."""
     import statistics
 
     notebook = REPO / "example_notebooks" / "finetune_model.ipynb"
-    checkouts = {"this checkout": REPO}
+    base = {**os.environ}
+    ours = {**base, "PYTHONPATH": str(REPO)}
+    commands: dict[str, tuple[list[str], dict[str, str]]] = {
+        "python -c pass (floor)": ([sys.executable, "-c", "pass"], base),
+        "nbsec, this checkout": (_scan_cmd(sys.executable, notebook), ours),
+    }
     main_tree = Path(tempfile.mkdtemp(prefix="nbsec-main-"))
     archive = subprocess.run(
         f"git -C {REPO} archive main nbsec | tar x -C {main_tree}",
@@ -460,27 +504,39 @@ def print_startup(runs: int) -> None:
         check=False,
     )
     if archive.returncode == 0:
-        checkouts["main"] = main_tree
-    times: dict[str, list[tuple[float, float]]] = {k: [] for k in checkouts}
+        commands["nbsec, main"] = (
+            _scan_cmd(sys.executable, notebook),
+            {**base, "PYTHONPATH": str(main_tree)},
+        )
+    if peers:
+        bin_dir = ensure_venv(PEERS, ["detect-secrets", "bandit", "nbqa"])
+        if bin_dir is not None:
+            detect = [str(bin_dir / "detect-secrets"), "scan", str(notebook)]
+            commands["detect-secrets scan"] = (detect, base)
+            path_env = {**base, "PATH": f"{bin_dir}:{base.get('PATH', '')}"}
+            commands["nbqa bandit"] = ([str(bin_dir / "nbqa"), "bandit", str(notebook)], path_env)
+    # a first run of each warms the file cache and writes bytecode; it is not counted
+    for cmd, env in commands.values():
+        _one_run(cmd, env)
+    times: dict[str, list[tuple[float, float]]] = {k: [] for k in commands}
     for _ in range(runs):
-        for label, root in checkouts.items():
-            env = {**os.environ, "PYTHONPATH": str(root)}
-            times[label].append(_one_scan(sys.executable, notebook, env))
+        for label, (cmd, env) in commands.items():
+            times[label].append(_one_run(cmd, env))
+    reference = statistics.median(v[0] for v in times["nbsec, this checkout"])
     rows = []
     for label, values in times.items():
         wall = statistics.median(v[0] for v in values)
         cpu = statistics.median(v[1] for v in values)
-        rows.append([label, f"{wall:.3f}", f"{cpu:.3f}"])
-    if "main" in times:
-        ratio = statistics.median(v[1] for v in times["this checkout"]) / max(
-            statistics.median(v[1] for v in times["main"]), 1e-9
-        )
-        rows.append(["ratio (CPU)", "", f"{ratio:.2f}"])
+        rows.append([label, f"{wall:.3f}", f"{min(v[0] for v in values):.3f}", f"{cpu:.3f}",
+                     f"{wall / max(reference, 1e-9):.2f}"])  # fmt: skip
     print_table(
-        f"nbsec scan of one notebook incl. start-up ({runs} interleaved runs, medians, seconds)",
-        ["code", "wall", "CPU"],
+        f"nbsec scan of one notebook incl. start-up ({runs} interleaved runs, seconds; the "
+        "machine is shared: compare ratios)",
+        ["command", "median wall", "min wall", "median CPU", "wall / nbsec"],
         rows,
     )
+    print_table("Where nbsec scan's import time goes (python -X importtime, ms)",
+                ["top-level import", "cumulative ms"], import_profile(notebook))  # fmt: skip
     shutil.rmtree(main_tree, ignore_errors=True)
 
 

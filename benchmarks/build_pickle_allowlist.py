@@ -133,6 +133,16 @@ FAMILIES: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
             "dateutil.tz.tz.tzutc",
             "dateutil.tz.tz.tzoffset",
             "dateutil.tz.tz.tzlocal",
+            "datetime.tzinfo",  # the base class copyreg._reconstructor names at protocols 0-1
+            "dateutil.tz.tz._ttinfo",  # dateutil 2.x: one local time type, state set by BUILD
+            "dateutil.tz.tz.tzstr",  # parses a POSIX TZ string
+            "dateutil.tz.tz.tzrange",
+            "dateutil.relativedelta.relativedelta",
+            "dateutil._common.weekday",
+            # dateutil >= 3: cls.__new__ and the zone's transition data, no file is opened (the
+            # tzfile class it receives is admitted for that use only, see [checked.classes])
+            "dateutil.tz._tzfile._unpickle",
+            "pytz.FixedOffset",
         ),
     ),
     (

@@ -25,6 +25,7 @@ import re
 import sys
 import uuid
 import warnings
+import zoneinfo
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,8 @@ def stdlib() -> Iterator[tuple[str, Any]]:
             dt.time(4, 5),
         ],
     )
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    yield "zoneinfo", [paris, dt.datetime(2026, 3, 29, 3, tzinfo=paris), dt.time(1, tzinfo=paris)]
     yield "numbers", [decimal.Decimal("1.5"), fractions.Fraction(1, 3), complex(1, 2)]
     yield "uuid_path", [uuid.UUID(int=7), Path("/tmp/x")]
     yield "regex", re.compile(r"a+b", re.I)
@@ -70,6 +73,26 @@ def stdlib() -> Iterator[tuple[str, Any]]:
     yield "builtin", len
     yield "future", __import__("__future__").annotations
     yield "bytes", [bytearray(b"abc"), range(10), slice(1, 5), frozenset({1})]
+
+
+@maker("timezones")
+def timezone_objects() -> Iterator[tuple[str, Any]]:
+    """Time zones of dateutil and pytz, alone and on datetimes and pandas columns."""
+    from dateutil import relativedelta, tz
+
+    yield "dateutil", [tz.tzutc(), tz.tzlocal(), tz.gettz("Europe/Paris"), tz.tzoffset("X", 3600)]
+    yield "dateutil_rules", [tz.tzstr("EST5EDT"), relativedelta.relativedelta(months=1)]
+    yield "dateutil_datetime", dt.datetime(2026, 1, 1, tzinfo=tz.gettz("America/New_York"))
+    with contextlib.suppress(ImportError):
+        import pandas as pd
+
+        yield "dateutil_column", pd.Series(pd.date_range("2026", periods=3, tz=tz.gettz("UTC")))
+    with contextlib.suppress(ImportError):
+        import pytz
+
+        paris = pytz.timezone("Europe/Paris")
+        yield "pytz", [paris, pytz.utc, pytz.FixedOffset(90)]
+        yield "pytz_datetime", paris.localize(dt.datetime(2026, 7, 1))
 
 
 @maker("numpy")
@@ -103,6 +126,7 @@ def pandas_objects() -> Iterator[tuple[str, Any]]:
             "s": ["x", "y"],
             "c": pd.Categorical(["a", "b"]),
             "t": pd.to_datetime(["2026-01-01", "2026-02-01"]).tz_localize("UTC"),
+            "tz": pd.to_datetime(["2026-01-01", "2026-07-01"]).tz_localize("Europe/Paris"),
             "td": pd.to_timedelta([1, 2], unit="D"),
             "p": pd.period_range("2026-01", periods=2, freq="M"),
             "ni": pd.array([1, None], dtype="Int64"),
@@ -125,6 +149,14 @@ def pandas_objects() -> Iterator[tuple[str, Any]]:
         ],
     )
     yield "sparse", pd.arrays.SparseArray([0, 0, 1])
+    yield (
+        "tz_aware",
+        [
+            pd.Timestamp("2026-01-01 12:00", tz="Europe/Paris"),
+            pd.date_range("2026", periods=3, freq="h", tz=zoneinfo.ZoneInfo("Asia/Tokyo")),
+            pd.Series(pd.date_range("2026", periods=2, tz="America/Chicago"), name="when"),
+        ],
+    )
     with contextlib.suppress(Exception):
         yield "arrow", frame[["i", "s"]].astype({"s": "string[pyarrow]", "i": "int64[pyarrow]"})
 
@@ -281,7 +313,7 @@ def _write(out: Path, family: str, name: str, obj: Any) -> list[dict[str, str]]:
         except Exception:
             continue
         written.append({"file": path.name, "family": family, "how": f"pickle protocol {proto}"})
-    if family in ("scikit-learn", "numpy", "pandas", "xgboost", "lightgbm"):
+    if family in ("scikit-learn", "numpy", "pandas", "xgboost", "lightgbm", "timezones"):
         try:
             import joblib
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-import traceback
 from collections.abc import Sequence
 from types import ModuleType
 
@@ -39,9 +38,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"nbsec: usage error: {message} (see '{self.prog} --help')\n")
 
 
-def _load_commands() -> list[ModuleType]:
+def _load_commands(only: str | None = None) -> list[ModuleType]:
+    """The command modules; ``only``: just the one named (``scan-model`` is ``scan_model``), so
+    running one command imports no other command's module."""
     modules = []
     for name in COMMAND_MODULES:
+        if only is not None and name != only.replace("-", "_"):
+            continue
         try:
             modules.append(importlib.import_module(f"nbsec.commands.{name}"))
         except ModuleNotFoundError as exc:
@@ -50,7 +53,23 @@ def _load_commands() -> list[ModuleType]:
     return modules
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command an argument list runs, when it names one before any help request."""
+    rest = list(argv)
+    while rest:
+        arg = rest.pop(0)
+        if arg in ("-h", "--help", "--version"):
+            return None
+        if arg == "--policy":
+            rest = rest[1:]
+        elif not arg.startswith("-"):
+            return arg if arg.replace("-", "_") in COMMAND_MODULES else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or with ``argv`` naming a command, of that command alone
+    (its help, options and errors are the same; ``nbsec --help`` lists every command)."""
     parser = _Parser(
         prog="nbsec",
         description="Security and governance for Jupyter notebooks, DataFrames and model files.",
@@ -67,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
         "pyproject.toml with [tool.nbsec])",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in _load_commands():
+    only = _command_in(argv) if argv is not None else None
+    for module in _load_commands(only):
         command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(command)
         command.set_defaults(_run=module.run)
@@ -75,7 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
@@ -85,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except NbsecError as exc:
         if args.debug:
+            import traceback
+
             traceback.print_exc()
         print(f"nbsec: error: {exc}", file=sys.stderr)
         return 2
@@ -95,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:
         if args.debug:
+            import traceback
+
             traceback.print_exc()
         first_line = str(exc).splitlines()[0] if str(exc) else ""
         print(

@@ -26,19 +26,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import multiprocessing
 import os
 import shutil
 import sys
 import time
 import types
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Generic, Protocol, TextIO, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TextIO, TypeVar
 
 from nbsec.errors import NbsecError
+
+if TYPE_CHECKING:  # the pool is imported when one is started: one input runs in-process
+    import multiprocessing.context
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -257,6 +258,8 @@ def _startable_main() -> Iterator[None]:
 
 
 def _context(preload: Sequence[str]) -> multiprocessing.context.BaseContext:
+    import multiprocessing
+
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         modules = [m for m in preload if m and m != "__main__"]
@@ -311,6 +314,9 @@ def _pool_pass(
     context: multiprocessing.context.BaseContext,
 ) -> list[int]:
     """One pool over ``indexes``; returns the indexes left unfinished by a worker's death."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     pool = ProcessPoolExecutor(max_workers=min(workers, len(indexes)), mp_context=context)
     pending: dict[Future[tuple[bool, R | str, float]], int] = {}
     broken = False

@@ -109,6 +109,7 @@ def _write(path: Path, text: str, like: Path | None) -> None:
 def run(args: argparse.Namespace) -> int:
     from nbsec.baseline import load_baseline
     from nbsec.commands import one_line_error, policy_for
+    from nbsec.commands.light_imports import without_unused_frameworks
     from nbsec.errors import InputError
     from nbsec.source.notebook import limits_for, parse_notebook, read_notebook_bytes
     from nbsec.source.redaction import has_big_numbers, redact_notebook, serialize
@@ -130,9 +131,10 @@ def run(args: argparse.Namespace) -> int:
                     f"{notebook_path}: malformed notebook: {notebook.problems[0]}; "
                     "not redacted (fix it, or open and save it in Jupyter, first)"
                 )
-            outcome = redact_notebook(
-                notebook, policy, only=only, baseline=baseline, render_block=render_block
-            )
+            with without_unused_frameworks(policy):
+                outcome = redact_notebook(
+                    notebook, policy, only=only, baseline=baseline, render_block=render_block
+                )
             if outcome.document is not None and has_big_numbers(outcome.document):
                 raise InputError(
                     f"{notebook_path}: holds an integer too long to write back unchanged; "

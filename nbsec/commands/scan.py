@@ -56,9 +56,11 @@ def iter_notebooks(path: Path) -> Iterator[Path]:
 def scan_one(notebook: Path, *, policy: Policy) -> dict[str, list[Any]]:
     """The findings of one notebook and the problems of its malformed parts, as plain data (it
     crosses process boundaries and is cached)."""
+    from nbsec.commands.light_imports import without_unused_frameworks
     from nbsec.source.scanner import scan_notebook_file
 
-    scan = scan_notebook_file(notebook, policy=policy)
+    with without_unused_frameworks(policy):
+        scan = scan_notebook_file(notebook, policy=policy)
     return {
         "findings": [f.to_dict() for f in scan.findings],
         "problems": [str(p) for p in scan.problems],

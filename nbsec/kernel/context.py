@@ -89,6 +89,11 @@ class LineageService(Protocol):
         and dumped), as ``{cell_id, cell_index, execution_count}``; ``None`` if none did."""
         ...
 
+    def own_file(self, path: str) -> dict[str, Any] | None:
+        """The cell of this session that wrote the file now at ``path``, if the file's SHA-256
+        still equals what that cell wrote (same shape as :meth:`written_by`); else ``None``."""
+        ...
+
 
 class ScanJob(Protocol):
     """A long piece of work run in bounded steps between the kernel's other messages."""

@@ -50,9 +50,11 @@ if TYPE_CHECKING:
     from nbsec.kernel.comm_target import PanelChannel
 
 # Watchers in the order their pre_run_cell hooks run (post_run_cell runs in the same order):
-# the source check first so its warnings sit above the cell's own output; lineage before the
-# guard so a load is attributed to the running cell.
+# the output watch first so it counts every output of the cell (nbsec's own included); the
+# source check next so its warnings sit above the cell's own output; lineage before the guard so
+# a load is attributed to the running cell.
 WATCHERS = (
+    "nbsec.kernel.output_watch:OutputWatch",
     "nbsec.kernel.source_watch:SourceWatch",
     "nbsec.kernel.lineage_watch:LineageWatch",
     "nbsec.kernel.load_watch:LoadWatch",

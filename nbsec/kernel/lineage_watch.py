@@ -76,6 +76,10 @@ class LineageWatch:
         record = self.tracker.written_by(sha256)
         return cell_ref(record) if record is not None else None
 
+    def own_file(self, path: str) -> dict[str, Any] | None:
+        record = self.tracker.own_file(path)
+        return cell_ref(record) if record is not None else None
+
     # -- the panel's view of one cell ------------------------------------------------------------
     def _compact(self, record: CellRecord) -> dict[str, Any]:
         reads, writes = record.reads[:MAX_LIST], record.writes[:MAX_LIST]

@@ -3,6 +3,12 @@
 The names a notebook imports carry over from cell to cell (``import pickle as pk`` in one cell,
 ``pk.load`` in another), so one :class:`~nbsec.source.names.NameScope` lives for the session.
 Only new or changed findings are shown; re-running an unchanged cell shows nothing again.
+
+A load the source names literally (``joblib.load("forest.joblib")``) of a file this session wrote
+and that still holds exactly what it wrote (its SHA-256 equals the one the ledger recorded after
+the write) is the session's own work: reported as info, not as a load of untrusted data. The
+guard still scans the bytes when the load runs, so a file replaced in the meantime is judged
+afresh (and, at the next run of the cell, reported at full severity again).
 """
 
 from __future__ import annotations
@@ -48,8 +54,26 @@ class SourceWatch:
         )
         findings = [
             f
-            for f in check_cell_source(source, policy=policy, location=location, scope=self._scope)
+            for f in check_cell_source(
+                source, policy=policy, location=location, scope=self._scope, own_file=self._own
+            )
             if policy.rule_enabled(f.rule)
         ]
         news = self._ctx.state.add_findings(findings)
         show_findings(news, "code")
+
+    def _own(self, path: str) -> str | None:
+        """Why the file at ``path`` is the session's own, or ``None`` (see the docstring)."""
+        from nbsec.findings import cell_label
+
+        lineage = self._ctx.services.lineage
+        if lineage is None:
+            return None
+        cell = self._ctx.guarded("lineage.own_file", lineage.own_file, path)
+        if not cell:
+            return None
+        if cell.get("cell_index") is not None or cell.get("cell_id"):
+            where = cell_label(cell.get("cell_index"), cell.get("cell_id"))
+        else:
+            where = f"cell [{cell.get('execution_count')}]"
+        return f"a file {where} of this session wrote, unchanged since (checked again on load)"

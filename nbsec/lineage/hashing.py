@@ -3,7 +3,9 @@
 A file up to ``max_bytes`` is hashed whole, in 1 MiB chunks. A larger file gets a *partial*
 digest: SHA-256 over ``size``, the first and the last :data:`PARTIAL_SPAN` bytes, marked
 ``partial=True`` so nobody mistakes it for the file's real hash. Digests are cached on
-``(path, size, mtime_ns)``: re-reading an unchanged file costs one ``stat``.
+``(path, size, mtime_ns, ctime_ns, inode)``: re-reading an unchanged file costs one ``stat``,
+and a file replaced behind the cache's back is hashed afresh (``os.utime`` can set the mtime
+back, but not the ctime; a rename of another file over it changes the inode).
 
 The tracker hashes after the cell has run (in ``post_run_cell``), never inside the read.
 """
@@ -27,11 +29,11 @@ class FileDigest:
 
 
 class FileHasher:
-    """Hashes files with a bounded cache keyed on ``(path, size, mtime_ns)``."""
+    """Hashes files with a bounded cache keyed on the file's path and identity (see above)."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max(0, int(max_bytes))
-        self._cache: dict[tuple[str, int, int], FileDigest] = {}
+        self._cache: dict[tuple[str, int, int, int, int], FileDigest] = {}
 
     def digest(self, path: str) -> FileDigest | None:
         """The digest of a regular file, or ``None`` if it is gone or is not a regular file."""
@@ -41,7 +43,7 @@ class FileHasher:
             return None
         if not _is_regular(st.st_mode):
             return None
-        key = (path, st.st_size, st.st_mtime_ns)
+        key = (path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         cached = self._cache.get(key)
         if cached is not None:
             return cached

@@ -130,6 +130,8 @@ class LineageTracker:
         self._fingerprints: dict[str, tuple[int, str | None]] = {}
         self._post_fingerprints: dict[str, tuple[int, str | None]] = {}
         self._writers: dict[str, CellRecord] = {}  # sha256 -> the last cell that wrote it
+        # absolute path -> (sha256, cell) of the last complete write there this session
+        self._written: dict[str, tuple[str, CellRecord]] = {}
         self._sources: dict[str, dict[str, Any]] = {}  # data read, for the summary
         self._totals = {"reads": 0, "writes": 0, "models": 0, "unobserved": 0}
         self._closed = False
@@ -263,6 +265,8 @@ class LineageTracker:
         for access in writes:
             if access.sha256 and not access.partial:
                 self._writers[access.sha256] = record
+                if access.path is not None and access.kind == "file":
+                    self._written[access.path] = (access.sha256, record)
         if self._ledger is not None and not self._ledger.closed:
             self._ledger.append("cell", record.to_dict())
         return record
@@ -343,6 +347,21 @@ class LineageTracker:
     def written_by(self, sha256: str) -> CellRecord | None:
         """The last cell of this session that wrote a file with exactly this content."""
         return self._writers.get(sha256.lower().removeprefix("sha256:"))
+
+    def own_file(self, path: str) -> CellRecord | None:
+        """The cell of this session that wrote the file now at ``path`` (relative to the
+        kernel's working directory), if the file still holds exactly what that cell wrote: its
+        SHA-256 now equals the one recorded after the write. A file changed or replaced since
+        (by anyone), too large to hash whole, or never written by this session gives ``None``.
+        """
+        absolute = os.path.abspath(os.path.expanduser(path))
+        written = self._written.get(absolute)
+        if written is None:
+            return None
+        digest = self._hasher.digest(absolute)
+        if digest is None or digest.partial or digest.sha256 != written[0]:
+            return None
+        return written[1]
 
     def summary(self) -> dict[str, Any]:
         """A small summary for ``metadata.nbsec`` of the saved notebook: the session, the ledger

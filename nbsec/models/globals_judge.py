@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -39,6 +39,10 @@ class GlobalLists:
     format_prefixes: dict[str, tuple[str, ...]]
     deny_modules: frozenset[str]
     deny_names: frozenset[str]
+    # ``[checked]``: reviewed rebuilders reached by ``getattr(owner, name)``, and classes
+    # admitted for listed uses only (class -> rebuilders that may receive it)
+    getattr_results: frozenset[str] = frozenset()
+    class_uses: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def allowed(self) -> frozenset[str]:
@@ -64,6 +68,8 @@ def global_lists() -> GlobalLists:
         format_prefixes={k: tuple(v.get("prefixes", ())) for k, v in data["allow"].items()},
         deny_modules=frozenset(data["deny"]["modules"]),
         deny_names=frozenset(data["deny"]["names"]),
+        getattr_results=frozenset(data["checked"]["getattr"]),
+        class_uses={k: frozenset(v) for k, v in data["checked"]["classes"].items()},
     )
 
 
@@ -101,6 +107,7 @@ class GlobalsJudge:
         self._policy_exact = frozenset(policy.allow_globals if policy is not None else ())
         self._deny_modules = lists.deny_modules
         self._deny_names = lists.deny_names
+        self._getattr_results = lists.getattr_results
         self._cache: dict[tuple[str, str], Judgement] = {}
 
     def judge(self, module: str, qualname: str) -> Judgement:
@@ -123,6 +130,18 @@ class GlobalsJudge:
         module, _, qualname = full_name.rpartition(".")
         return self.judge(module, qualname) if module else self.judge(full_name, "")
 
+    def attribute(self, owner: tuple[str, str], attribute: object) -> str | None:
+        """``getattr(owner, attribute)`` in a stream, where ``owner`` is the (module, qualname)
+        of a global: the dotted name of the result when it is a reviewed rebuilder (the owner
+        allowed, the attribute a literal ``str`` naming a listed pair), else None."""
+        if type(attribute) is not str or self.judge(*owner) is not Judgement.ALLOWED:
+            return None
+        module, qualname = owner
+        full = f"{module}.{qualname}.{attribute}" if qualname else f"{module}.{attribute}"
+        if full not in self._getattr_results or full in self._deny_names:
+            return None
+        return full
+
     def _judge(self, module: str, qualname: str) -> Judgement:
         full = f"{module}.{qualname}" if qualname else module
         if full in self._policy_exact:
@@ -131,7 +150,9 @@ class GlobalsJudge:
             return Judgement.DENIED
         # a reviewed exact name may sit in a denied module (`torch.serialization._get_layout`
         # only maps a layout name to a constant); a denied name never is on the allowlist
-        if full in self._exact:
+        if full in self._exact or full in self._getattr_results:
+            # a reviewed rebuilder reached by getattr is the same callable when a stream names
+            # it directly (protocol 4: STACK_GLOBAL "zoneinfo", "ZoneInfo._unpickle")
             return Judgement.ALLOWED
         if self._denied(module, qualname):
             return Judgement.DENIED

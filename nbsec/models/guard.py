@@ -100,6 +100,8 @@ class _LoadContext:
     event: LoadEvent
     policy: Policy
     block: bool
+    # globals the static scan admitted by checking every use in the bytes this load reads
+    checked: frozenset[str] = frozenset()
 
 
 _current_load: contextvars.ContextVar[_LoadContext | None] = contextvars.ContextVar(
@@ -305,7 +307,8 @@ class Guard:
                 self._notify(event)
         if event.action == "blocked":
             raise BlockedLoad(event.message, path=event.path, verdict=event.verdict)
-        token = _current_load.set(_LoadContext(entry, event, policy, block))
+        checked = frozenset(prepared.result.checked if prepared.result.verdict == "safe" else ())
+        token = _current_load.set(_LoadContext(entry, event, policy, block, checked))
         try:
             return original(*args, **kwargs)
         finally:
@@ -425,6 +428,10 @@ class Guard:
         if full not in event.resolved_globals:
             event.resolved_globals.append(full)
         if event.trusted or event.action != "allowed":
+            return
+        if full in context.checked:
+            # the static scan ran CPython's unpickler over these bytes and checked every use of
+            # this global (getattr of a reviewed rebuilder): the loader makes the same uses
             return
         verdict = judge_global(module, name, context.policy)
         if verdict == "safe" or (verdict != "dangerous" and not self.enabled):

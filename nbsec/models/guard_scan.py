@@ -38,6 +38,8 @@ class StaticResult:
     globals: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     note: str = ""
+    # globals the scan admitted after checking every use of them in these bytes
+    checked: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -61,6 +63,7 @@ def _from_model_scan(scan: Any, path: str | None, size: int | None) -> StaticRes
         size=size,
         globals=sorted(set(names)),
         findings=findings,
+        checked=[str(n) for n in getattr(scan, "checked_globals", ()) or ()],
     )
 
 

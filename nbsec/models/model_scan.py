@@ -43,6 +43,10 @@ class ModelScan:
     # the model-signing check (``SignatureCheck.to_dict()``), when the file has a signature or
     # the policy requires one
     signature: dict[str, Any] | None = None
+    # globals not on the allowlist that the scan admitted after checking every use the stream
+    # makes of them (``getattr(ZoneInfo, "_unpickle")``); the load guard accepts exactly these
+    # when the unpickler resolves them
+    checked_globals: list[str] = field(default_factory=list)
 
     @property
     def flagged(self) -> bool:

@@ -40,6 +40,7 @@ from nbsec.findings import Severity
 from nbsec.models import inert
 from nbsec.models.globals_judge import Judgement
 from nbsec.models.pickle_replay import Replay, ReplayLimits, replay_c, replay_python
+from nbsec.models.pickle_uses import checked_uses
 from nbsec.models.pickle_walker import WalkResult, walk
 
 if TYPE_CHECKING:
@@ -225,6 +226,7 @@ def report_replay(
     denied = False
     stored_only = _stored_only(replay)
     verified_loaders = _verify_loader_calls(ctx, data, replay, where, depth)
+    checked = checked_uses(judge, replay)
     for event in replay.events:
         if event.kind == "import":
             module, name = event.args[0], event.args[1]
@@ -236,6 +238,9 @@ def report_replay(
                 verdict = _worse(verdict, judge.judge(raw_mod, raw_name))
             if verdict is Judgement.DENIED and event.target in verified_loaders:
                 continue  # a loader called only on bytes that were scanned as its file
+            if verdict is not Judgement.ALLOWED and event.target in checked:
+                ctx.add_checked(full)  # every use is one a reviewed rule admits
+                continue
             if (
                 verdict is Judgement.UNKNOWN
                 and (event.target in stored_only or not intended)

@@ -46,6 +46,8 @@ class ScanContext:
     limits: ScanLimits = field(default_factory=ScanLimits)
     findings: list[Finding] = field(default_factory=list)
     globals: list[str] = field(default_factory=list)
+    # globals admitted by how the stream uses them (``pickle_uses``), not by name
+    checked: list[str] = field(default_factory=list)
     decompressed: int = 0
     base_dir: str | None = None
     _side_files: set[str] = field(default_factory=set)
@@ -82,6 +84,10 @@ class ScanContext:
         if name not in self._seen_globals:
             self._seen_globals.add(name)
             self.globals.append(name)
+
+    def add_checked(self, name: str) -> None:
+        if name not in self.checked:
+            self.checked.append(name)
 
     def scan_member(self, data: Buffer, start: int, end: int, where: str, depth: int) -> str:
         """Scan ``data[start:end]`` (a member, a nested pickle, a decompressed stream) by content;

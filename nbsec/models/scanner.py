@@ -246,6 +246,7 @@ def _scan(
         globals=ctx.globals,
         findings=findings,
         size=len(data) - start,
+        checked_globals=ctx.checked if verdict == "safe" else [],
     )
 
 

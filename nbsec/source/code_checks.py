@@ -160,12 +160,14 @@ class CodeChecker(ast.NodeVisitor):
             verdict = self._evaluate(rule, node)
             if verdict is not None:
                 message, severity = verdict
+                loads = "-PKL-" in rule.rule
                 self._add(
                     node,
                     rule.rule,
-                    f"{shown}(){message or ' called'}{on if '-PKL-' in rule.rule else ''}",
+                    f"{shown}(){message or ' called'}{on if loads else ''}",
                     key=f"{shown}:{arg_key}",
                     severity=severity,
+                    target=self._loaded_file(node) if loads else None,
                 )
         site = CallSite(
             node,
@@ -183,6 +185,21 @@ class CodeChecker(ast.NodeVisitor):
         self.issues.extend(site.issues)
         if name in _SUBPROCESS:
             self._check_literal_command(node)
+
+    def _loaded_file(self, node: ast.Call) -> str | None:
+        """The file a load call reads, when its first argument names it literally: a path, or
+        ``open(path, ...)`` of one."""
+        if not node.args:
+            return None
+        first = node.args[0]
+        if (
+            isinstance(first, ast.Call)
+            and first.args
+            and resolve(first.func, self.scope) in ("open", "builtins.open", "io.open")
+        ):
+            first = first.args[0]
+        value = constant_value(first, self.scope)
+        return value if isinstance(value, str) and value else None
 
     def _note_local_dirs(self, node: ast.Call, name: str | None, method: str | None) -> None:
         """Remember directories this call writes, so a later load from them is local."""

@@ -82,6 +82,16 @@ class EnvSecretIndex:
     def names(self) -> tuple[str, ...]:
         return tuple(sorted(e.name for e in self.entries))
 
+    @property
+    def longest(self) -> int:
+        """The length of the longest form searched for (0 when there is none): a caller that
+        searches a stream in pieces keeps this many characters less one from the last piece."""
+        return max(map(len, self._by_form), default=0)
+
+    def any_in(self, text: str) -> bool:
+        """Does ``text`` show any of the values? (One search; :meth:`issues` says which.)"""
+        return self._pattern is not None and self._pattern.search(text) is not None
+
     def issues(self, text: str) -> list[Issue]:
         """One NBS-SEC-007 issue per variable whose value ``text`` shows, with its spans."""
         if self._pattern is None or not text:

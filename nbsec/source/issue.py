@@ -40,3 +40,6 @@ class Issue:
     # values the issue stands for that are not located by spans (the cells of a table column),
     # with the label each is masked as
     values: tuple[tuple[str, str], ...] = ()
+    # the file a load call reads, when the source names it literally (``joblib.load("m.pkl")``,
+    # ``pickle.load(open("m.pkl", "rb"))``): lets a live kernel judge it by what it knows
+    target: str | None = None

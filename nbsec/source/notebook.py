@@ -583,7 +583,7 @@ def _parse_cell(b: _Builder, index: int, raw: Any) -> Cell:
     if not isinstance(metadata, Mapping):
         b.problem(f"cell {index + 1} has metadata that is not an object")
         metadata = {}
-    meta_strings = b.json_strings(metadata, (*path, "metadata"), min_length=4)
+    meta_strings = b.json_strings(_without_own_record(metadata), (*path, "metadata"), min_length=4)
     meta_site = b.joined("metadata", meta_strings, cell_index=index, cell_type=str(cell_type))
     if meta_site is not None:
         sites.append(meta_site)
@@ -620,6 +620,25 @@ def _parse_cell(b: _Builder, index: int, raw: Any) -> Cell:
         attachments=tuple(attachments),
         sites=tuple(s for s in sites if s.text),
     )
+
+
+# what nbsec itself writes into ``metadata.nbsec``: masked evidence, fingerprints, hashes, cell ids,
+# redaction records, counts, the ledger anchor, and the governance statements made with
+# ``%nbsec meta`` on purpose; other keys there (model and data-source lists, waiver reasons, keys
+# nbsec does not write) are searched like any metadata
+_OWN_RECORD_KEYS = frozenset(
+    {"v", "counts", "findings", "rules", "frames_with_pii", "ledger", "redactions", "governance"}
+)
+
+
+def _without_own_record(metadata: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Metadata without nbsec's own record, which is never read back as the notebook's data (an
+    eight-digit cell id copied into a redaction record is no phone number)."""
+    own = metadata.get("nbsec")
+    if not isinstance(own, Mapping):
+        return metadata
+    kept = {key: value for key, value in own.items() if key not in _OWN_RECORD_KEYS}
+    return {**metadata, "nbsec": kept}
 
 
 _CELL_KEYS = frozenset(
@@ -701,7 +720,9 @@ def parse_document(
     if not isinstance(metadata, Mapping):
         b.problem("the notebook metadata is not an object")
         metadata = {}
-    meta_site = b.joined("metadata", b.json_strings(metadata, ("metadata",), min_length=4))
+    meta_site = b.joined(
+        "metadata", b.json_strings(_without_own_record(metadata), ("metadata",), min_length=4)
+    )
     raw_cells = data.get("cells")
     if not isinstance(raw_cells, list):
         b.problem("the notebook has no 'cells' list")

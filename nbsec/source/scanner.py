@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from nbsec.errors import InputError
-from nbsec.findings import Finding, Location, sort_findings
+from nbsec.findings import Finding, Location, Severity, sort_findings
 from nbsec.policy import Policy, load_policy
 from nbsec.source.code_checks import CodeChecker, check_python
 from nbsec.source.issue import Issue, Span
@@ -168,16 +168,31 @@ def check_cell_source(
     policy: Policy | None = None,
     location: Location | None = None,
     scope: NameScope | None = None,
+    own_file: Callable[[str], str | None] | None = None,
 ) -> list[Finding]:
     """The static rules on one cell's raw source (IPython magics included).
 
     ``location`` fills path / cell fields of the findings (``line`` is set per finding).
     ``scope`` carries imports and constants across calls; without it, each call starts fresh.
+    ``own_file`` (a live kernel's knowledge): given the file a load call names, a note saying
+    why it is the session's own work (``None`` if it is not); such a load is reported as info
+    with that note, since the file's bytes are still judged when it is loaded.
     """
     policy = policy or Policy()
     scope = scope if scope is not None else NameScope()
     issues = code_issues(source, scope, policy, limits_for(policy))
+    if own_file is not None:
+        issues = [_own_load(issue, own_file) for issue in issues]
     return _findings(issues, location or Location(), policy)
+
+
+def _own_load(issue: Issue, own_file: Callable[[str], str | None]) -> Issue:
+    if issue.target is None:
+        return issue
+    note = own_file(issue.target)
+    if note is None:
+        return issue
+    return replace(issue, severity=Severity.INFO, message=f"{issue.message}: {note}")
 
 
 # -- the notebook -----------------------------------------------------------------------------

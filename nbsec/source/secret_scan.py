@@ -61,6 +61,10 @@ _KEYWORD_PATTERNS = (
 # a name or literal closed by brackets (`False)))`, `x])`), or a line ending like code
 _CODE_TAIL = re.compile(r"^[\w.]+[)\]]+[,;]?$|[;,{(]$")
 _TIER_NAMES = {"password": "password", "credential": "secret", "token": "token"}
+_RUN_TOGETHER_PASSWORD_WORDS = ("password", "passwd", "passphrase", "passwort")
+_PLACEHOLDER_CHARS = frozenset("x*.•-_#? ")
+_KEY_BODY = re.compile(r"[A-Za-z0-9+/=]{16,}")
+_ESCAPED_BREAK = re.compile(r"\\[rn]")
 _QUOTED = re.compile(r"""(['"])(?P<value>[A-Za-z0-9+/=_\-.~]{20,512})\1""")
 
 
@@ -89,6 +93,10 @@ class _SecretData:
     placeholder_substrings: tuple[str, ...]
     placeholder_exact: frozenset[str]
     placeholder_shapes: tuple[re.Pattern[str], ...]
+    real_passwords: frozenset[str]
+    documentation_values: frozenset[str]
+    documentation_words: tuple[str, ...]
+    test_words: frozenset[str]
     min_length: int
     base64_threshold: float
     hex_threshold: float
@@ -122,6 +130,12 @@ def _data() -> _SecretData:
         placeholder_substrings=tuple(data["placeholders"]["substrings"]),
         placeholder_exact=frozenset(data["placeholders"]["exact"]),
         placeholder_shapes=tuple(re.compile(p) for p in data["placeholders"]["shapes"]),
+        real_passwords=frozenset(data["placeholders"]["real_passwords"]),
+        documentation_values=frozenset(
+            v.lower() for v in data["documentation"]["published_values"]
+        ),
+        documentation_words=tuple(data["documentation"]["words"]),
+        test_words=frozenset(data["documentation"]["test_words"]),
         min_length=int(data["entropy"]["min_length"]),
         base64_threshold=float(data["entropy"]["base64_threshold"]),
         hex_threshold=float(data["entropy"]["hex_threshold"]),
@@ -141,8 +155,17 @@ class SecretHit:
     end: int
 
     @property
+    def identity(self) -> str:
+        """What identifies the secret: the value, or for a key block its base64 body alone, so
+        one key printed with ``\\n``, ``\\r\\n`` or as a list of lines is one key."""
+        if self.kind == "private key":
+            body = _KEY_BODY.findall(_ESCAPED_BREAK.sub(" ", self.secret))
+            return "".join(body) or self.secret
+        return self.secret
+
+    @property
     def evidence(self) -> str:
-        return secret_evidence(self.secret, self.kind)
+        return secret_evidence(self.identity, self.kind)
 
     def to_issue(self) -> Issue:
         placed = any(w in self.kind for w in ("notebook", "environment", "command line"))
@@ -150,7 +173,7 @@ class SecretHit:
             self.rule,
             self.kind if placed else f"{self.kind} stored in the notebook",
             self.line,
-            key=secret_hash(self.secret),
+            key=secret_hash(self.identity),
             evidence=self.evidence,
             column=self.column,
             spans=(Span(self.start, self.end, "SECRET"),),
@@ -213,11 +236,15 @@ def name_tier(name: str) -> str | None:
     words = [w.lower() for w in _WORD.findall(name)]
     if words and words[0] in ("var", "let", "const", "self", "this"):
         words = words[1:]
-    # "pass" names a password only as the last word (db_pass, dbPass), not pass_mouse_events
+    # "pass" and "pw" name a password only as the last word (db_pass, dbPass, db_pw), not
+    # pass_mouse_events
     if any(
-        w in data.password_words and (w != "pass" or i == len(words) - 1)
+        w in data.password_words and (w not in ("pass", "pw") or i == len(words) - 1)
         for i, w in enumerate(words)
     ):
+        return "password"
+    # a name run together: PGPASSWORD, MYSQL_ROOTPASSWD, dbpassword
+    if any(w in lowered for w in _RUN_TOGETHER_PASSWORD_WORDS):
         return "password"
     joined = "_".join(words)
     if any(k in joined or k in lowered for k in data.credential_keywords):
@@ -228,21 +255,105 @@ def name_tier(name: str) -> str | None:
     return None
 
 
+def _sequential_share(value: str) -> float:
+    """The share of ``value`` made of runs of four or more consecutive characters (``1234``,
+    ``abcd``, ``9876``), read every character and every second one (``a1b2c3d4``)."""
+    if len(value) < 8:
+        return 0.0
+    best = 0.0
+    for stride in (1, 2):
+        covered = 0
+        for offset in range(stride):
+            part = value[offset::stride].lower()
+            run = 1
+            for i in range(1, len(part) + 1):
+                step = ord(part[i]) - ord(part[i - 1]) if i < len(part) else 0
+                # 9 -> a continues a hexadecimal run (1234567890abcdef)
+                if i < len(part) and (abs(step) == 1 or part[i - 1 : i + 1] in ("90", "9a", "0a")):
+                    run += 1
+                    continue
+                if run >= 4:
+                    covered += run
+                run = 1
+        best = max(best, covered / len(value))
+    return best
+
+
+def is_documentation_value(value: str, *, password: bool = False) -> bool:
+    """A value that documentation, tutorials and tests use in place of a real credential: one
+    published as an example (AWS's ``AKIAIOSFODNN7EXAMPLE``), one spelling ``EXAMPLE``,
+    ``sample``, ``dummy`` or ``placeholder``, one whose words include ``test``, ``fake`` or
+    ``mock`` (``sk_test_...``, ``fake-token-1``), or one made of sequences (``1234567890abcdef``).
+
+    ``password``: a value in a password field, where ``test123`` and ``12345678`` are weak real
+    passwords, not examples: only published values and the long marker words count there."""
+    data = _data()
+    lowered = value.lower()
+    if lowered in data.documentation_values:
+        return True
+    if any(word in lowered for word in data.documentation_words):
+        return True
+    if password:
+        return False
+    words = [w.lower() for w in _WORD.findall(value)]
+    if any(w in data.test_words for w in words):
+        return True
+    if words and any(words[0].startswith(w) for w in data.test_words):
+        return True
+    core = value.split("_")[-1] if value.count("_") <= 2 else value
+    return _sequential_share(core) >= 0.7
+
+
+def is_template(value: str) -> bool:
+    """A value that can only be a placeholder: a template marker (``<password>``, ``${VAR}``,
+    ``YOUR_KEY``, ``changeme``, ``xxxx``, ``example``), a word naming the field (``password``,
+    ``secret``, ``none``), or placeholder characters alone (``***``, ``...``)."""
+    data = _data()
+    lowered = value.lower().strip()
+    if not lowered or set(lowered) <= _PLACEHOLDER_CHARS:
+        return True
+    if lowered in data.placeholder_exact and lowered not in data.real_passwords:
+        return True
+    if any(shape.match(value.strip()) for shape in data.placeholder_shapes):
+        return True
+    return any(marker in lowered for marker in data.placeholder_substrings)
+
+
+def is_weak_password(value: str) -> bool:
+    """A real password from the lists attackers try first (``iloveyou``, ``P@ssw0rd``,
+    ``1qaz2wsx``, ``111111``), not a template (``changeme``, ``<password>``, ``xxx``)."""
+    if len(value) < 4 or is_template(value):
+        return False
+    from nbsec.source.weak_passwords import is_common_password
+
+    return is_common_password(value)
+
+
 def value_fits(tier: str, value: str) -> bool:
     """Is ``value`` what a name of ``tier`` holding a real secret would hold?"""
-    if is_placeholder(value) or _looks_like_code_or_text(value) or _UUID.match(value):
+    if _looks_like_code_or_text(value) or _UUID.match(value):
         return False
+    if is_placeholder(value):
+        # a low-variety or docs-like value that is still a password people use (111111,
+        # s3cr3t, pass123) is one in a password- or secret-named field
+        return tier != "token" and is_weak_password(value)
     if tier == "password":
         return len(value) >= 4
     if tier == "credential":
         plain_word = value.isalpha() and (value.islower() or value.isupper()) and len(value) < 16
-        return len(value) >= 8 and not plain_word
+        if len(value) >= 8 and not plain_word:
+            return True
+        # a plain word or a short value is a secret when it is a common password (a keyboard
+        # walk, iloveyou, a l33t word)
+        return len(value) >= 6 and is_weak_password(value)
     has_letters = any(c.isalpha() for c in value)
     has_digits = any(c.isdigit() for c in value)
     return len(value) >= 16 and has_letters and has_digits and shannon_entropy(value) >= 3.0
 
 
-_CALL = re.compile(r"^[A-Za-z_][\w.]*\(.*\)$")
+_CALL = re.compile(r"^[A-Za-z_][\w.]*\(.*\)(?:\.\w+|\[[^\]]*\])*$")
+# an unquoted snake_case name that itself says secret is a variable: `hf_token = hf_token_write`
+_SECRET_VARIABLE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 _FILE_NAME = re.compile(
     r"^[\w.\-/\\~]+\.(?:json|pem|key|p12|pfx|crt|cer|txt|ya?ml|ini|cfg|conf|env|csv|toml|"
     r"pub|jks|keystore|gpg|asc)$",
@@ -313,6 +424,9 @@ def find_secrets(text: str, *, providers_only: bool = False) -> list[SecretHit]:
                 continue
             if det.min_entropy is not None and shannon_entropy(secret) < det.min_entropy:
                 continue
+            password = det.kind == "connection string password"
+            if is_documentation_value(secret, password=password):
+                continue
             add(det.rule, det.kind, secret, start, end)
 
     if providers_only:
@@ -323,10 +437,18 @@ def find_secrets(text: str, *, providers_only: bool = False) -> list[SecretHit]:
         for pattern, kind in _KEYWORD_PATTERNS:
             for match in pattern.finditer(text):
                 value = match.group("value").strip()
-                if "q" not in pattern.groupindex and _CODE_TAIL.search(value):
-                    continue  # an unquoted value that ends like code: `single_pass=False)))`
+                if "q" not in pattern.groupindex and (
+                    _CODE_TAIL.search(value)
+                    or _CALL.match(value)
+                    or (_SECRET_VARIABLE.match(value) and name_tier(value) is not None)
+                ):
+                    # an unquoted value that is code: `single_pass=False)))`, `list(d)[0]`,
+                    # `hf_token = hf_token_write`
+                    continue
                 tier = name_tier(match.group("name"))
                 if tier is None or not value_fits(tier, value):
+                    continue
+                if is_documentation_value(value, password=tier == "password"):
                     continue
                 raw = match.group("value")
                 start = match.start("value") + len(raw) - len(raw.lstrip())
@@ -341,6 +463,8 @@ def find_secrets(text: str, *, providers_only: bool = False) -> list[SecretHit]:
             value = match.group("value")
             start, end = match.span("value")
             if taken.overlaps(start, end) or not _high_entropy(value, data):
+                continue
+            if is_documentation_value(value):
                 continue
             line_start = text.rfind("\n", 0, start) + 1
             line_end = text.find("\n", end)

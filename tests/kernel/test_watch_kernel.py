@@ -383,3 +383,23 @@ def test_a_background_pass_reaches_the_panel_between_cells(kernel: Kernel) -> No
     names = [f for f in shown if "column 'name'" in f["message"]]
     assert len(names) == 1
     assert {f["location"]["execution_count"] for f in shown} == {2}
+
+
+def test_a_known_frame_changed_by_a_function_the_cell_does_not_name_is_seen(
+    kernel: Kernel,
+) -> None:
+    # known frames the cell did not name keep their last fingerprint only while their identity,
+    # shape and column index stay as they were
+    kernel.execute("%load_ext nbsec")
+    kernel.execute("import pandas as pd\nscores = pd.DataFrame({'n': range(200)})")
+    kernel.execute(
+        "def enrich():\n    scores['contact'] = [f'user{i}@example.com' for i in range(200)]"
+    )
+    kernel.execute("x = 1")
+    out = kernel.execute("enrich()")
+    messages = [
+        f["message"]
+        for block in nbsec_outputs(out.results)
+        for f in block[MIME_TYPE]["findings"]  # type: ignore[index]
+    ]
+    assert len(messages) == 1 and "'contact'" in messages[0] and "scores" in messages[0]

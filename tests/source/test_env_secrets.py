@@ -67,6 +67,7 @@ def test_which_variables_hold_secrets(index: EnvSecretIndex) -> None:
 )
 def test_values_found_in_outputs(index: EnvSecretIndex, text: str, names: list[str]) -> None:
     issues = index.issues("cell output\n" + text)
+    assert index.any_in(text) == bool(names)
     assert sorted(i.message.split("variable ")[1].split(" ")[0] for i in issues) == names
     assert all(i.rule == "NBS-SEC-007" for i in issues)
     for issue in issues:
@@ -85,4 +86,12 @@ def test_the_index_follows_the_environment(index: EnvSecretIndex) -> None:
 
 
 def test_an_empty_environment_finds_nothing() -> None:
-    assert EnvSecretIndex.build({}).issues("anything") == []
+    empty = EnvSecretIndex.build({})
+    assert empty.issues("anything") == [] and not empty.any_in("anything")
+    assert empty.longest == 0
+
+
+def test_the_longest_form_bounds_what_a_stream_keeps(index: EnvSecretIndex) -> None:
+    value = ENV["DB_PASSWORD"]
+    assert index.longest >= len(quote(value, safe=""))
+    assert all(not index.any_in(value[:i]) for i in range(len(value)))

@@ -428,6 +428,26 @@ def test_a_bad_notebook_is_an_error_and_the_others_are_redacted(
     assert EMAIL not in good.read_text()
 
 
+def test_nbsec_own_record_is_not_read_back_as_data(tmp_path: Path) -> None:
+    """A cell id of eight digits, copied into the redaction record, is no phone number: the
+    record is written once, kept as written, and never masked itself."""
+    cell = nb.code("print(row)", nb.stream(f"contact {EMAIL}\n"), cell_id="55651859")
+    own = {"governance": {"owner": "Grace Hopper"}, "notes": f"ask {EMAIL2}"}
+    path = _write(tmp_path, [cell], {"nbsec": own})
+    assert main(["redact", str(path)]) == 0
+    after = json.loads(path.read_text())
+    records = after["metadata"]["nbsec"]["redactions"]
+    # a key nbsec does not write is searched like any metadata
+    assert sorted((r["rule"], r["cell_id"], r["where"]) for r in records) == [
+        ("NBS-PII-003", "55651859", "/cells/0/outputs/0/text"),
+        ("NBS-PII-004", None, "/metadata/nbsec/notes"),
+    ]
+    assert EMAIL2 not in path.read_text()
+    assert after["cells"][0]["id"] == "55651859"
+    assert after["metadata"]["nbsec"]["governance"] == {"owner": "Grace Hopper"}
+    assert scan_notebook(path, policy=Policy()) == []
+
+
 def test_stale_nbsec_blocks_are_rewritten(tmp_path: Path) -> None:
     from nbsec.findings import Location
     from nbsec.kernel.display import findings_bundle

@@ -124,6 +124,21 @@ FLAGGED = [
         "credential in a URL",
     ),
     (f"  api_key = {s.GENERIC_TOKEN}", "NBS-SEC-005", "secret shown in the notebook"),
+    # weak real passwords: common-list entries, l33t spellings, keyboard walks, low variety
+    ('password = "iloveyou"', "NBS-SEC-005", "hard-coded password"),
+    ('conn = connect(user="etl", password="P@ssw0rd")', "NBS-SEC-005", "hard-coded password"),
+    ('db_pass = "1qaz2wsx"', "NBS-SEC-005", "hard-coded password"),
+    ("Password: zxcvbnm", "NBS-SEC-005", "password shown in the notebook"),
+    ('os.environ["DB_PASSWORD"] = "111111"', "NBS-SEC-005", "password set in the environment"),
+    ('password = "s3cr3t"', "NBS-SEC-005", "hard-coded password"),
+    ('db_pw = "dragon"', "NBS-SEC-005", "hard-coded password"),
+    ("!PGPASSWORD=qwerty123 psql -h db -U etl", "NBS-SEC-005", "hard-coded password"),
+    ('secret_key = "iloveyou"', "NBS-SEC-005", "hard-coded secret"),
+    ('client_secret = "qwertyuiop"', "NBS-SEC-005", "hard-coded secret"),
+    ('{"smtp_password": "letmein"}', "NBS-SEC-005", "hard-coded password"),
+    # in a password field, test123 and 12345678 are weak passwords, not examples
+    ('password = "test1234"', "NBS-SEC-005", "hard-coded password"),
+    ('db_password = "12345678"', "NBS-SEC-005", "hard-coded password"),
 ]
 
 DECOYS = [
@@ -185,6 +200,39 @@ DECOYS = [
     'os.environ["GOOGLE_APPLICATION_CREDENTIALS"] = "my_service_account_private_key.json"',
     "https://h.org/?auth=true",
     "    sample_batch_size=2,\n    single_deterministic_pass=False)))",
+    # documentation values and plain words under a secret name stay quiet
+    'password = "<your-password>"',
+    'password = "xxx"',
+    'password = "${DB_PASSWORD}"',
+    "password = os.environ['DB_PASSWORD']",
+    'password = "your_password_here"',
+    'password = "CHANGEME"',
+    'client_secret = "required"',
+    'SECRET_KEY = "development"',
+    'token = "iloveyou"',
+    'compass = "dragon"',
+    "https://api.h.org/v1?token=s3cr3t",
+    # real notebooks: hub ids on a tokenizer line, a variable copied, code, a Drive link
+    'tokenizer = AutoTokenizer.from_pretrained("SomeOrgAI/xlm-clm-enfr-1024")',
+    "    hf_token = hf_token_write",
+    "  trained_token = list(loaded_learned_embeds.keys())[0]",
+    "https://drive.google.com/file/d/0B7EVK8r0v71pY0NSMzRuSXJEVkk/view?usp=sharing&"
+    "resourcekey=0-i4TGCi_51OtQ5K9FSp4EDg",
+    # documentation values in the shape of real keys
+    'aws_access_key_id = "AKIAIOSFODNN7EXAMPLE"',
+    "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    'aws_secret_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"',
+    'stripe.api_key = "sk_live_EXAMPLE1234567890abcdefgh"',
+    'gh = "ghp_' + "1234567890abcdef" * 2 + '1234"',
+    'api_key = "1234567890abcdef"',
+    'api_key = "a1b2c3d4e5f6g7h8i9j0"',
+    'api_key = "abcdefghijklmnopqrstuvwxyz"',
+    'api_key = "sample-api-key-123456"',
+    'api_key = "fake-token-abc123xyz"',
+    'openai.api_key = "sk-test1234567890abcdefTESTKEY"',
+    "hf = 'hf_" + "testTEST" * 4 + "te'",
+    "Authorization: Bearer EXAMPLE_TOKEN_1234567890",
+    'client_secret = "GOCSPX-EXAMPLE_client_secret_value"',
 ]
 
 
@@ -197,6 +245,16 @@ def test_flagged(text: str, rule: str, kind: str) -> None:
 @pytest.mark.parametrize("text", DECOYS)
 def test_decoys_stay_clean(text: str) -> None:
     assert find_secrets(text) == []
+
+
+def test_documentation_values_never_silence_random_keys() -> None:
+    """Random keys of every alphabet and length keys come in are never taken for examples."""
+    from nbsec.source.secret_scan import is_documentation_value
+
+    alphabets = [s.ALNUM, s.ALNUM + "+/", "0123456789abcdef", "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"]
+    values = [s.rand(n, a) for n in (16, 20, 32, 40, 64) for a in alphabets for _ in range(500)]
+    assert [v for v in values if is_documentation_value(v)] == []
+    assert [v for v in s.ALL_SECRETS if is_documentation_value(v)] == []
 
 
 def test_secret_in_json_escaped_source_is_found_once_decoded() -> None:

@@ -143,6 +143,8 @@ _LABELLED: tuple[tuple[str, str, int, str, str, str | None], ...] = (
     (ML3, "05_support_vector_machines.ipynb", 70, "text", "James Cook", None),
     *((ML3, "13_loading_and_preprocessing_data.ipynb", c, "text", v, "EMAIL_ADDRESS")
       for c in (82, 91, 92) for v in ("a@b.com", "c@d.com")),
+    *((ML3, "13_loading_and_preprocessing_data.ipynb", c, "text", v, "EMAIL_ADDRESS")
+      for c, v in ((72, "a@b.com"), (75, "a@b.com"), (77, "a@b.com"), (77, "c@d.com"))),
     *((ML3, "13_loading_and_preprocessing_data.ipynb", 199, "text", v, "PERSON")
       for v in ("Alan Bates", "Deborah Kara", "Jennifer Tilly", "John Neville")),
     *((ML3, "13_loading_and_preprocessing_data.ipynb", 231, "text", v, "PERSON")

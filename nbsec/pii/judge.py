@@ -32,6 +32,7 @@ from nbsec.pii import entity_patterns as ep
 from nbsec.pii.column_names import (
     event_context,
     name_context,
+    name_tokens,
     specific_context,
     strong_person_context,
     thing_context,
@@ -225,6 +226,9 @@ def _lexical_hits(ev: ColumnEvidence, context: frozenset[str]) -> list[_Hit]:
     # "Amateur Team", "airline", "company": places in such a column name what the thing is
     # called after, not where a person is
     no_place = thing_context(ev.name, places=False) and not place_ctx
+    # "name" alone names anything (products, teams, cities); "Last Name", "surname" say person
+    bare_name = name_tokens(ev.name)[0] <= {"name", "names"}
+    specific_person = strong_person_context(ev.name) and not bare_name
 
     # a first name or a surname alone identifies nobody: such a column is personal beside
     # another name part or an identifier (first_name + last_name), not in a table of name counts
@@ -260,6 +264,7 @@ def _lexical_hits(ev: ColumnEvidence, context: frozenset[str]) -> list[_Hit]:
             and multi >= 0.5
             and place_weight < 0.3
             and not things
+            and (full_frac >= 0.3 or not bare_name)  # a bare "name" names products and teams
         ):
             # names in scripts or of origins no lexicon covers
             return [person("name-shaped values + column name")]
@@ -272,7 +277,12 @@ def _lexical_hits(ev: ColumnEvidence, context: frozenset[str]) -> list[_Hit]:
             and surnames >= 0.15
             and s.name_shaped_distinct >= need
             and not no_person
-            and place_weight < 0.5  # "San Francisco", "Miami" under "name": places
+            # "San Francisco", "Miami" under a bare "name" are places; under "Last Name",
+            # "Washington" and "Jackson" are surnames
+            and (place_weight < 0.5 or not bare_name)
+            # under a bare "name", product and team names hold surnames too: most values must
+            # be names
+            and (not bare_name or full_frac >= 0.2 or (known_frac >= 0.5 and multi < 0.5))
         ):
             return [person("known names + column name")]
         if (
@@ -280,15 +290,24 @@ def _lexical_hits(ev: ColumnEvidence, context: frozenset[str]) -> list[_Hit]:
             and place_weight >= known_frac
             and s.place_distinct >= need
             and not no_place
+            and not specific_person
         ):
             return [location("known places")]
-        if known_frac >= 0.3 and s.known_name_distinct >= need and not no_person:
+        if (
+            known_frac >= 0.3
+            and s.known_name_distinct >= need
+            and not no_person
+            # words of several tokens are names when some are whole names ("Fast Heater" holds
+            # two census surnames and is a product)
+            and (multi < 0.5 or full_frac >= 0.2)
+        ):
             return [person("known names")]
     elif (
         place_weight >= 0.5
         and s.place_distinct >= need
         and place_weight >= known_frac
         and not no_place
+        and not specific_person
     ):
         return [location("known places")]
     if s.ner_checked >= 3 and s.ner_person / s.ner_checked >= 0.05:
@@ -301,7 +320,14 @@ def _lexical_hits(ev: ColumnEvidence, context: frozenset[str]) -> list[_Hit]:
             "names found by the configured NER model",
         )
         return [_Hit(hit, s.pair_examples, 2, 0.0, "identifier")]
-    if s.pairs_distinct >= _required(3, n) and s.pairs / scale >= 0.005 and not no_person:
+    # two different names at least ("Pinto Beans" in every order of a menu is one phrase)
+    several = len(set(s.pair_examples)) >= 2
+    if (
+        s.pairs_distinct >= _required(3, n)
+        and s.pairs / scale >= 0.005
+        and several
+        and not no_person
+    ):
         score = 0.6 + (0.1 if person_ctx else 0.0)
         hit = EntityHit("PERSON", score, s.pairs / scale, "name-lexicon", "names in free text")
         return [_Hit(hit, s.pair_examples, 2, 0.0, "identifier")]

@@ -282,7 +282,9 @@ THING_WORDS = _words(
     "technology solutions services partners associates enterprises bank bancorp trust insurance "
     "fund capital airlines airline airways motors pharmaceuticals pharma foods energy media "
     "entertainment studios pictures films records publishing press communications networks "
-    "software electric petroleum railway railroad "
+    "software electric petroleum railway railroad news post times herald tribune journal "
+    "gazette poll polling research consulting consult surveys survey analytics strategies "
+    "institute marketing "
     # institutions
     "hospital hospitals medical clinic clinics health healthcare center centre centers centres "
     "university universidad universidade università universita universite université "

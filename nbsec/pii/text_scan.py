@@ -216,34 +216,58 @@ _NAME_PART_KEY = re.compile(
 )
 
 
+# a field of a record printed as a Series (``df.iloc[0]``): the key, two spaces or more, the value
+_RECORD_LINE = re.compile(
+    r"^(?P<key>[A-Za-z\u00C0-\u024F\u0400-\u04FF][\w\u00C0-\u024F\u0400-\u04FF]{0,30}) {2,}"
+    r"(?P<value>[^\n]{2,60}?)[ \t]*$",
+    re.MULTILINE,
+)
+# keys that are one part of a name by themselves (``Customer(first='Ann', last='Lee')``)
+_NAME_PART_WORDS = lexicons.words("first last given family surname forename middle")
+
+
 def _keyed_names(text: str) -> Iterable[tuple[int, int]]:
     """Values printed under a key that says a person's name (``first_name``, ``Nachname``,
     ``customer``): a name-shaped value that is no place and names no organisation."""
-    from nbsec.pii.column_names import strong_person_context
 
-    if ":" not in text and "=" not in text:
+    if ":" not in text and "=" not in text and "  " not in text:
         return
-    for m in _KEYED.finditer(text):
+    matches = [*_KEYED.finditer(text), *_RECORD_LINE.finditer(text)]
+    for m in matches:
         key = m.group("key").strip()
-        if not strong_person_context(key):
-            continue
         value = m.group("value").strip()
-        if text.startswith((", dtype", ", Length", ", Freq"), m.end("value") + len(m.group("q"))):
+        quote = m.groupdict().get("q") or ""
+        if text.startswith((", dtype", ", Length", ", Freq"), m.end("value") + len(quote)):
             continue  # the footer of a Series repr: "Name: Close, dtype: float64"
-        parsed = lexicons.parse_name(value)
-        if parsed is None or lexicons.names_a_thing(value):
-            continue
-        tokens, formatted = parsed
-        if lexicons.is_place(value) and not lexicons.name_evidence(tokens):
-            continue
-        if not _NAME_PART_KEY.search(key):
-            # "name", "customer", "author": a whole name ({'name': 'Adam'} is an optimizer)
-            if not (formatted or lexicons.full_name(tokens)):
-                continue
-        elif not lexicons.name_evidence(tokens) and not lexicons.surname_shaped(tokens[-1]):
-            continue
-        start = m.start("value") + m.group("value").find(value)
-        yield start, start + len(value)
+        if _keyed_name(key, value):
+            start = m.start("value") + m.group("value").find(value)
+            yield start, start + len(value)
+
+
+def _keyed_name(key: str, value: str) -> bool:
+    """Is ``value``, printed under ``key``, a person's name?"""
+    from nbsec.pii.column_names import name_tokens, strong_person_context
+
+    tokens_of_key, joined = name_tokens(key)
+    part_key = bool(tokens_of_key & _NAME_PART_WORDS) or bool(_NAME_PART_KEY.search(joined))
+    if not (strong_person_context(key) or (tokens_of_key and tokens_of_key <= _NAME_PART_WORDS)):
+        return False
+    parsed = lexicons.parse_name(value)
+    if parsed is None or lexicons.names_a_thing(value):
+        return False
+    tokens, formatted = parsed
+    evidence = lexicons.name_evidence(tokens)
+    if lexicons.is_place(value) and not evidence:
+        return False
+    if joined in ("name", "names"):
+        # a bare "name" key: a whole name ({'name': 'Adam'} is an optimizer)
+        return formatted or lexicons.full_name(tokens)
+    if part_key:
+        # short names count here ("Li", "Bo"): the key already says what the value is
+        known = evidence or any(lexicons.is_first_name(t) for t in tokens)
+        return bool(known) or lexicons.surname_shaped(tokens[-1])
+    # "customer", "patient_name", "full_name", "author": a name with a known part
+    return bool(evidence) or formatted or lexicons.surname_shaped(tokens[-1])
 
 
 # a street address in a line: a house number and a street, then a town (``742 Evergreen

@@ -25,7 +25,7 @@ from nbsec.masking import mask
 from nbsec.policy import Policy
 from nbsec.source.html_tables import Table
 from nbsec.source.issue import Issue, Span
-from nbsec.source.text_tables import parse_text_tables
+from nbsec.source.text_tables import TextTable, parse_text_tables
 
 TEXT_BUDGET = 32_000
 # a line is worth sending to the engine if it could hold an e-mail, a number-like id or a name
@@ -37,7 +37,7 @@ _CANDIDATE = re.compile(
     r"|\b[A-Z]\.\s?(?:[A-Z]\.\s?)*[A-Z][a-z]+"
     # a printed key that says a person's name: ``'first_name': 'Maria'``, ``Nachname=Müller``
     r"|(?i:name|customer|patient|person|client|vorname|nachname|apellido|nombre|nome|имя|"
-    r"фамилия)['\"]?\s*[:=]\s*['\"]?[A-Z\u00C0-\u024F\u0400-\u042F]"
+    r"фамилия)['\"]?(?:\s*[:=]\s*|  +)['\"]?[A-Z\u00C0-\u024F\u0400-\u042F]"
 )
 # numbers in ordinary logs and metrics (``loss=0.123456``, ``1e-05``, ``12.5%``) are not PII
 # (but not a dotted id: ``123.456.789-09``, ``12.345.678``)
@@ -153,6 +153,8 @@ def pii_spans(text: str, policy: Policy) -> list[PiiSpan]:
     spans: list[PiiSpan] = []
     rest = text
     for table in parse_text_tables(text):
+        if _record(table, text):
+            continue  # read line by line below, as key and value
         scan = engine.scan_table(table.columns)
         for name, column in scan.columns.items():
             types = [
@@ -170,6 +172,23 @@ def pii_spans(text: str, policy: Policy) -> list[PiiSpan]:
     return spans
 
 
+_FIELD = re.compile(r"[A-Za-z_][\w]*")
+
+
+def _record(table: TextTable, text: str) -> bool:
+    """One record printed as a Series (``df.iloc[0]``): field names in the index, one value
+    each, the Series footer below. Its values are of different kinds, not a column: the text
+    scan reads each line as a key and its value."""
+    if len(table.columns) != 2 or "(index)" not in table.columns:
+        return False
+    keys = [k for k in table.columns["(index)"] if k]
+    if len(keys) < 2 or not all(_FIELD.fullmatch(k) for k in keys):
+        return False
+    lines = text.split("\n")
+    after = lines[table.last_line + 1] if table.last_line + 1 < len(lines) else ""
+    return "dtype: object" in after or "dtype: object" in lines[table.last_line]
+
+
 def _blank_lines(text: str, first: int, last: int) -> str:
     """``text`` with lines ``first..last`` replaced by spaces (offsets kept)."""
     lines = text.split("\n")
@@ -184,6 +203,8 @@ def text_issues(text: str, policy: Policy, engine: _PiiEngine) -> list[Issue]:
     text = text[:TEXT_BUDGET]
     issues: list[Issue] = []
     for table in parse_text_tables(text):
+        if _record(table, text):
+            continue  # one record's fields: its lines go to the text scan as key and value
         for issue in table_issues(Table(dict(table.columns)), policy, engine):
             issues.append(replace(issue, line=table.first_line + 1))
         text = _blank_lines(text, table.first_line, table.last_line)

@@ -153,6 +153,8 @@ TEXT_HITS = [
         ["742 Evergreen Terrace, Springfield, IL 62704"],
     ),
     ("  CPF: 123.456.789-09", "BR_CPF", ["123.456.789-09"]),
+    ("Customer(first='Ann', last='Lee')", "PERSON", ["Ann", "Lee"]),
+    ("patient_name: 'Björn Lindqvist', dob: '1988-02-11'", "PERSON", ["Björn Lindqvist"]),
 ]
 
 
@@ -185,6 +187,27 @@ def test_things_in_prose_and_logs_are_not_pii(text: str) -> None:
     assert [(h.type, text[h.start : h.end]) for h in scan_text(text, policy=Policy())] == []
 
 
+def test_a_record_printed_as_a_series_is_read_as_keys_and_values() -> None:
+    """``df.iloc[0]``: one person's fields, one per line, under the Series footer."""
+    from nbsec.source.output_pii import pii_engine, text_issues
+
+    text = (
+        "first_name                   Li\n"
+        "last_name                   Wei\n"
+        "email         li.wei@example.cn\n"
+        "age                          34\n"
+        "Name: 0, dtype: object"
+    )
+    engine = pii_engine()
+    assert engine is not None
+    found = {
+        (text[s.start : s.end], s.label)
+        for issue in text_issues(text, Policy(), engine)
+        for s in issue.spans
+    }
+    assert found == {("Li", "PERSON"), ("Wei", "PERSON"), ("li.wei@example.cn", "EMAIL_ADDRESS")}
+
+
 def test_a_phone_printed_in_a_list_is_still_found() -> None:
     text = "phones: ['020 7946 0958', '+1-415-555-2671']"
     hits = [text[h.start : h.end] for h in scan_text(text, policy=Policy())]
@@ -200,3 +223,20 @@ def test_event_dates_beside_people_are_not_birth_dates() -> None:
         frame = pd.DataFrame({"name": PEOPLE, column: days})
         scan = scan_dataframe(frame, policy=Policy())
         assert scan.columns[column].entity_types == expected, column
+
+
+def test_a_bare_name_header_does_not_make_products_or_teams_people() -> None:
+    products = [f"{a} {b}" for a in ("Fast", "Smart", "Mini", "Digital") for b in
+                ("Keyboard", "Heater", "Drone", "Tablet", "Router")]  # fmt: skip
+    teams = ["Cincinnati Reds", "St. Louis Cardinals", "Pittsburgh Pirates", "Atlanta Braves",
+             "Philadelphia Phillies"] * 4  # fmt: skip
+    for values in (products, teams):
+        assert _types(pd.DataFrame({"name": values, "price": range(20)})) == {}
+    # surnames that are also places stay surnames under a header that says so
+    surnames = [
+        "Washington", "Jackson", "Lincoln", "Madison", "Austin", "Houston", "Dallas", "Cleveland",
+        "Chester", "Lancaster", "Preston", "Warren", "Marion", "Clinton", "Florence", "Troy",
+        "Aurora", "Orlando", "Denver", "Jordan",
+    ]  # fmt: skip
+    frame = pd.DataFrame({"First Name": [p.split()[0] for p in PEOPLE], "Last Name": surnames})
+    assert _types(frame) == {"First Name": ["PERSON"], "Last Name": ["PERSON"]}

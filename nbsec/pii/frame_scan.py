@@ -60,8 +60,8 @@ def scan_table(
     """Scan a table parsed back from a saved output (header -> cell strings). Every value is
     checked; the header is used as context like a column name."""
     settings = settings_from_policy(policy, exhaustive=True)
-    evidence = scan_evidence(columns, settings)
+    evidence, registry = scan_evidence(columns, settings)
     rows = max((len(v) for v in columns.values()), default=0)
     result = FrameScan(rows=rows, rows_scanned=rows, exhaustive=True)
-    result.columns = jm.judge_frame(evidence, settings.registry(), settings.judge)
+    result.columns = jm.judge_frame(evidence, registry, settings.judge)
     return result

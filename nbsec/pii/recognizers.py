@@ -501,6 +501,41 @@ def core_registry(regions: tuple[str, ...]) -> Registry:
     return Registry(recs + _nbsec_own(regions))
 
 
+# What only the full set can match. Every recognizer the core set lacks needs, in a value it
+# matches, a digit (national ids, licences, plates, postcodes, account, card and wallet numbers),
+# an ``@`` (presidio's e-mail pattern) or hex groups joined by colons or dashes (IPv6 and MAC
+# addresses); the one exception is an Italian fiscal code written wholly in omocodia letters.
+# Where none of them can match, the core set's evidence and verdicts are the full set's.
+_HEX_GROUPS = re.compile(
+    r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}|[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}"
+)
+# a measurement (``5.843333``, ``-1.2e-05``, ``12.5%``, ``1,234,567``) or a count of four digits
+# or fewer (``150``, ``2001``): in a table cell, no recognizer of the full set matches them
+_MEASUREMENT = re.compile(
+    r"[-+]?(?:\d*\.\d+(?:[eE][-+]?\d+)?%?|\d+[eE][-+]?\d+|\d{1,4}|\d{1,3}(?:,\d{3})+(?:\.\d+)?)"
+)
+_DATE_OR_TIME = re.compile(
+    r"\d{4}-\d\d-\d\d(?:[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[+-]\d\d:?\d\d|Z)?)?"
+    r"|\d\d?:\d\d(?::\d\d(?:\.\d+)?)?"
+)
+# in free text: four digits close together (every identifier the text scan reports has as many),
+# or a long token holding a digit (a wallet address)
+_TEXT_DIGITS = re.compile(r"\d(?:[^\d\n]{0,3}\d){3}|(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{25,}")
+
+
+def value_needs_full_set(value: str) -> bool:
+    """Could a recognizer of the full set that the core set lacks match this table cell?"""
+    text = value.strip()
+    if _DATE_OR_TIME.fullmatch(text) or _MEASUREMENT.fullmatch(text):
+        return False
+    return "@" in text or any(ch.isdigit() for ch in text) or bool(_HEX_GROUPS.search(text))
+
+
+def text_needs_full_set(text: str) -> bool:
+    """Could a recognizer of the full set that the core set lacks match in this text?"""
+    return "@" in text or bool(_TEXT_DIGITS.search(text) or _HEX_GROUPS.search(text))
+
+
 _BUILT: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
 _BUILDING: set[tuple[tuple[str, ...], tuple[str, ...]]] = set()
 _FAILED: dict[tuple[tuple[str, ...], tuple[str, ...]], Exception] = {}

@@ -20,7 +20,6 @@ e-mail addresses as the index of a frame.
 from __future__ import annotations
 
 import random
-import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -417,15 +416,15 @@ def scan_evidence(
     set that read it (the one to judge it with).
 
     presidio's and stdnum's recognizers (seconds to load in a fresh process) are loaded only
-    when some value could be one of their identifiers (:func:`may_hold_identifier`); a table of
-    words, measurements, years and dates is read with nbsec's own recognizers, which cover every
-    entity such a table can hold (names, places, e-mail addresses)."""
+    when some value could be matched by a recognizer of theirs (:func:`~nbsec.pii.recognizers.
+    value_needs_full_set`); a table of words, measurements, years and dates is read with the
+    core set (:func:`~nbsec.pii.recognizers.core_registry`), which gives it the same verdicts."""
     kept = {
         name: collect(c for c in cells if c is not None and not _blank(c))
         for name, cells in columns.items()
     }
     wide = settings.yaml_files or any(
-        may_hold_identifier(v) for values in kept.values() for v in values.texts
+        rz.value_needs_full_set(v) for values in kept.values() for v in values.texts
     )
     registry = settings.registry() if wide else rz.core_registry(settings.regions)
     options = settings.collect_options()
@@ -433,28 +432,6 @@ def scan_evidence(
     for name, values in kept.items():
         out[_unique_key(str(name), out)] = evm.collect(str(name), values, registry, options)
     return out, registry
-
-
-# a measurement (``5.843333``, ``-1.2e-05``, ``12.5%``, ``1,234,567``) or a short count (``150``,
-# ``2001``): no long-tail identifier is written so
-_MEASUREMENT = re.compile(
-    r"[-+]?(?:\d*\.\d+(?:[eE][-+]?\d+)?%?|\d+[eE][-+]?\d+|\d{1,4}|\d{1,3}(?:,\d{3})+(?:\.\d+)?)"
-)
-_DATE_OR_TIME = re.compile(
-    r"\d{4}-\d\d-\d\d(?:[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[+-]\d\d:?\d\d|Z)?)?"
-    r"|\d\d?:\d\d(?::\d\d(?:\.\d+)?)?"
-)
-
-
-def may_hold_identifier(value: str) -> bool:
-    """Could ``value`` be an identifier only the long-tail recognizers know (a national id, a
-    postcode, a licence or plate, an account number, a wallet address)? Every one of them
-    holds a digit as real data writes it; measurements, counts of four digits or fewer, ISO
-    dates and clock times are none of them."""
-    text = value.strip()
-    if not any(ch.isdigit() for ch in text):
-        return False
-    return not (_MEASUREMENT.fullmatch(text) or _DATE_OR_TIME.fullmatch(text))
 
 
 def _blank(value: Any) -> bool:

@@ -58,7 +58,10 @@ def scan_text(text: str, *, policy: Policy | None = None) -> list[TextHit]:
 
         policy = load_policy(None)
     pii = policy.pii
-    registry = rz.registry(phone_regions(pii.regions), _yaml_files(policy))
+    regions, yaml_files = phone_regions(pii.regions), _yaml_files(policy)
+    # presidio's recognizers take seconds to load in a fresh process: only when they could match
+    wide = bool(yaml_files) or rz.text_needs_full_set(text)
+    registry = rz.registry(regions, yaml_files) if wide else rz.core_registry(tuple(regions))
     wanted = frozenset(pii.entities) if pii.entities else None
     deny = frozenset(pii.deny_entities)
 

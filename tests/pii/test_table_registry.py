@@ -1,5 +1,5 @@
-"""Tables parsed from saved outputs load presidio's recognizers only when a value could be one of
-their identifiers: the verdicts are the same either way, and a table of measurements costs a
+"""Saved tables and output text load presidio's recognizers only when one of them could match:
+the verdicts are the full set's either way, and a `describe()` table or a traceback costs a
 static scan no presidio import."""
 
 from __future__ import annotations
@@ -10,49 +10,36 @@ import sys
 
 import pytest
 
-from nbsec.pii import scan_job, scan_table
-from nbsec.pii.scan_job import may_hold_identifier
+from nbsec.pii import recognizers as rz
+from nbsec.pii import scan_table, scan_text
 from tests.pii.conftest import luhn_complete, person_names
+from tests.pii.test_text import DECOYS, HITS
 
 
 @pytest.mark.parametrize(
     "value",
-    [
-        "5.843333",
-        "-1.2e-05",
-        "12.5%",
-        "150",
-        "2001",
-        "1,234,567",
-        "2020-01-31",
-        "12:30:05",
-        "2020-01-31 12:30:05",
-        "setosa",
-        "Maria Lopez",
-        "jane@example.org",
-        "",
-    ],
-)
-def test_measurements_dates_and_words_need_no_long_tail(value: str) -> None:
-    assert not may_hold_identifier(value)
+    ["5.843333", "-1.2e-05", "12.5%", "150", "2001", "1,234,567", "2020-01-31", "12:30:05",
+     "2020-01-31 12:30:05", "setosa", "Maria Lopez", "Rue de la Paix", ""],
+)  # fmt: skip
+def test_cells_no_long_tail_recognizer_can_match(value: str) -> None:
+    assert not rz.value_needs_full_set(value)
 
 
 @pytest.mark.parametrize(
     "value",
-    [
-        "943 476 5919",
-        "44051401359",
-        "10115",
-        "SW1A 1AA",
-        "123.456.789-09",
-        "ABCDE1234F",
-        "1BoatSLRHtKNngkdXEeobR76b53LETtpyT",
-        "X1234567",
-        "12.345.678",
-    ],
-)
-def test_identifier_shapes_load_the_long_tail(value: str) -> None:
-    assert may_hold_identifier(value)
+    ["943 476 5919", "44051401359", "10115", "SW1A 1AA", "123.456.789-09", "ABCDE1234F",
+     "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "X1234567", "12.345.678", "ann@example.org",
+     "dead:beef::cafe", "aa-bb-cc-dd-ee-ff"],
+)  # fmt: skip
+def test_cells_a_long_tail_recognizer_may_match(value: str) -> None:
+    assert rz.value_needs_full_set(value)
+
+
+def test_text_gate() -> None:
+    assert not rz.text_needs_full_set("OSError  Traceback (most recent call last)\nCell In[2]")
+    assert not rz.text_needs_full_set("Dear Maria Lopez, epoch 3 loss=0.43")
+    for text in ("ssn 536-22-8726", "mail a@b.org", "fe80::abcd", "pan ABCDE1234F"):
+        assert rz.text_needs_full_set(text)
 
 
 def _tables() -> list[dict[str, list[str | None]]]:
@@ -66,8 +53,9 @@ def _tables() -> list[dict[str, list[str | None]]]:
         {
             "(index)": [str(i) for i in range(30)],
             "name": names,
-            "email": [f"{n.split()[0].lower()}.{i}@example.org" for i, n in enumerate(names)],
+            "first": [n.split()[0] for n in names],
             "city": ["Utrecht", "Lyon", "Porto", "Graz", "Leeds"] * 6,
+            "street": [f"Rue {n.split()[1]}" for n in names],
             "joined": [f"2021-0{1 + i % 9}-1{i % 10}" for i in range(30)],
         },
         {
@@ -78,7 +66,7 @@ def _tables() -> list[dict[str, list[str | None]]]:
     ]
 
 
-def _verdicts(table: dict[str, list[str | None]]) -> dict[str, list[tuple[str, float]]]:
+def _table_verdicts(table: dict[str, list[str | None]]) -> dict[str, list[tuple[str, float]]]:
     scan = scan_table(table)
     return {
         name: sorted((str(e.type), round(float(e.score), 6)) for e in col.entities)
@@ -86,16 +74,38 @@ def _verdicts(table: dict[str, list[str | None]]) -> dict[str, list[tuple[str, f
     }
 
 
+_TEXTS = (
+    [h[0] for h in HITS]
+    + DECOYS
+    + [
+        "OSError  Traceback (most recent call last)\nCell In[2], line 5",
+        "Dear Maria Lopez, thank you. Regards, Dr. John Watson",
+        "{'first_name': 'Maria', 'last_name': 'Lopez', 'city': 'Porto'}",
+        "Customer(name='Li Wei', email=None)",
+        "visa card holder: Anne Martin; transaction for Jean Dupont",
+    ]
+)
+
+
+def _text_verdicts(text: str) -> list[tuple[str, int, int, float]]:
+    return [(h.type, h.start, h.end, round(h.score, 6)) for h in scan_text(text)]
+
+
 @pytest.mark.slow  # builds presidio's recognizer set
-def test_the_smaller_set_judges_as_the_full_one_would(monkeypatch: pytest.MonkeyPatch) -> None:
-    light = [_verdicts(t) for t in _tables()]
-    monkeypatch.setattr(scan_job, "may_hold_identifier", lambda _value: True)
-    full = [_verdicts(t) for t in _tables()]
-    assert light == full
-    # the tables hold something to find, so equality is not the emptiness of both
-    assert ("PERSON" in {e for col in light[1].values() for e, _ in col}) and any(
-        e == "EMAIL_ADDRESS" for col in light[1].values() for e, _ in col
-    )
+def test_the_core_set_judges_as_the_full_set_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    tables = _tables()
+    assert not any(rz.value_needs_full_set(v or "") for v in tables[1]["name"])
+    light_tables = [_table_verdicts(t) for t in tables]
+    light_texts = [_text_verdicts(t) for t in _TEXTS]
+    light_only = [t for t in _TEXTS if not rz.text_needs_full_set(t)]
+    monkeypatch.setattr(rz, "value_needs_full_set", lambda _value: True)
+    monkeypatch.setattr(rz, "text_needs_full_set", lambda _text: True)
+    assert [_table_verdicts(t) for t in tables] == light_tables
+    assert [_text_verdicts(t) for t in _TEXTS] == light_texts
+    # there was something to find on the light path, so equality is not two empty results
+    assert [e for e, _ in light_tables[1]["name"]] == ["PERSON"]
+    found = [hits for t, hits in zip(_TEXTS, light_texts, strict=True) if t in light_only]
+    assert len(light_only) >= 5 and sum(1 for hits in found if hits) >= 3
 
 
 @pytest.mark.slow  # builds presidio's recognizer set
@@ -114,15 +124,17 @@ def test_a_table_with_an_identifier_is_read_by_the_long_tail() -> None:
     assert scan.columns["card"].entity_types == ["CREDIT_CARD"]
 
 
-def test_a_table_of_measurements_imports_no_presidio() -> None:
+def test_measurements_and_a_traceback_import_no_presidio() -> None:
     code = (
         "import sys\n"
-        "from nbsec.pii import scan_table\n"
+        "from nbsec.pii import scan_table, scan_text\n"
         "scan = scan_table({'(index)': ['count', 'mean'], 'x': ['150.000000', '5.84'],"
         " 'who': ['Maria Lopez', 'Jan de Vries']})\n"
-        "print(','.join(sorted(scan.columns)), 'presidio_analyzer' in sys.modules)\n"
+        "hits = scan_text('OSError  Traceback (most recent call last)\\nDear Maria Lopez')\n"
+        "print(','.join(sorted(scan.columns)), [h.type for h in hits],"
+        " 'presidio_analyzer' in sys.modules)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     ).stdout.split()
-    assert out == ["(index),who,x", "False"]
+    assert out == ["(index),who,x", "['PERSON']", "False"]

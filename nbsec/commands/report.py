@@ -96,6 +96,7 @@ class Done:
     failed: bool
     risk: str
     headline: str
+    outcome: str  # the policy gate: pass | fail | incomplete (not read in full)
     problems: tuple[str, ...] = ()
     # what the report read and wrote, stamped (path, size, mtime_ns): the results cache serves
     # a report again only while these are unchanged
@@ -127,6 +128,7 @@ def report_one(job: Job) -> Done:
         report=str(folder / files.notebook_name()),
         html=str(folder / files.html_name()) if files.html is not None else None,
         failed=files.failed,
+        outcome=files.model.summary.outcome,
         risk=files.model.summary.risk,
         headline=files.model.summary.headline,
         problems=files.problems,
@@ -214,7 +216,7 @@ def run(args: argparse.Namespace) -> int:
         done = outcome.value
         assert done is not None
         failed = failed or done.failed
-        gate = "FAIL" if done.failed else "pass"
+        gate = {"fail": "FAIL", "incomplete": "INCOMPLETE"}.get(done.outcome, "pass")
         print(f"{gate:<4}  {done.notebook}: {done.headline}")
         also = f" and {Path(done.html).name}" if done.html else ""
         kept = " (unchanged: kept)" if outcome.cached else ""

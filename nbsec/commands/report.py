@@ -11,7 +11,8 @@ or other inputs changed (``nbsec.commands.report_cache``; ``--no-cache`` to rebu
 
 The command is the CI gate: exit 0 when every notebook passes its policy gate (no open finding at
 or above ``--fail-on``, default the policy's ``fail_on``), 1 when one fails, 2 when a notebook
-could not be reported (a one-line reason on stderr) or the arguments are wrong.
+could not be reported, or was reported only in part (malformed: its report says INCOMPLETE, or
+FAIL), with a one-line reason on stderr, or when the arguments are wrong.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ or other inputs changed (``nbsec.commands.report_cache``; ``--no-cache`` to rebu
 
 The command is the CI gate: exit 0 when every notebook passes its policy gate (no open finding at
 or above ``--fail-on``, default the policy's ``fail_on``), 1 when one fails, 2 when a notebook
-could not be reported (a one-line reason on stderr) or the arguments are wrong.
+could not be reported, or was reported only in part (malformed: its report says INCOMPLETE, or
+FAIL), with a one-line reason on stderr, or when the arguments are wrong.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ class Done:
     failed: bool
     risk: str
     headline: str
+    outcome: str  # the policy gate: pass | fail | incomplete (not read in full)
     problems: tuple[str, ...] = ()
     # what the report read and wrote, stamped (path, size, mtime_ns): the results cache serves
     # a report again only while these are unchanged
@@ -127,6 +129,7 @@ def report_one(job: Job) -> Done:
         report=str(folder / files.notebook_name()),
         html=str(folder / files.html_name()) if files.html is not None else None,
         failed=files.failed,
+        outcome=files.model.summary.outcome,
         risk=files.model.summary.risk,
         headline=files.model.summary.headline,
         problems=files.problems,
@@ -214,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
         done = outcome.value
         assert done is not None
         failed = failed or done.failed
-        gate = "FAIL" if done.failed else "pass"
+        gate = {"fail": "FAIL", "incomplete": "INCOMPLETE"}.get(done.outcome, "pass")
         print(f"{gate:<4}  {done.notebook}: {done.headline}")
         also = f" and {Path(done.html).name}" if done.html else ""
         kept = " (unchanged: kept)" if outcome.cached else ""

@@ -143,6 +143,7 @@ def decode(data: Any, path: Path) -> Done:
         failed=bool(data["failed"]),
         risk=str(data["risk"]),
         headline=str(data["headline"]),
+        outcome=str(data["outcome"]),
         problems=tuple(str(p) for p in data["problems"]),
         depends=tuple((str(p), int(s), int(m)) for p, s, m in data["depends"]),
     )

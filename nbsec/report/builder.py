@@ -185,7 +185,9 @@ def build_model(evidence: Evidence, options: BuildOptions | None = None) -> Repo
     report_diff, diff_note = ps.diff(
         judged, previous, options.previous_shown_as or str(options.previous or "")
     )
-    policy_part = ps.policy_section(judged, policy, waivers, report_diff, diff_note)
+    policy_part = ps.policy_section(
+        judged, policy, waivers, report_diff, diff_note, evidence.unchecked
+    )
     reproducibility = reproducibility_section(evidence, models.items)
     gaps = list(governance.gaps)
     if any(w.expired for w in waivers):
@@ -194,7 +196,7 @@ def build_model(evidence: Evidence, options: BuildOptions | None = None) -> Repo
         gaps.append("ledger integrity check failed")
     if who.ledger.anchor_found is False:
         gaps.append("the ledger does not hold the head saved in the notebook")
-    summary = ps.summary(judged, policy, gaps)
+    summary = ps.summary(judged, policy, gaps, evidence.unchecked)
     notes = limitations(evidence, data, environment, lineage, list(options.missing_attachments))
     if any(item.kind == "load" for item in models.items):
         notes.append(

@@ -131,13 +131,20 @@ def _join(items: Sequence[str], empty: str = "-") -> str:
     return ", ".join(items) if items else empty
 
 
+# the policy gate's outcome: a notebook nbsec could not read in full is never shown as a pass
+_GATE_TONES = {"fail": "bad", "incomplete": "warn", "pass": "ok"}
+
+
+def _gate_tone(outcome: str) -> str:
+    return _GATE_TONES.get(outcome, "warn")
+
+
 def build_document(report: Report) -> Document:
     ident = report.identity
     summary = report.summary
     title = f"Governance report: {ident.notebook.name}"
-    outcome = "FAIL" if summary.outcome == "fail" else "PASS"
     subtitle = (
-        f"{outcome} (fail on {summary.fail_on}) · overall risk {summary.risk} · "
+        f"{summary.outcome.upper()} (fail on {summary.fail_on}) · overall risk {summary.risk} · "
         f"{ident.produced.mode} report, {ident.produced.at} · nbsec {ident.produced.nbsec_version}"
     )
     sections = [
@@ -162,11 +169,11 @@ def build_document(report: Report) -> Document:
 def _summary(report: Report) -> Section:
     s = report.summary
     blocks: list[Block] = [
-        Para(s.headline + ".", "bad" if s.outcome == "fail" else "ok"),
+        Para(s.headline + ".", _gate_tone(s.outcome)),
         Facts(
             [
                 ("Overall risk", severity(s.risk) if s.risk != "none" else Tag("none", "ok")),
-                ("Policy gate", Tag(s.outcome.upper(), "bad" if s.outcome == "fail" else "ok")),
+                ("Policy gate", Tag(s.outcome.upper(), _gate_tone(s.outcome))),
                 ("Fails on", s.fail_on),
                 (
                     "Open findings by family",
@@ -553,8 +560,13 @@ def _policy(report: Report) -> Section:
     pol = report.policy
     blocks: list[Block] = [
         Para(
-            f"Outcome: {pol.outcome.upper()} (the gate fails on {pol.fail_on} and above).",
-            "bad" if pol.outcome == "fail" else "ok",
+            f"Outcome: {pol.outcome.upper()} (the gate fails on {pol.fail_on} and above"
+            + (
+                "; a notebook nbsec could not read or check in full does not pass)."
+                if pol.outcome == "incomplete"
+                else ")."
+            ),
+            _gate_tone(pol.outcome),
         ),
         Table(
             ["Family", "Outcome", "Open", "Waived", "Worst open"],

@@ -60,6 +60,9 @@ class Evidence:
     session: LiveSession | None
     started: float
     executed_errors: list[str] = field(default_factory=list)
+    # what nbsec could not read or check in the notebook, one line each: the parts of the file
+    # that are malformed, then the checks that could not finish (no report with these passes)
+    unchecked: list[str] = field(default_factory=list)
 
     @property
     def sha256(self) -> str:
@@ -146,13 +149,13 @@ def gather(
     name: str = "notebook.ipynb",
 ) -> Evidence:
     """``name`` is how a notebook that is not a file (``path`` is None) is shown."""
-    from nbsec.source.scanner import scan_parsed
+    from nbsec.source.scanner import analyse
 
     shown = display_path(path) if path is not None else name
     notebook = parse_notebook(raw, shown)
     meta = notebook.metadata.get("nbsec")
     meta = dict(meta) if isinstance(meta, Mapping) else {}
-    static = scan_parsed(notebook, policy)
+    scan = analyse(notebook, policy)
     ledger = _ledger_evidence(path, meta, policy) if path is not None else LedgerEvidence()
     cells = CellIndex(notebook.cells)
     document = json.loads(raw)
@@ -167,14 +170,24 @@ def gather(
         policy_error=policy_error,
         mode=mode,
         via=via,
-        findings=_merge(static, runtime),
+        findings=_merge(scan.findings, runtime),
         runtime_sources=sources,
         meta=meta,
         ledger=ledger,
         session=session,
         started=started if started is not None else time.perf_counter(),
         executed_errors=list(executed_errors or []),
+        unchecked=[_problem_line(p) for p in scan.problems],
     )
+
+
+def _problem_line(problem: str) -> str:
+    """A problem as the report may keep it: a check that failed is named with its exception's
+    type, never its message (which may quote the notebook's content)."""
+    head, marker, rest = problem.partition(": internal error (")
+    if not marker:
+        return problem
+    return f"{head}: internal error ({rest.split(':', 1)[0].rstrip(')')})"
 
 
 def _ledger_evidence(path: Path, meta: Mapping[str, Any], policy: Policy) -> LedgerEvidence:

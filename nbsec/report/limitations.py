@@ -19,12 +19,18 @@ def limitations(
     from nbsec.source.output_pii import pii_engine
 
     out: list[str] = []
-    problems = evidence.notebook.problems
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    malformed = list(evidence.notebook.problems)
+    if malformed:
         out.append(
-            f"The notebook file is malformed: {problems[0]}{more}. Everything nbsec could read "
-            "in it was checked and reported; what it could not read was not."
+            f"The notebook file is malformed: {_first(malformed)}. Everything nbsec could read "
+            "in it was checked and reported; what it could not read was not, so the report "
+            "does not pass the policy gate."
+        )
+    unfinished = evidence.unchecked[len(malformed) :]
+    if unfinished:
+        out.append(
+            f"A check could not finish: {_first(unfinished)}. That part of the notebook was not "
+            "checked, so the report does not pass the policy gate."
         )
     if evidence.mode == "static" and not evidence.records:
         out.append(
@@ -130,3 +136,8 @@ def limitations(
     for name in attachments_missing:
         out.append(name)
     return out
+
+
+def _first(problems: list[str]) -> str:
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return problems[0] + more

@@ -55,7 +55,7 @@ class WrittenReport:
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        tone = "#991b1b" if self.outcome == "fail" else "#166534"
+        tone = {"fail": "#991b1b", "pass": "#166534"}.get(self.outcome, "#92400e")
         files = "".join(f"<li><code>{esc(name)}</code></li>" for name in self.files)
         return (
             "<div class='nbsec-report'>"

@@ -16,7 +16,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 SCHEMA_ID = "urn:nbsec:report:1"
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
@@ -102,7 +102,7 @@ class FixItem:
 @dataclass
 class Summary:
     risk: str  # a severity, or "none"
-    outcome: str  # "pass" | "fail"
+    outcome: str  # "pass" | "fail" | "incomplete" (not read or checked in full; never a pass)
     fail_on: str
     headline: str
     counts: dict[str, int]
@@ -110,6 +110,7 @@ class Summary:
     waived: int
     fix_first: list[FixItem]
     gaps: list[str]
+    unchecked: list[str] = field(default_factory=list)  # what could not be read or checked
 
 
 @dataclass

@@ -141,11 +141,23 @@ def fails(judged: Judged, fail_on: Severity) -> bool:
     return any(f.severity.at_least(fail_on) for f in judged.active)
 
 
-def summary(judged: Judged, policy: Policy, gaps: list[str]) -> Summary:
+def gate_outcome(judged: Judged, fail_on: Severity, unchecked: list[str]) -> str:
+    """``fail`` when an open finding is at or above ``fail_on`` (what could not be read only
+    adds findings); else ``incomplete`` when part of the notebook could not be read or checked;
+    else ``pass``."""
+    if fails(judged, fail_on):
+        return "fail"
+    return "incomplete" if unchecked else "pass"
+
+
+def summary(
+    judged: Judged, policy: Policy, gaps: list[str], unchecked: list[str] | None = None
+) -> Summary:
+    unchecked = list(unchecked or [])
     counts = count_by_severity(judged.active)
     worst = next((s for s in Severity if counts[s.value]), None)
     families = Counter(f.rule.split("-")[1] for f in judged.active)
-    failed = fails(judged, policy.fail_on)
+    outcome = gate_outcome(judged, policy.fail_on, unchecked)
     by_rule: dict[str, list[Finding]] = {}
     for finding in judged.active:  # already most severe first
         by_rule.setdefault(finding.rule, []).append(finding)
@@ -166,10 +178,21 @@ def summary(judged: Judged, policy: Policy, gaps: list[str]) -> Summary:
     else:
         parts = [f"{n} {s}" for s, n in counts.items() if n]
         headline = f"{total} open finding{'s' if total != 1 else ''} ({', '.join(parts)})"
-    headline += f"; {'fails' if failed else 'passes'} the policy gate (fail on {policy.fail_on})"
+    gate = f"the policy gate (fail on {policy.fail_on})"
+    if unchecked:
+        more = f" and {len(unchecked) - 1} more" if len(unchecked) > 1 else ""
+        unread = f"not read in full ({unchecked[0]}{more})"
+        gaps = [*gaps, f"the notebook was not read in full: {unchecked[0]}{more}"]
+        headline += " in what could be read"
+    if outcome == "fail":
+        headline += f"; fails {gate}" + (f"; {unread}" if unchecked else "")
+    elif outcome == "incomplete":
+        headline += f"; does not pass {gate}: {unread}"
+    else:
+        headline += f"; passes {gate}"
     return Summary(
         risk=worst.value if worst else "none",
-        outcome="fail" if failed else "pass",
+        outcome=outcome,
         fail_on=policy.fail_on.value,
         headline=headline,
         counts=counts,
@@ -177,6 +200,7 @@ def summary(judged: Judged, policy: Policy, gaps: list[str]) -> Summary:
         waived=len(judged.waived),
         fix_first=fix_first,
         gaps=gaps,
+        unchecked=unchecked,
     )
 
 
@@ -347,12 +371,13 @@ def policy_section(
     waivers: list[WaiverEntry],
     report_diff: ReportDiff | None,
     diff_note: str,
+    unchecked: list[str] | None = None,
 ) -> PolicySection:
     source = str(policy.source) if policy.source else "the built-in defaults"
     return PolicySection(
         checked=f"every finding against {source}: rules enabled, waivers (expired ones no "
         f"longer apply), and the gate fail_on = {policy.fail_on}",
-        outcome="fail" if fails(judged, policy.fail_on) else "pass",
+        outcome=gate_outcome(judged, policy.fail_on, list(unchecked or [])),
         fail_on=policy.fail_on.value,
         families=family_outcomes(judged, policy),
         waivers=waivers,

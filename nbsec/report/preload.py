@@ -3,9 +3,9 @@
 The batch runner's forkserver imports this module before it forks any worker
 (``run_batch(..., preload=...)``): it builds the report of a small notebook made here, in a
 temporary directory, which imports and warms everything a report needs (the package index, the
-rule registry, IPython's input transformer, the PII engine's name and place lists, the page
-template, the BOM library). Every worker forked afterwards starts warm. Importing it anywhere
-else is harmless: it only fills caches.
+rule registry, IPython's input transformer, the PII engine with presidio's recognizers and its
+name and place lists, the page template, the BOM library). Every worker forked afterwards starts
+warm. Importing it anywhere else is harmless: it only fills caches.
 """
 
 from __future__ import annotations
@@ -24,8 +24,11 @@ _WARM_UP_NOTEBOOK = {
             "outputs": [
                 {
                     "data": {
-                        "text/html": "<table><tr><th>name</th><th>city</th></tr>"
-                        "<tr><td>Ada Lovelace</td><td>London</td></tr></table>",
+                        # an e-mail address: presidio's recognizers load only for values
+                        # that could be one of their identifiers, and must load here
+                        "text/html": "<table><tr><th>name</th><th>city</th><th>email</th></tr>"
+                        "<tr><td>Ada Lovelace</td><td>London</td>"
+                        "<td>ada@example.org</td></tr></table>",
                         "text/plain": "table",
                     },
                     "execution_count": 1,

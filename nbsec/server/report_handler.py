@@ -11,7 +11,7 @@ outside it, and the report is written only where the contents manager keeps file
 answer names the written files by their API paths (relative to the server root)::
 
     {"path": "work/NAME.nbsec.ipynb", "html_path": "work/NAME.nbsec.html",
-     "files": [...], "outcome": "pass" | "fail", "risk": "...", "headline": "..."}
+     "files": [...], "outcome": "pass" | "fail" | "incomplete", "risk": "...", "headline": "..."}
 """
 
 from __future__ import annotations

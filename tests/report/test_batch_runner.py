@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from nbsec.commands.batch_runner import ItemOutcome, run_batch
 from tests.report.batch_work import pid_of_worker, square_or_fail
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 class _Tty(io.StringIO):
@@ -35,6 +40,21 @@ def test_worker_processes_are_used_when_jobs_above_one() -> None:
     assert os.getpid() not in pids
     one = run_batch(["1", "2"], pid_of_worker, jobs=1, progress=False)
     assert {o.value for o in one} == {os.getpid()}
+
+
+def test_the_report_warm_up_loads_presidio_once_for_every_worker() -> None:
+    """``nbsec report``'s forkserver imports ``nbsec.report.preload`` before it forks a worker:
+    its warm-up must load presidio's recognizers, which each worker would otherwise load again
+    (about 3 s of CPU each). A fresh interpreter, as the forkserver is."""
+    code = "import sys, nbsec.report.preload; print('presidio_analyzer' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=False,
+    )
+    assert done.stdout.strip() == "True", done.stderr
 
 
 def test_a_dying_worker_loses_only_its_own_input() -> None:

@@ -89,6 +89,81 @@ def test_malformed_notebook_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("junk.nbsec.*"))
 
 
+def _malformed(path: Path, *sources: str) -> Path:
+    """A notebook whose first cell's source is a number (malformed), then code cells."""
+    cells = [{"cell_type": "code", "id": "c0", "metadata": {}, "outputs": [],
+              "execution_count": None, "source": 5}]  # fmt: skip
+    for i, source in enumerate(sources, start=1):
+        cells.append({"cell_type": "code", "id": f"c{i}", "metadata": {}, "outputs": [],
+                      "execution_count": None, "source": source})  # fmt: skip
+    document = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("sources", "outcome", "line"),
+    [
+        # nothing open in what could be read: never a pass
+        (("x = 1 + 1",), "incomplete", "INCOMPLETE  "),
+        # an open finding at the gate in what could be read: a fail stays a fail
+        ((f"url = '{DSN}'",), "fail", "FAIL  "),
+    ],
+)
+def test_a_notebook_not_read_in_full_never_passes(
+    tmp_path: Path, capsys, sources: tuple[str, ...], outcome: str, line: str
+) -> None:
+    nb = _malformed(tmp_path / "bad.ipynb", *sources)
+    out = tmp_path / "rep"
+    assert main(["report", str(nb), "-o", str(out), "--html", "--no-cache"]) == 2
+    printed = capsys.readouterr()
+    assert printed.out.startswith(line + f"{nb}: ")
+    assert "passes" not in printed.out
+    assert printed.err.splitlines() == [
+        f"nbsec: error: {nb}: malformed notebook: cell 1 has a malformed source; "
+        "the rest of it was reported"
+    ]
+    report = validate_files(out, "bad")
+    summary = report["summary"]
+    assert report["schema_version"] == "1.1"
+    assert summary["outcome"] == report["policy"]["outcome"] == outcome
+    assert summary["unchecked"] == ["cell 1 has a malformed source"]
+    assert summary["headline"].endswith("not read in full (cell 1 has a malformed source)")
+    assert "passes" not in summary["headline"]
+    assert "the notebook was not read in full: cell 1 has a malformed source" in summary["gaps"]
+    # the page and the governance notebook say so in their first lines, never PASS
+    page = (out / "bad.nbsec.html").read_text(encoding="utf-8")
+    governance = json.loads((out / "bad.nbsec.ipynb").read_text(encoding="utf-8"))
+    title = "".join(governance["cells"][0]["source"])
+    assert f"<p>{outcome.upper()} (fail on high)" in page and "PASS" not in page
+    assert f"**{outcome.upper()} (fail on high)" in title and "PASS" not in title
+    assert governance["metadata"]["nbsec_report"]["outcome"] == outcome
+    # a re-run served from the cache says the same and still exits 2
+    assert main(["report", str(nb), "-o", str(out), "--html"]) == 2
+    assert main(["report", str(nb), "-o", str(out), "--html"]) == 2
+    again = capsys.readouterr()
+    assert again.out.splitlines()[-1].endswith("(unchanged: kept)")
+    assert again.out.splitlines()[-2].startswith(line)
+
+
+@pytest.mark.parametrize(
+    ("problem", "kept"),
+    [
+        ("cell 1 has a malformed source", "cell 1 has a malformed source"),
+        ("cell 2 output 1: too complex to analyse (RecursionError)",
+         "cell 2 output 1: too complex to analyse (RecursionError)"),
+        # a check that failed is named by its exception's type; its message may quote the cell
+        ("cell 3: internal error (ValueError: invalid literal: 'jane@example.com')",
+         "cell 3: internal error (ValueError)"),
+        ("cell 4: internal error (KeyError: 'x')", "cell 4: internal error (KeyError)"),
+    ],
+)  # fmt: skip
+def test_problems_are_kept_without_the_content_they_quote(problem: str, kept: str) -> None:
+    from nbsec.report.evidence import _problem_line
+
+    assert _problem_line(problem) == kept
+
+
 @pytest.mark.slow
 def test_batch_in_workers_reports_the_bad_notebook_and_does_the_rest(
     examples: Path, tmp_path: Path

@@ -24,13 +24,20 @@ from nbsec.findings import Finding, Severity, output_label
 MIME_TYPE = "application/vnd.nbsec.findings+json"
 MIME_VERSION = 1
 
+# JupyterLab's theme variables (light, dark and high contrast), each with the light theme's
+# value as a fallback for front ends without them; text takes the theme's own colours
 _COLOURS = {
-    Severity.CRITICAL: "#b71c1c",
-    Severity.HIGH: "#d32f2f",
-    Severity.MEDIUM: "#ef6c00",
-    Severity.LOW: "#0277bd",
-    Severity.INFO: "#616161",
+    Severity.CRITICAL: "var(--jp-error-color0, #b71c1c)",
+    Severity.HIGH: "var(--jp-error-color1, #d32f2f)",
+    Severity.MEDIUM: "var(--jp-warn-color1, #ef6c00)",
+    Severity.LOW: "var(--jp-info-color1, #0277bd)",
+    Severity.INFO: "var(--jp-layout-color4, #616161)",
 }
+_ON_BADGE = "var(--jp-ui-inverse-font-color1, #fff)"
+_SECONDARY_TEXT = "var(--jp-content-font-color2, inherit)"
+_BORDER = "var(--jp-error-color1, #d32f2f)"
+# a faint red tint that reads on light and dark backgrounds alike (no text colour)
+_TINT = "rgba(211, 47, 47, 0.05)"
 
 
 def _where(finding: Finding) -> str:
@@ -65,7 +72,7 @@ def findings_html(findings: Sequence[Finding], heading: str) -> str:
         evidence = f"<br><code style='font-size:90%'>{esc(f.evidence)}</code>" if f.evidence else ""
         rows.append(
             "<tr>"
-            f"<td style='padding:2px 6px;color:#fff;background:{colour};font-weight:bold;"
+            f"<td style='padding:2px 6px;color:{_ON_BADGE};background:{colour};font-weight:bold;"
             f"white-space:nowrap;text-align:left'>{esc(f.severity.value.upper())}</td>"
             f"<td style='padding:2px 6px;white-space:nowrap;text-align:left'>"
             f"<code>{esc(f.rule)}</code></td>"
@@ -73,12 +80,13 @@ def findings_html(findings: Sequence[Finding], heading: str) -> str:
             f"{esc(f.message)}{evidence}</td>"
             f"<td style='padding:2px 6px;white-space:nowrap;text-align:left'>"
             f"{esc(_where(f))}</td>"
-            f"<td style='padding:2px 6px;text-align:left;color:#333'>{esc(f.remediation)}</td>"
+            f"<td style='padding:2px 6px;text-align:left;color:{_SECONDARY_TEXT}'>"
+            f"{esc(f.remediation)}</td>"
             "</tr>"
         )
     return (
-        "<div class='nbsec-findings' style='border-left:4px solid #d32f2f;padding:4px 8px;"
-        "margin:2px 0;background:rgba(211,47,47,0.05);font-size:90%'>"
+        f"<div class='nbsec-findings' style='border-left:4px solid {_BORDER};padding:4px 8px;"
+        f"margin:2px 0;background:{_TINT};font-size:90%'>"
         f"<div style='font-weight:bold;margin-bottom:2px'>{esc(heading)}</div>"
         f"<table style='border-collapse:collapse'>{''.join(rows)}</table></div>"
     )

@@ -10,8 +10,10 @@ and removed keys per collection, bounded in size) instead of resending everythin
 
 Findings are de-duplicated by fingerprint: a re-run that finds the same thing again updates the
 record silently; a finding is *news* (shown inline again) only if it is new or its severity or
-message changed, and it is not waived. Each finding carries the id of the waiver that covers it
-(``None`` when active), recomputed whenever the waivers change.
+message changed, and it is not waived. A model load is one finding: the load's finding replaces
+the source check's finding on the call that made it (same rule, cell and line). Each finding
+carries the id of the waiver that covers it (``None`` when active), recomputed whenever the
+waivers change.
 
 Methods may be called from the kernel's main thread and, for panel requests over a subshell,
 from another thread: every read and write holds one lock.
@@ -114,6 +116,9 @@ class SessionState:
         self._frames: VersionedMap[dict[str, Any]] = VersionedMap()
         self._models: VersionedMap[dict[str, Any]] = VersionedMap()
         self._model_findings: dict[str, set[str]] = {}  # model key -> fingerprints of its loads
+        self._load_findings: set[str] = set()  # fingerprints of findings made by loads
+        # call-site findings a load's finding stands for: fingerprint -> the load finding's
+        self._superseded: dict[str, str] = {}
         self._scans: VersionedMap[dict[str, Any]] = VersionedMap()
         self._waiver_view: VersionedMap[dict[str, Any]] = VersionedMap()
         self.waivers = WaiverBook()
@@ -177,6 +182,8 @@ class SessionState:
             version = self.version + 1
             changed = False
             for f in findings:
+                if f.fingerprint in self._superseded:
+                    continue  # the load made by that call speaks for it
                 old = self._findings.get(f.fingerprint)
                 subject = (subjects or {}).get(f.fingerprint) or (old.subject if old else None)
                 entry = _FindingEntry(f, subject, self._waiver_id(f, subject))
@@ -296,8 +303,41 @@ class SessionState:
                 "trusted": bool(event.get("trusted")),
             }
             self._models.put(key, row, self._bump())
-            self._model_findings.setdefault(key, set()).update(f.fingerprint for f in findings)
+            fingerprints = [f.fingerprint for f in findings]
+            self._model_findings.setdefault(key, set()).update(fingerprints)
+            self._load_findings.update(fingerprints)
             return row
+
+    def supersede_call_sites(self, findings: Iterable[Finding]) -> dict[str, Finding]:
+        """A load's finding stands for the source check's finding on the call that made the
+        load (same rule, cell and line): one load, one finding. That call-site finding leaves
+        the list and the counts, and re-runs of the cell do not bring it back. Returns the load
+        finding for each call-site finding it replaced, by the call-site finding's
+        fingerprint."""
+        replaced: dict[str, Finding] = {}
+        with self._lock:
+            version = self.version + 1
+            for load in findings:
+                where = load.location
+                if where.line is None or not where.cell_id:
+                    continue
+                for fingerprint, entry in self._findings.items():
+                    site = entry.finding
+                    if (
+                        fingerprint == load.fingerprint
+                        or fingerprint in self._load_findings
+                        or site.rule != load.rule
+                        or site.location.cell_id != where.cell_id
+                        or site.location.line != where.line
+                        or site.location.output_index is not None
+                    ):
+                        continue
+                    self._findings.drop(fingerprint, version)
+                    self._superseded[fingerprint] = load.fingerprint
+                    replaced[fingerprint] = load
+            if replaced:
+                self._bump()
+        return replaced
 
     def model_subject(self, key: str) -> Subject:
         with self._lock:

@@ -4,7 +4,8 @@ The names a notebook imports carry over from cell to cell (``import pickle as pk
 ``pk.load`` in another), so one :class:`~nbsec.source.names.NameScope` lives for the session.
 Only new or changed findings are shown; re-running an unchanged cell shows nothing again.
 
-A load the source names literally (``joblib.load("forest.joblib")``) of a file this session wrote
+A load the source names literally (``joblib.load("forest.joblib")``, or ``pickle.load(f)`` inside
+``with open("rf.pkl", "rb") as f``) of a file this session wrote
 and that still holds exactly what it wrote (its SHA-256 equals the one the ledger recorded after
 the write) is the session's own work: reported as info, not as a load of untrusted data. The
 guard still scans the bytes when the load runs, so a file replaced in the meantime is judged

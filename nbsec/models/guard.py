@@ -48,13 +48,13 @@ import os
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from nbsec.errors import BlockedLoad, UsageError
-from nbsec.findings import Finding, Location
+from nbsec.findings import Finding, Location, Severity
 from nbsec.models import guard_audit
 from nbsec.models.downloads import current_download, run_download
 from nbsec.models.globals_judge import set_main_resolver
@@ -71,6 +71,7 @@ from nbsec.models.guard_scan import (
     prepare_yaml_node,
 )
 from nbsec.policy import Policy
+from nbsec.rules import get_rule
 
 __all__ = ["Guard", "LoadEvent", "LoadWarning", "active_guard", "install", "warning_reporter"]
 
@@ -375,10 +376,12 @@ class Guard:
         # a waiver that covers this finding (a rule, a family, the finding itself) changes how
         # it is reported, never whether the file loads: only a file allow (sha256 or path,
         # ``trusted`` above) admits a file
-        finding = _load_finding(entry, event, result, reason=_reason(result))
-        # the scanner names in-memory data "<pickle.loads data>"; findings point at the real path
-        scanned = [f.with_location(path=event.path) for f in result.findings]
-        event.findings = [finding, *scanned]
+        # one load, one finding: the verdict, at the worst severity of what the scan found, with
+        # the globals the stream imports as its evidence (``nbsec scan-model`` lists them one by
+        # one); the scan's other observations are named in the message
+        event.findings = [
+            _load_finding(entry, event, result, _reason(result), scanned=result.findings)
+        ]
         event.reason = _reason(result)
         event.action = "blocked" if dangerous or unsigned or block else "warned"
         return event
@@ -568,17 +571,39 @@ def _reason(result: StaticResult) -> str:
 
 
 def _load_finding(
-    entry: EntryPoint, event: LoadEvent, result: StaticResult, reason: str
+    entry: EntryPoint,
+    event: LoadEvent,
+    result: StaticResult,
+    reason: str,
+    scanned: Sequence[Finding] = (),
 ) -> Finding:
+    """The one finding of a load. ``scanned``: what the static scan found in the input. Its
+    worst severity raises the finding's, and a ``dangerous`` verdict makes it critical (a
+    ``joblib.load``, high, of a file that imports ``os.system`` is critical); the rules it found
+    beyond the globals (the evidence) and the signature (in ``reason``) are named after the
+    reason."""
+    from nbsec.models.signatures import REQUIRED_RULES
+
     target = event.path or event.source or "in-memory data"
     evidence = ", ".join(result.globals)[:_EVIDENCE_MAX] or None
+    rule = get_rule(entry.rule)
+    floor = Severity.CRITICAL if result.verdict == "dangerous" else rule.severity
+    severity = max([floor, *(f.severity for f in scanned)], key=lambda s: s.rank)
+    told = {*_GLOBALS_RULES, *REQUIRED_RULES}
+    others = sorted({f.rule for f in scanned if f.rule not in told and f.severity.rank > 0})
+    also = f"; the scan also found {', '.join(others)}" if others else ""
     return Finding.from_rule(
         entry.rule,
-        f"{entry.api} of {target}: {result.verdict} ({reason})",
+        f"{entry.api} of {target}: {result.verdict} ({reason}{also})",
         Location(path=event.path),
         evidence=evidence,
         key=f"{entry.api}:{event.sha256 or event.path or ','.join(result.globals)}",
+        severity=severity,
     )
+
+
+# the scan's findings that name the globals a stream imports (the finding's evidence lists them)
+_GLOBALS_RULES = frozenset({"NBS-PKL-010", "NBS-PKL-011", "NBS-PKL-026"})
 
 
 def _substitute(

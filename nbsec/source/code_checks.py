@@ -67,6 +67,9 @@ class CodeChecker(ast.NodeVisitor):
         self.line_of = line_of
         self.rules = rules or load_call_rules()
         self.issues: list[Issue] = []
+        # names this cell bound to a file opened from a literal path: ``with open("m.pkl") as f``
+        # (inside the ``with`` block) or ``f = open("m.pkl")`` (until rebound)
+        self.open_files: dict[str, str] = {}
 
     # -- scope bookkeeping ----------------------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
@@ -102,11 +105,13 @@ class CodeChecker(ast.NodeVisitor):
     visit_AsyncFor = visit_For
 
     def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        opened: dict[str, str] = {}
         for item in node.items:
             self.visit(item.context_expr)
             var = item.optional_vars
             if isinstance(var, ast.Name):
                 expr = item.context_expr
+                self.open_files.pop(var.id, None)
                 if (
                     isinstance(expr, ast.Call)
                     and resolve(expr.func, self.scope) in self.rules.tar_openers
@@ -115,13 +120,27 @@ class CodeChecker(ast.NodeVisitor):
                     self.scope.tar_objects.add(var.id)
                 else:
                     self.scope.forget(var.id)
+                    path = self._opened_path(expr)
+                    if path is not None:
+                        opened[var.id] = self.open_files[var.id] = path
+            elif var is not None:
+                self._bind_target(var, None)
         for stmt in node.body:
             self.visit(stmt)
+        # the file is closed when the block ends
+        for name, path in opened.items():
+            if self.open_files.get(name) == path:
+                del self.open_files[name]
 
     visit_AsyncWith = visit_With
 
     def _bind_target(self, target: ast.expr, value: ast.expr | None) -> None:
         if isinstance(target, ast.Name):
+            path = self._opened_path(value) if value is not None else None
+            if path is None:
+                self.open_files.pop(target.id, None)
+            else:
+                self.open_files[target.id] = path
             if value is None:
                 self.scope.forget(target.id)
             else:
@@ -187,18 +206,29 @@ class CodeChecker(ast.NodeVisitor):
             self._check_literal_command(node)
 
     def _loaded_file(self, node: ast.Call) -> str | None:
-        """The file a load call reads, when its first argument names it literally: a path, or
-        ``open(path, ...)`` of one."""
+        """The file a load call reads, when its first argument names it literally: a path,
+        ``open(path, ...)`` of one, or a name this cell bound to such an ``open`` (``with
+        open(path, "rb") as f``, ``f = open(path, "rb")``)."""
         if not node.args:
             return None
         first = node.args[0]
-        if (
-            isinstance(first, ast.Call)
-            and first.args
-            and resolve(first.func, self.scope) in ("open", "builtins.open", "io.open")
-        ):
-            first = first.args[0]
+        if isinstance(first, ast.Name) and first.id in self.open_files:
+            return self.open_files[first.id]
+        opened = self._opened_path(first)
+        if opened is not None:
+            return opened
         value = constant_value(first, self.scope)
+        return value if isinstance(value, str) and value else None
+
+    def _opened_path(self, node: ast.expr) -> str | None:
+        """``path`` when ``node`` is ``open(path, ...)`` with a literal ``path``."""
+        if not (
+            isinstance(node, ast.Call)
+            and node.args
+            and resolve(node.func, self.scope) in ("open", "builtins.open", "io.open")
+        ):
+            return None
+        value = constant_value(node.args[0], self.scope)
         return value if isinstance(value, str) and value else None
 
     def _note_local_dirs(self, node: ast.Call, name: str | None, method: str | None) -> None:

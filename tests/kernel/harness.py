@@ -29,6 +29,7 @@ class Execution:
     results: list[dict[str, Any]] = field(default_factory=list)  # execute_result/display_data
     error: dict[str, Any] | None = None
     value: str | None = None  # text/plain of the execute_result (the cell's own value)
+    updates: int = 0  # outputs changed in place (update_display_data)
 
     def text(self) -> str:
         parts = [r.get("text/plain", "") for r in self.results]
@@ -64,6 +65,7 @@ class Kernel:
         pre/post_run_cell events and history)."""
         msg_id = self.kc.execute(code, store_history=not silent, silent=silent)
         out = Execution(status="?")
+        shown: dict[str, int] = {}  # display id -> index in out.results
         deadline = time.monotonic() + timeout
         while True:
             msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
@@ -80,8 +82,17 @@ class Kernel:
                     out.stderr += content["text"]
             elif kind in ("execute_result", "display_data"):
                 out.results.append(content["data"])
+                display_id = content.get("transient", {}).get("display_id")
+                if display_id:
+                    shown[display_id] = len(out.results) - 1
                 if kind == "execute_result":
                     out.value = content["data"].get("text/plain")
+            elif kind == "update_display_data":
+                # as a front end does: the output shown under that display id changes in place
+                where = shown.get(content.get("transient", {}).get("display_id"))
+                if where is not None:
+                    out.results[where] = content["data"]
+                    out.updates += 1
             elif kind == "error":
                 out.error = content
             elif kind == "status" and content["execution_state"] == "idle":

@@ -102,10 +102,12 @@ def test_the_own_file_replaced_on_disk_is_judged_afresh_and_blocked(
     assert out.error["ename"] == "BlockedLoad"
     assert not marker.exists()
     found = findings(trained)
-    (load,) = call_site(found)
-    assert load["severity"] == "high"
-    assert "this session wrote" not in load["message"]
-    assert any(f["severity"] == "critical" for f in found)
+    assert "this session wrote" not in json.dumps(found)
+    # the load's finding stands for the call site's: one finding, at the line of the call
+    assert call_site(found) == []
+    (load,) = [f for f in found if f["line"] == 1]
+    assert load["rule"] == "NBS-PKL-002" and load["severity"] == "critical"
+    assert load["message"].startswith("joblib.load of forest.joblib: dangerous")
 
 
 def test_a_file_the_session_itself_overwrote_with_a_payload_is_still_blocked(
@@ -128,3 +130,43 @@ def test_a_copy_at_another_path_is_not_the_sessions_own(trained: Kernel, tmp_pat
     (load,) = call_site(findings(trained))
     assert load["severity"] == "high"
     assert load["message"] == "joblib.load() called on 'copy.joblib'"
+
+
+DUMP_WITH_OPEN = """\
+import pickle
+with open("rf.pkl", "wb") as f:
+    pickle.dump(forest, f)"""
+RELOAD_WITH_OPEN = """\
+with open("rf.pkl", "rb") as f:
+    m = pickle.load(f)
+m.score(X, y)"""
+
+
+def pickle_call_site(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [f for f in found if f["message"].startswith("pickle.load() called")]
+
+
+def test_the_own_model_reloaded_through_with_open_shows_no_red(trained: Kernel) -> None:
+    assert trained.execute(DUMP_WITH_OPEN).status == "ok"
+    out = trained.execute(RELOAD_WITH_OPEN)
+    assert out.status == "ok", out.error
+    assert "nbsec" not in out.stdout + out.stderr + out.text()
+    found = findings(trained)
+    assert [f for f in found if f["severity"] in ("critical", "high")] == []
+    (load,) = pickle_call_site(found)
+    assert (load["severity"], load["line"]) == ("info", 2)
+    assert "of this session wrote, unchanged since" in load["message"]
+
+
+def test_a_payload_swapped_into_the_own_file_opened_with_open_is_blocked(
+    trained: Kernel, tmp_path: Path
+) -> None:
+    assert trained.execute(DUMP_WITH_OPEN).status == "ok"
+    marker = tmp_path / "ran"
+    (tmp_path / "rf.pkl").write_bytes(pickle.dumps(Payload(marker), protocol=4))
+    out = trained.execute(RELOAD_WITH_OPEN)
+    assert out.error is not None and out.error["ename"] == "BlockedLoad"
+    assert not marker.exists()
+    found = findings(trained)
+    assert "this session wrote" not in json.dumps(found)
+    assert any(f["severity"] == "critical" for f in found)

@@ -216,3 +216,49 @@ def test_summary_has_relative_paths_and_no_host_details(tmp_path: Path) -> None:
     assert summary["data_sources"][0]["uri"] == "../data.csv"
     assert str(tmp_path) not in repr(summary)
     assert protocol.is_valid(protocol.schema()["definitions"]["summary"], summary)
+
+
+def call_site(cell: str, line: int, rule: str = "NBS-PKL-001", arg: str = "f") -> Finding:
+    return Finding.from_rule(
+        rule, "pickle.load() called", Location(cell_id=cell, line=line), key=f"pickle.load:{arg}"
+    )
+
+
+def load(cell: str, line: int, sha256: str) -> Finding:  # sha256: one hex digit, repeated
+    return Finding.from_rule(
+        "NBS-PKL-001",
+        "pickle.load of m.pkl: suspicious (imports a.A, a.B)",
+        Location(path=None),
+        evidence="a.A, a.B",
+        key=f"pickle.load:{sha256 * 64}",
+    ).with_location(path="m.pkl", cell_id=cell, line=line)
+
+
+def test_a_load_finding_stands_for_the_call_site_finding_of_its_line(tmp_path: Path) -> None:
+    state = SessionState(tmp_path)
+    state.set_status(STATUS)
+    site, other_line, other_rule = (
+        call_site("c1", 2),
+        call_site("c1", 3, arg="g"),
+        call_site("c1", 2, "NBS-PKL-002"),
+    )
+    other_cell = call_site("c2", 2)
+    state.add_findings([site, other_line, other_rule, other_cell])
+    base = state.version
+    first, second = load("c1", 2, "a"), load("c1", 2, "b")
+    for digest, finding in (("a", first), ("b", second)):  # a loop: two files at one line
+        state.add_load({"kind": "load", "api": "pickle.load", "sha256": digest * 64}, [finding])
+        state.add_findings([finding])
+    replaced = state.supersede_call_sites([first])
+    assert replaced == {site.fingerprint: first}
+    assert state.supersede_call_sites([second]) == {}  # a load never stands for another load
+    kept = {f.fingerprint for f in state.active_findings()}
+    assert kept == {other_line.fingerprint, other_rule.fingerprint, other_cell.fingerprint,
+                    first.fingerprint, second.fingerprint}  # fmt: skip
+    assert state.to_state()["counts"]["critical"] == 4
+    update = state.delta(base, max_items=400)
+    check_update(update)
+    assert update["findings"]["remove"] == [site.fingerprint]  # type: ignore[index]
+    # a re-run of the cell finds the call site again: it stays replaced, and is not news
+    assert state.add_findings([site]) == []
+    assert site.fingerprint not in {f.fingerprint for f in state.active_findings()}

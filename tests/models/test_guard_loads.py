@@ -186,9 +186,12 @@ def test_malicious_input(loader: Loader, mode: str, tmp_path: Path, guard_with: 
     assert event.verdict == "dangerous"
     assert event.sha256 == prepared.sha256
     assert event.path == prepared.path
-    assert event.findings[0].rule == loader.rule
-    assert all(f.location.path == prepared.path for f in event.findings)
+    # one load, one finding: the verdict at the worst severity the scan found
+    (finding,) = event.findings
+    assert (finding.rule, finding.severity) == (loader.rule, "critical")
+    assert finding.location.path == prepared.path
     assert any("mkdir" in g for g in event.globals)
+    assert finding.evidence is not None and "mkdir" in finding.evidence
     assert event.resolved_globals == []  # nothing reached the unpickler
     assert [e for e in run.reported if e is event] == [event]  # reported exactly once
 
@@ -241,3 +244,38 @@ def test_allow_paths(pattern: str, allowed: bool, tmp_path: Path, guard_with: An
             pickle.load(handle)
         assert not canary.exists()
         assert run.guard.events[-1].findings[0].location.path == str(path)
+
+
+class Unknown1:
+    pass
+
+
+class Unknown2:
+    pass
+
+
+class Unknown3:
+    pass
+
+
+@pytest.mark.parametrize("mode", ["warn", "block"])
+def test_a_load_of_three_unknown_classes_is_one_finding(
+    mode: str, tmp_path: Path, guard_with: Any
+) -> None:
+    path = tmp_path / "three.pkl"
+    path.write_bytes(pickle.dumps([Unknown1(), Unknown2(), Unknown3()]))
+    run = guard_with(mode=mode)
+    with open(path, "rb") as handle:
+        if mode == "block":
+            with pytest.raises(BlockedLoad):
+                pickle.load(handle)
+        else:
+            assert len(pickle.load(handle)) == 3
+    (event,) = run.guard.events
+    action = "warned" if mode == "warn" else "blocked"
+    assert (event.verdict, event.action) == ("suspicious", action)
+    (finding,) = event.findings  # not one more per global
+    assert (finding.rule, finding.severity) == ("NBS-PKL-001", "critical")
+    names = [f"{__name__}.Unknown{i}" for i in (1, 2, 3)]
+    assert finding.evidence == ", ".join(names)
+    assert all(name in finding.message for name in names)

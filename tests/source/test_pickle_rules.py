@@ -116,3 +116,49 @@ def test_location_is_filled_from_the_caller(source: str, line: int, cell_index: 
     assert finding.location == Location(
         path="nb.ipynb", cell_index=cell_index, cell_id="abc", line=line
     )
+
+
+# the file a load call reads, as the kernel asks about it (``own_file``): None when the source
+# does not name it literally
+LOADED_FILE = [
+    ("import joblib\njoblib.load('m.joblib')", "m.joblib"),
+    ("import pickle\npickle.load(open('m.pkl', 'rb'))", "m.pkl"),
+    ("import pickle\nP = 'm.pkl'\npickle.load(open(P, 'rb'))", "m.pkl"),
+    ("import pickle\nwith open('rf.pkl', 'rb') as f:\n    m = pickle.load(f)", "rf.pkl"),
+    ("import pickle\nwith open('a') as g, open('rf.pkl') as f:\n    pickle.load(f)", "rf.pkl"),
+    ("import pickle\nf = open('rf.pkl', 'rb')\nm = pickle.load(f)", "rf.pkl"),
+    ("import pickle\nf = open('rf.pkl', 'rb')\nf = other()\npickle.load(f)", None),
+    ("import pickle\nwith open('rf.pkl', 'rb') as f:\n    f = wrap(f)\n    pickle.load(f)", None),
+    ("import pickle\nwith open('rf.pkl', 'rb') as f:\n    pass\npickle.load(f)", None),
+    ("import pickle\nwith open(name, 'rb') as f:\n    pickle.load(f)", None),
+    ("import pickle\nfor f in files:\n    pickle.load(f)", None),
+    ("import pickle\npickle.load(f)", None),
+]
+
+
+@pytest.mark.parametrize(("source", "path"), LOADED_FILE)
+def test_the_file_a_load_names_is_asked_about(source: str, path: str | None) -> None:
+    asked: list[str] = []
+
+    def own_file(name: str) -> str | None:
+        asked.append(name)
+        return "a file cell 1 of this session wrote"
+
+    (finding,) = check_cell_source(source, own_file=own_file)
+    assert finding.rule == "NBS-PKL-001" or finding.rule == "NBS-PKL-002"
+    assert asked == ([path] if path else [])
+    assert (finding.severity == "info") is (path is not None)
+
+
+def test_a_file_opened_in_an_earlier_cell_is_not_resolved() -> None:
+    # a handle left open by another cell may have been read from since: no claim about it
+    scope = NameScope()
+    check_cell_source("f = open('rf.pkl', 'rb')", scope=scope)
+    asked: list[str] = []
+
+    def own_file(name: str) -> str | None:
+        asked.append(name)
+        return None
+
+    check_cell_source("import pickle\npickle.load(f)", scope=scope, own_file=own_file)
+    assert asked == []

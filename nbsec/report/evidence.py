@@ -307,17 +307,31 @@ def _parse_all(items: list[Any]) -> list[Finding]:
 
 def _merge(static: list[Finding], runtime: list[Finding]) -> list[Finding]:
     """Static findings plus the runtime ones they do not already cover (the kernel runs the same
-    source rules before each cell); one finding per fingerprint."""
+    source rules before each cell); one finding per fingerprint. One load is one finding: the
+    kernel's finding of a guarded load (a pickle or model rule, at the call's cell and line)
+    stands for the static finding of the same rule on that call, as it does in the kernel."""
     seen = {(f.rule, f.location.cell_index, f.location.line, f.evidence) for f in static}
     by_fingerprint: dict[str, Finding] = {f.fingerprint: f for f in static}
+    sites: dict[tuple[str, int | None, int], list[str]] = {}
+    for f in static:
+        if f.location.line is not None and f.location.output_index is None:
+            key = (f.rule, f.location.cell_index, f.location.line)
+            sites.setdefault(key, []).append(f.fingerprint)
     for finding in runtime:
         loc = finding.location
         key = (finding.rule, loc.cell_index, loc.line, finding.evidence)
         if key in seen or finding.fingerprint in by_fingerprint:
             continue
         seen.add(key)
+        if finding.rule.startswith(_LOAD_RULES) and loc.line is not None:
+            for fingerprint in sites.pop((finding.rule, loc.cell_index, loc.line), []):
+                by_fingerprint.pop(fingerprint, None)
         by_fingerprint[finding.fingerprint] = finding
     return list(by_fingerprint.values())
+
+
+# the families of the guard's load findings (``NBS-PKL-001`` for ``pickle.load``, ...)
+_LOAD_RULES = ("NBS-PKL-", "NBS-MDL-")
 
 
 def hash_file(path: Path, limit: int = 256 * 1024 * 1024) -> str | None:

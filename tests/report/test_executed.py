@@ -85,3 +85,18 @@ def test_the_ml_bom_links_the_written_model_to_its_dataset(executed: dict[str, o
     evil = components["evil.pkl"]
     assert evil["type"] == "machine-learning-model"
     assert {"name": "nbsec:verdict", "value": "dangerous"} in evil["properties"]
+
+
+def test_one_load_is_one_finding_in_the_report(executed: dict[str, object]) -> None:
+    """The static call-site finding and the kernel's finding of the load it made are one
+    finding: the load's, which knows what the file held."""
+    report = executed["report"]
+    assert isinstance(report, dict)
+    at_load = [
+        f
+        for f in report["findings"]
+        if f["location"]["cell_index"] == 5 and f["rule"].startswith("NBS-PKL-")
+    ]
+    assert len(at_load) == 1, [(f["rule"], f["location"]["line"], f["evidence"]) for f in at_load]
+    assert at_load[0]["severity"] == "critical"
+    assert "system" in (at_load[0]["evidence"] or "")

@@ -1,15 +1,18 @@
 """PII in Dask DataFrames, scanned on the Dask workers.
 
 One task graph, computed once with whatever scheduler is active (a ``distributed.Client`` if one
-is, else Dask's default): a collect task per chosen partition (a seeded choice of
-:data:`~nbsec.pii.partition_sample.MAX_PARTITIONS` partitions, each sampled uniformly, or every
-row of every partition in a full pass) turns its rows into per-column evidence
-(:mod:`nbsec.pii.column_evidence`); a binary tree of merge tasks folds the evidence together and
-one judge task classifies the columns. Only the judged columns (entity types, shares, masked
-examples) and row counts are returned to the client; the frame is never computed into it.
+is, else Dask's default): a collect task per chosen partition (see
+:mod:`nbsec.pii.partition_sample`: partitions chosen in a seeded order until they hold the sample,
+each sampled in proportion to its rows, or every row of every partition in a full pass) turns its
+rows into per-column evidence (:mod:`nbsec.pii.column_evidence`); a binary tree of merge tasks
+folds the evidence together and one judge task classifies the columns. Only the judged columns
+(entity types, shares, masked examples) and row counts are returned to the client; the frame is
+never computed into it.
 
-The row count comes from Dask (``len``, which for parquet reads the files' metadata) unless the
-caller passes it; a full pass counts the rows itself.
+A sampled scan first asks Dask for the rows of each partition (:func:`partition_lengths`): read
+from the files' metadata when Dask has it (parquet without filters, frames made from pandas),
+else one ``len`` task per partition on the workers, of which only the counts come back. A full
+pass counts the rows itself.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from nbsec.errors import InputError
-from nbsec.pii.partition_sample import PartitionSample, plan
+from nbsec.pii.partition_sample import PartitionSample, every_row, plan
 from nbsec.pii.results import FrameScan
 from nbsec.policy import Policy
 
@@ -35,17 +38,18 @@ def is_dask_frame(obj: object) -> bool:
 
 
 def _collect(
-    part: Any, index: int, layout: PartitionSample, names: Sequence[str], settings: EngineSettings
+    part: Any, seed: int, quota: int, names: Sequence[str], settings: EngineSettings
 ) -> Any:
-    """Evidence of one partition: ``(evidence per column, rows in the partition, rows used)``."""
+    """Evidence of one partition, of a seeded uniform sample of ``quota`` of its rows (every row
+    for 0): ``(evidence per column, rows in the partition, rows used)``."""
     from nbsec.pii.column_evidence import collect_frame, empty_evidence
     from nbsec.pii.row_sample import BottomK
 
     if getattr(part, "ndim", 2) == 1:  # a Series partition
         part = part.to_frame()
     rows = len(part)
-    if not layout.exhaustive:
-        picker = BottomK(layout.quota, layout.seed + index)
+    if quota:
+        picker = BottomK(quota, seed)
         picker.add(part)
         part = picker.frame()
         if part is None:
@@ -82,7 +86,9 @@ def scan_dask(
     job_group: str | None = None,
 ) -> FrameScan:
     """Scan a Dask DataFrame (or Series) on the Dask workers. With a ``distributed`` client and
-    a ``job_group``, the scan is a future that :func:`cancel_scan` can cancel."""
+    a ``job_group``, the scan is a future that :func:`cancel_scan` can cancel. ``rows`` is
+    accepted like every frame kind's, and not used: the sample plan needs each partition's rows
+    (:func:`partition_lengths`), whose sum is the frame's."""
     from nbsec.pii.column_evidence import engine_settings, scans_from_json, unique_names
 
     ddf = _as_frame(ddf)
@@ -90,11 +96,14 @@ def scan_dask(
     if not names:
         return FrameScan(rows=0, rows_scanned=0, exhaustive=True)
     try:
-        total = rows
-        if total is None and not exhaustive:
-            total = len(ddf)
-        full = exhaustive or (total is not None and total <= sample)
-        layout = plan(ddf.npartitions, sample, exhaustive=full)
+        total = 0
+        if exhaustive:
+            layout = every_row(ddf.npartitions)
+        else:
+            lengths = partition_lengths(ddf, job_group)
+            total = sum(lengths)
+            layout = plan(lengths, sample)
+        full = layout.exhaustive
         settings = engine_settings(policy, full)
         text, counted, used, complete = _compute(ddf, names, layout, settings, job_group)
     except InputError:
@@ -102,7 +111,7 @@ def scan_dask(
     except Exception as exc:
         raise InputError(f"Dask could not scan the frame: {_first_line(exc)}") from None
     result = FrameScan(
-        rows=counted if full else int(total or counted),
+        rows=counted if full else total,
         rows_scanned=used,
         exhaustive=full and complete,
     )
@@ -124,7 +133,7 @@ def glance_dask(
     if not names:
         return FrameScan(rows=0, rows_scanned=0, exhaustive=True)
     only = ddf.npartitions == 1
-    layout = PartitionSample(ddf.npartitions, (0,), max(1, sample), SEED)
+    layout = PartitionSample(ddf.npartitions, (0,), (max(1, sample),), SEED)
     try:
         settings = engine_settings(policy, False)
         text, counted, used, complete = _compute(ddf, names, layout, settings, job_group)
@@ -149,30 +158,71 @@ def _compute(
     job_group: str | None,
 ) -> tuple[str, int, int, bool]:
     """One graph: collect the chosen partitions, merge in a binary tree, judge on a worker."""
-    from dask import compute, delayed  # type: ignore[attr-defined]
+    from dask import delayed  # type: ignore[attr-defined]
 
     parts = ddf.to_delayed()
     collect = delayed(_collect, pure=True)
     merge = delayed(_merge, pure=True)
-    level = [collect(parts[i], i, layout, names, settings) for i in layout.chosen]
+    level = [
+        collect(parts[i], layout.seed + i, layout.quota(k), names, settings)
+        for k, i in enumerate(layout.chosen)
+    ]
     while len(level) > 1:
         paired = [merge(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
             paired.append(level[-1])
         level = paired
     wire = delayed(_judge, pure=True)(level[0], settings)
+    text, counted, used, complete = _run(wire, job_group)
+    return str(text), int(counted), int(used), bool(complete)
+
+
+def partition_lengths(ddf: Any, job_group: str | None = None) -> tuple[int, ...]:
+    """The rows of each partition: from metadata when Dask knows them (parquet statistics, a
+    frame made from pandas), else one ``len`` task per partition computed by Dask (only the
+    counts come back)."""
+    planner = _query_planner()
+    if planner is None or not hasattr(ddf, "expr"):
+        return counted_lengths(ddf, job_group)
+    lengths, literal, new_collection = planner
+    expr = lengths(ddf.expr).optimize()
+    if isinstance(expr, literal):  # known from metadata: nothing to compute
+        return tuple(int(n) for n in expr.value)
+    return tuple(int(n) for n in _run(new_collection(expr), job_group))
+
+
+def counted_lengths(ddf: Any, job_group: str | None = None) -> tuple[int, ...]:
+    """The rows of each partition, one ``len`` task per partition (any Dask frame)."""
+    return tuple(int(n) for n in _run(ddf.map_partitions(len), job_group))
+
+
+def _query_planner() -> tuple[Any, Any, Any] | None:
+    """Dask's query planner's partition-lengths expression, its literal and ``new_collection``
+    (inside ``dask.dataframe`` since Dask 2025.1, the ``dask_expr`` package before)."""
+    try:
+        from dask.dataframe.dask_expr import _collection, _expr
+    except ImportError:
+        try:
+            from dask_expr import _collection, _expr  # type: ignore[import-not-found,no-redef]
+        except ImportError:
+            return None
+    return _expr.Lengths, _expr.Literal, _collection.new_collection  # type: ignore[attr-defined]
+
+
+def _run(graph: Any, job_group: str | None) -> Any:
+    """Compute ``graph`` with the active scheduler; through the ``distributed`` client as a
+    future that :func:`cancel_scan` can cancel when there is a client and a ``job_group``."""
+    from dask import compute  # type: ignore[attr-defined]
+
     client = _client() if job_group else None
     if client is not None and job_group:
-        future = client.compute(wire)
+        future = client.compute(graph)
         _running[job_group] = future
         try:
-            text, counted, used, complete = future.result()
+            return future.result()
         finally:
             _running.pop(job_group, None)
-    else:
-        computed = compute(wire)  # type: ignore[no-untyped-call]
-        text, counted, used, complete = computed[0]
-    return str(text), int(counted), int(used), bool(complete)
+    return compute(graph)[0]  # type: ignore[no-untyped-call]
 
 
 _running: dict[str, Any] = {}

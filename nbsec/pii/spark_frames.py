@@ -4,7 +4,10 @@ The frame is never collected. Two Spark stages do the work on the executors:
 
 1. Spark's own seeded Bernoulli sample (``DataFrame.sample(fraction, seed)``: each partition
    draws with its own seed derived from ``seed``, in the JVM, so only the sampled rows ever reach
-   Python) of ``fraction = sample / rows``, then ``mapInPandas`` turns each partition's sampled
+   Python) of the fraction of the frame's rows (Spark's ``count()``) that keeps at least
+   ``sample`` rows with probability 99.9 %
+   (:func:`~nbsec.pii.sample_size.bernoulli_fraction`: ``sample / rows`` would keep fewer half of
+   the time), then ``mapInPandas`` turns each partition's sampled
    rows into the engine's per-column evidence (:mod:`nbsec.pii.column_evidence`: counts, a
    bounded hash sketch, masked examples), one row per column. A full pass skips the sample and
    collects evidence from every row;
@@ -37,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from nbsec.errors import InputError
 from nbsec.pii.results import ColumnScan, FrameScan
 from nbsec.pii.row_sample import SEED
+from nbsec.pii.sample_size import bernoulli_fraction
 from nbsec.policy import Policy
 
 if TYPE_CHECKING:
@@ -201,9 +205,10 @@ def scan_spark(
     _name_jobs(df, job_group or "nbsec-pii", description)
     try:
         total = int(df.count()) if rows is None else rows
-        full = exhaustive or total <= sample
+        fraction = bernoulli_fraction(sample, total)
+        full = exhaustive or fraction >= 1.0
         if not full:
-            frame = frame.sample(withReplacement=False, fraction=sample / total, seed=SEED)
+            frame = frame.sample(withReplacement=False, fraction=fraction, seed=SEED)
         settings = engine_settings(policy, full)
         evidence = frame.mapInPandas(_Collector(names, settings), _EVIDENCE_SCHEMA)
         # the evidence rows (a few per column and partition) meet in one task to be judged

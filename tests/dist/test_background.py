@@ -63,3 +63,8 @@ def test_dask_scan_in_the_background_then_cancelled(dask_client: Any) -> None:
     assert not stuck.wait(2)
     stuck.cancel()
     assert stuck.wait(20) and stuck.error == "cancelled"
+    # a sampled scan first counts each partition's rows on the workers: cancelled there too
+    counting = BackgroundScan(kind, slow, sample=100, exhaustive=False, policy=Policy())
+    assert not counting.wait(2)
+    counting.cancel()
+    assert counting.wait(20) and counting.error == "cancelled"

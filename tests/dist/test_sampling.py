@@ -9,7 +9,7 @@ import pytest
 
 from nbsec.pii import entity_patterns as ep
 from nbsec.pii import sample_size as ss
-from nbsec.pii.partition_sample import MAX_PARTITIONS, plan
+from nbsec.pii.partition_sample import MIN_PARTITIONS, every_row, plan
 from nbsec.pii.row_sample import BottomK
 from nbsec.policy import PiiSettings
 
@@ -68,12 +68,73 @@ def test_bottom_k_is_seeded_uniform_and_bounded() -> None:
     assert deciles.value_counts().min() >= 60  # every tenth of the stream is represented
 
 
-def test_partition_plans() -> None:
-    small = plan(5, 10_000)
-    assert small.chosen == (0, 1, 2, 3, 4) and small.quota == 2_000
-    big = plan(1_000, 10_000)
-    assert len(big.chosen) == MAX_PARTITIONS and big.quota == 313
-    assert big.chosen == plan(1_000, 10_000).chosen  # seeded
-    assert max(big.chosen) - min(big.chosen) > 500  # spread over the frame
-    full = plan(1_000, 10_000, exhaustive=True)
-    assert full.exhaustive and len(full.chosen) == 1_000
+def test_the_stated_figures_are_the_computed_ones() -> None:
+    doc = " ".join((ss.__doc__ or "").split())
+    needed = ss.rows_needed()
+    threshold = 2 * ss.LOWEST_THRESHOLD
+    assert f"{needed:,} rows for the 0.2 % threshold" in doc
+    assert f"({100 * ss.detection_probability(needed, threshold):.2f} %)" in doc
+    sample = PiiSettings().sample
+    assert f"({sample:,} rows by default)" in doc
+    assert f"gives {100 * ss.detection_probability(sample, threshold):.2f} %" in doc
+    assert f"1,600 rows would give {100 * ss.detection_probability(1_600, threshold):.0f} %" in doc
+
+
+def test_bernoulli_fraction_keeps_the_sample() -> None:
+    for sample, rows in ((10_000, 100_000_000), (2_000, 400_000), (500, 3_000)):
+        fraction = ss.bernoulli_fraction(sample, rows)
+        # exact binomial: fewer than `sample` rows kept with probability at most 0.1 %
+        assert ss._binomial_cdf(sample - 1, rows, fraction) <= 1 - ss.BERNOULLI_CONFIDENCE
+        assert fraction * rows < sample * 1.25
+        # sample / rows, the plain fraction, keeps too few rows about half of the time
+        assert ss._binomial_cdf(sample - 1, rows, sample / rows) > 0.45
+    assert ss.bernoulli_fraction(10_000, 10_200) == 1.0
+    assert ss.bernoulli_fraction(10_000, 9_000) == 1.0
+
+
+def _shares(layout, lengths):  # type: ignore[no-untyped-def]
+    return [q / lengths[i] for i, q in zip(layout.chosen, layout.quotas, strict=True)]
+
+
+def test_many_small_partitions_reach_the_sample() -> None:
+    lengths = [50] * 1_000
+    layout = plan(lengths, 10_000)
+    assert len(layout.chosen) == 200 and layout.quotas == (50,) * 200
+    assert layout.rows_sampled == 10_000
+    assert max(layout.chosen) - min(layout.chosen) > 900  # spread over the frame
+    assert layout == plan(lengths, 10_000)  # seeded
+    assert ss.detection_probability(layout.rows_sampled, 2 * ss.LOWEST_THRESHOLD) > 0.999
+
+
+def test_large_partitions_are_read_by_32() -> None:
+    layout = plan([100_000] * 1_000, 10_000)
+    assert len(layout.chosen) == MIN_PARTITIONS and set(layout.quotas) == {313}
+    assert 10_000 <= layout.rows_sampled < 10_000 + MIN_PARTITIONS
+
+
+def test_uneven_partitions_are_sampled_in_proportion() -> None:
+    lengths = [40_000, 4_000, 4_000, 2_000]
+    layout = plan(lengths, 10_000)
+    assert layout.chosen == (0, 1, 2, 3) and layout.quotas == (8_000, 800, 800, 400)
+    rng = random.Random(3)
+    lengths = [rng.choice([0, 7, 120, 2_500, 30_000]) for _ in range(300)]
+    for sample in (2_000, 10_000):
+        layout = plan(lengths, sample)
+        chosen_rows = sum(lengths[i] for i in layout.chosen)
+        assert sample <= layout.rows_sampled < sample + len(layout.chosen)
+        assert len(layout.chosen) >= MIN_PARTITIONS and chosen_rows >= sample
+        assert all(lengths[i] > 0 for i in layout.chosen)
+        assert all(q <= lengths[i] for i, q in zip(layout.chosen, layout.quotas, strict=True))
+        # every chosen row has the same chance, up to the rounding up of each quota
+        assert all(
+            sample / chosen_rows <= share <= sample / chosen_rows + 1 / lengths[i]
+            for i, share in zip(layout.chosen, _shares(layout, lengths), strict=True)
+        )
+
+
+def test_small_frames_and_full_passes_read_every_row() -> None:
+    assert plan([3_000, 0, 4_000], 10_000) == every_row(3)
+    assert plan([3_000, 0, 4_000], 10_000).exhaustive
+    assert plan([], 10_000).chosen == (0,)
+    full = every_row(1_000)
+    assert full.exhaustive and len(full.chosen) == 1_000 and full.quota(5) == 0

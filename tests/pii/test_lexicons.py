@@ -1,0 +1,32 @@
+"""The name and place lists: read whole, looked up by word, and invisible to the collector."""
+
+from __future__ import annotations
+
+import gc
+
+from nbsec.pii import lexicons
+
+
+def test_the_lists_are_not_tracked_by_the_cyclic_collector() -> None:
+    # a kernel keeps them for the whole session: a tracked container of 270,000 words would be
+    # walked by every full collection of the kernel
+    lists = {
+        "first_names": lexicons.first_names(),
+        "surnames": lexicons.surnames(),
+        "places": lexicons.places(),
+        "minor_places": lexicons.minor_places(),
+    }
+    for name, words in lists.items():
+        assert len(words) > 10_000, name
+        assert not gc.is_tracked(words), name
+    assert lexicons.is_loaded()
+
+
+def test_lookups_by_word() -> None:
+    assert "maria" in lexicons.first_names()
+    assert "garcia" in lexicons.surnames()
+    assert lexicons.is_first_name("иван")  # a folded token, transliterated to "ivan"
+    assert not lexicons.is_first_name("invoice")
+    assert lexicons.full_name(["maria", "garcia"])
+    assert lexicons.place_rank("Paris") == 2
+    assert lexicons.place_rank("Qwertyville") == 0

@@ -315,8 +315,8 @@ def _merge(static: list[Finding], runtime: list[Finding]) -> list[Finding]:
     sites: dict[tuple[str, int | None, int], list[str]] = {}
     for f in static:
         if f.location.line is not None and f.location.output_index is None:
-            key = (f.rule, f.location.cell_index, f.location.line)
-            sites.setdefault(key, []).append(f.fingerprint)
+            site = (f.rule, f.location.cell_index, f.location.line)
+            sites.setdefault(site, []).append(f.fingerprint)
     for finding in runtime:
         loc = finding.location
         key = (finding.rule, loc.cell_index, loc.line, finding.evidence)

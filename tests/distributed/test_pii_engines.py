@@ -11,7 +11,7 @@ import pytest
 
 from nbsec.cli import main
 from nbsec.pii import file_scan
-from tests.dist.frames import customers
+from tests.distributed.frames import customers
 
 EXPECTED = {
     "customer_id": [],

@@ -18,7 +18,7 @@ from nbsec.pii.column_evidence import (
     unique_names,
 )
 from nbsec.policy import Policy
-from tests.dist.frames import customers, mixed
+from tests.distributed.frames import customers, mixed
 
 
 def _judged(frame: pd.DataFrame, batches: int = 1) -> dict[str, tuple]:

@@ -10,7 +10,7 @@ import pytest
 import nbsec
 from nbsec.errors import InputError
 from nbsec.pii.partition_sample import MIN_PARTITIONS
-from tests.dist.frames import customers, mixed
+from tests.distributed.frames import customers, mixed
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import pytest
 
 import nbsec
 from nbsec.errors import InputError
-from tests.dist.frames import customers
+from tests.distributed.frames import customers
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import pytest
 from nbsec.pii.background_scan import BackgroundScan
 from nbsec.pii.frame_kinds import kind_of
 from nbsec.policy import Policy
-from tests.dist.frames import customers
+from tests.distributed.frames import customers
 
 pytestmark = pytest.mark.slow
 

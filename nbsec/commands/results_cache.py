@@ -32,7 +32,7 @@ import json
 import os
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -290,15 +290,22 @@ def run_cached(
     work: Callable[[Path], R],
     encode: Callable[[R], Any],
     decode: Callable[[Any, Path], R],
+    preload: Sequence[str] = (),
 ) -> tuple[list[Any], dict[str, Any] | None, str | None]:
     """Run ``work`` over ``paths`` on the shared batch runner with this command's cache:
-    ``(outcomes, {"hits", "misses"} or None without a cache, a one-line note or None)``."""
+    ``(outcomes, {"hits", "misses"} or None without a cache, a one-line note or None)``.
+    ``preload`` names modules the workers' forkserver imports first (see ``run_batch``)."""
     from nbsec.commands.batch_runner import run_batch
 
     cache = cache_for(args, command, policy, encode, decode)
     try:
         outcomes = run_batch(
-            paths, work, jobs=jobs_for(args, paths), what=f"nbsec {command}", cache=cache
+            paths,
+            work,
+            jobs=jobs_for(args, paths),
+            what=f"nbsec {command}",
+            cache=cache,
+            preload=preload,
         )
     finally:
         if cache is not None:

@@ -93,7 +93,15 @@ def run(args: argparse.Namespace) -> int:
             continue
         notebooks.extend(iter_notebooks(root))
     outcomes, stats, note = run_cached(
-        args, NAME, policy, notebooks, functools.partial(scan_one, policy=policy), dict, _decode
+        args,
+        NAME,
+        policy,
+        notebooks,
+        functools.partial(scan_one, policy=policy),
+        dict,
+        _decode,
+        # workers fork from a forkserver that has scanned once: the PII engine loads once
+        preload=("nbsec.source.scanner", "nbsec.source.preload"),
     )
     for notebook, outcome in zip(notebooks, outcomes, strict=True):
         result.scanned += 1

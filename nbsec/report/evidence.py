@@ -319,10 +319,10 @@ def _merge(static: list[Finding], runtime: list[Finding]) -> list[Finding]:
             sites.setdefault(site, []).append(f.fingerprint)
     for finding in runtime:
         loc = finding.location
-        key = (finding.rule, loc.cell_index, loc.line, finding.evidence)
-        if key in seen or finding.fingerprint in by_fingerprint:
+        said = (finding.rule, loc.cell_index, loc.line, finding.evidence)
+        if said in seen or finding.fingerprint in by_fingerprint:
             continue
-        seen.add(key)
+        seen.add(said)
         if finding.rule.startswith(_LOAD_RULES) and loc.line is not None:
             for fingerprint in sites.pop((finding.rule, loc.cell_index, loc.line), []):
                 by_fingerprint.pop(fingerprint, None)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -12,7 +14,8 @@ import pytest
 
 from nbsec.cli import main
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN = REPO / "tests" / "golden"
 
 
 def _notebooks(tmp_path: Path, copies: int) -> Path:
@@ -70,6 +73,36 @@ def test_parallel_and_cached_runs_find_what_one_process_finds(
         f["location"]["path"] == str(edited) and f["rule"].startswith("NBS-PKL")
         for f in third["findings"]
     )
+
+
+def test_scan_workers_start_with_the_pii_engine_loaded() -> None:
+    """``nbsec scan``'s forkserver imports ``nbsec.source.preload``, whose warm-up scan loads
+    presidio's recognizers once; a worker forked after it has them before its first notebook
+    instead of loading them again (about 3 s of CPU each), and the warm-up imports none of the
+    frameworks a scan keeps out."""
+    from nbsec.commands.batch_runner import run_batch
+    from tests.report.batch_work import is_imported
+
+    code = (
+        "import sys, nbsec.source.preload; "
+        "print('presidio_analyzer' in sys.modules, 'torch' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=False,
+    )
+    assert done.stdout.split() == ["True", "False"], done.stderr
+    warm = run_batch(
+        ["presidio_analyzer", "presidio_analyzer"],
+        is_imported,
+        jobs=2,
+        progress=False,
+        preload=("nbsec.source.preload",),
+    )
+    assert [o.value for o in warm] == [True, True]
 
 
 def test_a_broken_notebook_among_many_is_one_error(

@@ -25,3 +25,10 @@ def square_or_fail(item: str) -> int:
 
 def pid_of_worker(item: str) -> int:
     return os.getpid()
+
+
+def is_imported(module: str) -> bool:
+    """Whether ``module`` was imported in this worker before its first item."""
+    import sys
+
+    return module in sys.modules

@@ -10,9 +10,10 @@ Sources (each frame comes with the entity types of each column):
   national id under a generic column name (``make_frames.locale_frames``);
 * ``mimesis`` - Mimesis, a generator nbsec was *not* developed against (13 locales, customers
   and aggregate country tables);
-* ``real-dev`` / ``real-holdout`` - public tables from GitHub repositories with hand labels
-  (``pii/real_data.py``); the hold-out tables were kept aside until the final run. They are read
-  from local clones (``--real-dir``) and skipped when absent.
+* ``real-dev`` / ``real-holdout`` / ``real-fresh`` - public tables from GitHub repositories with
+  hand labels (``pii/real_data.py``); the hold-out tables were kept aside until the final run,
+  the fresh ones (a second hold-out) were never used while tuning. They are read from local
+  clones (``--real-dir``) and skipped when absent.
 
 Accuracy: every tool gets the *same* rows: a seeded sample of ``--rows`` rows per frame (peers
 analyse value by value, which is slow). nbsec is also shown on whole frames with its own
@@ -113,7 +114,7 @@ def load_sources(args: argparse.Namespace) -> list[Frame]:
         for lm in make_frames_mimesis.labelled_frames(args.gen_rows):
             aggregate = "countries" in lm.name
             out.append(Frame("mimesis", lm.name, lm.frame, lm.truth, lm.locale, aggregate))
-    if not wanted & {"real-dev", "real-holdout"}:
+    if not wanted & {"real-dev", "real-holdout", "real-fresh"}:
         return out
     real_dir = Path(args.real_dir) if args.real_dir else None
     missing = []
@@ -388,8 +389,8 @@ def main() -> None:
     parser.add_argument("--mistakes", action="store_true", help="list nbsec's wrong columns")
     parser.add_argument(
         "--sources",
-        default="faker,mimesis,real-dev,real-holdout",
-        help="comma-separated subset of faker, mimesis, real-dev, real-holdout",
+        default="faker,mimesis,real-dev,real-holdout,real-fresh",
+        help="comma-separated subset of faker, mimesis, real-dev, real-holdout, real-fresh",
     )
     args = parser.parse_args()
     if args.quick:
@@ -424,10 +425,10 @@ def main() -> None:
             caps[name] = cap
         analyzer = engine  # speed is measured without the cache
 
-    for source in ("faker", "mimesis", "real-dev", "real-holdout"):
+    for source in ("faker", "mimesis", "real-dev", "real-holdout", "real-fresh"):
         print_table(source, results, [f for f in frames if f.source == source], caps)
     print_table("all sources", results, frames, caps)
-    for split in ("real-dev", "real-holdout"):
+    for split in ("real-dev", "real-holdout", "real-fresh"):
         for origin in sorted({f.origin for f in frames if f.source == split}):
             subset = [f for f in frames if f.source == split and f.origin == origin]
             print_table(f"{split}: {origin}", results, subset, caps)

@@ -6,9 +6,13 @@ a commit, and :func:`load` reads the file from a local clone (``--real-dir DIR``
 whose file is not there are skipped and listed.
 
 ``split`` says how each table was used: ``dev`` tables were looked at while nbsec was tuned;
-``holdout`` tables were labelled from their headers and kept aside until the final run. Sources:
-seaborn-data, vega-datasets, plotly/datasets, Rdatasets, the pydata-book data, Mockaroo exports
-committed to public repositories, justmarkham/pandas-videos and a small CSV library; tables of
+``holdout`` tables were labelled from their headers and kept aside until the final run;
+``fresh`` tables are a second hold-out, labelled from their headers and a few values before
+nbsec was run on them, after the first hold-out had been scored, and never used while tuning.
+Tables added later name the ``commit`` their labels were made at. Sources:
+seaborn-data, vega-datasets, plotly/datasets, Rdatasets, the pydata-book data, FiveThirtyEight's
+data, the datasets/ organisation's S&P 500 and country-code tables, Mockaroo exports committed
+to public repositories, justmarkham/pandas-videos and a small CSV library; tables of
 an independent evaluation's held-out collections are not used.
 
 Labels: the presidio entity types a careful reviewer would call personal data in that column.
@@ -34,11 +38,12 @@ class RealTable:
     name: str
     repo: str
     path: str
-    split: str  # dev | holdout
+    split: str  # dev | holdout | fresh
     truth: dict[str, frozenset[str]] = field(default_factory=dict)
     sep: str = ","
     # a table of places, teams or products with statistics per row: no column is personal
     aggregate: bool = False
+    commit: str = ""  # the commit the labels were made at ("": the clone's HEAD)
 
     @property
     def source(self) -> str:
@@ -56,6 +61,13 @@ RDATA = "vincentarelbundock/Rdatasets"  # GPL-3; the data of R packages, each wi
 PYDATA = "wesm/pydata-book"  # the book's data sets (public sources)
 VIDEOS = "justmarkham/pandas-videos"
 SAMPLES = "Noertri/simple-csv-lib"
+FTE = "fivethirtyeight/data"  # CC BY 4.0 (FiveThirtyEight's data behind its articles)
+FTE_AT = "fcf572c4fba05a42f1f34f415bd5e6dc389efd68"
+PLOTLY_AT = "0c447c47b757ad74edecab31f0d72f849d2e67c2"
+SEABORN_AT = "71e2436a092d714350de0fc409ca8a8714e7e78f"
+VEGA_AT = "cad85578e232704bb0453544742440038038c6a2"
+SP500 = "datasets/s-and-p-500-companies"  # ODC-PDDL
+COUNTRY_CODES = "datasets/country-codes"  # ODC-PDDL
 # Mockaroo exports committed to public repositories (generated people, no licence stated:
 # read from a local clone, never copied into nbsec)
 MOCK = (
@@ -66,6 +78,9 @@ MOCK = (
     "Anik2812/Health-Connect",
     "Axit3376/Data-Lens",
     "Bhautik-2004/FMS-main",
+    "AntheaJFW/flask-ag-grid-example",
+    "BarnabasG/CSV_diff_python",
+    "0JK0/VisualData",
 )
 PROVIDERS = "dash-sample-apps/dash-medical-provider-charges/data/processed"
 
@@ -107,6 +122,38 @@ TABLES: tuple[RealTable, ...] = (
     RealTable("r_hotspots", RDATA, "csv/DAAG/hotspots.csv", "dev", aggregate=True),
     RealTable("r_mlc_churn", RDATA, "csv/modeldata/mlc_churn.csv", "dev"),
     RealTable("pydata_titanic", PYDATA, "datasets/titanic/train.csv", "dev", _t(Name="PERSON")),
+    # development, second batch: tables of the kinds real notebooks show (name counts, products,
+    # films, time series, stores, invoices, public figures), labelled before nbsec saw them
+    RealTable("fte_unisex_names", FTE, "unisex-names/unisex_names_table.csv", "dev",
+              aggregate=True, commit=FTE_AT),
+    RealTable("fte_top_surnames", FTE, "most-common-name/new-top-surnames.csv", "dev",
+              aggregate=True, commit=FTE_AT),
+    RealTable("fte_candy", FTE, "candy-power-ranking/candy-data.csv", "dev", aggregate=True,
+              commit=FTE_AT),
+    RealTable("fte_fandango", FTE, "fandango/fandango_score_comparison.csv", "dev",
+              commit=FTE_AT),
+    RealTable("fte_births", FTE, "births/US_births_2000-2014_SSA.csv", "dev", commit=FTE_AT),
+    RealTable("fte_hate_crimes", FTE, "hate-crimes/hate_crimes.csv", "dev", aggregate=True,
+              commit=FTE_AT),
+    RealTable("fte_congress_terms", FTE, "congress-age/congress-terms.csv", "dev",
+              _t(firstname="PERSON", middlename="PERSON", lastname="PERSON",
+                 birthday="DATE_TIME", state="LOCATION"), commit=FTE_AT),
+    RealTable("fte_nfl_suspensions", FTE, "nfl-suspensions/nfl-suspensions-data.csv", "dev",
+              _t(name="PERSON"), commit=FTE_AT),
+    RealTable("fte_police_deaths", FTE, "police-deaths/all_data.csv", "dev",
+              _t(person="PERSON"), commit=FTE_AT),
+    RealTable("plotly_beers", PLOTLY, "beers.csv", "dev", aggregate=True, commit=PLOTLY_AT),
+    RealTable("plotly_supermarket_sales", PLOTLY, "supermarket_Sales.csv", "dev",
+              commit=PLOTLY_AT),
+    RealTable("plotly_walmart_openings", PLOTLY, "1962_2006_walmart_store_openings.csv", "dev",
+              aggregate=True, commit=PLOTLY_AT),
+    RealTable("plotly_european_leaders", PLOTLY, "european_leaders.csv", "dev",
+              _t(pm_name="PERSON", country_name="LOCATION"), commit=PLOTLY_AT),
+    RealTable("vega_seattle_weather", VEGA, "data/seattle-weather.csv", "dev", commit=VEGA_AT),
+    RealTable("vega_stocks", VEGA, "data/stocks.csv", "dev", commit=VEGA_AT),
+    RealTable("mock_ag_grid", MOCK[7], "MOCK_DATA.csv", "dev",
+              _t(first_name="PERSON", last_name="PERSON", email="EMAIL_ADDRESS",
+                 ip_address="IP_ADDRESS"), commit="5db5b44bbe13814104b4d17c33652e18dfecc8d4"),
     # -- held out: labelled from their headers before nbsec saw them, scored in the final run --
     RealTable("r_lahman_people", RDATA, "csv/Lahman/People.csv", "holdout",
               _t(birthCity="LOCATION", birthCountry="LOCATION", birthState="LOCATION",
@@ -162,6 +209,69 @@ TABLES: tuple[RealTable, ...] = (
     ),
     RealTable("meteorite_landings", SAMPLES, "samples/meteorite_landings.csv", "holdout"),
     RealTable("products_sample", SAMPLES, "samples/products.csv", "holdout"),
+    # -- fresh hold-out: labelled from headers and a few values before nbsec saw them, never
+    # looked at while tuning; scored once, at the end ------------------------------------------
+    RealTable("fte_police_killings", FTE, "police-killings/police_killings.csv", "fresh",
+              _t(name="PERSON", streetaddress="LOCATION", city="LOCATION", state="LOCATION"),
+              commit=FTE_AT),
+    RealTable("fte_daily_show_guests", FTE, "daily-show-guests/daily_show_guests.csv", "fresh",
+              _t(Raw_Guest_List="PERSON"), commit=FTE_AT),
+    RealTable("fte_biopics", FTE, "biopics/biopics.csv", "fresh",
+              _t(director="PERSON", subject="PERSON", lead_actor_actress="PERSON"),
+              commit=FTE_AT),
+    RealTable("fte_cabinet_turnover", FTE, "cabinet-turnover/cabinet-turnover.csv", "fresh",
+              _t(president="PERSON", appointee="PERSON"), commit=FTE_AT),
+    RealTable("fte_congress_resignations", FTE,
+              "congress-resignations/congressional_resignations.csv", "fresh",
+              _t(Member="PERSON"), commit=FTE_AT),
+    RealTable("fte_mad_men_performers", FTE, "mad-men/performer-scores.csv", "fresh",
+              _t(Performer="PERSON"), commit=FTE_AT),
+    RealTable("fte_nba_tattoos", FTE, "nba-tattoos/nba-tattoos-data.csv", "fresh",
+              _t(Player__Name="PERSON"), commit=FTE_AT),
+    RealTable("fte_airline_safety", FTE, "airline-safety/airline-safety.csv", "fresh",
+              aggregate=True, commit=FTE_AT),
+    RealTable("fte_murder_2015", FTE, "murder_2016/murder_2015_final.csv", "fresh",
+              aggregate=True, commit=FTE_AT),
+    RealTable("fte_bechdel", FTE, "bechdel/movies.csv", "fresh", commit=FTE_AT),
+    RealTable("fte_college_majors", FTE, "college-majors/recent-grads.csv", "fresh",
+              aggregate=True, commit=FTE_AT),
+    RealTable("fte_thanksgiving", FTE, "thanksgiving-2015/thanksgiving-2015-poll-data.csv",
+              "fresh", commit=FTE_AT),
+    RealTable("fte_comma_survey", FTE, "comma-survey/comma-survey.csv", "fresh", commit=FTE_AT),
+    RealTable("fte_weather_kclt", FTE, "us-weather-history/KCLT.csv", "fresh", commit=FTE_AT),
+    RealTable("plotly_world_gdp", PLOTLY, "2014_world_gdp_with_codes.csv", "fresh",
+              aggregate=True, commit=PLOTLY_AT),
+    RealTable("plotly_school_earnings", PLOTLY, "school_earnings.csv", "fresh", aggregate=True,
+              commit=PLOTLY_AT),
+    RealTable("plotly_ai_salaries", PLOTLY, "salaries-ai-jobs-net.csv", "fresh",
+              commit=PLOTLY_AT),
+    RealTable("plotly_airport_traffic", PLOTLY, "2011_february_us_airport_traffic.csv", "fresh",
+              aggregate=True, commit=PLOTLY_AT),
+    RealTable("plotly_officer_deaths", PLOTLY, "US-shooting-incidents.csv", "fresh",
+              _t(person="PERSON", description="LOCATION", state="LOCATION",
+                 state_name="LOCATION"), commit=PLOTLY_AT),
+    RealTable("sns_tips", SEABORN, "tips.csv", "fresh", commit=SEABORN_AT),
+    RealTable("sns_car_crashes", SEABORN, "car_crashes.csv", "fresh", aggregate=True,
+              commit=SEABORN_AT),
+    RealTable("sns_flights", SEABORN, "flights.csv", "fresh", commit=SEABORN_AT),
+    RealTable("sns_planets", SEABORN, "planets.csv", "fresh", commit=SEABORN_AT),
+    RealTable("sns_dowjones", SEABORN, "dowjones.csv", "fresh", commit=SEABORN_AT),
+    RealTable("sns_glue", SEABORN, "glue.csv", "fresh", commit=SEABORN_AT),
+    RealTable("vega_disasters", VEGA, "data/disasters.csv", "fresh", aggregate=True,
+              commit=VEGA_AT),
+    RealTable("vega_github", VEGA, "data/github.csv", "fresh", commit=VEGA_AT),
+    RealTable("vega_flights_airport", VEGA, "data/flights-airport.csv", "fresh", aggregate=True,
+              commit=VEGA_AT),
+    RealTable("vega_us_employment", VEGA, "data/us-employment.csv", "fresh", commit=VEGA_AT),
+    RealTable("sp500_constituents", SP500, "data/constituents.csv", "fresh", aggregate=True,
+              commit="56509dd80619e4d8e1410c2260d68ddd3eab6068"),
+    RealTable("country_codes", COUNTRY_CODES, "data/country-codes.csv", "fresh", aggregate=True,
+              commit="caa72d1e0e5af8876c170bb36a9e4d64a01bba88"),
+    RealTable("mock_csv_diff", MOCK[8], "MOCK_DATA.csv", "fresh",
+              _t(first_name="PERSON", last_name="PERSON", email="EMAIL_ADDRESS",
+                 ip_address="IP_ADDRESS"), commit="28aae8666f75fdf4557af4d30f1242a26aaa5e66"),
+    RealTable("mock_street_reports", MOCK[9], "MOCK_DATA.csv", "fresh",
+              commit="57f4f195357a5b59b9d2a000b7ef8429c7a1aebb"),
 )  # fmt: skip
 
 
@@ -172,9 +282,11 @@ def _read_bytes(table: RealTable, real_dir: Path | None) -> bytes | None:
             if candidate.is_file():
                 return candidate.read_bytes()
     git_dir = MIRROR / folder / "repo"
+    if (git_dir / ".git").is_dir():  # a snapshot with a work tree
+        git_dir = git_dir / ".git"
     if git_dir.is_dir():
         done = subprocess.run(
-            ["git", "--git-dir", str(git_dir), "show", f"HEAD:{table.path}"],
+            ["git", "--git-dir", str(git_dir), "show", f"{table.commit or 'HEAD'}:{table.path}"],
             capture_output=True,
             check=False,
         )
@@ -191,7 +303,12 @@ def load(table: RealTable, real_dir: Path | None = None) -> Any:
     if raw is None:
         return None
     return pd.read_csv(
-        io.BytesIO(raw), sep=table.sep, dtype=str, nrows=MAX_ROWS, encoding_errors="replace"
+        io.BytesIO(raw),
+        sep=table.sep,
+        dtype=str,
+        nrows=MAX_ROWS,
+        encoding="utf-8-sig",  # a byte-order mark is not part of the first column's name
+        encoding_errors="replace",
     )
 
 

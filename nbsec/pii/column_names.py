@@ -124,7 +124,7 @@ _PERSON_WORDS = frozenset(_PERSON_TEXT.split())
 
 def strong_person_context(column: str) -> bool:
     tokens, joined = name_tokens(column)
-    if joined in ("name", "names", "fullname", "firstname", "lastname"):
+    if joined in ("name", "names", "fullname", "firstname", "lastname", "middlename"):
         return True
     if "name" in tokens and tokens & {"first", "last", "full", "given", "family", "middle"}:
         return True
@@ -179,3 +179,19 @@ def event_context(column: str) -> bool:
     """Does the column name say its dates are events (``hire_date``, ``order_date``)?"""
     tokens, _ = name_tokens(column)
     return bool(tokens & _EVENT_WORDS)
+
+
+# column-name words that say a value numbers a record of a transaction or a thing: an "Invoice
+# ID" shaped like an SSN, an "order number" shaped like a phone number are neither
+_RECORD_TEXT = (
+    "invoice order transaction receipt ticket booking reservation shipment tracking sku serial "
+    "barcode isbn asin product item batch lot rechnung bestellung factura pedido facture "
+    "commande fattura ordine счет заказ"
+)
+_RECORD_WORDS = frozenset(_RECORD_TEXT.split())
+
+
+def record_context(column: str) -> bool:
+    """Does the column name say its values number records of transactions or things?"""
+    tokens, _ = name_tokens(column)
+    return bool(tokens & _RECORD_WORDS) and not strong_person_context(column)

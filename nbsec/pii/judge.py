@@ -33,6 +33,7 @@ from nbsec.pii.column_names import (
     event_context,
     name_context,
     name_tokens,
+    record_context,
     specific_context,
     strong_person_context,
     thing_context,
@@ -56,6 +57,16 @@ THING_SHARE = 0.2
 # table's key (one row per place): the rows describe places, not people
 KEY_ROWS = 20
 _WEAK_MIN = ep.WEAK_MIN_FRACTION
+# birth dates under a column name that says birth may be this old (people born long ago)
+BIRTH_CTX_MIN_YEAR = 1750
+# a date column with fewer distinct values than this share of what birth dates would have
+FEW_DATES = 1 / 3
+# "names in free text" need a column of texts: this share of its values longer texts, not
+# titles (a beer, film or style named after a person is a title)
+FREE_TEXT_SHARE = 0.5
+# a column repeating each value this often on average holds categories: a PERSON column needs
+# the column name to say so
+CATEGORY_REPEATS = 10
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,7 @@ def _pattern_hits(
     if n == 0:
         return []
     out: list[_Hit] = []
+    record_id = record_context(ev.name)
     for entity, raw in ev.entities.items():
         if not settings.wants(entity):
             continue
@@ -147,6 +159,10 @@ def _pattern_hits(
                 level = 2 if chance_proof else 1
                 reason = "checksum" if chance_proof else "pattern + column name"
         if not level:
+            continue
+        if level < 3 and record_id and not has_ctx:
+            # "Invoice ID" 750-67-8428: the number of a record, shaped like an SSN (a team's
+            # own recognizer whose context words name the record still applies)
             continue
         if has_ctx:
             reason += f" + column name {ev.name!r}"
@@ -327,6 +343,9 @@ def _lexical_hits(ev: ColumnEvidence, context: frozenset[str]) -> list[_Hit]:
         and s.pairs / scale >= 0.005
         and several
         and not no_person
+        # a column of titles ("Sam Adams Boston Lager", "Ruby Red Grapefruit Ale") holds a
+        # name in a few longer values: texts must be most of the column
+        and s.free_text >= FREE_TEXT_SHARE * scale
     ):
         score = 0.6 + (0.1 if person_ctx else 0.0)
         hit = EntityHit("PERSON", score, s.pairs / scale, "name-lexicon", "names in free text")
@@ -343,14 +362,23 @@ def _date_hit(ev: ColumnEvidence, context: frozenset[str]) -> _Hit | None:
     has_ctx = "DATE_TIME" in context
     if not has_ctx and event_context(ev.name):
         return None  # "hire_date", "order_date", "death_date": when something happened
+    span = d.max_year - d.min_year
+    fraction = d.count / max(n, 1)
+    if has_ctx and span >= 1 and d.max_year <= today and d.min_year >= BIRTH_CTX_MIN_YEAR:
+        # the column name says birth: a people table sorted by age, or of people born long ago
+        # (members of a parliament since 1789), still holds birth dates
+        hit = EntityHit(
+            "DATE_TIME", 0.85, fraction, "birthdate-range+context", "birth dates + column name"
+        )
+        return _Hit(hit, d.examples, 2, fraction, "identifier")
     if d.min_year < 1890 or d.max_year > today:
         return None
     if d.steps >= 10 and not 0.15 <= d.steps_up / d.steps <= 0.85:
         return None  # in order: a time series, not people's birth dates
-    span = d.max_year - d.min_year
+    if _few_dates(ev, span):
+        return None  # the same few dates over many rows: when something happened to a group
     years = sorted(d.years.elements())
     median_age = today - years[len(years) // 2]
-    fraction = d.count / max(n, 1)
     if has_ctx and span >= 1:
         hit = EntityHit(
             "DATE_TIME", 0.85, fraction, "birthdate-range+context", "birth dates + column name"
@@ -360,6 +388,21 @@ def _date_hit(ev: ColumnEvidence, context: frozenset[str]) -> _Hit | None:
         hit = EntityHit("DATE_TIME", 0.65, fraction, "birthdate-range", "dates spread like births")
         return _Hit(hit, d.examples, 1, fraction, "date")
     return None
+
+
+def _few_dates(ev: ColumnEvidence, span: int) -> bool:
+    """Far fewer distinct dates than people's birth dates would have: a date shared by many
+    rows (the start of a term, a release, a census day) is an event's date.
+
+    Birth dates are close to uniform over the days of their years, so ``n`` of them over ``D``
+    days have about ``D * (1 - exp(-n / D))`` distinct values; a column with under a third of
+    that repeats its dates as a category does."""
+    n = ev.dates.count
+    if n < 50:
+        return False
+    days = 365 * (span + 1)
+    expected = days * (1 - math.exp(-n / days))
+    return ev.distinct < FEW_DATES * expected
 
 
 def judge_column(
@@ -383,7 +426,15 @@ def judge_column(
                 hits.append(lex)
     if _enumeration(ev):
         hits = [h for h in hits if h.hit.type not in ("PERSON", "PHONE_NUMBER")]
+    elif _categories(ev) and not strong_person_context(ev.name) and "PERSON" not in context:
+        # styles, genres, departments: a few values repeated over many rows. People's names
+        # repeat so only in a table of events about a few people, whose column name says so
+        hits = [h for h in hits if h.hit.type != "PERSON"]
     return hits
+
+
+def _categories(ev: ColumnEvidence) -> bool:
+    return ev.values >= 5 * CATEGORY_REPEATS and ev.distinct * CATEGORY_REPEATS <= ev.values
 
 
 def judge_frame(
@@ -424,10 +475,17 @@ def judge_frame(
             others = []  # the column names are judged on their own
         kept: list[_Hit] = []
         for h in raw[name]:
-            if h.kind == "address" and not others and things:
+            if h.kind == "address" and not others and (things or len(real) > 1):
+                # a table with other columns and none that identifies a person lists sites
+                # (stores, offices, hospitals); a lone address column has no rows to judge by
+                where = (
+                    f"beside column {things[0]!r}, which names organisations or places, and "
+                    if things
+                    else "with "
+                )
                 scan.notes.append(
-                    f"{h.hit.type} not reported: street addresses beside column {things[0]!r}, "
-                    "which names organisations or places, and no column identifying people"
+                    f"{h.hit.type} not reported: street addresses {where}no column identifying "
+                    "people (the addresses of stores, sites or offices)"
                 )
                 continue
             if h.kind == "place" and others and statistics and _table_key(ev):

@@ -158,7 +158,10 @@ TABLES: tuple[RealTable, ...] = (
     RealTable("r_lahman_people", RDATA, "csv/Lahman/People.csv", "holdout",
               _t(birthCity="LOCATION", birthCountry="LOCATION", birthState="LOCATION",
                  deathCity="LOCATION", deathCountry="LOCATION", deathState="LOCATION",
-                 nameFirst="PERSON", nameLast="PERSON", nameGiven="PERSON")),
+                 nameFirst="PERSON", nameLast="PERSON", nameGiven="PERSON",
+                 # players' birth dates: DATE_TIME as in people_sample's "Date of birth" (first
+                 # labelled none, an oversight found when nbsec began to report it)
+                 birthDate="DATE_TIME")),
     RealTable("r_lahman_teams", RDATA, "csv/Lahman/Teams.csv", "holdout", aggregate=True),
     RealTable("r_murders", RDATA, "csv/dslabs/murders.csv", "holdout", aggregate=True),
     RealTable("r_presidential", RDATA, "csv/ggplot2/presidential.csv", "holdout",

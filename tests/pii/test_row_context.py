@@ -240,3 +240,67 @@ def test_a_bare_name_header_does_not_make_products_or_teams_people() -> None:
     ]  # fmt: skip
     frame = pd.DataFrame({"First Name": [p.split()[0] for p in PEOPLE], "Last Name": surnames})
     assert _types(frame) == {"First Name": ["PERSON"], "Last Name": ["PERSON"]}
+
+
+def _people_with(column: str, values: list[object], rows: int = 300) -> pd.DataFrame:
+    names = [
+        f"{PEOPLE[i % 20].split()[0]} {PEOPLE[(i * 7 + 3) % 20].split()[1]}" for i in range(rows)
+    ]
+    return pd.DataFrame({"name": names, column: values})
+
+
+def test_dates_shared_by_many_rows_are_events_not_birth_dates() -> None:
+    import datetime as dt
+
+    # the first day of a term: a few dates, each shared by a whole cohort of people, in no order
+    starts = [dt.date(1947 + 2 * ((i * 11) % 30), 1, 3) for i in range(300)]
+    births = [dt.date(1920 + (i * 13) % 60, 1 + (i * 5) % 12, 1 + (i * 3) % 28) for i in range(300)]
+    frame = _people_with("termstart", starts).assign(born_on=births)
+    scan = scan_dataframe(frame, policy=Policy())
+    assert scan.columns["termstart"].entity_types == []
+    assert scan.columns["born_on"].entity_types == ["DATE_TIME"]
+
+
+def test_a_birth_date_header_keeps_sorted_and_old_birth_dates() -> None:
+    import datetime as dt
+
+    # a table of people born in the 19th century, sorted by age: the header decides
+    births = sorted(dt.date(1830 + i // 4, 1 + i % 12, 1 + (i * 3) % 28) for i in range(300))
+    for column, expected in (("birthday", ["DATE_TIME"]), ("joined", [])):
+        scan = scan_dataframe(_people_with(column, births), policy=Policy())
+        assert scan.columns[column].entity_types == expected, column
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        # titles of beers and films: a person's name inside a few longer titles is a title
+        ("beer", [f"Brew {i}" for i in range(290)]
+         + [f"{PEOPLE[i]} Memorial Reserve Ale No. {i}" for i in range(10)]),
+        # styles: a hundred values repeated over thousands of rows are categories
+        ("style", [f"{PEOPLE[i % 20]}" for i in range(3000)]),
+    ],
+)  # fmt: skip
+def test_titles_and_categories_are_not_people(column: str, values: list[str]) -> None:
+    frame = pd.DataFrame({column: values, "abv": [0.05] * len(values)})
+    assert _types(frame) == {}
+
+
+def test_a_category_of_people_stays_personal_under_a_person_header() -> None:
+    frame = pd.DataFrame({"salesperson": [PEOPLE[i % 20] for i in range(3000)]})
+    assert _types(frame) == {"salesperson": ["PERSON"]}
+
+
+def test_a_record_number_shaped_like_an_ssn_is_not_one() -> None:
+    ids = [f"{100 + i}-{10 + i % 89}-{1000 + i * 7}" for i in range(300)]
+    for column, expected in (("Invoice ID", []), ("ssn", ["US_SSN"])):
+        scan = scan_dataframe(_people_with(column, ids), policy=Policy())
+        assert scan.columns[column].entity_types == expected, column
+
+
+def test_addresses_of_sites_are_not_personal_but_a_lone_address_column_is() -> None:
+    sites = pd.DataFrame({"storenum": range(20), "STREETADDR": STREETS, "opened": range(20)})
+    scan = scan_dataframe(sites, policy=Policy())
+    assert scan.columns["STREETADDR"].entity_types == []
+    assert "no column identifying people" in " ".join(scan.columns["STREETADDR"].notes)
+    assert _types(pd.DataFrame({"address": STREETS})) == {"address": ["LOCATION"]}

@@ -146,7 +146,8 @@ _THING_TEXT = (
     "компания товар фильм"
 )
 _PLACE_TEXT = (
-    "zone borough neighborhood neighbourhood district county region province state country "
+    "zone area metro metropolitan borough neighborhood neighbourhood district county region "
+    "province state country "
     "city town village municipality suburb locality origin destination ciudad stadt ville città "
     "pais país land pays provincia bundesland город страна регион область"
 )

@@ -64,9 +64,6 @@ FEW_DATES = 1 / 3
 # "names in free text" need a column of texts: this share of its values longer texts, not
 # titles (a beer, film or style named after a person is a title)
 FREE_TEXT_SHARE = 0.5
-# a column repeating each value this often on average holds categories: a PERSON column needs
-# the column name to say so
-CATEGORY_REPEATS = 10
 
 
 @dataclass(frozen=True)
@@ -426,15 +423,7 @@ def judge_column(
                 hits.append(lex)
     if _enumeration(ev):
         hits = [h for h in hits if h.hit.type not in ("PERSON", "PHONE_NUMBER")]
-    elif _categories(ev) and not strong_person_context(ev.name) and "PERSON" not in context:
-        # styles, genres, departments: a few values repeated over many rows. People's names
-        # repeat so only in a table of events about a few people, whose column name says so
-        hits = [h for h in hits if h.hit.type != "PERSON"]
     return hits
-
-
-def _categories(ev: ColumnEvidence) -> bool:
-    return ev.values >= 5 * CATEGORY_REPEATS and ev.distinct * CATEGORY_REPEATS <= ev.values
 
 
 def judge_frame(

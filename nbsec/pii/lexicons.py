@@ -330,13 +330,21 @@ def names_a_thing(value: str) -> bool:
 
 def place_with_region(value: str) -> bool:
     """``City, Region`` rather than ``Last, First``: a known place followed by a region's name
-    or a short upper-case code ("DOTHAN, AL", "Springfield, Illinois", "Lyon, FR")."""
+    or a short upper-case code ("DOTHAN, AL", "Springfield, Illinois", "Lyon, FR", "Mount
+    Vernon-Anacortes, WA")."""
     if value.count(",") != 1:
         return False
     head, tail = (p.strip() for p in value.split(",", 1))
-    if not head or not tail or not is_place(head):
+    if not head or not tail:
         return False
-    if tail.isupper() and tail.isalpha() and len(tail) <= 3:
-        return place_rank(head) == 2  # a larger place: "Smith, JD" is a name with initials
+    codes = tail.split("-")
+    if all(c.isupper() and c.isalpha() and len(c) <= 3 for c in codes):
+        # a larger place: "Smith, JD" is a name with initials. Metropolitan areas join their
+        # towns and regions with hyphens: "Mount Vernon-Anacortes, WA", "Fargo, ND-MN"
+        towns = [t.strip() for t in head.split("-")]
+        ranks = [place_rank(t) for t in towns] if len(towns) > 1 else [place_rank(head)]
+        return place_rank(head) == 2 or (min(ranks) > 0 and max(ranks) == 2)
+    if not is_place(head):
+        return False
     # "Washington, George": a first name after the comma is the likelier reading
     return place_rank(tail) == 2 and not _known(fold(tail), first_names())

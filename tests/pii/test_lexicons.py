@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from nbsec.pii import lexicons
 
 
@@ -30,3 +32,23 @@ def test_lookups_by_word() -> None:
     assert lexicons.full_name(["maria", "garcia"])
     assert lexicons.place_rank("Paris") == 2
     assert lexicons.place_rank("Qwertyville") == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "is_place"),
+    [
+        ("DOTHAN, AL", True),
+        ("Springfield, Illinois", True),
+        # metropolitan areas join their towns and regions with hyphens
+        ("Mount Vernon-Anacortes, WA", True),
+        ("Minneapolis-St. Paul-Bloomington, MN-WI", True),
+        ("Dallas-Fort Worth-Arlington, TX", True),
+        # people: "Last, First", "Last, Title. First", initials
+        ("Smith, JD", False),
+        ("Smith-Jones, MJ", False),
+        ("Braund, Mr. Owen Harris", False),
+        ("Washington, George", False),
+    ],
+)
+def test_a_place_with_its_region_is_no_last_first_name(value: str, is_place: bool) -> None:
+    assert lexicons.place_with_region(value) is is_place

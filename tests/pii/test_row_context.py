@@ -277,18 +277,19 @@ def test_a_birth_date_header_keeps_sorted_and_old_birth_dates() -> None:
         # titles of beers and films: a person's name inside a few longer titles is a title
         ("beer", [f"Brew {i}" for i in range(290)]
          + [f"{PEOPLE[i]} Memorial Reserve Ale No. {i}" for i in range(10)]),
-        # styles: a hundred values repeated over thousands of rows are categories
-        ("style", [f"{PEOPLE[i % 20]}" for i in range(3000)]),
     ],
 )  # fmt: skip
-def test_titles_and_categories_are_not_people(column: str, values: list[str]) -> None:
+def test_titles_named_after_people_are_not_people(column: str, values: list[str]) -> None:
     frame = pd.DataFrame({column: values, "abv": [0.05] * len(values)})
     assert _types(frame) == {}
 
 
-def test_a_category_of_people_stays_personal_under_a_person_header() -> None:
+def test_a_few_people_over_many_rows_stay_personal() -> None:
+    # under a header that says person, or as whole names (polls of a few politicians)
     frame = pd.DataFrame({"salesperson": [PEOPLE[i % 20] for i in range(3000)]})
     assert _types(frame) == {"salesperson": ["PERSON"]}
+    frame = pd.DataFrame({"politician": [PEOPLE[i % 20] for i in range(3000)]})
+    assert _types(frame) == {"politician": ["PERSON"]}
 
 
 def test_a_record_number_shaped_like_an_ssn_is_not_one() -> None:
@@ -304,3 +305,16 @@ def test_addresses_of_sites_are_not_personal_but_a_lone_address_column_is() -> N
     assert scan.columns["STREETADDR"].entity_types == []
     assert "no column identifying people" in " ".join(scan.columns["STREETADDR"].notes)
     assert _types(pd.DataFrame({"address": STREETS})) == {"address": ["LOCATION"]}
+
+
+def test_metropolitan_areas_under_an_area_name_header_are_places() -> None:
+    areas = [
+        "Mount Vernon-Anacortes, WA", "Ogden-Clearfield, UT", "Durham-Chapel Hill, NC",
+        "Springfield, OH", "Tallahassee, FL", "Ithaca, NY", "Owensboro, KY", "New Haven, CT",
+        "Minneapolis-St. Paul-Bloomington, MN-WI", "Dallas-Fort Worth-Arlington, TX",
+        "Bethesda-Rockville-Frederick, MD", "Kansas City, MO-KS", "Boise City, ID",
+        "Fargo, ND-MN", "Portland-Vancouver-Hillsboro, OR-WA", "Albany, GA", "Reno, NV",
+        "Salem, OR", "Tucson, AZ", "Columbus, OH",
+    ]  # fmt: skip
+    frame = pd.DataFrame({"area_name": areas, "tot_emp": range(20), "jobs_1000": range(20)})
+    assert _types(frame) == {}

@@ -133,6 +133,7 @@ class ShapeTally:
     place_distinct: int = 0
     major_place: int = 0  # a country, region or city of 15,000+ inhabitants
     place_shaped: int = 0
+    code: int = 0  # short upper-case codes ("TX", "USA", "NRW"): places under a place header
     # proper nouns holding a word that names an organisation, a team or a feature of a place
     thing: int = 0
     free_text: int = 0  # longer texts with spaces
@@ -160,6 +161,7 @@ class ShapeTally:
             "place_distinct",
             "major_place",
             "place_shaped",
+            "code",
             "thing",
             "free_text",
             "pairs",
@@ -590,6 +592,9 @@ def _collect_shape(
     for value in pool:
         c = counts[value]
         rows["text"] += c
+        if 2 <= len(value) <= 3 and value.isupper() and value.isalpha():
+            rows["code"] += c
+            continue
         parsed = lexicons.parse_name(value)
         if parsed is not None:
             tokens, formatted = parsed
@@ -676,6 +681,7 @@ def _collect_shape(
     s.place_distinct = rows["place_d"]
     s.major_place = scaled("major")
     s.place_shaped = scaled("place_shaped")
+    s.code = scaled("code")
     s.thing = scaled("thing")
     s.free_text = scaled("free")
     s.pairs = scaled("pairs")

@@ -323,6 +323,19 @@ def _lexical_hits(ev: ColumnEvidence, context: frozenset[str]) -> list[_Hit]:
         and not specific_person
     ):
         return [location("known places")]
+    if (
+        place_ctx
+        and not person_ctx
+        and s.code >= 0.8 * scale
+        and distinct >= _required(5, n)
+        and not no_place
+    ):
+        # "TX", "USA", "NRW" under "state" or "country": the standard abbreviations of places
+        # (ISO 3166, postal codes of states); like every place, personal only beside people
+        hit = EntityHit(
+            "LOCATION", 0.75, s.code / scale, "place-codes", "place codes + column name"
+        )
+        return [_Hit(hit, [], 2, s.code / scale, "place")]
     if s.ner_checked >= 3 and s.ner_person / s.ner_checked >= 0.05:
         fraction = s.ner_person / s.ner_checked
         hit = EntityHit(

@@ -318,3 +318,13 @@ def test_metropolitan_areas_under_an_area_name_header_are_places() -> None:
     ]  # fmt: skip
     frame = pd.DataFrame({"area_name": areas, "tot_emp": range(20), "jobs_1000": range(20)})
     assert _types(frame) == {}
+
+
+def test_place_codes_under_a_place_header_are_places_beside_people_only() -> None:
+    codes = ["TX", "NC", "IL", "CA", "NY", "OH", "WA", "FL", "GA", "MA"] * 2
+    people = pd.DataFrame({"name": PEOPLE, "state": codes})
+    assert _types(people) == {"name": ["PERSON"], "state": ["LOCATION"]}
+    stats = pd.DataFrame({"state": codes, "total": range(20), "share": [0.5] * 20})
+    assert _types(stats) == {}
+    # the same codes under a header that says nothing of places are no places
+    assert _types(pd.DataFrame({"name": PEOPLE, "grade": codes})) == {"name": ["PERSON"]}

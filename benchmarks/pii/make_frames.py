@@ -209,6 +209,9 @@ def customers_us(v: Values, rows: int) -> LabelledFrame:
         "dob": {"DATE_TIME"},
         "street": {"LOCATION"},
         "city": {"LOCATION"},
+        # the customer's state, as personal as the city beside it (the real tables' convention:
+        # a senator's or a member of Congress's state is LOCATION)
+        "state": {"LOCATION"},
         "card": {"CREDIT_CARD"},
         "last_login_ip": {"IP_ADDRESS"},
         "notes": {"EMAIL_ADDRESS", "PHONE_NUMBER"},

@@ -113,7 +113,10 @@ TABLES: tuple[RealTable, ...] = (
     RealTable("plotly_us_cities", PLOTLY, "us-cities-top-1k.csv", "dev", aggregate=True),
     RealTable("plotly_telco_churn", PLOTLY, "telco-customer-churn-by-IBM.csv", "dev"),
     RealTable("plotly_gapminder", PLOTLY, "gapminderDataFiveYear2.csv", "dev", aggregate=True),
-    RealTable("r_piracy", RDATA, "csv/openintro/piracy.csv", "dev", _t(name="PERSON")),
+    # the members' states: LOCATION beside their names, as the senators' in r_alito (first
+    # labelled none, an oversight found when nbsec began to read state codes)
+    RealTable("r_piracy", RDATA, "csv/openintro/piracy.csv", "dev",
+              _t(name="PERSON", state="LOCATION")),
     RealTable("r_alito", RDATA, "csv/Stat2Data/AlitoConfirmation.csv", "dev",
               _t(Senator="PERSON", State="LOCATION")),
     RealTable("r_inst_innovation", RDATA, "csv/sandwich/InstInnovation.csv", "dev"),

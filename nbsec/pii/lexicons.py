@@ -339,12 +339,39 @@ def place_with_region(value: str) -> bool:
         return False
     codes = tail.split("-")
     if all(c.isupper() and c.isalpha() and len(c) <= 3 for c in codes):
-        # a larger place: "Smith, JD" is a name with initials. Metropolitan areas join their
-        # towns and regions with hyphens: "Mount Vernon-Anacortes, WA", "Fargo, ND-MN"
-        towns = [t.strip() for t in head.split("-")]
-        ranks = [place_rank(t) for t in towns] if len(towns) > 1 else [place_rank(head)]
-        return place_rank(head) == 2 or (min(ranks) > 0 and max(ranks) == 2)
+        return _place_with_codes(head, codes)
     if not is_place(head):
         return False
     # "Washington, George": a first name after the comma is the likelier reading
     return place_rank(tail) == 2 and not _known(fold(tail), first_names())
+
+
+# Postal codes of the US states, districts and territories and of Canada's provinces and
+# territories: the regions after the comma of a metropolitan area ("Fargo, ND-MN").
+US_CA_REGION_CODES = _words(
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
+    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP "
+    "AB BC MB NB NL NS NT NU ON PE QC SK YT"
+)
+
+
+def _place_with_codes(head: str, codes: list[str]) -> bool:
+    """``head, CODE`` is a place, not ``Surname, Initials``: "DOTHAN, AL", "Toronto, ON" and
+    metropolitan areas, which join their towns and their regions with hyphens ("Mount
+    Vernon-Anacortes, WA", "Fargo, ND-MN"), against "Smith, JD", "Lopez, JM" and
+    "Garcia-Lopez, JM"."""
+    regions = all(c in US_CA_REGION_CODES for c in codes)
+    towns = [t.strip() for t in head.split("-")]
+    if len(towns) == 1 and len(codes) == 1:
+        # a larger place; a surname before a code that is no state's reads as initials
+        return place_rank(head) == 2 and (regions or not _known(fold(head), surnames()))
+    if not regions:
+        return False
+    if len(towns) == 1:
+        return place_rank(head) == 2
+    # every part a place and one a larger one; parts that are all surnames ("Lopez-Diaz, CA")
+    # are a double surname whose initials happen to be a state's code
+    ranks = [place_rank(t) for t in towns]
+    if min(ranks) == 0 or max(ranks) < 2:
+        return False
+    return not all(_known(fold(t), surnames()) for t in towns)

@@ -48,6 +48,17 @@ def test_lookups_by_word() -> None:
         ("Smith-Jones, MJ", False),
         ("Braund, Mr. Owen Harris", False),
         ("Washington, George", False),
+        # double surnames with initials, whose parts are also towns, stay names; a metropolitan
+        # area needs state or province codes after the comma
+        ("Garcia-Lopez, JM", False),
+        ("Rodriguez-Ramos, AM", False),
+        ("Torres-Silva, MCL", False),
+        ("Santos-Diaz, LM", False),
+        ("Lopez-Diaz, CA", False),
+        ("Lopez, JM", False),
+        ("Durham-Chapel Hill, NC", True),
+        ("Ottawa-Gatineau, ON-QC", True),
+        ("Kansas City, MO-KS", True),
     ],
 )
 def test_a_place_with_its_region_is_no_last_first_name(value: str, is_place: bool) -> None:

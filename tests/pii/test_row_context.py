@@ -320,6 +320,29 @@ def test_metropolitan_areas_under_an_area_name_header_are_places() -> None:
     assert _types(frame) == {}
 
 
+def test_double_surnames_with_initials_are_people_beside_metropolitan_areas() -> None:
+    # read as metropolitan areas when any upper-case letters after the comma passed for codes
+    authors = [
+        "Garcia-Lopez, AM", "Garcia-Ramos, JL", "Garcia-Torres, FJ", "Garcia-Santos, MAR",
+        "Garcia-Navarro, JM", "Lopez-Garcia, AM", "Lopez-Rodriguez, JL", "Lopez-Torres, RM",
+        "Lopez-Diaz, JA", "Lopez-Castro, MCL", "Lopez-Herrera, JM", "Martinez-Lopez, LM",
+        "Martinez-Ramos, RM", "Martinez-Silva, EP", "Martinez-Santos, JA", "Lopez-Navarro, AM",
+        "Garcia-Herrera, JA", "Lopez-Medina, JA", "Martinez-Torres, MAR", "Lopez-Reyes, FJ",
+    ]  # fmt: skip
+    areas = [
+        "Mount Vernon-Anacortes, WA", "Ogden-Clearfield, UT", "Durham-Chapel Hill, NC",
+        "Dallas-Fort Worth-Arlington, TX", "Fargo, ND-MN", "Portland-Vancouver-Hillsboro, OR-WA",
+        "Kansas City, MO-KS", "Bethesda-Rockville-Frederick, MD", "Ottawa-Gatineau, ON-QC",
+        "Reno, NV",
+    ] * 2  # fmt: skip
+    frame = pd.DataFrame({"author": authors, "metro_area": areas, "papers": range(20)})
+    types = _types(frame)
+    assert types["author"] == ["PERSON"]
+    assert "PERSON" not in types.get("metro_area", [])
+    # the areas alone, with metrics, are an aggregate table of places
+    assert _types(frame.drop(columns="author")) == {}
+
+
 def test_place_codes_under_a_place_header_are_places_beside_people_only() -> None:
     codes = ["TX", "NC", "IL", "CA", "NY", "OH", "WA", "FL", "GA", "MA"] * 2
     people = pd.DataFrame({"name": PEOPLE, "state": codes})

@@ -290,9 +290,9 @@ def _lexical_hits(ev: ColumnEvidence, context: frozenset[str]) -> list[_Hit]:
             and surnames >= 0.15
             and s.name_shaped_distinct >= need
             and not no_person
-            # "San Francisco", "Miami" under a bare "name" are places; under "Last Name",
-            # "Washington" and "Jackson" are surnames
-            and (place_weight < 0.5 or not bare_name)
+            # "San Francisco", "Miami" under "name" or "official_name_es" are places; under
+            # "Last Name", "Washington" and "Jackson" are surnames
+            and (place_weight < 0.5 or specific_person)
             # under a bare "name", product and team names hold surnames too: most values must
             # be names
             and (not bare_name or full_frac >= 0.2 or (known_frac >= 0.5 and multi < 0.5))

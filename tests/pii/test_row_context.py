@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - the Turkish dotless i is meant
 """Personal, not merely proper nouns: what a table's rows describe decides, and prose keeps
 names of things apart from people's names."""
 
@@ -6,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from nbsec.pii import scan_dataframe, scan_table, scan_text
+from nbsec.pii import lexicons, scan_dataframe, scan_table, scan_text
 from nbsec.policy import Policy
 
 HOSPITALS = [
@@ -351,3 +352,61 @@ def test_place_codes_under_a_place_header_are_places_beside_people_only() -> Non
     assert _types(stats) == {}
     # the same codes under a header that says nothing of places are no places
     assert _types(pd.DataFrame({"name": PEOPLE, "grade": codes})) == {"name": ["PERSON"]}
+
+
+COUNTRIES_BY_LANGUAGE = {
+    "fr": [
+        "Allemagne", "Espagne", "États-Unis", "Royaume-Uni", "Italie", "Chine", "Japon",
+        "Brésil", "Mexique", "Inde", "Pays-Bas", "Suède", "Norvège", "Pologne", "Turquie",
+        "Grèce", "Irlande", "Argentine", "Égypte", "Maroc",
+    ],
+    "es": [
+        "Alemania", "España", "Estados Unidos", "Reino Unido", "Italia", "China", "Japón",
+        "Brasil", "México", "India", "Países Bajos", "Suecia", "Noruega", "Polonia", "Turquía",
+        "Grecia", "Irlanda", "Argentina", "Egipto", "Marruecos",
+    ],
+    "de": [
+        "Deutschland", "Spanien", "Vereinigte Staaten", "Vereinigtes Königreich", "Italien",
+        "China", "Japan", "Brasilien", "Mexiko", "Indien", "Niederlande", "Schweden", "Norwegen",
+        "Polen", "Türkei", "Griechenland", "Irland", "Argentinien", "Ägypten", "Marokko",
+    ],
+    "ru": [
+        "Германия", "Испания", "Соединенные Штаты", "Великобритания", "Италия", "Китай",
+        "Япония", "Бразилия", "Мексика", "Индия", "Нидерланды", "Швеция", "Норвегия", "Польша",
+        "Турция", "Греция", "Ирландия", "Аргентина", "Египет", "Марокко",
+    ],
+    "tr": [
+        "Almanya", "İspanya", "Amerika Birleşik Devletleri", "Birleşik Krallık", "İtalya", "Çin",
+        "Japonya", "Brezilya", "Meksika", "Hindistan", "Hollanda", "İsveç", "Norveç", "Polonya",
+        "Türkiye", "Yunanistan", "İrlanda", "Arjantin", "Mısır", "Fas",
+    ],
+}  # fmt: skip
+CURRENCIES = [
+    "Euro", "US Dollar", "Japanese Yen", "British Pound", "Swiss Franc", "Canadian Dollar",
+    "Mexican Peso", "Brazilian Real", "Indian Rupee", "Russian Ruble", "Turkish Lira",
+    "Swedish Krona", "Norwegian Krone", "Polish Zloty", "South African Rand", "Chinese Yuan",
+    "Egyptian Pound", "Moroccan Dirham", "dólar estadounidense", "franc suisse",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("language", sorted(COUNTRIES_BY_LANGUAGE))
+def test_country_names_in_other_languages_are_places_not_people(language: str) -> None:
+    countries = COUNTRIES_BY_LANGUAGE[language]
+    assert all(lexicons.place_rank(c) == 2 for c in countries), language
+    for header in ("official_name", "name", f"name_{language}"):
+        stats = pd.DataFrame({header: countries, "population": range(20), "gdp": [1.5] * 20})
+        assert _types(stats).get(header, ["LOCATION"]) == ["LOCATION"], (language, header)
+    # all five languages side by side, one table of countries with a metric
+    table = pd.DataFrame({f"official_name_{k}": v for k, v in COUNTRIES_BY_LANGUAGE.items()})
+    table["area_km2"] = range(20)
+    assert _types(table) == {}
+
+
+def test_currency_names_are_no_people() -> None:
+    assert all(lexicons.is_currency(c) for c in CURRENCIES)
+    for header in ("currency_name", "name", "ISO4217-currency_name"):
+        table = pd.DataFrame({header: CURRENCIES, "rate": [1.1] * 20, "digits": range(20)})
+        assert "PERSON" not in _types(table).get(header, []), header
+    people = pd.DataFrame({"name": PEOPLE, "email": [f"p{i}@example.org" for i in range(20)]})
+    people["currency"] = CURRENCIES
+    assert "PERSON" not in _types(people).get("currency", [])

@@ -12,8 +12,8 @@ Sources (each frame comes with the entity types of each column):
   and aggregate country tables);
 * ``real-dev`` / ``real-holdout`` / ``real-fresh`` - public tables from GitHub repositories with
   hand labels (``pii/real_data.py``); the hold-out tables were kept aside until the final run,
-  the fresh ones (a second hold-out) were never used while tuning. They are read from local
-  clones (``--real-dir``) and skipped when absent.
+  the fresh ones were a second hold-out until their mistakes were looked at (seen since). They
+  are read from local clones (``--real-dir``) and skipped when absent.
 
 Accuracy: every tool gets the *same* rows: a seeded sample of ``--rows`` rows per frame (peers
 analyse value by value, which is slow). nbsec is also shown on whole frames with its own

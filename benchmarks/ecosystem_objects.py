@@ -178,7 +178,17 @@ def scipy_objects() -> Iterator[tuple[str, Any]]:
         ],
     )
     yield "sparse_arrays", [sparse.csr_array(dense)]
-    yield "frozen_dist", [stats.norm(0, 1), stats.poisson(3)]
+    # every distribution, frozen; a discrete one pickles getattr(<itself>, "_entropy")
+    for kind in (stats.rv_continuous, stats.rv_discrete):
+        frozen = []
+        for name in sorted(dir(stats)):
+            dist = getattr(stats, name)
+            if isinstance(dist, kind):
+                with contextlib.suppress(Exception):  # poisson_binom wants an array
+                    frozen.append(dist(*([0.5] * dist.numargs)))
+        yield f"frozen_{kind.__name__.removeprefix('rv_')}", frozen
+    yield "unfrozen", [stats.norm, stats.poisson, stats.rv_discrete(values=([0, 1], [0.5, 0.5]))]
+    yield "histogram", stats.rv_histogram(np.histogram([1.0, 2.0, 2.0, 3.0]))
 
 
 def _xy() -> tuple[Any, Any, Any]:
@@ -313,7 +323,7 @@ def _write(out: Path, family: str, name: str, obj: Any) -> list[dict[str, str]]:
         except Exception:
             continue
         written.append({"file": path.name, "family": family, "how": f"pickle protocol {proto}"})
-    if family in ("scikit-learn", "numpy", "pandas", "xgboost", "lightgbm", "timezones"):
+    if family in ("scikit-learn", "numpy", "pandas", "scipy", "xgboost", "lightgbm", "timezones"):
         try:
             import joblib
 

@@ -219,10 +219,20 @@ def sklearn_objects() -> Iterator[tuple[str, Any]]:
                     est.fit(x)
         yield f"estimator_{name}", est
     from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline, make_union
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+    texts = ["a b c", "b c d", "A B"]
+    yield (
+        "text_vectorizers_str_methods",  # a method of str pickles as getattr(str, name)
+        [
+            TfidfVectorizer(tokenizer=str.split, token_pattern=None).fit(texts),
+            CountVectorizer(analyzer=str.split).fit(texts),
+            TfidfVectorizer(preprocessor=str.lower, token_pattern=None).fit(texts),
+        ],
+    )
     yield "pipeline", make_pipeline(StandardScaler(), LogisticRegression()).fit(x, y)
     yield "union", make_union(StandardScaler(), StandardScaler()).fit(x)
     yield (

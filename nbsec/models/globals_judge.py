@@ -46,6 +46,9 @@ class GlobalLists:
     # reviewed ``class.method`` pairs that ``getattr(<instance of class>, "method")`` may fetch
     # as data (a bound method the stream stores, never calls)
     instance_methods: frozenset[str] = frozenset()
+    # reviewed ``owner.method`` pairs that ``getattr(<global owner>, "method")`` may fetch as
+    # data (``tokenizer=str.split`` of a scikit-learn vectorizer), never called
+    stored_methods: frozenset[str] = frozenset()
 
     @property
     def allowed(self) -> frozenset[str]:
@@ -74,6 +77,7 @@ def global_lists() -> GlobalLists:
         getattr_results=frozenset(data["checked"]["getattr"]),
         class_uses={k: frozenset(v) for k, v in data["checked"]["classes"].items()},
         instance_methods=frozenset(data["checked"]["instance_methods"]),
+        stored_methods=frozenset(data["checked"]["stored_methods"]),
     )
 
 
@@ -118,6 +122,7 @@ class GlobalsJudge:
         self._deny_names = lists.deny_names
         self._getattr_results = lists.getattr_results
         self._instance_methods = lists.instance_methods
+        self._stored_methods = lists.stored_methods
         self._cache: dict[tuple[str, str], Judgement] = {}
 
     def judge(self, module: str, qualname: str) -> Judgement:
@@ -156,13 +161,24 @@ class GlobalsJudge:
         """``getattr(instance, attribute)`` in a stream, where ``instance`` was made from the
         class ``cls`` (module, qualname) with ``cls.__new__`` alone: ``class.attribute`` when the
         class is allowed and the pair is a reviewed method (a plain function of the class,
-        no dunder), else None."""
-        if type(attribute) is not str or self.judge(*cls) is not Judgement.ALLOWED:
+        no dunder), else None. The result may only be stored."""
+        return self._listed_method(cls, attribute, self._instance_methods)
+
+    def stored_attribute(self, owner: tuple[str, str], attribute: object) -> str | None:
+        """``getattr(owner, attribute)`` of a global ``owner`` whose result may only be stored
+        (``str.split`` kept as a vectorizer's tokenizer): ``owner.attribute`` when the owner is
+        allowed and the pair is listed, else None."""
+        return self._listed_method(owner, attribute, self._stored_methods)
+
+    def _listed_method(
+        self, owner: tuple[str, str], attribute: object, listed: frozenset[str]
+    ) -> str | None:
+        if type(attribute) is not str or self.judge(*owner) is not Judgement.ALLOWED:
             return None
         if attribute.startswith("__") and attribute.endswith("__"):
             return None
-        full = f"{cls[0]}.{cls[1]}.{attribute}"
-        if full not in self._instance_methods or self._denied(full, ""):
+        full = f"{owner[0]}.{owner[1]}.{attribute}"
+        if full not in listed or self._denied(full, ""):
             return None
         return full
 

@@ -13,6 +13,9 @@ stand-in, so each use can be checked:
 
   - the stand-in of a global ``G`` allowed by name, such that ``G.name`` is a reviewed rebuilder
     (the result may then be called: that is what it is for), or
+  - the stand-in of a global ``G`` allowed by name, such that ``G.name`` is a reviewed method
+    whose result may only be stored (``stored_methods``: ``str.split`` as a vectorizer's
+    tokenizer), checked as for an instance below, or
   - an instance the stream made from an allowed class ``C`` with ``C.__new__(C)`` alone
     (``NEWOBJ`` with no arguments, or ``copyreg._reconstructor(C, object, None)``), not touched
     by any earlier operation (so its ``__dict__`` is empty and the lookup finds the class's own
@@ -133,8 +136,8 @@ def checked_uses(judge: GlobalsJudge, replay: Replay) -> dict[Any, str]:
             if not _own_use_ok(judge, name, event.kind, event.args, touched):
                 refused.add(key)
         fetcher = _fetched_from(event.target, candidates)
-        if fetcher is not None and _fetched_from_instance(event.target):
-            refused.add(id(fetcher))  # an attribute fetched from an instance is acted on
+        if fetcher is not None and _data_only(judge, event.target):
+            refused.add(id(fetcher))  # an attribute fetched as data is acted on
         for value in found:
             key = id(value)
             if key in candidates and not _passed_ok(candidates[key][1], event, value, key in once):
@@ -142,7 +145,7 @@ def checked_uses(judge: GlobalsJudge, replay: Replay) -> dict[Any, str]:
             fetcher = _fetched_from(value, candidates)
             if (
                 fetcher is not None
-                and _fetched_from_instance(value)
+                and _data_only(judge, value)
                 and not (event.kind == "build" and value is not event.target)
             ):
                 refused.add(id(fetcher))  # called, or handed to a call: not data only
@@ -163,10 +166,15 @@ def _fetched_from(value: Any, candidates: dict[int, tuple[Any, str]]) -> Any:
     return maker if known is not None and known[1] == GETATTR else None
 
 
-def _fetched_from_instance(value: Any) -> bool:
-    """Was ``value`` made by ``getattr(<an instance>, ...)`` (not of a global)?"""
+def _data_only(judge: GlobalsJudge, value: Any) -> bool:
+    """Was ``value`` fetched by a getattr whose result may only be stored: from an instance,
+    or a listed ``stored_methods`` pair of a global (not a reviewed rebuilder, which is there
+    to be called)?"""
     call = _call_args(inert.info(value)["data"][1])
-    return call is None or not call[0] or inert.global_name(call[0][0]) is None
+    if call is None or len(call[0]) != 2 or inert.global_name(call[0][0]) is None:
+        return True
+    module, qualname = inert.info(call[0][0])["data"][:2]
+    return judge.attribute((str(module), str(qualname)), call[0][1]) is None
 
 
 def _fresh_instance(owner: Any) -> tuple[str, str] | None:
@@ -223,7 +231,11 @@ def _own_use_ok(judge: GlobalsJudge, name: str, kind: str, args: Any, touched: s
                 and judge.instance_attribute(made, attribute) is not None
             )
         module, qualname = inert.info(owner)["data"][:2]
-        return judge.attribute((str(module), str(qualname)), attribute) is not None
+        owner_name = (str(module), str(qualname))
+        return (
+            judge.attribute(owner_name, attribute) is not None
+            or judge.stored_attribute(owner_name, attribute) is not None
+        )
     if kind == "new":
         return True  # NEWOBJ: cls.__new__, the constructor is never called
     if name.startswith(MAIN):

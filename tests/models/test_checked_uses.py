@@ -146,6 +146,32 @@ def test_real_scipy_frozen_distributions_are_safe(protocol: int) -> None:
     assert admitted >= 20  # every discrete distribution fetches its bound _entropy
 
 
+def _vectorizers() -> list[Any]:
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+    texts = ["a b c", "b c d", "A B"]
+    return [
+        TfidfVectorizer(tokenizer=str.split, token_pattern=None).fit(texts),
+        CountVectorizer(analyzer=str.split, lowercase=False).fit(texts),
+        TfidfVectorizer(preprocessor=str.lower, tokenizer=str.split, token_pattern=None).fit(texts),
+        CountVectorizer(preprocessor=str.strip, tokenizer=str.split, token_pattern=None),
+    ]
+
+
+@pytest.mark.parametrize("protocol", range(6))
+def test_real_vectorizers_with_str_methods_are_safe(protocol: int, tmp_path: Path) -> None:
+    import joblib
+
+    for index, vectorizer in enumerate(_vectorizers()):
+        data = pickle.dumps(vectorizer, protocol=protocol)
+        scan = scan_bytes(data, name="v.pkl")
+        assert scan.verdict == "safe", (index, [(f.rule, f.evidence) for f in scan.findings])
+        assert scan.checked_globals == [GETATTR]
+        path = tmp_path / f"v{index}.joblib"
+        joblib.dump(vectorizer, path, compress=protocol % 2 * 3)
+        assert scan_model(path).verdict == "safe"
+
+
 # -- hand-written streams: every other use of getattr stays dangerous ----------------------------
 
 
@@ -267,6 +293,21 @@ ATTACKS: list[tuple[str, bytes, str, str, str]] = [
     ("memo: reviewed fetch, then the memoised getattr on another method", P2 + GA + b"q\x03"
      + _FRESH + b"q\x01" + _s("_entropy") + TUP2 + REDUCE + b"0h\x03h\x01" + _s("_pmf")
      + TUP2 + REDUCE + STOP, "dangerous", "NBS-PKL-010", GETATTR),
+    # a method of str kept as a vectorizer's tokenizer
+    ("str.split stored", P2 + _stored(_fetch(_g("builtins", "str"), "split")) + STOP, "safe",
+     "", ""),
+    ("str.lower stored, Python 2 names", P2 + _stored(_fetch(_g("__builtin__", "str"), "lower",
+     _g("__builtin__", "getattr"))) + STOP, "safe", "", ""),
+    ("str.split called", P2 + _fetch(_g("builtins", "str"), "split") + _s("a b") + TUP1
+     + REDUCE + STOP, "dangerous", "NBS-PKL-010", GETATTR),
+    ("str.split handed to partial", P2 + _g("functools", "partial") + _fetch(_g("builtins",
+     "str"), "split") + TUP1 + REDUCE + STOP, "dangerous", "NBS-PKL-010", GETATTR),
+    ("str.format stored", P2 + _stored(_fetch(_g("builtins", "str"), "format")) + STOP,
+     "dangerous", "NBS-PKL-010", GETATTR),
+    ("bytes.split stored", P2 + _stored(_fetch(_g("builtins", "bytes"), "split")) + STOP,
+     "dangerous", "NBS-PKL-010", GETATTR),
+    ("str.__dict__ stored", P2 + _stored(_fetch(_g("builtins", "str"), "__dict__")) + STOP,
+     "dangerous", "NBS-PKL-010", GETATTR),
     ("dotted name of a reviewed method, called", P4 + _sg("scipy.stats._discrete_distns",
      "poisson_gen._entropy") + _FRESH + TUP1 + REDUCE + STOP, "suspicious", "NBS-PKL-011",
      "scipy.stats._discrete_distns.poisson_gen._entropy"),
@@ -400,13 +441,41 @@ def test_reviewed_pairs_resolve_to_rebuilders() -> None:
         assert "unpickle" in attribute, full
 
 
+@pytest.mark.parametrize("listed", ["instance_methods", "stored_methods"])
+def test_methods_fetched_as_data_are_plain_methods(listed: str) -> None:
+    """Every pair getattr may fetch as data names a plain method of an allowed class, found by
+    an attribute lookup that runs nothing (no property or other descriptor with code, no
+    ``__getattr__``/``__getattribute__`` of the class's own)."""
+    import importlib
+    import inspect
+    import types
+
+    lists = global_lists()
+    pairs = getattr(lists, listed)
+    assert pairs
+    for full in pairs:
+        owner_name, _, attribute = full.rpartition(".")
+        module_name, _, qualname = owner_name.rpartition(".")
+        assert owner_name in lists.allowed, full
+        assert not attribute.startswith("__"), full
+        cls = getattr(importlib.import_module(module_name), qualname)
+        assert isinstance(cls, type) and type(cls) is type, full
+        found = inspect.getattr_static(cls, attribute)
+        plain = types.FunctionType if listed == "instance_methods" else types.MethodDescriptorType
+        assert isinstance(found, plain), (full, type(found))
+        for base in cls.__mro__[:-1]:
+            assert "__getattr__" not in vars(base), full
+            # a builtin type lists the interpreter's generic lookup under its own name
+            assert "__getattribute__" not in vars(base) or base.__module__ == "builtins", full
+
+
 # -- differential: the real unpickler, with getattr recorded -------------------------------------
 
 _ORACLE = r"""
 import builtins, io, json, pickle, sys
 config = json.loads(sys.stdin.readline())
 reviewed, allowed = set(config["reviewed"]), set(config["allowed"])
-methods = set(config["methods"])
+methods, stored = set(config["methods"]), set(config["stored"])
 class Refused(Exception):
     pass
 class Fetched:
@@ -429,13 +498,15 @@ def run(cls, data):
         instance = not isinstance(owner, type) and not hasattr(owner, "__qualname__")
         name = name_of(type(owner)) if instance else name_of(owner)
         log = []
-        pairs.append([name, repr(args[1:]), bool(kwargs), instance, log])
+        full = f"{name}.{args[1] if len(args) > 1 else ''}"
+        kind = "instance" if instance else "stored" if full in stored else "class"
+        pairs.append([name, repr(args[1:]), bool(kwargs), kind, log])
         if kwargs or len(args) != 2 or not isinstance(args[1], str):
             raise Refused("getattr shape")
-        if f"{name}.{args[1]}" not in (methods if instance else reviewed):
+        if full not in (methods if instance else reviewed | stored):
             raise Refused("getattr pair")
         found = builtins.getattr(*args)
-        return Fetched(found, log) if instance else found
+        return found if kind == "class" else Fetched(found, log)
     class Oracle(cls):
         def find_class(self, module, name):
             full = f"{module}.{name}"
@@ -466,6 +537,7 @@ def _oracle(streams: list[bytes]) -> list[dict[str, Any]]:
         {
             "reviewed": sorted(lists.getattr_results),
             "methods": sorted(lists.instance_methods),
+            "stored": sorted(lists.stored_methods),
             "allowed": allowed,
         }
     )
@@ -483,9 +555,11 @@ def _oracle(streams: list[bytes]) -> list[dict[str, Any]]:
 
 _OWNERS = [ZI, _g("zoneinfo._zoneinfo", "ZoneInfo"), _g("builtins", "dict"),
            _g("datetime", "datetime"), _g("collections", "OrderedDict"), _g("builtins", "object"),
-           _sg("zoneinfo", "ZoneInfo"), _g("zoneinfo", "ZoneInfo._unpickle")]  # fmt: skip
-_ATTRS = ["_unpickle"] * 6 + ["clear_cache", "no_cache", "__init__", "__subclasses__",
-          "__dict__", "fromkeys", "__reduce_ex__", "fromtimestamp", "__class__"]  # fmt: skip
+           _sg("zoneinfo", "ZoneInfo"), _g("zoneinfo", "ZoneInfo._unpickle"),
+           _g("builtins", "str"), _g("__builtin__", "str"), _g("builtins", "bytes")]  # fmt: skip
+_ATTRS = ["_unpickle"] * 10 + ["clear_cache", "no_cache", "__init__", "__subclasses__",
+          "__dict__", "fromkeys", "__reduce_ex__", "fromtimestamp", "__class__", "split",
+          "split", "lower", "format", "join"]  # fmt: skip
 _SPELLINGS = [GA, _g("__builtin__", "getattr"), _sg("builtins", "getattr")]
 
 
@@ -516,17 +590,20 @@ _CLASSES = [_PG, _PG, _g("scipy.stats._discrete_distns", "binom_gen"),
             _g("mylib", "Dist")]  # fmt: skip
 _MAKERS = [_NEW0, _NEW0, _NEW0, b"K\x00" + TUP1 + b"\x81", b")R", b"recon", b"recon-dict"]
 _METHODS = ["_entropy"] * 5 + ["_pmf", "_attach_methods", "__init__", "__class__", "__dict__",
-            "__reduce_ex__", "vecentropy", "freeze"]  # fmt: skip
+            "__reduce_ex__", "vecentropy", "freeze", "split", "lower", "format"]  # fmt: skip
 _USES = ["state", "state", "state", "list", "call", "call from memo", "partial", "type gadget",
          "build", "newobj", "append", "owner", "persistent"]  # fmt: skip
 
 
 def _instance_program(rng: random.Random) -> bytes:
-    """getattr on an instance the stream made, in the ways it can be made, touched, named and
-    used (stored, called, handed on)."""
-    cls = rng.choice(_CLASSES)
-    maker = rng.choice(_MAKERS)
-    if maker == b"recon":
+    """getattr on an instance the stream made (or on ``str``), in the ways it can be made,
+    touched, named and used (stored, called, handed on)."""
+    benign = rng.random() < 0.3  # the shape real files have, with one thing changed at most
+    cls = _PG if benign else rng.choice(_CLASSES)
+    maker = rng.choice((_NEW0, b"recon")) if benign else rng.choice(_MAKERS)
+    if rng.random() < 0.2:
+        owner = rng.choice((_g("builtins", "str"), _g("builtins", "bytes")))
+    elif maker == b"recon":
         owner = _RECON + cls + _g("builtins", "object") + b"N" + TUP3 + REDUCE
     elif maker == b"recon-dict":
         owner = _RECON + cls + _g("builtins", "dict") + b"N" + TUP3 + REDUCE
@@ -536,8 +613,9 @@ def _instance_program(rng: random.Random) -> bytes:
     if rng.random() < 0.2:  # touch the instance first
         body += b"}" + _s(rng.choice(_METHODS)) + b"K\x01sb"
     body += b"0"
-    fetch = _fetch(b"h\x01", rng.choice(_METHODS), rng.choice(_SPELLINGS)) + b"q\x05"
-    use = rng.choice(_USES)
+    method = rng.choice(("_entropy", "split")) if benign else rng.choice(_METHODS)
+    fetch = _fetch(b"h\x01", method, rng.choice(_SPELLINGS)) + b"q\x05"
+    use = "state" if benign and rng.random() < 0.7 else rng.choice(_USES)
     if use == "state":
         body += _stored(fetch)
     elif use == "list":
@@ -603,12 +681,13 @@ def _differential(count: int, seed: int) -> tuple[int, int, int]:
             result = truth[engine]
             lost = [g for g in result["globals"] if _py3_name(g) not in scan.globals]
             assert lost == [], (stream.hex(), engine, lost)
-            for owner, args, kwargs, instance, uses in result["pairs"]:
+            for owner, args, kwargs, kind, uses in result["pairs"]:
                 attribute = eval(args)[0] if args.startswith("(") and args != "()" else None
                 assert not kwargs and isinstance(attribute, str), (stream.hex(), args)
-                if instance:
-                    # a reviewed method of an instance, and the loader never used what it got
-                    assert f"{owner}.{attribute}" in lists.instance_methods, (stream.hex(), owner)
+                if kind != "class":
+                    # a reviewed method fetched as data, and the loader never used what it got
+                    listed = lists.instance_methods if kind == "instance" else lists.stored_methods
+                    assert f"{owner}.{attribute}" in listed, (stream.hex(), owner)
                     assert uses == [], (stream.hex(), engine, owner, attribute, uses)
                     safe_with_fetch += 1
                 else:

@@ -20,6 +20,8 @@ pure-Python unpickler is run too, as those loaders run it. Each reading's findin
 * a frame-boundary differential                -> NBS-PKL-023 (critical)
 * a joblib side file                           -> NBS-PKL-024 (critical)
 * a torch persistent id of the wrong shape     -> NBS-PKL-025 (medium)
+* a state that a class's ``__setstate__`` runs as code (scipy.stats distributions) -> NBS-PKL-027
+  (critical)
 * an object of a ``__main__`` class, built only with ``__new__`` (a static scan) -> NBS-PKL-026
   (info)
 
@@ -44,6 +46,7 @@ from nbsec.models.globals_judge import Judgement
 from nbsec.models.pickle_replay import Replay, ReplayLimits, replay_c, replay_python
 from nbsec.models.pickle_uses import checked_uses
 from nbsec.models.pickle_walker import WalkResult, walk
+from nbsec.models.state_code import code_states
 
 if TYPE_CHECKING:
     from nbsec.models.pickle_walker import Buffer
@@ -312,6 +315,11 @@ def report_replay(
         bad.append("<frame>")
         ctx.report(
             "NBS-PKL-023", f"{label} at byte {offset}: {reason}", key=f"{where}:frame:{offset}"
+        )
+    for offset, reason in code_states(replay):
+        bad.append("<state>")
+        ctx.report(
+            "NBS-PKL-027", f"{label} at byte {offset}: {reason}", key=f"{where}:code:{offset}"
         )
     for offset, reason in replay.limits:
         ctx.report(

@@ -45,7 +45,7 @@ def _parse_args_stats(self, %(shape_arg_str)s %(locscale_in)s, moments='mv'):
 _LOCSCALE = (("loc=0, scale=1", "loc, scale"), ("loc=0", "loc, 1"))
 _HEAD = "\ndef _parse_args(self, "
 _IDENTIFIER = re.compile(r"^[_a-zA-Z][_a-zA-Z0-9]*$")
-_MAX_ITEMS = 100_000
+_BUDGET = 4_000_000  # items looked at in the arguments that made BUILD targets, per stream
 # libraries with classes whose __setstate__ runs state as code (scipy.stats' distributions, and
 # statsmodels' subclasses of them)
 _CODE_FAMILIES = ("scipy.", "statsmodels.")
@@ -78,12 +78,17 @@ def code_states(replay: Replay) -> list[tuple[int, str]]:
     """(offset, reason) of every ``BUILD`` whose state could make a class's ``__setstate__``
     run code the stream chose."""
     found = []
+    budget = [_BUDGET]  # items looked at in making arguments, over the whole stream
+    judged: dict[int, str | None] = {}  # a state reused from the memo is read once
     for event in replay.events:
         if event.kind != "build" or inert.global_name(event.target) is not None:
             continue  # state set on an imported object is NBS-PKL-022 already
-        if _other_class(event.target):
+        if _other_class(event.target, budget):
             continue
-        reason = _state_problem(event.args)
+        key = id(event.args)
+        if key not in judged:
+            judged[key] = _state_problem(event.args)
+        reason = judged[key]
         if reason is not None:
             found.append((event.offset, reason))
     return found
@@ -93,7 +98,7 @@ def _code_family(name: str) -> bool:
     return name.startswith(_CODE_FAMILIES)
 
 
-def _other_class(target: Any) -> bool:
+def _other_class(target: Any, budget: list[int]) -> bool:
     """Is ``target`` known to be an object of a class outside the libraries whose classes run
     state as code: made from a named class of another library (``NEWOBJ``, copyreg's
     reconstructors, a call), or returned by another library's function that was handed no
@@ -108,9 +113,9 @@ def _other_class(target: Any) -> bool:
         return False  # a computed class (``type(x)``), or one of scipy's
     try:
         handed: list[Any] = []
-        _stand_ins(args, handed)
+        _stand_ins(args, handed, budget)
     except _TooMany:
-        return False
+        return False  # not looked at in full: the state is checked
     if name in _RECONSTRUCTORS:
         first = handed[0] if handed else None
         return inert.global_name(first) is not None and not _code_family(
@@ -127,18 +132,19 @@ class _TooMany(Exception):
     pass
 
 
-def _stand_ins(value: Any, out: list[Any], depth: int = 0) -> None:
-    if depth > 32 or len(out) > _MAX_ITEMS:
+def _stand_ins(value: Any, out: list[Any], budget: list[int], depth: int = 0) -> None:
+    budget[0] -= 1
+    if depth > 32 or budget[0] < 0:
         raise _TooMany
     if inert.is_inert(value):
         out.append(value)
     elif isinstance(value, tuple | list | set | frozenset):
         for item in value:
-            _stand_ins(item, out, depth + 1)
+            _stand_ins(item, out, budget, depth + 1)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _stand_ins(key, out, depth + 1)
-            _stand_ins(item, out, depth + 1)
+            _stand_ins(key, out, budget, depth + 1)
+            _stand_ins(item, out, budget, depth + 1)
 
 
 def _state_problem(state: Any) -> str | None:
@@ -157,13 +163,13 @@ def _update_entries(state: Any) -> list[tuple[Any, Any]] | None:
     """The (key, value) pairs ``dict.update(state)`` would store before it stops, or None when
     that depends on objects made while loading."""
     if isinstance(state, dict):
-        return list(state.items())[:_MAX_ITEMS]
+        return list(state.items())
     if inert.is_inert(state) or isinstance(state, set | frozenset):
         return None
     if not isinstance(state, tuple | list):
         return []  # dict.update raises before storing anything
     entries: list[tuple[Any, Any]] = []
-    for item in state[:_MAX_ITEMS]:
+    for item in state:
         if inert.is_inert(item) or isinstance(item, set | frozenset):
             if isinstance(item, set | frozenset) and len(item) != 2:
                 break

@@ -277,6 +277,7 @@ FAMILIES: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
             "scipy.stats._distn_infrastructure",
             "scipy.stats._continuous_distns",
             "scipy.stats._discrete_distns",
+            "scipy.stats._levy_stable",
         ),
         (),
     ),

@@ -178,7 +178,17 @@ def scipy_objects() -> Iterator[tuple[str, Any]]:
         ],
     )
     yield "sparse_arrays", [sparse.csr_array(dense)]
-    yield "frozen_dist", [stats.norm(0, 1), stats.poisson(3)]
+    # every distribution, frozen; a discrete one pickles getattr(<itself>, "_entropy")
+    for kind in (stats.rv_continuous, stats.rv_discrete):
+        frozen = []
+        for name in sorted(dir(stats)):
+            dist = getattr(stats, name)
+            if isinstance(dist, kind):
+                with contextlib.suppress(Exception):  # poisson_binom wants an array
+                    frozen.append(dist(*([0.5] * dist.numargs)))
+        yield f"frozen_{kind.__name__.removeprefix('rv_')}", frozen
+    yield "unfrozen", [stats.norm, stats.poisson, stats.rv_discrete(values=([0, 1], [0.5, 0.5]))]
+    yield "histogram", stats.rv_histogram(np.histogram([1.0, 2.0, 2.0, 3.0]))
 
 
 def _xy() -> tuple[Any, Any, Any]:
@@ -209,10 +219,20 @@ def sklearn_objects() -> Iterator[tuple[str, Any]]:
                     est.fit(x)
         yield f"estimator_{name}", est
     from sklearn.compose import ColumnTransformer
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline, make_union
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+    texts = ["alpha beta gamma", "beta gamma delta", "Alpha Beta"]
+    yield (
+        "text_vectorizers_str_methods",  # a method of str pickles as getattr(str, name)
+        [
+            TfidfVectorizer(tokenizer=str.split, token_pattern=None).fit(texts),
+            CountVectorizer(analyzer=str.split).fit(texts),
+            TfidfVectorizer(preprocessor=str.lower).fit(texts),
+        ],
+    )
     yield "pipeline", make_pipeline(StandardScaler(), LogisticRegression()).fit(x, y)
     yield "union", make_union(StandardScaler(), StandardScaler()).fit(x)
     yield (
@@ -313,7 +333,7 @@ def _write(out: Path, family: str, name: str, obj: Any) -> list[dict[str, str]]:
         except Exception:
             continue
         written.append({"file": path.name, "family": family, "how": f"pickle protocol {proto}"})
-    if family in ("scikit-learn", "numpy", "pandas", "xgboost", "lightgbm", "timezones"):
+    if family in ("scikit-learn", "numpy", "pandas", "scipy", "xgboost", "lightgbm", "timezones"):
         try:
             import joblib
 

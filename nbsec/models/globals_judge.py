@@ -43,6 +43,12 @@ class GlobalLists:
     # admitted for listed uses only (class -> rebuilders that may receive it)
     getattr_results: frozenset[str] = frozenset()
     class_uses: dict[str, frozenset[str]] = field(default_factory=dict)
+    # reviewed ``class.method`` pairs that ``getattr(<instance of class>, "method")`` may fetch
+    # as data (a bound method the stream stores, never calls)
+    instance_methods: frozenset[str] = frozenset()
+    # reviewed ``owner.method`` pairs that ``getattr(<global owner>, "method")`` may fetch as
+    # data (``tokenizer=str.split`` of a scikit-learn vectorizer), never called
+    stored_methods: frozenset[str] = frozenset()
 
     @property
     def allowed(self) -> frozenset[str]:
@@ -70,6 +76,8 @@ def global_lists() -> GlobalLists:
         deny_names=frozenset(data["deny"]["names"]),
         getattr_results=frozenset(data["checked"]["getattr"]),
         class_uses={k: frozenset(v) for k, v in data["checked"]["classes"].items()},
+        instance_methods=frozenset(data["checked"]["instance_methods"]),
+        stored_methods=frozenset(data["checked"]["stored_methods"]),
     )
 
 
@@ -113,6 +121,8 @@ class GlobalsJudge:
         self._deny_modules = lists.deny_modules
         self._deny_names = lists.deny_names
         self._getattr_results = lists.getattr_results
+        self._instance_methods = lists.instance_methods
+        self._stored_methods = lists.stored_methods
         self._cache: dict[tuple[str, str], Judgement] = {}
 
     def judge(self, module: str, qualname: str) -> Judgement:
@@ -144,6 +154,31 @@ class GlobalsJudge:
         module, qualname = owner
         full = f"{module}.{qualname}.{attribute}" if qualname else f"{module}.{attribute}"
         if full not in self._getattr_results or full in self._deny_names:
+            return None
+        return full
+
+    def instance_attribute(self, cls: tuple[str, str], attribute: object) -> str | None:
+        """``getattr(instance, attribute)`` in a stream, where ``instance`` was made from the
+        class ``cls`` (module, qualname) with ``cls.__new__`` alone: ``class.attribute`` when the
+        class is allowed and the pair is a reviewed method (a plain function of the class,
+        no dunder), else None. The result may only be stored."""
+        return self._listed_method(cls, attribute, self._instance_methods)
+
+    def stored_attribute(self, owner: tuple[str, str], attribute: object) -> str | None:
+        """``getattr(owner, attribute)`` of a global ``owner`` whose result may only be stored
+        (``str.split`` kept as a vectorizer's tokenizer): ``owner.attribute`` when the owner is
+        allowed and the pair is listed, else None."""
+        return self._listed_method(owner, attribute, self._stored_methods)
+
+    def _listed_method(
+        self, owner: tuple[str, str], attribute: object, listed: frozenset[str]
+    ) -> str | None:
+        if type(attribute) is not str or self.judge(*owner) is not Judgement.ALLOWED:
+            return None
+        if attribute.startswith("__") and attribute.endswith("__"):
+            return None
+        full = f"{owner[0]}.{owner[1]}.{attribute}"
+        if full not in listed or self._denied(full, ""):
             return None
         return full
 

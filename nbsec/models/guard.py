@@ -65,7 +65,7 @@ from nbsec.models.guard_patches import WRAPPED_ATTR, PatchSet, unwrap
 from nbsec.models.guard_scan import (
     Prepared,
     StaticResult,
-    judge_global,
+    judge_resolved,
     prepare_pickle_input,
     prepare_yaml_input,
     prepare_yaml_node,
@@ -426,7 +426,8 @@ class Guard:
         raise BlockedLoad(event.message, path=None, verdict="dangerous")
 
     def _check_wrapped(self, context: _LoadContext, module: str, name: str) -> None:
-        full = f"{module}.{name}"
+        # the event spells the global as the stream does; judge what the unpickler resolves
+        full, verdict = judge_resolved(module, name, context.policy)
         event = context.event
         if full not in event.resolved_globals:
             event.resolved_globals.append(full)
@@ -436,7 +437,6 @@ class Guard:
             # the static scan ran CPython's unpickler over these bytes and checked every use of
             # this global (getattr of a reviewed rebuilder): the loader makes the same uses
             return
-        verdict = judge_global(module, name, context.policy)
         if verdict == "safe" or (verdict != "dangerous" and not self.enabled):
             return
         # the static scan called this input safe, yet the unpickler resolves a global outside
@@ -453,9 +453,8 @@ class Guard:
             raise BlockedLoad(event.message, path=event.path, verdict=verdict)
 
     def _check_unwrapped(self, module: str, name: str) -> None:
-        full = f"{module}.{name}"
         policy = self.current_policy()
-        verdict = judge_global(module, name, policy)
+        full, verdict = judge_resolved(module, name, policy)
         if verdict == "safe" or (verdict != "dangerous" and not self.enabled):
             return
         path = guard_audit.last_opened_path()

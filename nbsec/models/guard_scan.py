@@ -18,6 +18,8 @@ import contextlib
 import hashlib
 import io
 import os
+import sys
+from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -275,6 +277,32 @@ def judge_global(module: str, qualname: str, policy: Policy) -> str:
     """``safe`` for an allowlisted global, ``dangerous`` for a denied one, else ``suspicious``,
     by the same lists and policy profiles the static scanner uses."""
     return _VERDICT_OF[str(_judge_for(policy).judge(module, qualname))]
+
+
+_RANK = {"safe": 0, "suspicious": 1, "dangerous": 2}
+# Python 2 module names the unpickler maps (``copy_reg``, ``__builtin__``) that name no module
+# of Python 3: under their own name they cannot be imported
+_PY2_ONLY = frozenset(m for m in IMPORT_MAPPING if m.split(".")[0] not in sys.stdlib_module_names)
+
+
+def resolved_global(module: str, name: str) -> tuple[str, str]:
+    """What the unpickler resolves for a global the ``pickle.find_class`` audit event names: the
+    event carries the stream's own spelling, and for protocols 0-2 the unpickler maps Python 2
+    names (``copy_reg._reconstructor`` -> ``copyreg._reconstructor``) before importing."""
+    if (module, name) in NAME_MAPPING:
+        return NAME_MAPPING[(module, name)]
+    return IMPORT_MAPPING.get(module, module), name
+
+
+def judge_resolved(module: str, name: str, policy: Policy) -> tuple[str, str]:
+    """(``module.name`` as resolved, verdict) for a global named in an audit event: the worse of
+    the mapped name and, when it can be imported too, the name as spelled."""
+    mapped = resolved_global(module, name)
+    verdict = judge_global(*mapped, policy)
+    if mapped != (module, name) and module not in _PY2_ONLY:
+        raw = judge_global(module, name, policy)
+        verdict = max(verdict, raw, key=_RANK.__getitem__)
+    return f"{mapped[0]}.{mapped[1]}", verdict
 
 
 def judge_global_name(full_name: str, policy: Policy) -> str:

@@ -45,6 +45,9 @@ class Event:
     target: Any
     args: Any = None
     offset: int = -1
+    # for calls and instantiations: the stand-ins inside the arguments when the unpickler made
+    # the call (a dict in the arguments may be changed by a later SETITEM), None when not looked
+    inside: tuple[Any, ...] | None = None
 
 
 @dataclass
@@ -54,11 +57,44 @@ class Trace:
     events: list[Event] = field(default_factory=list)
     position: Any = None  # callable -> the reader's current offset, for messages
     limit: int = 2_000_000
+    # containers items looked at to list the stand-ins inside call arguments; past it the run's
+    # uses are not known in full (``uses_lost``) and no use-based judgement is made
+    inside_budget: int = 8_000_000
+    uses_lost: bool = False
 
     def _add(self, event: Event) -> None:
         if len(self.events) >= self.limit:
             raise TraceFull(self.limit)
+        if event.kind in (CALL, NEW):
+            event.inside = self._inside(event.args)
         self.events.append(event)
+
+    def _inside(self, value: Any) -> tuple[Any, ...]:
+        """The stand-ins inside ``value`` now (containers walked once each, cycles included)."""
+        if self.uses_lost:
+            return ()
+        found: list[Any] = []
+        seen: set[int] = set()
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, _Inert):
+                found.append(item)
+                continue
+            if not isinstance(item, tuple | list | set | frozenset | dict) or id(item) in seen:
+                continue
+            seen.add(id(item))
+            self.inside_budget -= len(item) + 1
+            if self.inside_budget < 0:
+                self.uses_lost = True
+                return ()
+            if isinstance(item, dict):
+                for key, val in item.items():
+                    stack.append(key)
+                    stack.append(val)
+            else:
+                stack.extend(item)
+        return tuple(found)
 
     def offset(self) -> int:
         return int(self.position()) if self.position is not None else -1

@@ -20,6 +20,8 @@ pure-Python unpickler is run too, as those loaders run it. Each reading's findin
 * a frame-boundary differential                -> NBS-PKL-023 (critical)
 * a joblib side file                           -> NBS-PKL-024 (critical)
 * a torch persistent id of the wrong shape     -> NBS-PKL-025 (medium)
+* a state that a class's ``__setstate__`` runs as code (scipy.stats distributions) -> NBS-PKL-027
+  (critical)
 * an object of a ``__main__`` class, built only with ``__new__`` (a static scan) -> NBS-PKL-026
   (info)
 
@@ -44,6 +46,7 @@ from nbsec.models.globals_judge import Judgement
 from nbsec.models.pickle_replay import Replay, ReplayLimits, replay_c, replay_python
 from nbsec.models.pickle_uses import checked_uses
 from nbsec.models.pickle_walker import WalkResult, walk
+from nbsec.models.state_code import code_states
 
 if TYPE_CHECKING:
     from nbsec.models.pickle_walker import Buffer
@@ -313,6 +316,11 @@ def report_replay(
         ctx.report(
             "NBS-PKL-023", f"{label} at byte {offset}: {reason}", key=f"{where}:frame:{offset}"
         )
+    for offset, reason in code_states(replay):
+        bad.append("<state>")
+        ctx.report(
+            "NBS-PKL-027", f"{label} at byte {offset}: {reason}", key=f"{where}:code:{offset}"
+        )
     for offset, reason in replay.limits:
         ctx.report(
             "NBS-PKL-018",
@@ -379,12 +387,14 @@ def _stand_ins(value: Any, out: list[Any], depth: int = 0) -> None:
 def _stored_only(replay: Replay) -> set[Any]:
     """Global stand-ins the stream only imports or stores as data (in BUILD states and container
     items): never called, instantiated, mutated or passed to a call."""
+    if replay.uses_lost:
+        return set()
     stored: list[Any] = [e.target for e in replay.events if e.kind == "import"]
     used: set[int] = set()
     for event in replay.events:
         if event.kind in ("call", "new"):
             used.add(id(event.target))
-            found: list[Any] = []
+            found: list[Any] = list(event.inside or ())  # as passed, and as the run left them
             _stand_ins(event.args, found)
             used.update(id(x) for x in found)
         elif event.kind in ("build", "setitem", "append", "add"):
@@ -418,9 +428,11 @@ def _verify_loader_calls(
             continue
         verified.add(target)
     # anything else that touched the loader (passed around, stored) leaves it unverified
+    if replay.uses_lost:
+        return set()
     for event in replay.events:
         if event.kind in ("call", "new"):
-            found: list[Any] = []
+            found: list[Any] = list(event.inside or ())
             _stand_ins(event.args, found)
             verified.difference_update(x for x in found if x in verified)
     return verified

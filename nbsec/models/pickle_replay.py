@@ -99,6 +99,7 @@ class Replay:
     protocol: int = 0
     tokens: int = 0
     value: int | None = None  # what the stream unpickled to, when that is a plain int
+    uses_lost: bool = False  # call arguments too large to list their stand-ins in full
     nonce: bytes = field(default_factory=lambda: secrets.token_bytes(16))
 
     def payload_span(self, obj: Any) -> tuple[int, int] | None:
@@ -473,6 +474,7 @@ def replay_c(
             _stopped(replay, "malformed", _describe(exc), reader.tok_start)
     finally:
         replay.events = trace.events
+        replay.uses_lost = trace.uses_lost
     return replay
 
 
@@ -738,6 +740,8 @@ def replay_python(
     except Exception as exc:
         if not _stopped_by_limit(replay, exc, reader.pos):
             _stopped(replay, "malformed", _describe(exc), max(reader.pos - 1, start))
+    finally:
+        replay.uses_lost = trace.uses_lost
     return replay
 
 

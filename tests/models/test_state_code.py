@@ -1,0 +1,173 @@
+"""NBS-PKL-027: a scipy.stats distribution's ``__setstate__`` runs the state's
+``_parse_arg_template`` as Python source. Every way a stream can put other text there is
+dangerous; scipy's own text is not. Checked against the real loader: whenever the scan calls a
+stream safe, loading it (and using the loaded object) runs none of the stream's code."""
+
+from __future__ import annotations
+
+import pickle
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nbsec.models import scan_bytes
+from nbsec.models.state_code import argparser_template_ok
+
+
+def _g(module: str, name: str) -> bytes:
+    return b"c" + module.encode() + b"\n" + name.encode() + b"\n"
+
+
+def _s(text: str) -> bytes:
+    raw = text.encode()
+    return b"X" + struct.pack("<I", len(raw)) + raw
+
+
+P2, STOP, NEW0 = b"\x80\x02", b".", b")\x81"
+PG = _g("scipy.stats._discrete_distns", "poisson_gen")
+KEY = "_parse_arg_template"
+PARSERS = (
+    "def _parse_args(self, mu, loc=0): return (mu,), loc, 1\n"
+    "def _parse_args_rvs(self, mu, loc=0, size=None): return (mu,), loc, 1, size\n"
+    "def _parse_args_stats(self, mu, loc=0, moments='mv'): return (mu,), loc, 1, moments\n"
+)
+GOOD = (
+    "\ndef _parse_args(self, mu,  loc=0):\n    return (mu, ), loc, 1\n\n"
+    "def _parse_args_rvs(self, mu,  loc=0, size=None):\n"
+    "    return self._argcheck_rvs(mu,  loc, 1, size=size)\n\n"
+    "def _parse_args_stats(self, mu,  loc=0, moments='mv'):\n"
+    "    return (mu, ), loc, 1, moments\n"
+)
+
+
+def _state(*pairs: tuple[bytes, bytes]) -> bytes:
+    return b"}(" + b"".join(k + v for k, v in pairs) + b"u"
+
+
+def _poisson(state: bytes, owner: bytes = PG + NEW0) -> bytes:
+    """A distribution object built with ``state``, as scipy pickles one (plus its real state
+    so that loading goes on to use it)."""
+    return P2 + owner + state + b"b" + STOP
+
+
+_ROT13 = _g("_codecs", "encode")
+
+
+def _rot13(text: str) -> bytes:
+    return _ROT13 + _s(text.translate(_ROT)) + _s("rot13") + b"\x86R"
+
+
+_ROT = str.maketrans(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    "nopqrstuvwxyzabcdefghijklmNOPQRSTUVWXYZABCDEFGHIJKLM",
+)
+
+
+def _cases(canary: str) -> list[tuple[str, bytes, str]]:
+    """(id, stream, verdict); the stream's code writes ``canary``."""
+    code = f"open({canary!r}, 'w').write('ran')\n"
+    return _table(code)
+
+
+def _table(CODE: str) -> list[tuple[str, bytes, str]]:
+    return [
+    ("scipy's own text", _poisson(_state((_s(KEY), _s(GOOD)))), "safe"),
+    ("scipy's text, two shapes", _poisson(_state((_s(KEY), _s(GOOD.replace("mu, ", "a, b, "))))),
+     "safe"),
+    ("code instead of the template", _poisson(_state((_s(KEY), _s(CODE + PARSERS)))),
+     "dangerous"),
+    ("code after the template", _poisson(_state((_s(KEY), _s(GOOD + CODE)))), "dangerous"),
+    ("code in a default value", _poisson(_state((_s(KEY), _s(GOOD.replace(
+     "loc=0", f"loc=[{CODE.strip()}][0] and 0", 1))))), "dangerous"),
+    ("code in a shape name", _poisson(_state((_s(KEY), _s(GOOD.replace(
+     "mu, ", f"mu=[{CODE.strip()}], ", 1))))), "dangerous"),
+    ("code in a method body", _poisson(_state((_s(KEY), _s(GOOD.replace(
+     "return (mu, ), loc, 1\n", f"{CODE.strip()}; return (mu, ), loc, 1\n", 1))))),
+     "dangerous"),
+    ("state as a tuple of pairs", _poisson(b"(" + _s(KEY) + _s(CODE + PARSERS) + b"\x86t"),
+     "dangerous"),
+    ("state as a list of two-key dicts", _poisson(b"]}(" + _s(KEY) + b"K\x01" + _s(CODE
+     + PARSERS) + b"K\x02ua"), "dangerous"),
+    ("key spelled by rot13", _poisson(b"}(" + _rot13(KEY) + _s(CODE + PARSERS) + b"u"),
+     "dangerous"),
+    ("template spelled by rot13", _poisson(b"}(" + _s(KEY) + _rot13(CODE + PARSERS) + b"u"),
+     "dangerous"),
+    ("state made by OrderedDict", _poisson(_g("collections", "OrderedDict") + b"](" + _s(KEY)
+     + _s(CODE + PARSERS) + b"ta\x85R"), "dangerous"),
+    ("class taken from an instance with type()", _poisson(_state((_s(KEY), _s(CODE + PARSERS))),
+     _g("builtins", "type") + PG + NEW0 + b"\x85R" + NEW0), "dangerous"),
+    ("instance made by pandas' _new_Index", _poisson(_state((_s(KEY), _s(CODE + PARSERS))),
+     _g("pandas.core.indexes.base", "_new_Index") + PG + b"}\x86R"), "dangerous"),
+    ("instance by copyreg._reconstructor", _poisson(_state((_s(KEY), _s(CODE + PARSERS))),
+     _g("copyreg", "_reconstructor") + PG + _g("builtins", "object") + b"N\x87R"), "dangerous"),
+]  # fmt: skip
+
+
+CASES = _cases("/nonexistent/nbsec-canary")
+
+
+@pytest.mark.parametrize(("stream", "verdict"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_state_code_table(stream: bytes, verdict: str) -> None:
+    scan = scan_bytes(stream, name="d.pkl")
+    assert scan.verdict == verdict, [(f.rule, f.message) for f in scan.findings]
+    hits = [f for f in scan.findings if f.rule == "NBS-PKL-027"]
+    assert bool(hits) == (verdict == "dangerous"), [(f.rule, f.message) for f in scan.findings]
+    if hits:
+        assert hits[0].location.path == "d.pkl"
+        assert "at byte " in hits[0].message
+
+
+def test_template_matches_the_installed_scipy() -> None:
+    from scipy import stats
+    from scipy.stats import _distn_infrastructure
+
+    assert argparser_template_ok(GOOD)
+    for dist in (stats.poisson, stats.norm, stats.gamma, stats.hypergeom, stats.levy_stable):
+        assert argparser_template_ok(dist._parse_arg_template), dist.name
+    sample = stats.rv_discrete(values=([0, 1], [0.5, 0.5]))
+    assert argparser_template_ok(sample._parse_arg_template)
+    assert "%(shape_arg_str)s" in _distn_infrastructure.parse_arg_template
+
+
+_LOADER = r"""
+import pickle, sys
+data = bytes.fromhex(sys.stdin.read())
+try:
+    obj = pickle.loads(data)
+    for call in (lambda: obj.pmf(1), lambda: obj.rvs(size=2), lambda: obj.stats(1)):
+        try:
+            call()
+        except Exception:
+            pass
+except Exception:
+    pass
+"""
+
+
+def test_safe_means_the_real_loader_runs_no_stream_code(tmp_path: Path) -> None:
+    """Differential: every case loaded by scipy itself, then used; the canary the stream's code
+    writes exists only for streams the scan called dangerous, and for most of them."""
+    ran = {}
+    for index, (label, _, _) in enumerate(CASES):
+        canary = tmp_path / f"canary-{index}"
+        data = _cases(str(canary))[index][1]
+        scan = scan_bytes(data, name="d.pkl")
+        subprocess.run(
+            [sys.executable, "-c", _LOADER], input=data.hex(), text=True, timeout=120, check=True
+        )
+        ran[label] = (scan.verdict, canary.exists())
+    assert [k for k, (verdict, hit) in ran.items() if verdict == "safe" and hit] == []
+    # the cases are real attacks, not streams the loader refuses anyway
+    assert sum(hit for _, hit in ran.values()) >= 8, ran
+
+
+def test_real_distribution_pickles_stay_safe() -> None:
+    from scipy import stats
+
+    for frozen in (stats.poisson(3), stats.norm(1, 2), stats.levy_stable(1.5, 0.2)):
+        for protocol in (0, 2, 5):
+            scan = scan_bytes(pickle.dumps(frozen, protocol=protocol), name="d.pkl")
+            assert scan.verdict == "safe", [(f.rule, f.message) for f in scan.findings]

@@ -67,6 +67,12 @@ class GuardedCall(Protocol):
 class LineageService(Protocol):
     """What the lineage watcher offers the other parts."""
 
+    def settle(self) -> None:
+        """Wait for file hashes still being computed in the background and bring the session
+        state (summary, ledger head, compact records) up to date. Front ends call it before
+        reading the session; :attr:`records` and :meth:`graph` do it themselves."""
+        ...
+
     @property
     def records(self) -> Sequence[CellRecord]: ...
 

@@ -8,9 +8,9 @@ offers the tracker to the other parts as the ``lineage`` service
 
 The files a cell read and wrote are hashed in the tracker's background thread, not on the cell's
 path: a cell's compact record is published at once, its hashes (and the ledger head) when the
-tracker has settled it -- between cells, on the kernel's event loop, as soon as the hashing
-thread falls idle. Front ends call :meth:`LineageWatch.settle` before they read the session (the
-``%nbsec`` magics, panel requests, the report), which waits for pending hashes.
+tracker has settled it (in the hashing thread, as soon as it falls idle), published between
+cells on the kernel's event loop. Front ends call :meth:`LineageWatch.settle` before they read
+the session (the ``%nbsec`` magics, panel requests, the report), which waits for pending hashes.
 """
 
 from __future__ import annotations
@@ -72,9 +72,10 @@ class LineageWatch:
         self.tracker.close()
 
     def _hashed(self) -> None:
-        """On the kernel's loop, when the hashing thread fell idle: settle and publish."""
+        """On the kernel's loop, when the hashing thread fell idle (and settled the records it
+        could): publish them."""
         if self._in_cell or self.tracker.closed:
-            return  # the cell's end settles
+            return  # the cell's end publishes
         self._ctx.guarded("lineage.settle", self._settle_and_publish)
 
     def _settle_and_publish(self) -> None:
@@ -88,7 +89,7 @@ class LineageWatch:
         settled = []
         while self._settled:
             settled.append(self._settled.pop(0))
-        cells = list(dict.fromkeys([*settled, *([last] if last is not None else [])]))
+        cells = [r for r in settled if r is not last] + ([last] if last is not None else [])
         summary = self.tracker.summary(wait=False)
         if not cells:
             return False

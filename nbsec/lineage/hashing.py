@@ -18,6 +18,7 @@ the next cell does not lose the first cell's hash.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import queue
@@ -126,6 +127,7 @@ class HashQueue:
         self._queue: queue.SimpleQueue[PendingDigest | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._pid = os.getpid()  # a forked child has no hashing thread: it waits for nothing
 
     def submit(self, path: str) -> FileDigest | PendingDigest | None:
         try:
@@ -152,7 +154,9 @@ class HashQueue:
         return pending
 
     def pending(self, path: str) -> PendingDigest | None:
-        """The hash of ``path`` being computed, if any."""
+        """The hash of ``path`` being computed, if any (in this process)."""
+        if os.getpid() != self._pid:
+            return None
         return self._pending.get(path)
 
     def busy(self) -> bool:
@@ -178,10 +182,9 @@ class HashQueue:
                         del self._pending[pending.path]
                     idle = not self._pending
             if idle and self.on_idle is not None:
-                try:
+                # a listener's failure (a loop closed at shutdown) must not stop hashing
+                with contextlib.suppress(Exception):
                     self.on_idle()
-                except Exception:  # noqa: S110 - a listener's failure must not stop hashing
-                    pass
 
     def _hash(self, pending: PendingDigest) -> None:
         path, key = pending.path, pending.key

@@ -14,9 +14,9 @@ files touched are given to a background thread to hash (cached, capped; see
 :class:`~nbsec.lineage.hashing.HashQueue`), off the cell's path.
 
 A record is complete, and appended to the ledger, once the hashes of its files are known: the
-tracker *settles* its records in order, without waiting at the end of the next cell and when the
-hashing thread falls idle (:meth:`LineageTracker.settle` with ``wait=False``, for the kernel's
-event loop), and waiting for the hashes before anything reads the records (:attr:`records`,
+tracker *settles* its records in order, without waiting when the hashing thread falls idle (in
+that thread, milliseconds after the cell for ordinary files) and at the end of the next cell,
+and waiting for the hashes before anything reads the records (:attr:`records`,
 :meth:`graph`, :meth:`summary`, :meth:`written_by`, :meth:`own_file`), records a session event or
 closes the ledger. A cell that opens for writing a file whose hash is still pending waits for
 that hash first, so each record holds the hash of the content its cell read or wrote; a file
@@ -111,7 +111,8 @@ class LineageTracker:
         self._records: list[CellRecord] = []
         policy = policy_provider()
         self._hasher = FileHasher(policy.lineage.hash_max_bytes)
-        self._hashes = HashQueue(self._hasher, quiet=audit_hook.quiet_thread)
+        self._hashes = HashQueue(self._hasher, quiet=audit_hook.quiet_thread, on_idle=self._hashed)
+        self._listener: Callable[[], None] | None = None
         # records whose files are still being hashed, in order, with the hashes they wait for
         self._unsettled: deque[tuple[CellRecord, list[tuple[Access, PendingDigest]]]] = deque()
         # settling (and so appending to the ledger) may be asked for from a panel's thread
@@ -299,9 +300,28 @@ class LineageTracker:
         return bool(self._unsettled)
 
     def notify_when_hashed(self, callback: Callable[[], None] | None) -> None:
-        """Call ``callback`` from the hashing thread whenever it has nothing left to hash (a
-        kernel schedules :meth:`settle` on its event loop from there)."""
-        self._hashes.on_idle = callback
+        """Call ``callback`` from the hashing thread whenever it has nothing left to hash and
+        has settled what it could (a kernel publishes the settled records from there, on its
+        event loop)."""
+        self._listener = callback
+
+    def _hashed(self) -> None:
+        """The hashing thread has nothing left to hash: the records complete now are settled
+        (and written to the ledger) at once, not at the next cell."""
+        # never block on the lock: its holder may be waiting for a hash queued since, which this
+        # thread must compute first (it comes back here when idle again)
+        while not self._lock.acquire(timeout=0.005):
+            if self._closed or self._hashes.busy():
+                return
+        try:
+            if self._closed:
+                return
+            self._settle(wait=False)
+        finally:
+            self._lock.release()
+        listener = self._listener
+        if listener is not None:
+            listener()
 
     def settle(self, wait: bool = True) -> list[CellRecord]:
         """Complete the records whose hashes are known (``wait``: all of them, waiting for the
@@ -484,16 +504,17 @@ class LineageTracker:
         """Flush and close the ledger; the audit hook and wrappers stop reporting to us."""
         if self._closed:
             return
-        self.settle()
-        self._closed = True
-        self._running = None
-        audit_hook.deactivate(self)
-        io_wrappers.uninstall()
-        self._hashes.close()
-        if self._ledger is not None:
-            if not self._ledger.closed:
-                self._ledger.append("close", {"cells_recorded": len(self._records)})
-            self._ledger.close()
+        with self._lock:
+            self._settle(wait=True)
+            self._closed = True
+            self._running = None
+            audit_hook.deactivate(self)
+            io_wrappers.uninstall()
+            self._hashes.close()
+            if self._ledger is not None:
+                if not self._ledger.closed:
+                    self._ledger.append("close", {"cells_recorded": len(self._records)})
+                self._ledger.close()
 
     # -- internals ---------------------------------------------------------------------------------
     def _session_header(self) -> dict[str, Any]:

@@ -97,7 +97,9 @@ class LineageService(Protocol):
 
     def own_file(self, path: str) -> dict[str, Any] | None:
         """The cell of this session that wrote the file now at ``path``, if the file's SHA-256
-        still equals what that cell wrote (same shape as :meth:`written_by`); else ``None``."""
+        still equals what that cell wrote (same shape as :meth:`written_by`); else the last
+        cell that wrote this very content at another path, with ``"copy": True`` (a copy of
+        the session's own file); else ``None``."""
         ...
 
 

@@ -131,7 +131,10 @@ class LineageWatch:
 
     def own_file(self, path: str) -> dict[str, Any] | None:
         record = self.tracker.own_file(path)
-        return cell_ref(record) if record is not None else None
+        if record is not None:
+            return cell_ref(record)
+        record = self.tracker.own_content(path)
+        return {**cell_ref(record), "copy": True} if record is not None else None
 
     # -- the panel's view of one cell ------------------------------------------------------------
     def _compact(self, record: CellRecord) -> dict[str, Any]:

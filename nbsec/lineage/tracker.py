@@ -153,6 +153,7 @@ class LineageTracker:
         self._writers: dict[str, CellRecord] = {}  # sha256 -> the last cell that wrote it
         # absolute path -> (sha256, cell) of the last complete write there this session
         self._written: dict[str, tuple[str, CellRecord]] = {}
+        self._written_sizes: set[int] = set()  # sizes of the files in ``_writers``
         self._sources: dict[str, dict[str, Any]] = {}  # data read, for the summary
         self._totals = {"reads": 0, "writes": 0, "models": 0, "unobserved": 0}
         self._closed = False
@@ -353,6 +354,8 @@ class LineageTracker:
         for access in record.writes:
             if access.sha256 and not access.partial:
                 self._writers[access.sha256] = record
+                if access.size is not None:
+                    self._written_sizes.add(access.size)
                 if access.path is not None and access.kind == "file":
                     self._written[access.path] = (access.sha256, record)
         if self._ledger is not None and not self._ledger.closed:
@@ -458,6 +461,24 @@ class LineageTracker:
         if digest is None or digest.partial or digest.sha256 != written[0]:
             return None
         return written[1]
+
+    def own_content(self, path: str) -> CellRecord | None:
+        """The last cell of this session that wrote, at any path, exactly the content now at
+        ``path``: a copy of the session's own file (``shutil.copy``, a backup made by another
+        program) is known by its SHA-256. A file of a size the session never wrote is not
+        hashed; one too large to hash whole gives ``None``."""
+        self.settle()
+        absolute = os.path.abspath(os.path.expanduser(path))
+        try:
+            size = os.stat(absolute).st_size
+        except OSError:
+            return None
+        if size not in self._written_sizes:
+            return None
+        digest = self._hasher.digest(absolute)
+        if digest is None or digest.partial:
+            return None
+        return self._writers.get(digest.sha256)
 
     def summary(self, wait: bool = True) -> dict[str, Any]:
         """A small summary for ``metadata.nbsec`` of the saved notebook: the session, the ledger

@@ -90,9 +90,9 @@ class LineageWatch:
         while self._settled:
             settled.append(self._settled.pop(0))
         cells = [r for r in settled if r is not last] + ([last] if last is not None else [])
-        summary = self.tracker.summary(wait=False)
         if not cells:
             return False
+        summary = self.tracker.summary(wait=False)
         for record in cells:
             self._ctx.state.set_lineage(summary, self._compact(record))
         return True

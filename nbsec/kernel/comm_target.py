@@ -134,6 +134,10 @@ class PanelChannel:
             if len(json.dumps(data)) > protocol.MAX_MESSAGE_BYTES:
                 raise protocol.ProtocolError("message too large")
             kind, payload, request_id = protocol.validate_request(data)
+            lineage = self._ctx.services.lineage
+            if lineage is not None:
+                # the answer holds the file hashes still pending: they are awaited
+                self._ctx.guarded("lineage.settle", lineage.settle)
             with self._lock:
                 answer = HANDLERS[kind](self._ctx, payload)
                 if kind == "handshake":

@@ -67,6 +67,12 @@ class GuardedCall(Protocol):
 class LineageService(Protocol):
     """What the lineage watcher offers the other parts."""
 
+    def settle(self) -> None:
+        """Wait for file hashes still being computed in the background and bring the session
+        state (summary, ledger head, compact records) up to date. Front ends call it before
+        reading the session; :attr:`records` and :meth:`graph` do it themselves."""
+        ...
+
     @property
     def records(self) -> Sequence[CellRecord]: ...
 
@@ -91,7 +97,9 @@ class LineageService(Protocol):
 
     def own_file(self, path: str) -> dict[str, Any] | None:
         """The cell of this session that wrote the file now at ``path``, if the file's SHA-256
-        still equals what that cell wrote (same shape as :meth:`written_by`); else ``None``."""
+        still equals what that cell wrote (same shape as :meth:`written_by`); else the last
+        cell that wrote this very content at another path, with ``"copy": True`` (a copy of
+        the session's own file); else ``None``."""
         ...
 
 

@@ -5,12 +5,20 @@ watcher keeps the session's lineage summary (data sources with hashes, the ledge
 compact record of each cell up to date for ``metadata.nbsec``, the panel and the dashboard, and
 offers the tracker to the other parts as the ``lineage`` service
 (:class:`nbsec.kernel.context.LineageService`).
+
+The files a cell read and wrote are hashed in the tracker's background thread, not on the cell's
+path: a cell's compact record is published at once, its hashes (and the ledger head) when the
+tracker has settled it (in the hashing thread, as soon as it falls idle), published between
+cells on the kernel's event loop. Front ends call :meth:`LineageWatch.settle` before they read
+the session (the ``%nbsec`` magics, panel requests, the report), which waits for pending hashes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from nbsec.kernel.jobs import kernel_loop
 
 if TYPE_CHECKING:
     from nbsec.kernel.context import KernelContext
@@ -32,6 +40,13 @@ class LineageWatch:
             context.shell, context.policy.effective_policy, notebook_path=context.notebook
         )
         self._last: CellRecord | None = None
+        self._in_cell = False
+        # records settled since their compact record was last published
+        self._settled: list[CellRecord] = []
+        self.tracker.on_settled = self._settled.extend
+        loop = kernel_loop()
+        if loop is not None:
+            self.tracker.notify_when_hashed(lambda: loop.call_soon_threadsafe(self._hashed))
         if self.tracker.key_problem:
             import sys
 
@@ -42,21 +57,58 @@ class LineageWatch:
     def pre_run_cell(self, info: Any) -> None:
         # a cell whose record fails is not taken for the cell before it
         self._last = None
+        self._in_cell = True
         self.tracker.pre_run_cell(info)
 
     def post_run_cell(self, result: Any) -> None:
+        self._in_cell = False
         self._last = self.tracker.post_run_cell(result)
-        cell = self._compact(self._last) if self._last is not None else None
-        self._ctx.state.set_lineage(self.tracker.summary(), cell)
+        self._publish_cells(self._last)
 
     def close(self) -> None:
         if self._ctx.services.lineage is self:
             self._ctx.services.lineage = None
+        self.tracker.notify_when_hashed(None)
         self.tracker.close()
 
+    def _hashed(self) -> None:
+        """On the kernel's loop, when the hashing thread fell idle (and settled the records it
+        could): publish them."""
+        if self._in_cell or self.tracker.closed:
+            return  # the cell's end publishes
+        self._ctx.guarded("lineage.settle", self._settle_and_publish)
+
+    def _settle_and_publish(self) -> None:
+        self.tracker.settle(wait=False)
+        if self._publish_cells(None):
+            self._ctx.publish()
+
+    def _publish_cells(self, last: CellRecord | None) -> bool:
+        """The summary and the compact records of ``last`` and of the cells settled since they
+        were published, into the session state; ``False`` if there was nothing new."""
+        settled = []
+        while self._settled:
+            settled.append(self._settled.pop(0))
+        cells = [r for r in settled if r is not last] + ([last] if last is not None else [])
+        if not cells:
+            return False
+        summary = self.tracker.summary(wait=False)
+        for record in cells:
+            self._ctx.state.set_lineage(summary, self._compact(record))
+        return True
+
     # -- LineageService --------------------------------------------------------------------------
+    def settle(self) -> None:
+        """Wait for the hashes still pending and bring the session state up to date (front ends
+        call this before they read the session)."""
+        if self.tracker.closed:
+            return
+        self.tracker.settle(wait=True)
+        self._publish_cells(None)
+
     @property
     def records(self) -> Sequence[CellRecord]:
+        self.settle()
         return self.tracker.records
 
     @property
@@ -64,6 +116,7 @@ class LineageWatch:
         return self._last
 
     def graph(self) -> LineageGraph:
+        self.settle()
         return self.tracker.graph()
 
     def record_model(self, event: Mapping[str, Any]) -> None:
@@ -78,7 +131,10 @@ class LineageWatch:
 
     def own_file(self, path: str) -> dict[str, Any] | None:
         record = self.tracker.own_file(path)
-        return cell_ref(record) if record is not None else None
+        if record is not None:
+            return cell_ref(record)
+        record = self.tracker.own_content(path)
+        return {**cell_ref(record), "copy": True} if record is not None else None
 
     # -- the panel's view of one cell ------------------------------------------------------------
     def _compact(self, record: CellRecord) -> dict[str, Any]:
@@ -109,6 +165,8 @@ class LineageWatch:
         }
         if access.partial:
             out["partial"] = True
+        if access.changed:
+            out["changed"] = True
         return out
 
 

@@ -81,6 +81,10 @@ class NbsecMagics(Magics):
         if handler is None:
             print(f"nbsec: unknown command {command!r}. {USAGE}", file=sys.stderr)
             return None
+        lineage = self.context.services.lineage
+        if lineage is not None:
+            # every command sees the session complete: file hashes still pending are awaited
+            self.context.guarded("lineage.settle", lineage.settle)
         try:
             return handler(self.context, rest)
         except BadArguments as exc:

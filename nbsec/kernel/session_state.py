@@ -351,12 +351,15 @@ class SessionState:
             return dict(self._lineage)
 
     def set_lineage(self, summary: Mapping[str, Any], cell: Mapping[str, Any] | None) -> None:
-        """The session's lineage summary and, after a cell, that cell's compact record."""
+        """The session's lineage summary and, after a cell, that cell's compact record (which
+        replaces the one of the same ``seq``, sent before its file hashes were known)."""
         with self._lock:
             version = self._bump()
             self._lineage = dict(summary)
             self._lineage_version = version
             if cell is not None:
+                seq = cell.get("seq")
+                self._cells = [(v, c) for v, c in self._cells if c.get("seq") != seq]
                 self._cells.append((version, dict(cell)))
                 del self._cells[:-MAX_LINEAGE_CELLS]
 

@@ -7,7 +7,9 @@ Only new or changed findings are shown; re-running an unchanged cell shows nothi
 A load the source names literally (``joblib.load("forest.joblib")``, or ``pickle.load(f)`` inside
 ``with open("rf.pkl", "rb") as f``) of a file this session wrote
 and that still holds exactly what it wrote (its SHA-256 equals the one the ledger recorded after
-the write) is the session's own work: reported as info, not as a load of untrusted data. The
+the write) is the session's own work: reported as info, not as a load of untrusted data. So is a
+file at any other path whose SHA-256 equals that of a file the session wrote (a copy or backup
+of its own model, however made); a different file at a path the session wrote is not. The
 guard still scans the bytes when the load runs, so a file replaced in the meantime is judged
 afresh (and, at the next run of the cell, reported at full severity again).
 """
@@ -77,4 +79,9 @@ class SourceWatch:
             where = cell_label(cell.get("cell_index"), cell.get("cell_id"))
         else:
             where = f"cell [{cell.get('execution_count')}]"
+        if cell.get("copy"):
+            return (
+                f"a copy of a file {where} of this session wrote (same SHA-256; checked again "
+                "on load)"
+            )
         return f"a file {where} of this session wrote, unchanged since (checked again on load)"

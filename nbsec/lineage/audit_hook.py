@@ -91,6 +91,12 @@ def deactivate(sink: AuditSink) -> None:
             _sinks.remove(sink)
 
 
+def quiet_thread() -> None:
+    """Report no event of the calling thread again (nbsec's own background threads: the files
+    they read are not the user's)."""
+    _local.busy = True
+
+
 def installed() -> bool:
     return _installed
 

@@ -16,7 +16,9 @@ from typing import Any, NamedTuple
 class Access:
     """One read or write of a file or URL. ``uri`` is an absolute path for files or a URL (with
     credentials removed and query values hashed); ``path`` is the local file that was hashed (the
-    file itself, or the local copy of a download)."""
+    file itself, or the local copy of a download). ``changed``: the file was changed, replaced or
+    removed by someone else after the cell and before nbsec could hash it, so what the cell read
+    or wrote has no known hash (``sha256`` is ``None``)."""
 
     uri: str
     kind: str  # "file" | "url"
@@ -25,6 +27,7 @@ class Access:
     size: int | None = None
     partial: bool = False
     path: str | None = None
+    changed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"uri": self.uri, "sha256": self.sha256, "kind": self.kind}
@@ -33,6 +36,8 @@ class Access:
             out["size"] = self.size
         if self.partial:
             out["partial"] = True
+        if self.changed:
+            out["changed"] = True
         return out
 
     @classmethod
@@ -44,6 +49,7 @@ class Access:
             sha256=data.get("sha256"),
             size=data.get("size"),
             partial=bool(data.get("partial", False)),
+            changed=bool(data.get("changed", False)),
         )
 
 

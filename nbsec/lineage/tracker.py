@@ -10,7 +10,18 @@ No tracing: before a cell runs, the tracker parses the cell (cached), takes an i
 snapshot of the namespace and fingerprints the few frames and arrays the cell names; while it
 runs, the process-wide audit hook and the thin I/O wrappers append paths and URLs to a list;
 after it runs, a second snapshot gives what was bound, the fingerprints what was mutated, and the
-files touched are hashed (cached, capped). The record is then appended to the ledger.
+files touched are given to a background thread to hash (cached, capped; see
+:class:`~nbsec.lineage.hashing.HashQueue`), off the cell's path.
+
+A record is complete, and appended to the ledger, once the hashes of its files are known: the
+tracker *settles* its records in order, without waiting when the hashing thread falls idle (in
+that thread, milliseconds after the cell for ordinary files) and at the end of the next cell,
+and waiting for the hashes before anything reads the records (:attr:`records`,
+:meth:`graph`, :meth:`summary`, :meth:`written_by`, :meth:`own_file`), records a session event or
+closes the ledger. A cell that opens for writing a file whose hash is still pending waits for
+that hash first, so each record holds the hash of the content its cell read or wrote; a file
+changed by someone else before it could be hashed is recorded with no hash and
+``changed: true``.
 """
 
 from __future__ import annotations
@@ -18,9 +29,11 @@ from __future__ import annotations
 import datetime as dt
 import dis
 import os
+import threading
 import time
 import types
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +43,7 @@ from nbsec.errors import InputError
 from nbsec.lineage import audit_hook, io_wrappers
 from nbsec.lineage.cell_names import CellNames, analyse
 from nbsec.lineage.fingerprint import describe, fingerprint, kind_of, type_name
-from nbsec.lineage.hashing import FileHasher
+from nbsec.lineage.hashing import FileDigest, FileHasher, HashQueue, PendingDigest
 from nbsec.lineage.ledger import LEDGER_DIR, LedgerWriter, ledger_path, read_key
 from nbsec.lineage.namespace_diff import Snapshot, diff, snapshot
 from nbsec.lineage.noise_paths import is_noise, noise_prefixes
@@ -95,9 +108,17 @@ class LineageTracker:
         self._policy_provider = policy_provider
         self.notebook_path = Path(notebook_path).resolve() if notebook_path else None
         self.session_id = session_id or os.environ.get(SESSION_ENV) or new_session_id()
-        self.records: list[CellRecord] = []
+        self._records: list[CellRecord] = []
         policy = policy_provider()
         self._hasher = FileHasher(policy.lineage.hash_max_bytes)
+        self._hashes = HashQueue(self._hasher, quiet=audit_hook.quiet_thread, on_idle=self._hashed)
+        self._listener: Callable[[], None] | None = None
+        # records whose files are still being hashed, in order, with the hashes they wait for
+        self._unsettled: deque[tuple[CellRecord, list[tuple[Access, PendingDigest]]]] = deque()
+        # settling (and so appending to the ledger) may be asked for from a panel's thread
+        self._lock = threading.RLock()
+        # called (in the settling thread, under the tracker's lock) with the records settled
+        self.on_settled: Callable[[list[CellRecord]], None] | None = None
         base = self.notebook_path.parent if self.notebook_path else Path.cwd()
         self.base_dir = base
         self.ledger_file: Path | None = None
@@ -132,6 +153,7 @@ class LineageTracker:
         self._writers: dict[str, CellRecord] = {}  # sha256 -> the last cell that wrote it
         # absolute path -> (sha256, cell) of the last complete write there this session
         self._written: dict[str, tuple[str, CellRecord]] = {}
+        self._written_sizes: set[int] = set()  # sizes of the files in ``_writers``
         self._sources: dict[str, dict[str, Any]] = {}  # data read, for the summary
         self._totals = {"reads": 0, "writes": 0, "models": 0, "unobserved": 0}
         self._closed = False
@@ -232,7 +254,7 @@ class LineageTracker:
                 self._last_index = cell_index
                 cell_id = cell_id or self._cells.id_for(cell_index)
 
-        reads, writes = self._accesses(running)
+        reads, writes, pending = self._accesses(running)
         unobserved = list(dict.fromkeys(running.unobserved))
         if running.dropped_events:
             unobserved.append(f"{running.dropped_events} further I/O events not kept")
@@ -242,7 +264,7 @@ class LineageTracker:
             cell_index=cell_index,
             cell_id=cell_id,
             session_id=self.session_id,
-            seq=len(self.records),
+            seq=len(self._records),
             started=running.started,
             duration_ms=duration,
             defines=defines,
@@ -260,16 +282,84 @@ class LineageTracker:
             error=_error_name(result),
             magic_only=_magic_only(running.raw_cell),
         )
-        self.records.append(record)
+        with self._lock:
+            self._records.append(record)
+            self._unsettled.append((record, pending))
+            self._settle(wait=False)
+        return record
+
+    # -- settling ----------------------------------------------------------------------------------
+    @property
+    def records(self) -> list[CellRecord]:
+        """Every record of the session, settled (waits for pending hashes)."""
+        self.settle()
+        return self._records
+
+    @property
+    def unsettled(self) -> bool:
+        """Are some records still waiting for the hashes of their files?"""
+        return bool(self._unsettled)
+
+    def notify_when_hashed(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback`` from the hashing thread whenever it has nothing left to hash and
+        has settled what it could (a kernel publishes the settled records from there, on its
+        event loop)."""
+        self._listener = callback
+
+    def _hashed(self) -> None:
+        """The hashing thread has nothing left to hash: the records complete now are settled
+        (and written to the ledger) at once, not at the next cell."""
+        # never block on the lock: its holder may be waiting for a hash queued since, which this
+        # thread must compute first (it comes back here when idle again)
+        while not self._lock.acquire(timeout=0.005):
+            if self._closed or self._hashes.busy():
+                return
+        try:
+            if self._closed:
+                return
+            self._settle(wait=False)
+        finally:
+            self._lock.release()
+        listener = self._listener
+        if listener is not None:
+            listener()
+
+    def settle(self, wait: bool = True) -> list[CellRecord]:
+        """Complete the records whose hashes are known (``wait``: all of them, waiting for the
+        hashing thread), in order, and append them to the ledger. Returns the records settled
+        by this call."""
+        with self._lock:
+            return self._settle(wait)
+
+    def _settle(self, wait: bool) -> list[CellRecord]:
+        settled: list[CellRecord] = []
+        while self._unsettled:
+            record, pending = self._unsettled[0]
+            if not wait and not all(p.done.is_set() for _, p in pending):
+                break
+            for access, digest in pending:
+                digest.wait()
+                if digest.digest is not None:
+                    _fill(access, digest.digest)
+                access.changed = digest.changed
+            self._unsettled.popleft()
+            self._complete(record)
+            settled.append(record)
+        if settled and self.on_settled is not None:
+            self.on_settled(settled)
+        return settled
+
+    def _complete(self, record: CellRecord) -> None:
         self._account(record)
-        for access in writes:
+        for access in record.writes:
             if access.sha256 and not access.partial:
                 self._writers[access.sha256] = record
+                if access.size is not None:
+                    self._written_sizes.add(access.size)
                 if access.path is not None and access.kind == "file":
                     self._written[access.path] = (access.sha256, record)
         if self._ledger is not None and not self._ledger.closed:
             self._ledger.append("cell", record.to_dict())
-        return record
 
     # -- other engines report here ---------------------------------------------------------------
     def record_model(self, event: Mapping[str, Any]) -> None:
@@ -304,6 +394,11 @@ class LineageTracker:
 
     # -- audit sink ------------------------------------------------------------------------------
     def on_file(self, path: str, write: bool, via: str) -> None:
+        if write:
+            pending = self._hashes.pending(path)
+            if pending is not None:
+                # the file is about to change: its earlier content is hashed first
+                pending.wait()
         running = self._running
         if running is None:
             return
@@ -342,10 +437,13 @@ class LineageTracker:
             raise ValueError(f"unknown ledger event {kind!r}")
         if self._closed or self._ledger is None or self._ledger.closed:
             return
-        self._ledger.append(kind, _plain(data))
+        with self._lock:
+            self._settle(wait=True)  # the ledger keeps the order things happened in
+            self._ledger.append(kind, _plain(data))
 
     def written_by(self, sha256: str) -> CellRecord | None:
         """The last cell of this session that wrote a file with exactly this content."""
+        self.settle()
         return self._writers.get(sha256.lower().removeprefix("sha256:"))
 
     def own_file(self, path: str) -> CellRecord | None:
@@ -355,6 +453,7 @@ class LineageTracker:
         (by anyone), too large to hash whole, or never written by this session gives ``None``.
         """
         absolute = os.path.abspath(os.path.expanduser(path))
+        self.settle()
         written = self._written.get(absolute)
         if written is None:
             return None
@@ -363,10 +462,30 @@ class LineageTracker:
             return None
         return written[1]
 
-    def summary(self) -> dict[str, Any]:
+    def own_content(self, path: str) -> CellRecord | None:
+        """The last cell of this session that wrote, at any path, exactly the content now at
+        ``path``: a copy of the session's own file (``shutil.copy``, a backup made by another
+        program) is known by its SHA-256. A file of a size the session never wrote is not
+        hashed; one too large to hash whole gives ``None``."""
+        self.settle()
+        absolute = os.path.abspath(os.path.expanduser(path))
+        try:
+            size = os.stat(absolute).st_size
+        except OSError:
+            return None
+        if size not in self._written_sizes:
+            return None
+        digest = self._hasher.digest(absolute)
+        if digest is None or digest.partial:
+            return None
+        return self._writers.get(digest.sha256)
+
+    def summary(self, wait: bool = True) -> dict[str, Any]:
         """A small summary for ``metadata.nbsec`` of the saved notebook: the session, the ledger
         (path relative to the notebook and the hash of its last line), the data sources read
-        (URI and SHA-256) and counts."""
+        (URI and SHA-256) and counts. ``wait=False``: of the records settled so far, without
+        waiting for pending hashes."""
+        self.settle(wait)
         totals = self._totals
         return {
             "session_id": self.session_id,
@@ -375,7 +494,7 @@ class LineageTracker:
             "ledger_lines": self._ledger.lines if self._ledger is not None else 0,
             "ledger_keyed": self._ledger.keyed if self._ledger is not None else False,
             "sources": list(self._sources.values()),
-            "cells_recorded": len(self.records),
+            "cells_recorded": len(self._records) - len(self._unsettled),
             "reads": totals["reads"],
             "writes": totals["writes"],
             "models": totals["models"],
@@ -406,14 +525,17 @@ class LineageTracker:
         """Flush and close the ledger; the audit hook and wrappers stop reporting to us."""
         if self._closed:
             return
-        self._closed = True
-        self._running = None
-        audit_hook.deactivate(self)
-        io_wrappers.uninstall()
-        if self._ledger is not None:
-            if not self._ledger.closed:
-                self._ledger.append("close", {"cells_recorded": len(self.records)})
-            self._ledger.close()
+        with self._lock:
+            self._settle(wait=True)
+            self._closed = True
+            self._running = None
+            audit_hook.deactivate(self)
+            io_wrappers.uninstall()
+            self._hashes.close()
+            if self._ledger is not None:
+                if not self._ledger.closed:
+                    self._ledger.append("close", {"cells_recorded": len(self._records)})
+                self._ledger.close()
 
     # -- internals ---------------------------------------------------------------------------------
     def _session_header(self) -> dict[str, Any]:
@@ -487,7 +609,11 @@ class LineageTracker:
         for name in removed:
             self._fingerprints.pop(name, None)
 
-    def _accesses(self, running: _Running) -> tuple[list[Access], list[Access]]:
+    def _accesses(
+        self, running: _Running
+    ) -> tuple[list[Access], list[Access], list[tuple[Access, PendingDigest]]]:
+        """What the cell read and wrote; the hashes not known yet are left to the hashing
+        thread (returned as pending)."""
         reads: dict[str, Access] = {}
         writes: dict[str, Access] = {}
         for path, write, via in running.files:
@@ -505,17 +631,16 @@ class LineageTracker:
             bucket = writes if write else reads
             if uri not in bucket:
                 bucket[uri] = Access(uri=uri, kind="url", via=via, path=local)
+        pending: list[tuple[Access, PendingDigest]] = []
         for access in (*reads.values(), *writes.values()):
             if access.path is None:
                 continue
-            digest = self._hasher.digest(access.path)
-            if digest is not None:
-                access.sha256, access.size, access.partial = (
-                    digest.sha256,
-                    digest.size,
-                    digest.partial,
-                )
-        return list(reads.values()), list(writes.values())
+            digest = self._hashes.submit(access.path)
+            if isinstance(digest, FileDigest):
+                _fill(access, digest)
+            elif digest is not None:
+                pending.append((access, digest))
+        return list(reads.values()), list(writes.values()), pending
 
     def _findings(
         self,
@@ -548,6 +673,10 @@ class LineageTracker:
             ).to_dict()
             for what in dict.fromkeys(items)
         ]
+
+
+def _fill(access: Access, digest: FileDigest) -> None:
+    access.sha256, access.size, access.partial = digest.sha256, digest.size, digest.partial
 
 
 def _global_names(value: Any, ns: Mapping[str, Any]) -> list[str]:

@@ -76,6 +76,15 @@ def limitations(
             f"{where}: ran {what}; file and network access from it (a subprocess, a shell "
             "command, exec'd code) is not observed."
         )
+    changed = list(
+        dict.fromkeys(a.uri for r in evidence.records for a in (*r.reads, *r.writes) if a.changed)
+    )
+    if changed:
+        out.append(
+            f"{len(changed)} file(s) were changed by another program after a cell read or "
+            "wrote them and before nbsec could hash them: what that cell read or wrote has no "
+            "recorded hash: " + ", ".join(changed[:5])
+        )
     partial = [i.uri for i in data.items if i.partial]
     if partial:
         out.append(

@@ -106,6 +106,8 @@ def capture(context: Any, *, packages: bool = True, settle: float = 60.0) -> Liv
     state = context.state
     policy = context.policy.effective_policy()
     lineage = context.services.lineage
+    if lineage is not None:
+        lineage.settle()  # file hashes still pending, the ledger head with them
     full = state.to_state()
     summary = state.lineage
     notebook = context.notebook

@@ -123,13 +123,44 @@ def test_a_file_the_session_itself_overwrote_with_a_payload_is_still_blocked(
     assert not marker.exists()
 
 
-def test_a_copy_at_another_path_is_not_the_sessions_own(trained: Kernel, tmp_path: Path) -> None:
+def test_a_copy_made_outside_the_kernel_is_known_by_its_hash(
+    trained: Kernel, tmp_path: Path
+) -> None:
+    # another program copies the session's own model: same bytes, so the session's own work
     shutil.copyfile(tmp_path / "forest.joblib", tmp_path / "copy.joblib")
     out = trained.execute(RELOAD.format(name="copy.joblib"))
     assert out.status == "ok", out.error
-    (load,) = call_site(findings(trained))
-    assert load["severity"] == "high"
-    assert load["message"] == "joblib.load() called on 'copy.joblib'"
+    assert "nbsec" not in out.stdout + out.stderr + out.text()
+    found = findings(trained)
+    assert [f for f in found if f["severity"] in ("critical", "high")] == []
+    (load,) = call_site(found)
+    assert load["severity"] == "info"
+    assert "a copy of a file cell" in load["message"] and "same SHA-256" in load["message"]
+
+
+def test_a_copy_made_by_the_session_in_another_directory_is_its_own(trained: Kernel) -> None:
+    backup = 'import os, shutil\nos.makedirs("backup", exist_ok=True)\n'
+    backup += 'shutil.copy("forest.joblib", "backup/forest.joblib")'
+    assert trained.execute(backup).status == "ok"
+    out = trained.execute(RELOAD.format(name="backup/forest.joblib"))
+    assert out.status == "ok", out.error
+    found = findings(trained)
+    assert [f for f in found if f["severity"] in ("critical", "high")] == []
+    (load,) = call_site(found)
+    assert load["severity"] == "info"
+    assert "of this session wrote" in load["message"]
+
+
+def test_another_file_at_the_copys_path_is_not_admitted(trained: Kernel, tmp_path: Path) -> None:
+    # a file of the same name and size as the session's model, other bytes: not its own
+    own = (tmp_path / "forest.joblib").read_bytes()
+    other = bytearray(own)
+    other[len(other) // 2] ^= 0x01
+    (tmp_path / "copy.joblib").write_bytes(bytes(other))
+    trained.execute(RELOAD.format(name="copy.joblib"))
+    found = findings(trained)
+    assert "this session wrote" not in json.dumps(found)
+    assert "NBS-PKL-002" in {f["rule"] for f in found if f["severity"] in ("critical", "high")}
 
 
 DUMP_WITH_OPEN = """\

@@ -216,3 +216,29 @@ def test_waivers_saved_in_a_notebook_are_listed_not_applied(
         "trust me",
     )
     assert "put it in the policy file" in waiver["note"]
+
+
+def test_a_file_changed_before_it_was_hashed_is_a_limitation(
+    make_notebook: Callable[..., Path], tmp_path: Path
+) -> None:
+    source = "open('out.bin', 'wb').write(b'x')"
+    writer = LedgerWriter(tmp_path / ".nbsec" / "ledger" / "s2.jsonl")
+    writer.append("session", {"session_id": "s2", "notebook": "nb.ipynb"})
+    out = Access(str(tmp_path / "out.bin"), "file", "open", None, changed=True)
+    record = CellRecord(
+        execution_count=1,
+        source_sha256=hashlib.sha256(source.encode()).hexdigest(),
+        cell_index=0,
+        cell_id="c0",
+        seq=0,
+        writes=[out],
+    )
+    writer.append("cell", record.to_dict())
+    head, lines = writer.head, writer.lines
+    writer.close()
+    saved = {"ledger": {"path": ".nbsec/ledger/s2.jsonl", "session_id": "s2", "lines": lines,
+                        "head": head}}  # fmt: skip
+    notebook = make_notebook([source], name="nb.ipynb", nbsec=saved)
+    report = generate(notebook).model.to_dict()
+    (line,) = [x for x in report["limitations"] if "before nbsec could hash them" in x]
+    assert line.startswith("1 file(s) were changed by another program") and "out.bin" in line

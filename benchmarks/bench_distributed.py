@@ -8,12 +8,15 @@ file per million rows) is generated once under ``benchmarks/.cache/`` and reused
 measurement is kept there too (``results-<rows>.json``): a run that was interrupted measures only
 what is missing, and ``--fresh`` measures everything again.
 
-Every measurement runs in a fresh process of its own, so its peak memory (``ru_maxrss`` of the
-Python driver, or of the Dask client) is its own; the SparkSession / Dask cluster is started
-first and its start-up is reported apart. In Spark's local mode the executors run inside the
-driver's JVM (``spark.driver.memory`` 3g), a child process of the Python driver that
-``ru_maxrss`` does not count: its resident memory is sampled (psutil, every 0.2 s) and its peak
-reported in a column of its own. Measured, in one run:
+Every measurement runs in a fresh process of its own, so its peak memory (Linux's ``VmHWM`` of
+the Python driver, or of the Dask client: the peak since the process started its program;
+``ru_maxrss`` would count this script's memory at the fork) is its own; the SparkSession / Dask
+cluster is started first and its start-up is reported apart. In Spark's local mode the executors
+run inside the driver's JVM (``spark.driver.memory`` 3g), a child process of the Python driver:
+its resident memory is sampled (psutil, every 0.2 s) and its ``VmHWM`` read at the end, the
+larger reported in a column of its own. The Dask workers are processes of their own too: each
+one's ``VmHWM`` is read on the worker (``client.run``) when the operation is over and reported
+in a third column. Measured, in one run:
 
 * **floors**: one counting pass over the same data. Spark: ``count()`` of every column (reads
   every value; plain ``df.count()`` is printed too, which Spark answers from parquet metadata
@@ -66,8 +69,26 @@ PRESIDIO_NOT_FINDABLE = frozenset({"PERSON", "LOCATION"})
 # -- one measurement, in its own process ------------------------------------------------------
 
 
-def _peak_mb() -> float:
+def _peak_mb(pid: int | str = "self") -> float:
+    """A process's peak resident memory (MB) since it started its program: Linux's ``VmHWM``.
+    ``ru_maxrss`` is not used where ``VmHWM`` exists: after fork and exec it keeps the parent's
+    resident memory at the fork (this script's, with the dataset generator's pools, in each
+    measurement's process; a nanny's in each Dask worker)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    if pid != "self":
+        return 0.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _worker_peak_mb() -> float:
+    """Run on each Dask worker (``client.run``): that worker process's peak resident memory, as
+    the kernel keeps it (no sampling gaps)."""
+    return _peak_mb()
 
 
 class JvmMemory:
@@ -84,10 +105,23 @@ class JvmMemory:
         self._thread.start()
 
     def stop(self) -> float:
-        """Stop sampling; the peak (MB), including a last sample taken now."""
+        """Stop sampling; the peak (MB), including a last sample taken now and the Java
+        processes' own peaks as the kernel keeps them (``VmHWM``), which no sample can miss."""
         self._stop.set()
         self._thread.join()
         self.sample()
+        try:
+            import psutil
+        except ImportError:
+            return self.peak_mb
+        kept = 0.0
+        for child in psutil.Process().children(recursive=True):
+            try:
+                if "java" in child.name().lower():
+                    kept += _peak_mb(child.pid)
+            except psutil.Error:
+                continue
+        self.peak_mb = max(self.peak_mb, kept)
         return self.peak_mb
 
     def sample(self) -> float:
@@ -247,6 +281,12 @@ def measure(task: str, data: str, rows: int) -> dict[str, Any]:
             scan = nbsec.scan_dataframe(ddf, exhaustive=what == "nbsec-full")
             out["labels"] = _labels(scan)
             out["rows_scanned"] = scan.rows_scanned
+        # each worker's own peak, read on the worker once the operation is over; the time this
+        # takes is not the operation's
+        asked = time.perf_counter()
+        peaks = client.run(_worker_peak_mb)
+        t0 += time.perf_counter() - asked
+        out["workers_mb"] = sorted(float(mb) for mb in peaks.values())
         client.close()
         cluster.close()
     if "labels" not in out and "result" not in out:
@@ -342,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = [t for t, r in results.items() if "error" in r]
     header = (
         f"{'engine':<6} {'tool':<32} {'wall s':>9} {'x floor':>8} {'x count':>8} "
-        f"{'driver MB':>10} {'JVM MB':>7} {'start s':>8}"
+        f"{'driver MB':>10} {'JVM MB':>7} {'workers MB':>15} {'start s':>8}"
     )
     print(header)
     print("-" * len(header))
@@ -359,9 +399,12 @@ def main(argv: list[str] | None = None) -> int:
             ratio = f"{result['wall'] / floor:.2f}" if floor else "-"
             ratio_count = f"{result['wall'] / metadata:.1f}" if metadata else "-"
             jvm_mb = f"{result['jvm_mb']:.0f}" if result.get("jvm_mb") else "-"
+            workers = result.get("workers_mb")
+            workers_mb = f"{sum(workers):.0f} ({max(workers):.0f})" if workers else "-"
             print(
                 f"{engine:<6} {name:<32} {result['wall']:>9.2f} {ratio:>8} {ratio_count:>8} "
-                f"{result['peak_mb']:>10.0f} {jvm_mb:>7} {result['startup']:>8.1f}"
+                f"{result['peak_mb']:>10.0f} {jvm_mb:>7} {workers_mb:>15} "
+                f"{result['startup']:>8.1f}"
             )
             if name == "presidio" and result.get("rows_scanned") and floor:
                 per_row = max(result["wall"] - floor, 0.0) / result["rows_scanned"]
@@ -373,10 +416,13 @@ def main(argv: list[str] | None = None) -> int:
                 )
     print("\nx floor: ratio to one counting pass that reads every value ('count-every-value');")
     print("x count: ratio to Spark's df.count() / Dask's len(), answered from parquet metadata.")
-    print("driver MB: peak RSS of the Python driver (Spark) / client (Dask); Spark local[*] runs")
-    print("its executors inside the driver JVM (spark.driver.memory 3g), not counted there:")
-    print("JVM MB: that JVM's peak RSS, sampled every 0.2 s (- where there is no JVM, or psutil")
-    print("is missing); Dask's worker processes are not counted in either column.\n")
+    print("driver MB: peak RSS (VmHWM) of the Python driver (Spark) / client (Dask; the")
+    print("LocalCluster's scheduler runs in it); Spark local[*] runs its executors inside the")
+    print("driver JVM (spark.driver.memory 3g), not counted there. JVM MB: that JVM's peak RSS")
+    print("(sampled every 0.2 s, and its VmHWM at the end; - where there is no JVM or psutil).")
+    print("workers MB: the Dask workers' peak RSS (each worker's VmHWM, read on it at the end")
+    print("with client.run), summed over the workers (an upper bound of their peak together),")
+    print("the largest worker's in parentheses.\n")
 
     print(f"{'accuracy':<40} {'F1':>5}  rows scanned  misses / extras")
     for task, result in results.items():

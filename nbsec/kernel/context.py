@@ -130,6 +130,11 @@ class FrameService(Protocol):
         frame's summary are in the session state."""
         ...
 
+    def scanning(self) -> list[str]:
+        """The frames whose pass goes on in the background (not in the session state yet, or
+        only as a partial first pass)."""
+        ...
+
     def complete(self, timeout: float) -> list[str]:
         """Finish the frames' pending passes within ``timeout`` seconds and record them (a
         report must not rest on a first pass the cell's budget cut short); the names of the

@@ -3,17 +3,21 @@ inside their engine off the cell's critical path.
 
 The frame watch asks :func:`engine_kind` about each new variable (a string compare on the class's
 module; nothing is imported unless the value comes from pyspark or dask) and notices changes by
-:func:`engine_signature` (identity, column names, partitions: never a row count, which would run a
-job). A Spark job or a Dask graph cannot start within the cell's budget, so the first sight of such
-a frame starts a :class:`~nbsec.pii.background_scan.BackgroundScan` of a first look (the kind's
-``glance``: Spark's first rows, Dask's first partition; never the whole frame) and returns at once;
-:class:`EngineScans` hands its result to the frame watch after a later cell (and the panel gets it
-with that cell's update). ``%nbsec scan NAME`` and the panel's Full scan run a full pass as an
-:class:`EngineFullScan` job: bounded waits between the kernel's other messages, cancellable.
+:func:`engine_signature` (identity; for Dask also column names and partitions; never a row count,
+which would run a job, nor a Spark schema, which makes the JVM analyse the plan). A Spark job or a
+Dask graph cannot start within the cell's budget, so the first sight of such a frame starts a
+:class:`~nbsec.pii.background_scan.BackgroundScan` of a first look (the kind's ``glance``: Spark's
+first rows, Dask's first partition; never the whole frame) and returns at once.
+When the look ends, :class:`EngineScans` wakes the frame watch, which records the result on the
+kernel's loop between cells (every panel gets an ``update``, ``%nbsec frames`` lists it; the
+findings are shown after the next cell), or after the cell running at that moment. ``%nbsec scan
+NAME`` and the panel's Full scan run a full pass as an :class:`EngineFullScan` job: bounded waits
+between the kernel's other messages, cancellable.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,7 +43,15 @@ def engine_kind(value: Any) -> FrameKind | None:
 
 
 def engine_signature(value: Any, kind: FrameKind) -> tuple[Any, ...]:
-    """Identity, kind, column names and partitions: known without running a job."""
+    """What tells a changed frame from the one last seen, without asking the engine anything
+    (asking a Spark frame its columns makes the JVM analyse the plan: 10-150 ms in the cell).
+    A Spark DataFrame never changes (a transformation makes a new object): its identity. A
+    pandas-on-Spark frame changed in place replaces its inner frame: both identities. A Dask
+    frame: identity, column names and partitions (metadata Dask holds)."""
+    if kind.name == "spark":
+        return (id(value), kind.name)
+    if kind.name == "pandas-on-spark":
+        return (id(value), kind.name, id(getattr(value, "_internal_frame", None)))
     try:
         described = kind.describe(value)
     except Exception:
@@ -56,10 +68,16 @@ class _Running:
 
 
 class EngineScans:
-    """Sampled scans of engine frames running in the background, by variable name."""
+    """First looks at engine frames running in the background, by variable name. ``on_done`` is
+    called (in the scan's thread) when one ends; ``idle`` is set while no cell runs (the frame
+    watch clears it for a cell's run), and a first look's work in the kernel's process waits for
+    it."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_done: Callable[[], None] | None = None) -> None:
         self._running: dict[str, _Running] = {}
+        self._on_done = on_done
+        self.idle = threading.Event()
+        self.idle.set()
 
     def running(self, name: str, signature: tuple[Any, ...]) -> bool:
         entry = self._running.get(name)
@@ -75,9 +93,25 @@ class EngineScans:
         if old is not None and not old.job.done:
             old.job.cancel()
         job = BackgroundScan(
-            kind, frame, sample=policy.pii.sample, exhaustive=False, policy=policy, glance=True
+            kind,
+            frame,
+            sample=policy.pii.sample,
+            exhaustive=False,
+            policy=policy,
+            glance=True,
+            idle=self.idle,
+            on_done=self._ended,
         )
         self._running[name] = _Running(job, frame, signature)
+
+    def _ended(self, job: BackgroundScan) -> None:
+        if self._on_done is not None and not job.cancelled:
+            self._on_done()
+
+    def names(self) -> list[str]:
+        """The frames whose first look has not been recorded yet (running, or ended and not
+        taken)."""
+        return list(self._running)
 
     def finished(self) -> list[tuple[str, Any, BackgroundScan]]:
         """Scans that ended since the last call: ``(name, frame, job)``."""
@@ -94,6 +128,7 @@ class EngineScans:
             entry.job.cancel()
 
     def close(self) -> None:
+        self.idle.set()  # a first look waiting for the end of a cell ends with its scan
         for name in list(self._running):
             self.forget(name)
 

@@ -1,4 +1,5 @@
-"""PII in DataFrames on demand: ``%nbsec scan [NAME...]`` and the panel's ``scan_frame``.
+"""PII in DataFrames on demand: ``%nbsec scan [NAME...]`` and the panel's ``scan_frame``; what
+the session knows of its frames: ``%nbsec frames``.
 
 Both run a complete pass (every row) through the ``frames`` service and record the findings in
 the session. The magic runs it at once, shows new findings inline and returns a table of PII
@@ -55,7 +56,43 @@ def scan(context: FrontEndContext, argv: list[str]) -> RowsView:
     return RowsView("nbsec scan", ["frame", "column", "entities", "examples"], rows)
 
 
-MAGICS: dict[str, MagicCommand] = {"scan": scan}
+def frames(context: FrontEndContext, argv: list[str]) -> RowsView:
+    """``%nbsec frames``: the frames scanned so far, what each scan read and the PII columns it
+    found; frames whose pass still runs in the background are listed as ``scanning``."""
+    parser("frames").parse_args(argv)
+    service = context.services.frames
+    if service is None:
+        raise ValueError("the DataFrame scanner is not running")
+    scanning = set(service.scanning())
+    rows: list[dict[str, Any]] = []
+    for name, summary in sorted(context.state.frames.items()):
+        if summary.get("exhaustive"):
+            how = "every row"
+        elif not summary.get("rows_known", True):
+            how = f"first {summary['rows_scanned']} rows"
+        else:
+            how = f"{summary['rows_scanned']} of {summary['rows']} rows"
+        if summary.get("partial"):
+            how += " (partial)"
+        pii = [
+            f"{column}: {', '.join(e['type'] for e in info['entities'])}"
+            for column, info in summary["pii_columns"].items()
+        ]
+        rows.append(
+            {
+                "frame": name,
+                "engine": summary.get("engine") or "local",
+                "scanned": how,
+                "pii": "; ".join(pii) or "no PII",
+                "state": "scanning" if name in scanning else "done",
+            }
+        )
+    for name in sorted(scanning - set(context.state.frames)):
+        rows.append({"frame": name, "engine": "", "scanned": "", "pii": "", "state": "scanning"})
+    return RowsView("nbsec frames", ["frame", "engine", "scanned", "pii", "state"], rows)
+
+
+MAGICS: dict[str, MagicCommand] = {"scan": scan, "frames": frames}
 
 
 def scan_frame(context: FrontEndContext, payload: dict[str, Any]) -> dict[str, Any]:

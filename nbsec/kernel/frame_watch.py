@@ -14,13 +14,18 @@ the panel's Full scan run a complete, cancellable pass with progress. DataFrame 
 as frames; the index and column names are scanned too. Nothing is shown when nothing is found.
 
 Spark, pandas-on-Spark and Dask frames (:mod:`nbsec.kernel.engine_frames`) stay out of that queue:
-noticing one runs nothing (no row count, no job), and its sampled scan runs inside its engine in
-the background; its findings are shown after a later cell.
+noticing one runs nothing (no row count, no job), so the cell that makes one is not held up; a
+first look runs inside its engine in the background, and when it ends its result is recorded on
+the kernel's loop at once (between cells; after the running cell otherwise), reaches every panel
+as an ``update`` and ``%nbsec frames``, and its findings are shown after the next cell, like a
+pandas frame's background pass.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nbsec.findings import Finding, Location
@@ -84,7 +89,9 @@ class FrameWatch:
         self._cells: dict[str, dict[str, Any] | None] = {}  # frame name -> the cell that made it
         self._queue: FrameScanQueue | None = None
         self._frames: dict[str, Any] = {}
-        self._engine_scans = EngineScans()  # Spark / Dask frames scanned in the background
+        # Spark / Dask frames scanned in the background; a look that ends wakes the loop
+        self._engine_scans = EngineScans(on_done=self._engine_ended)
+        self._notes: list[str] = []  # failed engine scans, said after the next cell
         # frame name -> finding fingerprint -> the severity rank shown inline
         self._shown: dict[str, dict[str, int]] = {}
         # passes the background finished between cells: in the state (and the panel) at once,
@@ -138,6 +145,7 @@ class FrameWatch:
     def pre_run_cell(self, info: Any) -> None:
         # the user's cell has the interpreter to itself: background scans wait for its end
         self._in_cell = True
+        self._engine_scans.idle.clear()
         if self._queue is not None:
             self._queue.pause()
 
@@ -146,6 +154,7 @@ class FrameWatch:
             self._scan_changed(result)
         finally:
             self._in_cell = False
+            self._engine_scans.idle.set()
             if self._queue is not None:
                 self._queue.resume()
                 self._schedule_drain()
@@ -166,6 +175,25 @@ class FrameWatch:
         if not self._in_cell:
             self._ctx.guarded("frames.background", self._record_background)
         self._schedule_drain()
+
+    def _engine_ended(self) -> None:
+        """A first look at an engine frame ended (called in its thread): record it on the
+        kernel's loop, between cells. Without a loop (terminal IPython), after the next cell."""
+        loop = self._loop
+        if loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # a closed loop: the kernel is shutting down
+            loop.call_soon_threadsafe(self._drain_engines)
+
+    def _drain_engines(self) -> None:
+        # a cell running now (an async cell lets the loop run) takes the result when it ends
+        if not self._in_cell:
+            self._ctx.guarded("frames.engines", self._record_engines)
+
+    def _record_engines(self) -> None:
+        news = self._engine_results(self._ctx.shell.user_ns, self._notes.append)
+        self._later += news
+        self._ctx.publish()
 
     def _record_background(self) -> None:
         assert self._queue is not None
@@ -192,7 +220,10 @@ class FrameWatch:
         self._walk_all = False
         frames = self._user_frames(candidates)
         engine = {name for name, value in frames.items() if engine_kind(value) is not None}
-        news += self._engine_results(frames)
+        news += self._engine_results(frames, self._notes.append)
+        for note in self._notes:
+            print(note)
+        self._notes = []
         gone = set(self._seen) - set(frames)
         for name in gone:
             del self._seen[name]
@@ -330,16 +361,17 @@ class FrameWatch:
         }
         return {*record.defines, *record.mutated}, cell
 
-    def _engine_results(self, frames: dict[str, Any]) -> list[Finding]:
-        """Record the Spark / Dask scans that finished since the last cell; returns their
-        findings to show. A failed scan is one line, once; the frame is tried again on change."""
+    def _engine_results(self, frames: dict[str, Any], say: Callable[[str], None]) -> list[Finding]:
+        """Record the Spark / Dask scans that finished since the last look; returns their
+        findings to show. A failed scan is one line, once, given to ``say``; the frame is tried
+        again on change."""
         news: list[Finding] = []
         for name, frame, job in self._engine_scans.finished():
             if frames.get(name) is not frame:
                 continue  # the variable was rebound meanwhile: its new value has its own scan
             if job.scan is None:
                 if job.error != "cancelled":
-                    print(f"nbsec: PII scan of {job.kind.name} frame {name!r} failed: {job.error}")
+                    say(f"nbsec: PII scan of {job.kind.name} frame {name!r} failed: {job.error}")
                 continue
             elapsed = (job.finished or job.started) - job.started
             news += self._unshown(name, self._record(name, frame, job.scan, elapsed))
@@ -402,6 +434,11 @@ class FrameWatch:
         job = EngineJob(frame, exhaustive=True, policy=self._ctx.policy.effective_policy())
         return _FullScan(self, name, frame, job)
 
+    def scanning(self) -> list[str]:
+        """The frames whose pass goes on in the background: pandas and polars frames the budget
+        cut short, engine frames whose first look has not ended."""
+        return sorted({*self.pending, *self._engine_scans.names()})
+
     def complete(self, timeout: float) -> list[str]:
         """Finish the pending passes (with presidio's recognizers, when the first pass had only
         nbsec's core ones) within ``timeout`` seconds, in the calling thread, and record them in
@@ -427,6 +464,7 @@ class FrameWatch:
 
         policy = self._ctx.policy.effective_policy()
         self._seen[name] = frame_signature(frame)
+        kind = engine_kind(frame)
         columns = scan.to_dict()["columns"]
         pii_columns = {c: v for c, v in columns.items() if v["entities"]}
         cell = self._cells.get(name)
@@ -434,6 +472,7 @@ class FrameWatch:
             name,
             {
                 "rows": scan.rows,
+                "rows_known": scan.rows_known,  # false: a first look, ``rows`` were looked at
                 "rows_scanned": scan.rows_scanned,
                 "exhaustive": scan.exhaustive,
                 "partial": bool(getattr(scan, "partial", False)),
@@ -441,6 +480,7 @@ class FrameWatch:
                 "pii_columns": pii_columns,
                 "seconds": round(elapsed, 4),
                 "cell": cell,
+                "engine": kind.name if kind is not None else None,
             },
         )
         # the fingerprint follows the frame (not the cell), so a full scan later updates the

@@ -6,6 +6,7 @@
 =============================================  ===============================================
 ``%nbsec`` / ``%nbsec status``                 what nbsec is doing in this kernel
 ``%nbsec scan [NAME...]``                      complete PII scan of frames (all by default)
+``%nbsec frames``                              frames scanned, their PII columns, scans running
 ``%nbsec models``                              models and pickles loaded or downloaded
 ``%nbsec lineage [--format F] [--var NAME]``   lineage: json, mermaid, openlineage, prov
 ``%nbsec report [PATH]``                       governance report of this session
@@ -54,7 +55,7 @@ SUBCOMMANDS: dict[str, MagicCommand] = {
 }
 
 USAGE = (
-    "usage: %nbsec [status | scan [NAME...] | models | lineage [--format json|mermaid|"
+    "usage: %nbsec [status | scan [NAME...] | frames | models | lineage [--format json|mermaid|"
     "openlineage|prov] [--var NAME] | report [PATH] | meta [KEY=VALUE...] | "
     "policy [--reload] | on | off | "
     "mode warn|block | allow TARGET --reason TEXT | dashboard]"

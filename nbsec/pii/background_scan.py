@@ -3,9 +3,12 @@ and can be cancelled.
 
 The kernel cannot give a Spark job or a Dask graph its 50 ms cell budget (starting a job takes
 longer than that), so it starts a :class:`BackgroundScan` when it first sees such a frame and
-shows the result after a later cell, or when ``%nbsec scan`` waits for it. Cancelling stops the
-engine's work: the scan's Spark jobs run in a job group of their own (cancelled with
-``cancelJobGroup``); a Dask scan through a ``distributed`` client is a future that is cancelled.
+records the result as soon as it ends (``on_done`` wakes the kernel's loop between cells), or
+when ``%nbsec scan`` waits for it. A first look may be given an ``idle`` event, set while no cell
+runs: its work in the kernel's own process (scanning Spark's first rows) takes steps only while
+it is set, so it never competes with a cell for the interpreter. Cancelling stops the engine's
+work: the scan's Spark jobs run in a job group of their own (cancelled with ``cancelJobGroup``);
+a Dask scan through a ``distributed`` client is a future that is cancelled.
 """
 
 from __future__ import annotations
@@ -37,12 +40,15 @@ class BackgroundScan:
         policy: Policy,
         on_done: Callable[[BackgroundScan], None] | None = None,
         glance: bool = False,
+        idle: threading.Event | None = None,
     ) -> None:
         self.kind = kind
         self.frame = frame
         self.exhaustive = exhaustive
         # a first look (the kind's ``glance``: first rows / first partition), not a sample
         self.glance = glance and not exhaustive and kind.glance is not None
+        # set while no cell runs: a first look's work in this process waits for it
+        self.idle = idle
         self.group = f"nbsec-pii-{next(_ids)}"
         self.started = time.monotonic()
         self.finished: float | None = None
@@ -62,8 +68,9 @@ class BackgroundScan:
     def _run(self, sample: int, policy: Policy) -> None:
         try:
             if self.glance and self.kind.glance is not None:
+                extra = {} if self.idle is None else {"idle": self.idle}
                 self.scan = self.kind.glance(
-                    self.frame, sample=sample, policy=policy, job_group=self.group
+                    self.frame, sample=sample, policy=policy, job_group=self.group, **extra
                 )
                 return
             self.scan = self.kind.scan(

@@ -34,6 +34,8 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -230,8 +232,17 @@ def scan_spark(
     return result
 
 
+_GLANCE_STEP = 0.05  # seconds of scanning between looks at the kernel's ``idle`` event
+
+
 def glance_spark(
-    df: Any, *, sample: int, policy: Policy, job_group: str | None = None, **_: Any
+    df: Any,
+    *,
+    sample: int,
+    policy: Policy,
+    job_group: str | None = None,
+    idle: threading.Event | None = None,
+    **_: Any,
 ) -> FrameScan:
     """A first look at a Spark frame that never computes it whole: the first ``sample`` rows
     Spark gives (``take``: it reads the first partition and asks more partitions only while rows
@@ -240,7 +251,8 @@ def glance_spark(
     for a 100M-row frame read from files. Not a uniform sample: a full pass (``exhaustive``
     :func:`scan_spark`) or the sampled :func:`scan_spark` gives the statistical statement. (A
     frame whose plan ends in a shuffle, a join or an aggregation, computes that shuffle first:
-    Spark has no row of it sooner.)"""
+    Spark has no row of it sooner.) With ``idle`` (the kernel's: set while no cell runs), the rows
+    are scanned in steps of at most 50 ms, taken only while it is set."""
     import pandas as pd
 
     from nbsec.pii.column_evidence import unique_names
@@ -259,7 +271,12 @@ def glance_spark(
     rows = pd.DataFrame.from_records([tuple(r) for r in got], columns=range(len(names)))
     rows.columns = pd.Index(names)
     job = ScanJob(rows, sample=sample, exhaustive=False, policy=policy)
-    job.run()
+    if idle is None:
+        job.run()
+    else:
+        job.wait_for_full = True  # the whole recognizer set, as without steps
+        while not job.run(deadline=time.perf_counter() + _GLANCE_STEP):
+            idle.wait()
     result = job.result()
     whole = len(got) < sample  # Spark had no more rows: this was all of it
     result.rows = len(got)

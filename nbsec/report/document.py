@@ -356,6 +356,8 @@ def _personal(report: Report) -> Section:
             size = f"{table.rows_scanned} of {table.rows} rows" if (
                 table.rows_scanned is not None and table.rows_scanned != table.rows
             ) else f"{table.rows} rows"  # fmt: skip
+        elif table.rows_scanned is not None:  # a first look at a Spark or Dask frame
+            size = f"first {table.rows_scanned} rows"
         status = Tag("waived", "muted") if table.status == "waived" else Tag("open", "warn")
         if not table.columns:
             rows.append([f"{table.kind} {table.name}", table.where, size, "-", "-", "-", status])

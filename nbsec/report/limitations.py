@@ -107,9 +107,20 @@ def limitations(
             if isinstance(s.get("rows"), int)
             and isinstance(s.get("rows_scanned"), int)
             and s["rows_scanned"] < s["rows"]
+            and s.get("rows_known", True)
         ]
         if sampled:
             out.append("DataFrames scanned from a sample: " + ", ".join(sampled[:8]))
+        glanced = [
+            f"{name} (first {s.get('rows_scanned')} rows)"
+            for name, s in evidence.session.frames.items()
+            if s.get("rows_known") is False
+        ]
+        if glanced:
+            out.append(
+                "Spark or Dask DataFrames seen only through a first look at their first rows, "
+                "not a sample of the whole frame (run %nbsec scan NAME): " + ", ".join(glanced[:8])
+            )
         unfinished = [name for name, s in evidence.session.frames.items() if s.get("partial")]
         if unfinished:
             out.append(

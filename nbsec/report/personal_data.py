@@ -69,7 +69,8 @@ def _frame_tables(evidence: Evidence, status: Mapping[str, str]) -> list[PiiTabl
                 kind="frame",
                 name=name,
                 where=where(mine[0]) if mine else "the kernel session",
-                rows=_int(summary.get("rows")),
+                # after a Spark or Dask first look, ``rows`` are the rows looked at
+                rows=_int(summary.get("rows")) if summary.get("rows_known", True) else None,
                 rows_scanned=_int(summary.get("rows_scanned")),
                 columns=columns,
                 status=_status(mine, status),

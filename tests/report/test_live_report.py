@@ -176,3 +176,21 @@ def test_a_session_survives_a_json_round_trip(tmp_path: Path) -> None:
     again = LiveSession.read(tmp_path / "s.json")
     assert again == session
     assert json.loads((tmp_path / "s.json").read_text())["format"] == "nbsec-live-session/1"
+
+
+def test_a_first_look_at_an_engine_frame_is_not_reported_as_its_size(tmp_path: Path) -> None:
+    # after a Spark or Dask first look the summary's rows are the rows looked at, not the frame's
+    session = _session(tmp_path, None)
+    session.frames["people"].update(
+        rows=10_000, rows_scanned=10_000, exhaustive=False, rows_known=False, engine="spark"
+    )
+    out = tmp_path / "out"
+    written = report_session(session, policy=Policy(), out_dir=out)
+    report = validate_files(out, "kernel-session")
+    [table] = [t for t in report["personal_data"]["tables"] if t["kind"] == "frame"]
+    assert (table["rows"], table["rows_scanned"]) == (None, 10_000)
+    [note] = [n for n in report["limitations"] if "first look" in n]
+    assert "people (first 10000 rows)" in note
+    assert not any("scanned from a sample" in n for n in report["limitations"])
+    page = next(name for name in written.files if name.endswith(".html"))
+    assert "first 10000 rows" in (out / page).read_text()

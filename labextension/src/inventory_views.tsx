@@ -39,7 +39,10 @@ export function activeJob(jobs: readonly IJob[], frame: string): IJob | null {
   );
 }
 
-/** `3000 rows, 3 columns, sampled 2000 rows`. */
+/**
+ * `3000 rows, 3 columns, sampled 2000 rows`; a frame whose size is not known (a Spark or Dask
+ * frame seen by a first look) reads `3 columns, first 2000 rows looked at`.
+ */
 export function frameSize(trans: Trans, frame: IFrameSummary): string {
   const parts: string[] = [];
   if (frame.rows !== null) {
@@ -50,6 +53,14 @@ export function frameSize(trans: Trans, frame: IFrameSummary): string {
   }
   if (frame.exhaustive) {
     parts.push(trans.__('complete scan'));
+  } else if (!frame.rowsKnown && frame.rowsScanned !== null) {
+    parts.push(
+      trans._n(
+        'first %1 row looked at',
+        'first %1 rows looked at',
+        frame.rowsScanned
+      )
+    );
   } else if (frame.rowsScanned !== null) {
     parts.push(
       trans._n('sampled %1 row', 'sampled %1 rows', frame.rowsScanned)

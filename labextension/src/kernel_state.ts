@@ -83,8 +83,11 @@ export interface IPiiColumn {
 /** What the kernel knows about one DataFrame it scanned. */
 export interface IFrameSummary {
   readonly name: string;
+  /** The frame's row count; null when unknown (a Spark or Dask frame seen by a first look). */
   readonly rows: number | null;
   readonly rowsScanned: number | null;
+  /** False when only the first rows were looked at and the frame's size is not known. */
+  readonly rowsKnown: boolean;
   /** True when every value of every column was checked (a full scan). */
   readonly exhaustive: boolean;
   /** True when a scan stopped early (cancelled, or out of time). */
@@ -275,8 +278,9 @@ export function toCellRef(value: Json | null | undefined): ICellRef | null {
 export function toFrame(name: string, value: Json): IFrameSummary {
   return {
     name,
-    rows: value.rows ?? null,
+    rows: value.rows_known === false ? null : (value.rows ?? null),
     rowsScanned: value.rows_scanned ?? null,
+    rowsKnown: value.rows_known !== false,
     exhaustive: value.exhaustive === true,
     partial: value.partial === true,
     columns: value.columns ?? null,

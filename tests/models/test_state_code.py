@@ -262,3 +262,25 @@ def test_real_estimators_and_optimizers_stay_safe() -> None:
         for protocol in (2, 5):
             scan = scan_bytes(pickle.dumps(obj, protocol=protocol), name="d.pkl")
             assert scan.verdict == "safe", [(f.rule, f.message) for f in scan.findings]
+
+
+def test_memmap_constructor_is_dangerous(tmp_path: Path) -> None:
+    """``numpy.memmap(path, mode="w+")`` creates or truncates the file it is given, under every
+    spelling of the class the unpickler can resolve."""
+    target = tmp_path / "made"
+    for module, name in (
+        ("numpy._core.memmap", "memmap"),
+        ("numpy._core", "memmap"),
+        ("numpy.matlib", "memmap"),
+        ("numpy", "memmap"),
+    ):
+        data = (
+            P2 + _g(module, name) + b"(" + _s(str(target)) + _g("numpy", "uint8") + _s("w+")
+            + b"K\x00K\x04tR" + STOP
+        )  # fmt: skip
+        scan = scan_bytes(data, name="m.pkl")
+        assert scan.verdict == "dangerous", (module, [(f.rule, f.message) for f in scan.findings])
+    subprocess.run(
+        [sys.executable, "-c", _EXPR_LOADER], input=data.hex(), text=True, timeout=120, check=True
+    )
+    assert target.exists()  # the real loader wrote the file

@@ -40,10 +40,19 @@ CODE_KEY = "_parse_arg_template"
 # entry of that name is a callable of the stream's choice, called on load. scipy.stats'
 # rv_generic (``_attach_methods``, which calls ``_attach_argparser_methods``; ``__init__`` when
 # ``dict.update`` raises ValueError part-way), scikit-learn's IsotonicRegression (``_build_f``
-# with the thresholds), torch's Optimizer (``_patch_step_function``). No pickle these libraries
-# write has an instance attribute of these names.
+# with the thresholds), torch's Optimizer (``_patch_step_function``, which calls
+# ``profile_hook_step`` on the class's ``step`` and stores the result on the class while no
+# optimizer of that class has been made in the process). No pickle these libraries write has an
+# instance attribute of these names.
 CALLED_KEYS = frozenset(
-    ("__init__", "_attach_methods", "_attach_argparser_methods", "_build_f", "_patch_step_function")
+    (
+        "__init__",
+        "_attach_methods",
+        "_attach_argparser_methods",
+        "_build_f",
+        "_patch_step_function",
+        "profile_hook_step",
+    )
 )
 # scipy.stats._distn_infrastructure.parse_arg_template (unchanged since scipy 1.0)
 _TEMPLATE = """

@@ -284,3 +284,34 @@ def test_memmap_constructor_is_dangerous(tmp_path: Path) -> None:
         [sys.executable, "-c", _EXPR_LOADER], input=data.hex(), text=True, timeout=120, check=True
     )
     assert target.exists()  # the real loader wrote the file
+
+
+_STEP_LOADER = r"""
+import pickle, sys
+import torch
+data = bytes.fromhex(sys.stdin.read())
+try:
+    pickle.loads(data)
+except Exception:
+    pass
+print(type(torch.optim.SGD.step).__name__)
+"""
+
+
+def test_optimizer_profile_hook_step_from_the_state_is_dangerous() -> None:
+    """In a process that has made no SGD yet, ``Optimizer._patch_step_function`` replaces
+    ``SGD.step`` (on the class) by what ``self.profile_hook_step`` returns: a state entry of
+    that name chooses it (here ``str``, so the class's ``step`` becomes a string)."""
+    data = (
+        P2 + _g("torch.optim.sgd", "SGD") + NEW0
+        + _dict((_s("profile_hook_step"), _g("builtins", "str")), (_s("defaults"), b"}"))
+        + b"b" + STOP
+    )  # fmt: skip
+    scan = scan_bytes(data, name="d.pkl")
+    assert scan.verdict == "dangerous", [(f.rule, f.message) for f in scan.findings]
+    assert any(f.rule == "NBS-PKL-027" for f in scan.findings)
+    out = subprocess.run(
+        [sys.executable, "-c", _STEP_LOADER], input=data.hex(), text=True, timeout=120,
+        check=True, capture_output=True,
+    )  # fmt: skip
+    assert out.stdout.strip() == "str"  # the real loader called the stream's choice

@@ -18,6 +18,11 @@ class of scipy or statsmodels and nothing computed while loading. Flagged: a sta
 set ``_parse_arg_template`` to anything but the template, a key computed at load (a stand-in:
 ``_codecs.encode(..., "rot13")`` spells any name), and a state that is itself computed at load
 (its keys are not known).
+
+``BUILD`` is not the only way to reach ``__setstate__``: torch's
+``_rebuild_from_type_v2(func, new_type, args, state)`` makes ``func(*args)`` and calls
+``__setstate__(state)`` on it when ``new_type`` has its own, so its ``state`` argument is
+checked the same way unless ``new_type`` is a named class of another library.
 """
 
 from __future__ import annotations
@@ -30,6 +35,25 @@ from nbsec.models import inert
 from nbsec.models.pickle_replay import Replay
 
 CODE_KEY = "_parse_arg_template"
+# Methods that a reviewed class's __setstate__ calls through ``self`` after it has put the state
+# in ``__dict__``, where an instance attribute of that name wins over the class's method: a state
+# entry of that name is a callable of the stream's choice, called on load. scipy.stats'
+# rv_generic (``_attach_methods``, which calls ``_attach_argparser_methods``; ``__init__`` when
+# ``dict.update`` raises ValueError part-way), scikit-learn's IsotonicRegression (``_build_f``
+# with the thresholds), torch's Optimizer (``_patch_step_function``, which calls
+# ``profile_hook_step`` on the class's ``step`` and stores the result on the class while no
+# optimizer of that class has been made in the process). No pickle these libraries write has an
+# instance attribute of these names.
+CALLED_KEYS = frozenset(
+    (
+        "__init__",
+        "_attach_methods",
+        "_attach_argparser_methods",
+        "_build_f",
+        "_patch_step_function",
+        "profile_hook_step",
+    )
+)
 # scipy.stats._distn_infrastructure.parse_arg_template (unchanged since scipy 1.0)
 _TEMPLATE = """
 def _parse_args(self, %(shape_arg_str)s %(locscale_in)s):
@@ -49,6 +73,9 @@ _BUDGET = 4_000_000  # items looked at in the arguments that made BUILD targets,
 # libraries with classes whose __setstate__ runs state as code (scipy.stats' distributions, and
 # statsmodels' subclasses of them)
 _CODE_FAMILIES = ("scipy.", "statsmodels.")
+# rebuilders that call ``new_type.__setstate__(state)`` on what ``func(*args)`` made:
+# torch._tensor._rebuild_from_type_v2(func, new_type, args, state)
+_SETSTATE_CALLERS = frozenset(("torch._tensor._rebuild_from_type_v2",))
 _RECONSTRUCTORS = frozenset(
     ("copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__")
 )
@@ -80,10 +107,16 @@ def code_states(replay: Replay) -> list[tuple[int, str]]:
     found = []
     budget = [_BUDGET]  # items looked at in making arguments, over the whole stream
     judged: dict[int, str | None] = {}  # a state reused from the memo is read once
+    called_judged: dict[int, str | None] = {}
     for event in replay.events:
         if event.kind != "build" or inert.global_name(event.target) is not None:
             continue  # state set on an imported object is NBS-PKL-022 already
         if _other_class(event.target, budget):
+            if id(event.args) not in called_judged:
+                called_judged[id(event.args)] = called_key_problem(event.args)
+            called = called_judged[id(event.args)]
+            if called is not None:
+                found.append((event.offset, called))
             continue
         key = id(event.args)
         if key not in judged:
@@ -91,7 +124,32 @@ def code_states(replay: Replay) -> list[tuple[int, str]]:
         reason = judged[key]
         if reason is not None:
             found.append((event.offset, reason))
+    for event in replay.events:
+        state = _state_handed(event)
+        if state is not None:
+            reason = _state_problem(state[0])
+            if reason is not None:
+                found.append((event.offset, reason))
     return found
+
+
+def _state_handed(event: Any) -> tuple[Any] | None:
+    """(state,) when ``event`` is a call of a rebuilder that hands its argument ``state`` to
+    ``__setstate__`` of an object of a class the stream names and that class may be one whose
+    ``__setstate__`` runs state as code, else None."""
+    if event.kind != inert.CALL or inert.global_name(event.target) not in _SETSTATE_CALLERS:
+        return None
+    positional, keywords = event.args
+    params = ("func", "new_type", "args", "state")
+    bound = dict(zip(params, positional, strict=False))
+    if isinstance(keywords, dict):
+        bound.update((k, v) for k, v in keywords.items() if k in params)
+    if "state" not in bound:
+        return None  # the call raises before anything is restored
+    new_type = inert.global_name(bound.get("new_type"))
+    if new_type is not None and not _code_family(new_type):
+        return None
+    return (bound["state"],)
 
 
 def _code_family(name: str) -> bool:
@@ -156,6 +214,18 @@ def _state_problem(state: Any) -> str | None:
             return "a key of the object's state is computed while loading"
         if key == CODE_KEY and not argparser_template_ok(value):
             return f"the state sets {CODE_KEY}, which scipy.stats' __setstate__ runs as code"
+        if key in CALLED_KEYS:
+            return f"the state sets {key}, which a reviewed class's __setstate__ calls"
+    return None
+
+
+def called_key_problem(state: Any) -> str | None:
+    """For a ``BUILD`` on an object of any class: a state entry that shadows a method a reviewed
+    class's ``__setstate__`` calls once the state is in ``__dict__``."""
+    entries = _update_entries(state)
+    for key, _ in entries or ():
+        if type(key) is str and key in CALLED_KEYS:
+            return f"the state sets {key}, which a reviewed class's __setstate__ calls"
     return None
 
 

@@ -5,6 +5,7 @@ stream safe, loading it (and using the loaded object) runs none of the stream's 
 
 from __future__ import annotations
 
+import os
 import pickle
 import struct
 import subprocess
@@ -103,7 +104,18 @@ def _table(CODE: str) -> list[tuple[str, bytes, str]]:
      _g("pandas.core.indexes.base", "_new_Index") + PG + b"}\x86R"), "dangerous"),
     ("instance by copyreg._reconstructor", _poisson(_state((_s(KEY), _s(CODE + PARSERS))),
      _g("copyreg", "_reconstructor") + PG + _g("builtins", "object") + b"N\x87R"), "dangerous"),
+    ("state handed to torch's _rebuild_from_type_v2", _rebuild(_s(CODE + PARSERS)), "dangerous"),
+    ("torch's _rebuild_from_type_v2, scipy's own text", _rebuild(_s(GOOD)), "safe"),
 ]  # fmt: skip
+
+
+def _rebuild(template: bytes) -> bytes:
+    """``torch._tensor._rebuild_from_type_v2(copyreg._reconstructor, poisson_gen, (poisson_gen,
+    object, None), state)``: calls ``poisson_gen.__setstate__(state)`` on the new object."""
+    made = _g("copyreg", "_reconstructor") + PG + b"(" + PG + _g("builtins", "object") + b"Nt"
+    state = b"}(" + _s(KEY) + template + b"u"
+    rebuild = _g("torch._tensor", "_rebuild_from_type_v2")
+    return P2 + rebuild + b"(" + made + state + b"tR" + STOP
 
 
 CASES = _cases("/nonexistent/nbsec-canary")
@@ -171,3 +183,135 @@ def test_real_distribution_pickles_stay_safe() -> None:
         for protocol in (0, 2, 5):
             scan = scan_bytes(pickle.dumps(frozen, protocol=protocol), name="d.pkl")
             assert scan.verdict == "safe", [(f.rule, f.message) for f in scan.findings]
+
+
+_EXPR_LOADER = r"""
+import os, pickle, sys
+data = bytes.fromhex(sys.stdin.read())
+try:
+    pickle.loads(data)
+except Exception:
+    pass
+"""
+
+
+def test_expression_classes_are_dangerous(tmp_path: Path) -> None:
+    """Making pandas' ``Expr`` parses its text and calls what it names, looked up in the globals
+    of the code that called the loader: an allowed-looking class that runs code on load."""
+    canary = tmp_path / "canary"
+    text = f"os.system('touch {canary}')"
+    for module in ("pandas.core.computation.expr", "pandas.core.computation.eval"):
+        data = P2 + _g(module, "Expr") + _s(text) + b"\x85R" + STOP
+        scan = scan_bytes(data, name="e.pkl")
+        assert scan.verdict == "dangerous", [(f.rule, f.message) for f in scan.findings]
+        assert any(f.rule == "NBS-PKL-010" for f in scan.findings)
+    subprocess.run(
+        [sys.executable, "-c", _EXPR_LOADER], input=data.hex(), text=True, timeout=120, check=True
+    )
+    assert canary.exists()  # the real loader ran the stream's command
+
+
+def _dict(*pairs: tuple[bytes, bytes]) -> bytes:
+    return b"}(" + b"".join(k + v for k, v in pairs) + b"u"
+
+
+_DATA_HOME = _g("sklearn.datasets", "get_data_home")  # makes the directory it is given
+
+
+def _called_cases(canary: str) -> list[tuple[str, bytes]]:
+    """Streams whose state shadows a method the class's ``__setstate__`` calls; each call makes
+    ``canary`` (a library function the scan takes as data when it is only stored)."""
+    return [
+        ("scipy _attach_methods", _poisson(_dict((_s(KEY), _s(GOOD)),
+         (_s("_attach_methods"), _DATA_HOME)))),
+        ("scipy __init__ after a failed update", _poisson(b"](" + _s("__init__") + _DATA_HOME
+         + b"\x86" + _s("abc") + b"e")),
+        ("scikit-learn IsotonicRegression _build_f", P2 + _g("sklearn.isotonic",
+         "IsotonicRegression") + NEW0 + _dict((_s("X_thresholds_"), _s(canary)),
+         (_s("y_thresholds_"), b"]G?\xf0\x00\x00\x00\x00\x00\x00a"),
+         (_s("_build_f"), _g("numpy", "savetxt"))) + b"b" + STOP),
+        ("torch Optimizer _patch_step_function", P2 + _g("torch.optim.sgd", "SGD") + NEW0
+         + _dict((_s("_patch_step_function"), _DATA_HOME), (_s("defaults"), b"}")) + b"b" + STOP),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("index", range(4), ids=[c[0] for c in _called_cases("-")])
+def test_state_that_shadows_a_called_method_is_dangerous(tmp_path: Path, index: int) -> None:
+    """The stream's callable runs under the real loader, and the scan says dangerous."""
+    canary = tmp_path / "canary"
+    label, data = _called_cases(str(canary))[index]
+    scan = scan_bytes(data, name="d.pkl")
+    assert scan.verdict == "dangerous", [(f.rule, f.message) for f in scan.findings]
+    assert [f.rule for f in scan.findings if f.rule == "NBS-PKL-027"], label
+    env = {**os.environ, "SCIKIT_LEARN_DATA": str(canary)}
+    subprocess.run(
+        [sys.executable, "-c", _EXPR_LOADER], input=data.hex(), text=True, timeout=120,
+        check=True, env=env,
+    )  # fmt: skip
+    assert canary.exists(), label  # the real loader called it
+
+
+def test_real_estimators_and_optimizers_stay_safe() -> None:
+    import numpy as np
+    import torch
+    from sklearn.isotonic import IsotonicRegression
+
+    model = IsotonicRegression().fit(np.arange(5.0), np.arange(5.0) ** 2)
+    opt = torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=0.1)
+    for obj in (model, opt):
+        for protocol in (2, 5):
+            scan = scan_bytes(pickle.dumps(obj, protocol=protocol), name="d.pkl")
+            assert scan.verdict == "safe", [(f.rule, f.message) for f in scan.findings]
+
+
+def test_memmap_constructor_is_dangerous(tmp_path: Path) -> None:
+    """``numpy.memmap(path, mode="w+")`` creates or truncates the file it is given, under every
+    spelling of the class the unpickler can resolve."""
+    target = tmp_path / "made"
+    for module, name in (
+        ("numpy._core.memmap", "memmap"),
+        ("numpy._core", "memmap"),
+        ("numpy.matlib", "memmap"),
+        ("numpy", "memmap"),
+    ):
+        data = (
+            P2 + _g(module, name) + b"(" + _s(str(target)) + _g("numpy", "uint8") + _s("w+")
+            + b"K\x00K\x04tR" + STOP
+        )  # fmt: skip
+        scan = scan_bytes(data, name="m.pkl")
+        assert scan.verdict == "dangerous", (module, [(f.rule, f.message) for f in scan.findings])
+    subprocess.run(
+        [sys.executable, "-c", _EXPR_LOADER], input=data.hex(), text=True, timeout=120, check=True
+    )
+    assert target.exists()  # the real loader wrote the file
+
+
+_STEP_LOADER = r"""
+import pickle, sys
+import torch
+data = bytes.fromhex(sys.stdin.read())
+try:
+    pickle.loads(data)
+except Exception:
+    pass
+print(type(torch.optim.SGD.step).__name__)
+"""
+
+
+def test_optimizer_profile_hook_step_from_the_state_is_dangerous() -> None:
+    """In a process that has made no SGD yet, ``Optimizer._patch_step_function`` replaces
+    ``SGD.step`` (on the class) by what ``self.profile_hook_step`` returns: a state entry of
+    that name chooses it (here ``str``, so the class's ``step`` becomes a string)."""
+    data = (
+        P2 + _g("torch.optim.sgd", "SGD") + NEW0
+        + _dict((_s("profile_hook_step"), _g("builtins", "str")), (_s("defaults"), b"}"))
+        + b"b" + STOP
+    )  # fmt: skip
+    scan = scan_bytes(data, name="d.pkl")
+    assert scan.verdict == "dangerous", [(f.rule, f.message) for f in scan.findings]
+    assert any(f.rule == "NBS-PKL-027" for f in scan.findings)
+    out = subprocess.run(
+        [sys.executable, "-c", _STEP_LOADER], input=data.hex(), text=True, timeout=120,
+        check=True, capture_output=True,
+    )  # fmt: skip
+    assert out.stdout.strip() == "str"  # the real loader called the stream's choice

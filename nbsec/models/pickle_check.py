@@ -20,8 +20,8 @@ pure-Python unpickler is run too, as those loaders run it. Each reading's findin
 * a frame-boundary differential                -> NBS-PKL-023 (critical)
 * a joblib side file                           -> NBS-PKL-024 (critical)
 * a torch persistent id of the wrong shape     -> NBS-PKL-025 (medium)
-* a state that a class's ``__setstate__`` runs as code (scipy.stats distributions), or with an
-  entry that shadows a method it calls -> NBS-PKL-027 (critical)
+* a state that a class's ``__setstate__`` runs as code (scipy.stats distributions, statsmodels
+  formulas), or with an entry that shadows a method it calls -> NBS-PKL-027 (critical)
 * an object of a ``__main__`` class, built only with ``__new__`` (a static scan) -> NBS-PKL-026
   (info)
 

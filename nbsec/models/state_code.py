@@ -23,6 +23,14 @@ set ``_parse_arg_template`` to anything but the template, a key computed at load
 ``_rebuild_from_type_v2(func, new_type, args, state)`` makes ``func(*args)`` and calls
 ``__setstate__(state)`` on it when ``new_type`` has its own, so its ``state`` argument is
 checked the same way unless ``new_type`` is a named class of another library.
+
+statsmodels' ``ModelData`` (``PandasData``, ``PatsyData``, ``FormulaicData``) pickles a model
+fitted from a formula with ``restore_model_spec`` (``restore_design_info`` before statsmodels
+0.15) and the formula text in its state; its ``__setstate__`` then rebuilds the design by
+evaluating the formula with patsy or formulaic, where every term is a Python expression looked
+up in the state's data and then in the loader's calling frames (``I(__import__('os')...)`` runs).
+With either key in the state, ``formula`` must be text of names, numbers, grouping parentheses
+and formula operators: no call, attribute, subscript or literal text.
 """
 
 from __future__ import annotations
@@ -50,10 +58,17 @@ CALLED_KEYS = frozenset(
         "_attach_methods",
         "_attach_argparser_methods",
         "_build_f",
+        "_initialize",
         "_patch_step_function",
         "profile_hook_step",
     )
 )
+# keys that make statsmodels' ModelData.__setstate__ evaluate the state's ``formula``
+FORMULA_KEYS = frozenset(("restore_model_spec", "restore_design_info"))
+_FORMULA_TOKEN = re.compile(
+    r"\s*(?:([A-Za-z_][A-Za-z0-9_]*)|([0-9]+(?:\.[0-9]+)?)|(\*\*|[~+\-*/:()]))"
+)
+_FORMULA_MAX = 10_000
 # scipy.stats._distn_infrastructure.parse_arg_template (unchanged since scipy 1.0)
 _TEMPLATE = """
 def _parse_args(self, %(shape_arg_str)s %(locscale_in)s):
@@ -99,6 +114,34 @@ def argparser_template_ok(text: object) -> bool:
         == _TEMPLATE % {"shape_arg_str": shape_arg_str, "locscale_in": lin, "locscale_out": lout}
         for lin, lout in _LOCSCALE
     )
+
+
+def formula_plain(text: object) -> bool:
+    """Is ``text`` a formula whose terms patsy and formulaic evaluate as plain name lookups:
+    names (no dunder), numbers, operators ``~ + - * / : **`` and parentheses that group (never
+    after a name, number or ``)``, which would be a call)?"""
+    if type(text) is not str or len(text) > _FORMULA_MAX:
+        return False
+    pos, prev, end = 0, "", len(text.rstrip())
+    while pos < end:
+        match = _FORMULA_TOKEN.match(text, pos)
+        if match is None:
+            return False
+        name, number, op = match.groups()
+        if name is not None:
+            if name.startswith("__") or keyword.iskeyword(name):
+                return False
+            kind = "value"
+        elif number is not None:
+            kind = "value"
+        else:
+            if op == "(" and prev in ("value", ")"):
+                return False
+            kind = op
+        if kind == "value" and prev in ("value", ")"):
+            return False  # two terms with no operator between: not a formula patsy parses
+        prev, pos = kind, match.end()
+    return True
 
 
 def code_states(replay: Replay) -> list[tuple[int, str]]:
@@ -209,6 +252,9 @@ def _state_problem(state: Any) -> str | None:
     entries = _update_entries(state)
     if entries is None:
         return "the object's state is computed while loading"
+    formula = _formula_problem(entries)
+    if formula is not None:
+        return formula
     for key, value in entries:
         if inert.is_inert(key):
             return "a key of the object's state is computed while loading"
@@ -216,6 +262,21 @@ def _state_problem(state: Any) -> str | None:
             return f"the state sets {CODE_KEY}, which scipy.stats' __setstate__ runs as code"
         if key in CALLED_KEYS:
             return f"the state sets {key}, which a reviewed class's __setstate__ calls"
+    return None
+
+
+def _formula_problem(entries: list[tuple[Any, Any]]) -> str | None:
+    """statsmodels' ModelData.__setstate__ evaluates ``formula`` when the state holds one of
+    ``FORMULA_KEYS``: its text must be a plain formula."""
+    keys = [key for key, _ in entries if type(key) is str]
+    if not FORMULA_KEYS.intersection(keys):
+        return None
+    formulas = [value for key, value in entries if type(key) is str and key == "formula"]
+    if formulas and not formula_plain(formulas[-1]):
+        return (
+            "the state has a formula that statsmodels' __setstate__ evaluates, and its terms are "
+            "more than names and numbers (calls, attributes or text run as Python on load)"
+        )
     return None
 
 

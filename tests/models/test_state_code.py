@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from nbsec.models import scan_bytes
-from nbsec.models.state_code import argparser_template_ok
+from nbsec.models.state_code import argparser_template_ok, formula_plain
 
 
 def _g(module: str, name: str) -> bytes:
@@ -315,3 +315,158 @@ def test_optimizer_profile_hook_step_from_the_state_is_dangerous() -> None:
         check=True, capture_output=True,
     )  # fmt: skip
     assert out.stdout.strip() == "str"  # the real loader called the stream's choice
+
+
+_SM_DATA = "statsmodels.base.data"
+_FORMULA_FRAME = _dict((_s("y"), b"](K\x01K\x02K\x03e"), (_s("x"), b"](K\x04K\x05K\x07e"))
+
+
+def _evil_formula(canary: str) -> str:
+    return f"y ~ x + I(x * len(str(__import__('pathlib').Path({canary!r}).touch())))"
+
+
+def _model_data(formula: bytes, key: str = "restore_model_spec", cls: str = "ModelData") -> bytes:
+    """A statsmodels ``ModelData`` built as statsmodels pickles one fitted from a formula."""
+    state = _dict((_s(key), b"\x88"), (_s("formula"), formula), (_s("frame"), _FORMULA_FRAME))
+    return P2 + _g(_SM_DATA, cls) + NEW0 + state + b"b" + STOP
+
+
+def _formula_cases(canary: str) -> list[tuple[str, bytes, str]]:
+    evil = _evil_formula(canary)
+    return [
+        ("plain formula", _model_data(_s("y ~ x + 1")), "safe"),
+        ("plain formula, patsy key", _model_data(_s("y ~ x - 1"), "restore_design_info"), "safe"),
+        ("code in the formula", _model_data(_s(evil)), "dangerous"),
+        ("code in the formula, PandasData", _model_data(_s(evil), cls="PandasData"), "dangerous"),
+        ("code in the formula, PatsyData", _model_data(_s(evil), cls="PatsyData"), "dangerous"),
+        ("code in the formula, FormulaicData", _model_data(_s(evil), cls="FormulaicData"),
+         "dangerous"),
+        ("code in the formula, patsy key", _model_data(_s(evil), "restore_design_info"),
+         "dangerous"),
+        ("formula spelled by rot13", _model_data(_rot13(evil)), "dangerous"),
+        ("instance by copyreg._reconstructor", P2 + _g("copyreg", "_reconstructor")
+         + _g(_SM_DATA, "PandasData") + _g("builtins", "object") + b"N\x87R"
+         + _dict((_s("restore_model_spec"), b"\x88"), (_s("formula"), _s(evil)),
+                 (_s("frame"), _FORMULA_FRAME)) + b"b" + STOP, "dangerous"),
+        ("NegativeBinomial _initialize", P2 + _g("statsmodels.discrete.discrete_model",
+         "NegativeBinomial") + NEW0 + _dict((_s("_initialize"), _DATA_HOME),
+         (_s("loglike_method"), _s("nb2"))) + b"b" + STOP, "dangerous"),
+    ]  # fmt: skip
+
+
+FORMULA_CASES = _formula_cases("/nonexistent/nbsec-canary")
+
+
+@pytest.mark.parametrize(
+    ("stream", "verdict"), [c[1:] for c in FORMULA_CASES], ids=[c[0] for c in FORMULA_CASES]
+)
+def test_statsmodels_formula_state_table(stream: bytes, verdict: str) -> None:
+    """statsmodels' ``ModelData.__setstate__`` evaluates the state's formula with patsy or
+    formulaic when the state holds a restore key; ``NegativeBinomial.__setstate__`` calls
+    ``self._initialize()``. Judged from the bytes alone, with no statsmodels installed."""
+    scan = scan_bytes(stream, name="d.pkl")
+    assert scan.verdict == verdict, [(f.rule, f.message) for f in scan.findings]
+    hits = [f for f in scan.findings if f.rule == "NBS-PKL-027"]
+    assert bool(hits) == (verdict == "dangerous"), [(f.rule, f.message) for f in scan.findings]
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("y ~ x", True),
+        ("y ~ x1 + x2 + x1:x2 - 1", True),
+        ("y ~ (a + b)**2", True),
+        ("y ~ 0 + x * 1.5", True),
+        ("y ~ C(g)", False),
+        ("y ~ np.log(x)", False),
+        ("y ~ I(__import__('os'))", False),
+        ("y ~ x[0]", False),
+        ("y ~ (x)(y)", False),
+        ("y ~ __builtins__", False),
+        ("y ~ x if x else y", False),
+        ("y ~ `x`", False),
+        ("y ~ {x}", False),
+        (b"y ~ x", False),
+    ],
+)
+def test_formula_plain(text: object, plain: bool) -> None:
+    assert formula_plain(text) is plain
+
+
+_NESTED_LOADER = r"""
+import pickle, sys, warnings
+warnings.simplefilter("ignore")
+data = bytes.fromhex(sys.stdin.read())
+
+def load(raw):
+    return pickle.loads(raw)
+
+def main():
+    try:
+        load(data)
+    except Exception:
+        pass
+
+main()
+"""
+
+
+def test_statsmodels_formula_states_under_the_real_loader(tmp_path: Path) -> None:
+    """Differential with statsmodels itself (loaded from a function, as a kernel or a script
+    does, so that the formula's frame depth exists): the stream's code runs for the formula and
+    ``_initialize`` cases, and only where the scan said dangerous."""
+    pytest.importorskip("statsmodels")
+    pytest.importorskip("sklearn")
+    ran = {}
+    for index, (label, _, _) in enumerate(FORMULA_CASES):
+        canary = tmp_path / f"canary-{index}"
+        data = _formula_cases(str(canary))[index][1]
+        scan = scan_bytes(data, name="d.pkl")
+        env = {**os.environ, "SCIKIT_LEARN_DATA": str(canary)}
+        subprocess.run(
+            [sys.executable, "-c", _NESTED_LOADER], input=data.hex(), text=True, timeout=300,
+            check=True, env=env,
+        )  # fmt: skip
+        ran[label] = (scan.verdict, canary.exists())
+    assert [k for k, (verdict, hit) in ran.items() if verdict == "safe" and hit] == []
+    assert sum(hit for _, hit in ran.values()) >= 6, ran
+
+
+def test_real_statsmodels_pickles() -> None:
+    """A fitted OLS from a plain formula or from arrays, with ``save()`` and ``remove_data()``,
+    and a fitted NegativeBinomial stay safe; a formula with function terms is code the loader
+    evaluates, so it is reported."""
+    pytest.importorskip("statsmodels")
+    import io
+
+    import numpy as np
+    import pandas as pd
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "y": rng.normal(size=30),
+            "x": np.arange(30.0),
+            "g": list("ab") * 15,
+            "n": rng.poisson(2, 30),
+        }
+    )
+    plain = smf.ols("y ~ x + g", frame).fit()
+    saved = io.BytesIO()
+    plain.save(saved)
+    stripped = smf.ols("y ~ x", frame).fit()
+    stripped.remove_data()
+    arrays = sm.OLS(frame["y"], sm.add_constant(frame["x"])).fit()
+    negbin = sm.NegativeBinomial(frame["n"], sm.add_constant(frame["x"])).fit(disp=0)
+    for protocol in (2, 5):
+        for obj in (plain, stripped, arrays, negbin):
+            scan = scan_bytes(pickle.dumps(obj, protocol=protocol), name="d.pkl")
+            assert scan.verdict == "safe", [(f.rule, f.message) for f in scan.findings]
+    scan = scan_bytes(saved.getvalue(), name="d.pkl")
+    assert scan.verdict == "safe", [(f.rule, f.message) for f in scan.findings]
+    calls = smf.ols("y ~ np.log(x + 1) + C(g)", frame).fit()
+    scan = scan_bytes(pickle.dumps(calls), name="d.pkl")
+    assert scan.verdict == "dangerous"
+    assert any(f.rule == "NBS-PKL-027" for f in scan.findings)

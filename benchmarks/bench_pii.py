@@ -12,8 +12,9 @@ Sources (each frame comes with the entity types of each column):
   and aggregate country tables);
 * ``real-dev`` / ``real-holdout`` / ``real-fresh`` - public tables from GitHub repositories with
   hand labels (``pii/real_data.py``); the hold-out tables were kept aside until the final run,
-  the fresh ones were a second hold-out until their mistakes were looked at (seen since). They
-  are read from local clones (``--real-dir``) and skipped when absent.
+  the fresh ones were a second hold-out until their mistakes were looked at (seen since);
+  ``real-holdout2`` is a third hold-out from other sources, scored once. They are read from
+  local clones (``--real-dir``) and skipped when absent.
 
 Accuracy: every tool gets the *same* rows: a seeded sample of ``--rows`` rows per frame (peers
 analyse value by value, which is slow). nbsec is also shown on whole frames with its own
@@ -114,7 +115,7 @@ def load_sources(args: argparse.Namespace) -> list[Frame]:
         for lm in make_frames_mimesis.labelled_frames(args.gen_rows):
             aggregate = "countries" in lm.name
             out.append(Frame("mimesis", lm.name, lm.frame, lm.truth, lm.locale, aggregate))
-    if not wanted & {"real-dev", "real-holdout", "real-fresh"}:
+    if not wanted & {"real-dev", "real-holdout", "real-fresh", "real-holdout2"}:
         return out
     real_dir = Path(args.real_dir) if args.real_dir else None
     missing = []
@@ -389,8 +390,9 @@ def main() -> None:
     parser.add_argument("--mistakes", action="store_true", help="list nbsec's wrong columns")
     parser.add_argument(
         "--sources",
-        default="faker,mimesis,real-dev,real-holdout,real-fresh",
-        help="comma-separated subset of faker, mimesis, real-dev, real-holdout, real-fresh",
+        default="faker,mimesis,real-dev,real-holdout,real-fresh,real-holdout2",
+        help="comma-separated subset of faker, mimesis, real-dev, real-holdout, real-fresh, "
+        "real-holdout2",
     )
     args = parser.parse_args()
     if args.quick:
@@ -425,10 +427,10 @@ def main() -> None:
             caps[name] = cap
         analyzer = engine  # speed is measured without the cache
 
-    for source in ("faker", "mimesis", "real-dev", "real-holdout", "real-fresh"):
+    for source in ("faker", "mimesis", "real-dev", "real-holdout", "real-fresh", "real-holdout2"):
         print_table(source, results, [f for f in frames if f.source == source], caps)
     print_table("all sources", results, frames, caps)
-    for split in ("real-dev", "real-holdout", "real-fresh"):
+    for split in ("real-dev", "real-holdout", "real-fresh", "real-holdout2"):
         for origin in sorted({f.origin for f in frames if f.source == split}):
             subset = [f for f in frames if f.source == split and f.origin == origin]
             print_table(f"{split}: {origin}", results, subset, caps)

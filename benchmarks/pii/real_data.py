@@ -10,6 +10,11 @@ whose file is not there are skipped and listed.
 ``fresh`` tables were a second hold-out, labelled from their headers and a few values before
 nbsec was run on them, after the first hold-out had been scored; their mistakes have since been
 looked at (country and currency names in other languages), so they are seen, no hold-out.
+``holdout2`` tables are a third hold-out, from sources not used before (Rdatasets files and
+FiveThirtyEight folders not used above, the Python Data Science Handbook's data, pandas
+exercises, datasets/population and datasets/gdp, and staff and customer sample tables committed
+to public repositories), labelled from their headers and a few values before nbsec was run on
+them, and scored once.
 Tables added later name the ``commit`` their labels were made at. Sources:
 seaborn-data, vega-datasets, plotly/datasets, Rdatasets, the pydata-book data, FiveThirtyEight's
 data, the datasets/ organisation's S&P 500 and country-code tables, Mockaroo exports committed
@@ -39,7 +44,7 @@ class RealTable:
     name: str
     repo: str
     path: str
-    split: str  # dev | holdout | fresh
+    split: str  # dev | holdout | fresh | holdout2
     truth: dict[str, frozenset[str]] = field(default_factory=dict)
     sep: str = ","
     # a table of places, teams or products with statistics per row: no column is personal
@@ -48,7 +53,9 @@ class RealTable:
 
     @property
     def source(self) -> str:
-        return "Mockaroo exports" if self.repo in MOCK else self.repo
+        if self.repo in MOCK:
+            return "Mockaroo exports"
+        return "staff and customer samples" if self.repo in STAFF else self.repo
 
 
 def _t(**columns: str) -> dict[str, frozenset[str]]:
@@ -83,6 +90,20 @@ MOCK = (
     "BarnabasG/CSV_diff_python",
     "0JK0/VisualData",
 )
+# staff and customer sample tables committed to public repositories (no licence stated: read
+# from a local clone, never copied into nbsec)
+STAFF = (
+    "AlexanderVak/EmployeeBirthdays",
+    "ABAYA12/world_200_employees",
+    "belkendil/customer-manager-analyzer",
+)
+RDATA_AT = "1dcc2bf5f955cc1224a3e1307256e1fe86b68dae"
+PDSH = "jakevdp/PythonDataScienceHandbook"  # MIT (code); the data's public sources
+PDSH_AT = "d66231454ef753818dc9213c9b5942e067266966"
+EXERCISES = "guipsamora/pandas_exercises"  # BSD-3-Clause
+EXERCISES_AT = "daf0fd2c7c34724aba5b7ec6006aaf9873a2913b"
+POPULATION = "datasets/population"  # ODC-PDDL (World Bank data)
+GDP = "datasets/gdp"  # ODC-PDDL (World Bank data)
 PROVIDERS = "dash-sample-apps/dash-medical-provider-charges/data/processed"
 
 TABLES: tuple[RealTable, ...] = (
@@ -305,6 +326,86 @@ TABLES: tuple[RealTable, ...] = (
                  ip_address="IP_ADDRESS"), commit="28aae8666f75fdf4557af4d30f1242a26aaa5e66"),
     RealTable("mock_street_reports", MOCK[9], "MOCK_DATA.csv", "fresh",
               commit="57f4f195357a5b59b9d2a000b7ef8429c7a1aebb"),
+    # -- holdout2: a third hold-out from sources not used above, labelled from headers and a few
+    # values before nbsec saw them, scored once ---------------------------------------------
+    RealTable("r_oscars", RDATA, "csv/openintro/oscars.csv", "holdout2",
+              _t(name="PERSON", birth_pl="LOCATION", birth_date="DATE_TIME"), commit=RDATA_AT),
+    RealTable("r_us_presidents", RDATA, "csv/openintro/president.csv", "holdout2",
+              _t(potus="PERSON", vpotus="PERSON"), commit=RDATA_AT),
+    RealTable("r_presidents_terms", RDATA, "csv/stevedata/Presidents.csv", "holdout2",
+              _t(president="PERSON"), commit=RDATA_AT),
+    RealTable("r_tennis_players_time", RDATA, "csv/fivethirtyeight/tennis_players_time.csv",
+              "holdout2", _t(player="PERSON"), commit=RDATA_AT),
+    RealTable("r_resume_names", RDATA, "csv/AER/ResumeNames.csv", "holdout2",
+              _t(name="PERSON"), commit=RDATA_AT),
+    RealTable("r_dem_candidates", RDATA, "csv/fivethirtyeight/dem_candidates.csv", "holdout2",
+              _t(candidate="PERSON", state="LOCATION"), commit=RDATA_AT),
+    RealTable("r_stars", RDATA, "csv/dslabs/stars.csv", "holdout2", commit=RDATA_AT),
+    RealTable("r_election16", RDATA, "csv/Stat2Data/Election16.csv", "holdout2",
+              aggregate=True, commit=RDATA_AT),
+    RealTable("r_starbucks", RDATA, "csv/openintro/starbucks.csv", "holdout2",
+              commit=RDATA_AT),
+    RealTable("pdsh_president_heights", PDSH, "notebooks/data/president_heights.csv",
+              "holdout2", _t(name="PERSON"), commit=PDSH_AT),
+    RealTable("pdsh_state_population", PDSH, "notebooks/data/state-population.csv", "holdout2",
+              aggregate=True, commit=PDSH_AT),
+    RealTable("pdsh_state_areas", PDSH, "notebooks/data/state-areas.csv", "holdout2",
+              aggregate=True, commit=PDSH_AT),
+    RealTable("pdsh_births", PDSH, "notebooks/data/births.csv", "holdout2", commit=PDSH_AT),
+    RealTable("pdsh_california_cities", PDSH, "notebooks_v1/data/california_cities.csv",
+              "holdout2", aggregate=True, commit=PDSH_AT),
+    RealTable("pdsh_seattle_2014", PDSH, "notebooks_v1/data/Seattle2014.csv", "holdout2",
+              commit=PDSH_AT),
+    RealTable("ex_euro12", EXERCISES, "02_Filtering_&_Sorting/Euro12/Euro_2012_stats_TEAM.csv",
+              "holdout2", aggregate=True, commit=EXERCISES_AT),
+    RealTable("ex_student_mat", EXERCISES,
+              "04_Apply/Students_Alcohol_Consumption/student-mat.csv", "holdout2",
+              commit=EXERCISES_AT),
+    RealTable("ex_apple_stock", EXERCISES, "09_Time_Series/Apple_Stock/appl_1980_2014.csv",
+              "holdout2", commit=EXERCISES_AT),
+    RealTable("population", POPULATION, "data/population.csv", "holdout2", aggregate=True,
+              commit="425fc447a53a26c767a15a7de60c4cc2478a0595"),
+    RealTable("gdp", GDP, "data/gdp.csv", "holdout2", aggregate=True,
+              commit="822019c80142c162e4ca4eb1a63699ae36075078"),
+    RealTable("gdp_top_economies", GDP, "data/top-economies.csv", "holdout2", aggregate=True,
+              commit="822019c80142c162e4ca4eb1a63699ae36075078"),
+    RealTable("fte_fight_songs", FTE, "fight-songs/fight-songs.csv", "holdout2",
+              _t(writers="PERSON"), commit=FTE_AT),
+    RealTable("fte_nfl_receivers", FTE, "nfl-wide-receivers/advanced-historical.csv",
+              "holdout2", _t(player_name="PERSON"), commit=FTE_AT),
+    RealTable("fte_nba_draft_2015", FTE, "nba-draft-2015/historical_projections.csv",
+              "holdout2", _t(Player="PERSON"), commit=FTE_AT),
+    RealTable("fte_hip_hop_lyrics", FTE, "hip-hop-candidate-lyrics/genius_hip_hop_lyrics.csv",
+              "holdout2", _t(candidate="PERSON", artist="PERSON"), commit=FTE_AT),
+    RealTable("fte_trump_lawsuits", FTE, "trump-lawsuits/trump-lawsuits.csv", "holdout2",
+              _t(caseName="PERSON", plaintiff="PERSON", defendant="PERSON", judge="PERSON"),
+              commit=FTE_AT),
+    RealTable("fte_bob_ross", FTE, "bob-ross/elements-by-episode.csv", "holdout2",
+              commit=FTE_AT),
+    RealTable("fte_chess_transfers", FTE, "chess-transfers/transfers.csv", "holdout2",
+              commit=FTE_AT),
+    RealTable("fte_elo_blatter", FTE, "elo-blatter/elo_blatter.csv", "holdout2",
+              aggregate=True, commit=FTE_AT),
+    RealTable("fte_cousin_marriage", FTE, "cousin-marriage/cousin-marriage-data.csv",
+              "holdout2", aggregate=True, commit=FTE_AT),
+    RealTable("fte_ncaa_womens", FTE,
+              "ncaa-womens-basketball-tournament/ncaa-womens-basketball-tournament-history.csv",
+              "holdout2", aggregate=True, commit=FTE_AT),
+    RealTable("fte_drug_use_by_age", FTE, "drug-use-by-age/drug-use-by-age.csv", "holdout2",
+              commit=FTE_AT),
+    RealTable("staff_birthdays", STAFF[0], "employees.csv", "holdout2",
+              _t(Name="PERSON", Birthday="DATE_TIME"),
+              commit="65ff91378c7c4520020bad885cfc0725e91a0432"),
+    RealTable("staff_world_200", STAFF[1], "employees.csv", "holdout2",
+              _t(name="PERSON", country="LOCATION", city="LOCATION",
+                 telephone_number="PHONE_NUMBER"),
+              commit="c131e66957c0ff6bcbc972d305581ee2f6a5b030"),
+    RealTable("staff_mental_health", STAFF[1], "employees_mental_health/survey.csv",
+              "holdout2", commit="c131e66957c0ff6bcbc972d305581ee2f6a5b030"),
+    RealTable("customers_100", STAFF[2], "customers-100.csv", "holdout2",
+              _t(First__Name="PERSON", Last__Name="PERSON", City="LOCATION", Country="LOCATION",
+                 Phone__1="PHONE_NUMBER", Phone__2="PHONE_NUMBER", Email="EMAIL_ADDRESS"),
+              commit="ea7302f6158ffaf79f0c2a224f7a79587ba0d510"),
 )  # fmt: skip
 
 

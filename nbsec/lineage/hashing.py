@@ -47,13 +47,10 @@ class FileHasher:
 
     def digest(self, path: str) -> FileDigest | None:
         """The digest of a regular file, or ``None`` if it is gone or is not a regular file."""
-        try:
-            st = os.stat(path)
-        except OSError:
+        found = _regular_file(path)
+        if found is None:
             return None
-        if not _is_regular(st.st_mode):
-            return None
-        key = _identity(path, st)
+        st, key = found
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -130,13 +127,10 @@ class HashQueue:
         self._pid = os.getpid()  # a forked child has no hashing thread: it waits for nothing
 
     def submit(self, path: str) -> FileDigest | PendingDigest | None:
-        try:
-            st = os.stat(path)
-        except OSError:
+        found = _regular_file(path)
+        if found is None:
             return None
-        if not _is_regular(st.st_mode):
-            return None
-        key = _identity(path, st)
+        _, key = found
         cached = self.hasher.cached(key)
         if cached is not None:
             return cached
@@ -207,6 +201,17 @@ class HashQueue:
 
 def _identity(path: str, st: os.stat_result) -> tuple[str, int, int, int, int]:
     return (path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _regular_file(path: str) -> tuple[os.stat_result, tuple[str, int, int, int, int]] | None:
+    """A regular file's stat and identity, or ``None`` if it is gone or is not a regular file."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not _is_regular(st.st_mode):
+        return None
+    return st, _identity(path, st)
 
 
 def _same_file(path: str, key: tuple[str, int, int, int, int]) -> bool:

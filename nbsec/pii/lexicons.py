@@ -216,15 +216,45 @@ def parse_name(value: str) -> tuple[list[str], bool] | None:
     return (tokens, formatted) if tokens else None
 
 
+_LIST_SEPARATOR = re.compile(r"\s*;\s*|\s*,\s*(?:and\s+|&\s+)?|\s+(?:and|&)\s+")
+
+
+def parse_name_list(value: str) -> list[str] | None:
+    """The folded name tokens of a value listing several people ("Michael J. Shea and John F.
+    Shea", "Roy Cockrum; Scott Comer"), else ``None``. Every part must be a full name by
+    itself (a known first name and surname, or a name format), so titles of works ("Pride and
+    Prejudice"), firms ("Johnson & Johnson") and pairs of places ("Minneapolis and St. Paul")
+    are no list of people."""
+    if len(value) > 200 or any(ch.isdigit() for ch in value):
+        return None
+    parts = [p for p in _LIST_SEPARATOR.split(value.strip()) if p]
+    if len(parts) < 2:
+        return None
+    tokens: list[str] = []
+    for part in parts:
+        parsed = parse_name(part)
+        if parsed is None or len(parsed[0]) < 2:
+            return None
+        if not (parsed[1] or full_name(parsed[0])) or is_place(part) or names_a_thing(part):
+            return None
+        tokens.extend(parsed[0])
+    return tokens
+
+
 def name_tokens(value: str) -> list[str] | None:
     parsed = parse_name(value)
     return parsed[0] if parsed else None
 
 
 def name_evidence(tokens: list[str]) -> int:
-    """How many tokens are known first names or surnames."""
+    """How many tokens are known first names or surnames (or, beside other parts, patronymics)."""
     first, last = first_names(), surnames()
-    return sum(1 for t in tokens if len(t) > 2 and _known(t, first, last))
+    several = len(tokens) > 1
+    return sum(
+        1
+        for t in tokens
+        if len(t) > 2 and (_known(t, first, last) or (several and is_patronymic(t)))
+    )
 
 
 # surname morphology of many languages (patronymic and family-name endings): evidence for a
@@ -244,9 +274,20 @@ def is_first_name(token: str) -> bool:
     return _known(token, first_names())
 
 
+# East Slavic patronymics (Иванович, Петровна, Sergeyevich): the middle part of a full name
+_PATRONYMIC = re.compile(r"(?:ович|евич|ёвич|овна|евна|ична|ovich|evich|ovna|evna|ichna)$")
+
+
+def is_patronymic(token: str) -> bool:
+    return len(token) >= 6 and bool(_PATRONYMIC.search(fold(token)))
+
+
 def full_name(tokens: list[str], reverse: bool = True) -> bool:
     """A known first name followed by a known (or surname-shaped) surname or first name, or
-    the reverse order ("ИВАНОВ Иван")."""
+    the reverse order ("ИВАНОВ Иван"); a patronymic between or after them is passed over
+    ("Иванов Иван Иванович", "Иван Иванович Иванов")."""
+    if len(tokens) == 3 and is_patronymic(tokens[-1]) and not is_patronymic(tokens[1]):
+        tokens = tokens[:2]
     if len(tokens) < 2:
         return False
     first, last = first_names(), surnames()

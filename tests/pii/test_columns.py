@@ -138,9 +138,7 @@ def test_cyrillic_full_names_with_patronymics_are_person(policy: Policy) -> None
     given = ["Иван", "Сергей", "Николай", "Алексей", "Дмитрий", "Владимир"]
     family = ["Иванов", "Петров", "Смирнов", "Кузнецов", "Попов", "Соколов"]
     fathers = ["Иванович", "Петрович", "Сергеевич", "Николаевич", "Алексеевич"]
-    values = [
-        f"{R.choice(family)} {R.choice(given)} {R.choice(fathers)}" for _ in range(N)
-    ]
+    values = [f"{R.choice(family)} {R.choice(given)} {R.choice(fathers)}" for _ in range(N)]
     assert _col("Name", values, policy) == ["PERSON"]
 
 

@@ -112,3 +112,10 @@ def test_patronymics_are_passed_over_in_a_full_name() -> None:
         assert lexicons.name_evidence(tokens) * 2 >= len(tokens), value
     assert lexicons.is_patronymic("Сергеевич") and lexicons.is_patronymic("Ivanovna")
     assert not lexicons.is_patronymic("Иванов")
+
+
+def test_joined_initials_are_read_but_make_no_name_format() -> None:
+    assert lexicons.parse_name("J.K. Long") == (["long"], False)
+    assert lexicons.parse_name("U.S. Steel") == (["steel"], False)
+    assert lexicons.parse_name("J. K. Long") == (["long"], True)
+    assert lexicons.parse_name("U.S.") is None

@@ -596,6 +596,10 @@ def _collect_shape(
             rows["code"] += c
             continue
         parsed = lexicons.parse_name(value)
+        if parsed is None:
+            # several people in one cell ("Dick Baker and Frank Boggs"), each a full name
+            listed = lexicons.parse_name_list(value)
+            parsed = (listed, True) if listed else None
         if parsed is not None:
             tokens, formatted = parsed
             if formatted and lexicons.place_with_region(value):

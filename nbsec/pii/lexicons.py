@@ -160,6 +160,7 @@ def _known(token: str, *lists: Lexicon) -> bool:
     return any(v in lst for v in variants(token) for lst in lists)
 
 
+_JOINED_INITIALS = re.compile(r"(?<![^\W\d_])([^\W\d_]\.)(?=[^\W\d_]\.)")
 _PAREN = re.compile(r"\s*[(\"“][^)\"”]*[)\"”]\s*")
 
 
@@ -186,7 +187,10 @@ def parse_name(value: str) -> tuple[list[str], bool] | None:
             return None
         formatted = True
         text = f"{tail} {head}"
-    raw = text.split()
+    # initials written together ("J.K. Long", "W.E. Sanford") are read one by one; unlike
+    # spaced initials they do not make a name format ("U.S. Steel" is written the same way)
+    joined = _JOINED_INITIALS.sub(r"\1 ", text)
+    raw = joined.split()
     if not 1 <= len(raw) <= 6:
         return None
     if all(len(w.strip(".")) <= 3 and w.strip(".").isupper() for w in raw):
@@ -210,10 +214,38 @@ def parse_name(value: str) -> tuple[list[str], bool] | None:
             formatted = formatted or word.endswith(".") or len(raw) > 2
             continue
         if len(stripped) == 1:
-            formatted = formatted or word.endswith(".")
+            formatted = formatted or (word.endswith(".") and joined == text)
             continue
         tokens.append(fold(stripped))
     return (tokens, formatted) if tokens else None
+
+
+_LIST_SEPARATOR = re.compile(r"\s*;\s*|\s*,\s*(?:and\s+|&\s+)?|\s+(?:and|&)\s+")
+
+
+def parse_name_list(value: str) -> list[str] | None:
+    """The folded name tokens of a value listing several people ("Michael J. Shea and John F.
+    Shea", "Roy Cockrum; Scott Comer"), else ``None``. Every part must be shaped like a name
+    of two words or more (or a name format) and at least half of them full names (a known
+    first name and surname, or a name format), so titles of works ("Pride and Prejudice"),
+    firms ("Johnson & Johnson") and pairs of places ("Minneapolis and St. Paul") are no list
+    of people."""
+    if len(value) > 200 or any(ch.isdigit() for ch in value):
+        return None
+    parts = [p for p in _LIST_SEPARATOR.split(value.strip()) if p]
+    if len(parts) < 2:
+        return None
+    tokens: list[str] = []
+    full = 0
+    for part in parts:
+        parsed = parse_name(part)
+        if parsed is None or is_place(part) or names_a_thing(part):
+            return None
+        if len(parsed[0]) < 2 and not parsed[1]:
+            return None  # a lone word: "Pride", "Johnson", "Minneapolis"
+        full += parsed[1] or full_name(parsed[0])
+        tokens.extend(parsed[0])
+    return tokens if full * 2 >= len(parts) else None
 
 
 def name_tokens(value: str) -> list[str] | None:
@@ -222,9 +254,14 @@ def name_tokens(value: str) -> list[str] | None:
 
 
 def name_evidence(tokens: list[str]) -> int:
-    """How many tokens are known first names or surnames."""
+    """How many tokens are known first names or surnames (or, beside other parts, patronymics)."""
     first, last = first_names(), surnames()
-    return sum(1 for t in tokens if len(t) > 2 and _known(t, first, last))
+    several = len(tokens) > 1
+    return sum(
+        1
+        for t in tokens
+        if len(t) > 2 and (_known(t, first, last) or (several and is_patronymic(t)))
+    )
 
 
 # surname morphology of many languages (patronymic and family-name endings): evidence for a
@@ -244,9 +281,20 @@ def is_first_name(token: str) -> bool:
     return _known(token, first_names())
 
 
+# East Slavic patronymics (Иванович, Петровна, Sergeyevich): the middle part of a full name
+_PATRONYMIC = re.compile(r"(?:ович|евич|ёвич|овна|евна|ична|ovich|evich|ovna|evna|ichna)$")
+
+
+def is_patronymic(token: str) -> bool:
+    return len(token) >= 6 and bool(_PATRONYMIC.search(fold(token)))
+
+
 def full_name(tokens: list[str], reverse: bool = True) -> bool:
     """A known first name followed by a known (or surname-shaped) surname or first name, or
-    the reverse order ("ИВАНОВ Иван")."""
+    the reverse order ("ИВАНОВ Иван"); a patronymic between or after them is passed over
+    ("Иванов Иван Иванович", "Иван Иванович Иванов")."""
+    if len(tokens) == 3 and is_patronymic(tokens[-1]) and not is_patronymic(tokens[1]):
+        tokens = tokens[:2]
     if len(tokens) < 2:
         return False
     first, last = first_names(), surnames()

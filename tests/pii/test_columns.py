@@ -124,6 +124,40 @@ POSITIVES: list[tuple[str, list[object], list[str]]] = [
 ]
 
 
+def _pairs(names: list[str], joiner: str) -> list[str]:
+    return [f"{names[i]}{joiner}{names[i + 1]}" for i in range(0, len(names) - 1, 2)]
+
+
+def test_cells_listing_several_people_are_person(policy: Policy) -> None:
+    names = person_names(N, R)
+    assert _col("writers", _pairs(names, " and "), policy) == ["PERSON"]
+    assert _col("plaintiff", _pairs(names, "; "), policy) == ["PERSON"]
+
+
+def test_cyrillic_full_names_with_patronymics_are_person(policy: Policy) -> None:
+    given = ["Иван", "Сергей", "Николай", "Алексей", "Дмитрий", "Владимир"]
+    family = ["Иванов", "Петров", "Смирнов", "Кузнецов", "Попов", "Соколов"]
+    fathers = ["Иванович", "Петрович", "Сергеевич", "Николаевич", "Алексеевич"]
+    values = [f"{R.choice(family)} {R.choice(given)} {R.choice(fathers)}" for _ in range(N)]
+    assert _col("Name", values, policy) == ["PERSON"]
+
+
+def test_titles_firms_and_place_pairs_with_and_are_not_person(policy: Policy) -> None:
+    values = [
+        "Pride and Prejudice",
+        "Sense and Sensibility",
+        "Crime and Punishment",
+        "War and Peace",
+        "Johnson & Johnson",
+        "Procter & Gamble",
+        "Barnes & Noble",
+        "Simon & Schuster",
+        "Minneapolis and St. Paul",
+        "Dallas and Fort Worth",
+    ] * 20
+    assert _col("title", values, policy) == []
+
+
 @pytest.mark.parametrize(("name", "values", "expected"), POSITIVES, ids=[p[0] for p in POSITIVES])
 def test_positives(name: str, values: list[object], expected: list[str], policy: Policy) -> None:
     assert _col(name, values, policy) == expected

@@ -17,6 +17,8 @@ def test_the_lists_are_not_tracked_by_the_cyclic_collector() -> None:
         "surnames": lexicons.surnames(),
         "places": lexicons.places(),
         "minor_places": lexicons.minor_places(),
+        "territories": lexicons.territories(),
+        "currencies": lexicons.currencies(),
     }
     for name, words in lists.items():
         assert len(words) > 10_000, name
@@ -63,3 +65,57 @@ def test_lookups_by_word() -> None:
 )
 def test_a_place_with_its_region_is_no_last_first_name(value: str, is_place: bool) -> None:
     assert lexicons.place_with_region(value) is is_place
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Michael J. Shea and John F. Shea",
+        "Roy Cockrum; Scott Comer; Eric Schoenberg",
+        "S. James Otero; Frederick Mumm",
+        "Maria Garcia, John Smith & Anna Kowalski",
+    ],
+)
+def test_a_list_of_full_names_is_read_as_names(value: str) -> None:
+    tokens = lexicons.parse_name_list(value)
+    assert tokens is not None and len(tokens) >= 4
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Pride and Prejudice",
+        "Crime and Punishment",
+        "Harry Potter and the Goblet of Fire",
+        "Johnson & Johnson",
+        "Procter & Gamble",
+        "Barnes & Noble",
+        "Marks and Spencer",
+        "Minneapolis and St. Paul",
+        "Los Angeles and San Francisco",
+        "Dallas and Fort Worth",
+        "Bosnia and Herzegovina",
+        "District of Columbia and State of Maryland",
+        "Maria Garcia",  # one name is no list
+    ],
+)
+def test_titles_firms_and_places_are_no_list_of_names(value: str) -> None:
+    assert lexicons.parse_name_list(value) is None
+
+
+def test_patronymics_are_passed_over_in_a_full_name() -> None:
+    for value in ("Иванов Иван Иванович", "Иван Иванович Иванов", "Петрова Анна Сергеевна"):
+        parsed = lexicons.parse_name(value)
+        assert parsed is not None
+        tokens = parsed[0]
+        assert lexicons.full_name(tokens), value
+        assert lexicons.name_evidence(tokens) * 2 >= len(tokens), value
+    assert lexicons.is_patronymic("Сергеевич") and lexicons.is_patronymic("Ivanovna")
+    assert not lexicons.is_patronymic("Иванов")
+
+
+def test_joined_initials_are_read_but_make_no_name_format() -> None:
+    assert lexicons.parse_name("J.K. Long") == (["long"], False)
+    assert lexicons.parse_name("U.S. Steel") == (["steel"], False)
+    assert lexicons.parse_name("J. K. Long") == (["long"], True)
+    assert lexicons.parse_name("U.S.") is None
